@@ -1,0 +1,118 @@
+"""Feature encodings: the scikit-learn pipeline fitted over the pool, and the numpy fast path.
+
+Each set block (fellowships, languages, tags, contact modes, weekly hours, age band) is
+multi-hot encoded and L2-normalised, so the dot product of a seeker's and a sponsor's
+block is the cosine of their two sets. ``build_preprocessor`` is the scikit-learn
+pipeline used by ``SponsorIndex.fit``; ``encode_block`` encodes one member from the
+fitted vocabularies with numpy, which is what the hot path does (a ``ColumnTransformer``
+call on one row costs more than scoring 100k sponsors).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.compose import ColumnTransformer
+from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import Normalizer
+
+from matcher.rules import SET_BLOCKS, block_tokens
+
+HOURS_PER_WEEK = 168
+AVAILABILITY_WORDS = 3  # 168 hours packed into three 64-bit words
+DENSE_BLOCKS = tuple(b for b in SET_BLOCKS if b != "availability")
+_EMPTY_VOCAB_TOKEN = "\x00"  # a token no member has, so an unused block still has a column
+
+
+def _tokens_as_given(tokens):
+    return tokens
+
+
+def profile_rows(members) -> np.ndarray:
+    """Return the object array (one column per set block) the preprocessor reads."""
+    rows = np.empty((len(members), len(SET_BLOCKS)), dtype=object)
+    for j, block in enumerate(SET_BLOCKS):
+        rows[:, j] = [sorted(block_tokens(m, block)) for m in members]
+    return rows
+
+
+def pool_vocabularies(members) -> dict[str, list]:
+    """Return each set block's sorted vocabulary over the pool."""
+    vocab = {}
+    for block in DENSE_BLOCKS:
+        seen = set()
+        for m in members:
+            seen |= block_tokens(m, block)
+        vocab[block] = sorted(seen) or [_EMPTY_VOCAB_TOKEN]
+    vocab["availability"] = list(range(HOURS_PER_WEEK))
+    return vocab
+
+
+def build_preprocessor(vocabularies: dict[str, list]) -> ColumnTransformer:
+    """Return the ColumnTransformer: one multi-hot + L2 normaliser per set block."""
+    transformers = []
+    for j, block in enumerate(SET_BLOCKS):
+        encoder = CountVectorizer(
+            analyzer=_tokens_as_given,
+            lowercase=False,
+            token_pattern=None,
+            binary=True,
+            vocabulary=vocabularies[block],
+            dtype=np.float32,
+        )
+        transformers.append((block, Pipeline([("multi_hot", encoder), ("l2", Normalizer())]), j))
+    return ColumnTransformer(transformers, sparse_threshold=1.0)
+
+
+def encode_block(tokens, vocabulary: dict, width: int) -> np.ndarray:
+    """Return one member's L2-normalised multi-hot vector for a block; unknown tokens drop."""
+    out = np.zeros(width, dtype=np.float32)
+    cols = [vocabulary[t] for t in tokens if t in vocabulary]
+    if cols:
+        out[cols] = 1.0 / np.sqrt(np.float32(len(cols)))
+    return out
+
+
+def pack_hours(hours) -> np.ndarray:
+    """Return the hours of the week as three little-endian 64-bit words."""
+    words = [0] * AVAILABILITY_WORDS
+    for h in set(hours):
+        if 0 <= h < HOURS_PER_WEEK:
+            words[h // 64] |= 1 << (h % 64)
+    return np.array(words, dtype=np.uint64)
+
+
+def pack_hour_matrix(dense: np.ndarray) -> np.ndarray:
+    """Pack an (n, 168) 0/1 matrix into (n, 3) uint64 words, hour h at bit h % 64."""
+    padded = np.zeros((dense.shape[0], AVAILABILITY_WORDS * 64), dtype=bool)
+    padded[:, :HOURS_PER_WEEK] = dense > 0
+    return np.packbits(padded, axis=1, bitorder="little").view("<u8")
+
+
+def unpack_hour_matrix(words: np.ndarray) -> np.ndarray:
+    """Unpack (n, 3) uint64 words into an (n, 168) float32 0/1 matrix."""
+    bits = np.unpackbits(np.ascontiguousarray(words).view(np.uint8), axis=1, bitorder="little")
+    return bits[:, :HOURS_PER_WEEK].astype(np.float32)
+
+
+def popcount(words: np.ndarray) -> np.ndarray:
+    """Return the number of set bits per row of a uint64 matrix."""
+    if hasattr(np, "bitwise_count"):
+        return np.bitwise_count(words).sum(axis=-1, dtype=np.int32)
+    table = np.array([bin(i).count("1") for i in range(256)], dtype=np.int32)
+    return table[words.view(np.uint8)].reshape(words.shape[0], -1).sum(axis=1)
+
+
+def token_bits(tokens, vocabulary: dict, words: int) -> np.ndarray:
+    """Return a set of known tokens as bits (bit = the token's index in the vocabulary)."""
+    out = [0] * words
+    for t in tokens:
+        i = vocabulary.get(t)
+        if i is not None:
+            out[i // 64] |= 1 << (i % 64)
+    return np.array(out, dtype=np.uint64)
+
+
+def words_for(vocab_size: int) -> int:
+    """Return how many 64-bit words hold a vocabulary of this size."""
+    return max(1, -(-vocab_size // 64))

@@ -1,0 +1,117 @@
+"""The fitted index: encodings, scores, incremental updates and determinism."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from sklearn.exceptions import NotFittedError
+
+from benchmarks.population import make_seekers, make_sponsors
+from matcher import MatchSettings, SponsorIndex
+from matcher import features as F
+from matcher import rules as R
+
+
+@pytest.fixture(scope="module")
+def pool():
+    return make_sponsors(400, seed=11)
+
+
+@pytest.fixture(scope="module")
+def requests():
+    return make_seekers(60, seed=12)
+
+
+@pytest.fixture(scope="module")
+def index(pool):
+    return SponsorIndex(MatchSettings()).fit(pool)
+
+
+def test_numpy_seeker_encoding_equals_the_sklearn_pipeline(index, requests):
+    for q in requests[:20] + [dataclasses.replace(requests[0], languages=("en", "xx"))]:
+        profile, hours, count = index.encode_seeker(q)
+        piped = index.preprocessor_.transform(F.profile_rows([q])).toarray()[0]
+        out = index.preprocessor_.output_indices_
+        for block in F.DENSE_BLOCKS:
+            np.testing.assert_allclose(profile[index.columns_[block]], piped[out[block]], atol=1e-6)
+        dense_hours = F.unpack_hour_matrix(hours[None, :])[0]
+        expected = dense_hours / np.sqrt(count) if count else dense_hours
+        np.testing.assert_allclose(expected, piped[out["availability"]], atol=1e-6)
+
+
+def test_scores_equal_the_plain_python_definition(index, pool, requests):
+    known = index.known_tokens()
+    for q in requests[:30]:
+        idx, km = index.feasible_rows(q)
+        feasible = {s.member_id for s in pool if not R.violated_rules(q, s, index.settings_)}
+        assert set(index.member_ids_[idx]) == feasible
+        scores = index.score_rows(q, idx, km)
+        for row, score in zip(idx[:40], scores[:40], strict=False):
+            assert score == pytest.approx(
+                R.pair_score(q, index.sponsors_[row], index.settings_, known), abs=2e-6
+            )
+
+
+def test_shortlist_is_ranked_and_deterministic(index, pool, requests):
+    again = SponsorIndex(MatchSettings()).fit(list(reversed(pool)))
+    for q in requests[:20]:
+        first = index.shortlist(q, 5)
+        assert [e.score for e in first] == sorted((e.score for e in first), reverse=True)
+        assert first == index.shortlist(q, 5) == again.shortlist(q, 5)
+        assert all(2 <= len(e.reasons) <= 4 for e in first)
+
+
+def test_upsert_and_remove_equal_a_refit(pool, requests):
+    base = pool[:300]
+    changed = [
+        dataclasses.replace(pool[5], load=0, capacity=4, tags=("veteran", "beekeeping")),
+        dataclasses.replace(pool[7], paused=True),
+    ]
+    newcomers = pool[300:320] + [
+        dataclasses.replace(
+            pool[320], member_id="new-1", languages=("en", "so"), fellowships=("AA", "OA")
+        )
+    ]
+    index = SponsorIndex().fit(base)
+    for sponsor in changed + newcomers:
+        index.upsert(sponsor)
+    for gone in ("sp-0000009", "sp-0000010"):
+        index.remove(gone)
+    final = {s.member_id: s for s in base + changed + newcomers}
+    for gone in ("sp-0000009", "sp-0000010"):
+        del final[gone]
+    refit = SponsorIndex().fit(list(final.values()))
+    probes = requests[:30] + [
+        dataclasses.replace(requests[0], languages=("so",), fellowships=("OA",))
+    ]
+    for q in probes:
+        assert index.explain_exclusions(q) == refit.explain_exclusions(q)
+        got, want = index.shortlist(q, 5), refit.shortlist(q, 5)
+        assert [e.member_id for e in got] == [e.member_id for e in want]
+        assert [e.score for e in got] == pytest.approx([e.score for e in want], abs=2e-6)
+
+
+def test_upsert_grows_past_the_initial_capacity():
+    index = SponsorIndex().fit(make_sponsors(3, seed=1))
+    for s in make_sponsors(40, seed=2):
+        index.upsert(dataclasses.replace(s, member_id="x" + s.member_id))
+    assert index.n_rows_ == 43
+
+
+def test_unfitted_index_says_so():
+    with pytest.raises(NotFittedError):
+        SponsorIndex().shortlist(make_seekers(1)[0])
+
+
+def test_load_and_recent_proposals_lower_rank_a_little():
+    sponsor = make_sponsors(1, seed=5)[0]
+    quiet = dataclasses.replace(sponsor, load=0, recent_proposals=0, capacity=3)
+    busy = dataclasses.replace(quiet, load=2, recent_proposals=8)
+    settings = MatchSettings()
+    assert R.fairness_prior(busy, settings) < R.fairness_prior(quiet, settings)
+    assert R.fairness_prior(quiet, settings) - R.fairness_prior(busy, settings) <= 0.1
+    reliable = dataclasses.replace(quiet, answer_rate=1.0, median_answer_hours=1.0)
+    slow = dataclasses.replace(quiet, answer_rate=0.2, median_answer_hours=90.0)
+    assert R.fairness_prior(reliable, settings) > R.fairness_prior(slow, settings)

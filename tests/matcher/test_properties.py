@@ -1,0 +1,140 @@
+"""Properties on random small pools: rules, capacity, determinism, monotonicity, reasons,
+and batch assignment against an exact reference solution."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.optimize import linear_sum_assignment
+
+from matcher import SponsorIndex
+from matcher import rules as R
+from matcher.explain import LANGUAGE_NAMES, MODE_PHRASES, TAG_PHRASES
+from tests.matcher.strategies import TAGS, pools, rounds, seekers
+
+PROFILE = settings(max_examples=40, deadline=None)
+
+
+def reason_is_true(reason, q, s) -> bool:
+    """Check a reason's claim against the pair itself."""
+    shared = {b: R.block_tokens(q, b) & R.block_tokens(s, b) for b in R.SET_BLOCKS}
+    number = re.search(r"\d+", reason.text)
+    if reason.code == "availability_overlap":
+        return int(number.group()) == len(shared["availability"]) > 0
+    if reason.code == "shared_language":
+        names = {LANGUAGE_NAMES.get(c, c) for c in shared["language"]}
+        said = re.split(r", | and ", reason.text.removeprefix("You both speak "))
+        return bool(names) and set(said) <= names
+    if reason.code == "shared_fellowship":
+        said = set(re.findall(r"[A-Z]{2,}", reason.text))
+        return bool(said) and said <= shared["fellowship"]
+    if reason.code == "shared_background":
+        said = {t for t in TAGS if TAG_PHRASES.get(t, f"“{t}”") in reason.text}
+        return bool(said) and said <= shared["tags"]
+    if reason.code == "shared_contact_modes":
+        said = {m for m, phrase in MODE_PHRASES.items() if phrase in reason.text}
+        return bool(said) and said <= shared["contact_modes"]
+    if reason.code == "same_age_band":
+        return q.age_band is not None and q.age_band == s.age_band
+    if reason.code == "sobriety":
+        return int(number.group()) == int(s.sobriety_days // 365.25) >= 1
+    if reason.code == "nearby":
+        km = R.pair_distance_km(q, s)
+        return km is not None and (
+            km < 1 if number is None else abs(km - int(number.group())) <= 0.5
+        )
+    if reason.code == "responsive":
+        return s.answer_rate >= 0.8 and s.median_answer_hours <= 24
+    if reason.code == "has_room":
+        return s.capacity - s.load >= int(number.group()) >= 1
+    return reason.code == "in_programme" and q.program_id == s.program_id
+
+
+@PROFILE
+@given(pools(), seekers())
+def test_shortlists_keep_every_rule_and_every_reason_is_true(pool_settings, q):
+    pool, config = pool_settings
+    index = SponsorIndex(config).fit(pool)
+    by_id = {s.member_id: s for s in pool}
+    entries = index.shortlist(q, 10)
+    eligible = [s for s in pool if not R.violated_rules(q, s, config)]
+    assert len(entries) == len(eligible)
+    assert sum(index.explain_exclusions(q).values()) == len(pool) - len(eligible)
+    for e in entries:
+        assert R.violated_rules(q, by_id[e.member_id], config) == []
+        assert 2 <= len(e.reasons) <= 4
+        assert all(reason_is_true(r, q, by_id[e.member_id]) for r in e.reasons), e.reasons
+    assert entries == SponsorIndex(config).fit(list(reversed(pool))).shortlist(q, 10)
+
+
+BLOCK_FIELDS = {
+    "fellowships": ("AA", "NA", "CA", "OA"),
+    "languages": ("en", "es", "fr", "de"),
+    "tags": TAGS + ("student",),
+    "contact_modes": ("phone", "text", "video", "in_person"),
+    "availability_utc": tuple(range(0, 168, 5)),
+}
+
+
+@PROFILE
+@given(pools(max_size=3), seekers(), st.sampled_from(sorted(BLOCK_FIELDS)), st.data())
+def test_adding_a_shared_attribute_never_lowers_a_score(pool_settings, q, field, data):
+    pool, config = pool_settings
+    sponsor = pool[0]
+    token = data.draw(st.sampled_from(BLOCK_FIELDS[field]))
+    both = sorted(set(getattr(q, field)) | {token})
+    richer_q = dataclasses.replace(q, **{field: tuple(both)})
+    richer_s = dataclasses.replace(
+        sponsor, **{field: tuple(sorted(set(getattr(sponsor, field)) | {token}))}
+    )
+
+    def score(seeker, spons):
+        index = SponsorIndex(config).fit([spons] + pool[1:])
+        return index.score_rows(seeker, np.array([0]))[0]
+
+    assert score(richer_q, richer_s) >= score(q, sponsor) - 1e-6
+    assert score(q, richer_s) >= score(q, sponsor) - 1e-6 or token not in getattr(q, field)
+
+
+def exact_reference(pool, requests, config):
+    """Best matched count, then best total score, by linear_sum_assignment on slots."""
+    known = {b: set().union(*(R.block_tokens(s, b) for s in pool)) for b in R.SET_BLOCKS}
+    slots = [s for s in pool for _ in range(max(s.capacity - s.load, 0))]
+    if not slots:
+        return 0, 0.0
+    value = np.zeros((len(requests), len(slots)))
+    bonus = 1000.0
+    for i, q in enumerate(requests):
+        for j, s in enumerate(slots):
+            if not R.violated_rules(q, s, config):
+                value[i, j] = bonus + round(R.pair_score(q, s, config, known), 6)
+    rows, cols = linear_sum_assignment(value, maximize=True)
+    chosen = value[rows, cols]
+    matched = int((chosen > 0).sum())
+    return matched, float(chosen[chosen > 0].sum() - bonus * matched)
+
+
+@settings(max_examples=60, deadline=None)
+@given(rounds(), st.sampled_from((1, 2, 20)))
+def test_assign_equals_the_exact_reference(case, top_k):
+    pool, requests, config = case
+    index = SponsorIndex(config).fit(pool)
+    assignments, unassigned = index.assign(requests, top_k=top_k)
+    by_id = {s.member_id: s for s in pool}
+    by_request = {q.request_id: q for q in requests}
+    assert len(assignments) + len(unassigned) == len(requests)
+    assert len({a.request_id for a in assignments}) == len(assignments)
+    for a in assignments:
+        assert R.violated_rules(by_request[a.request_id], by_id[a.member_id], config) == []
+    for s in pool:
+        taken = sum(a.member_id == s.member_id for a in assignments)
+        assert taken <= max(s.capacity - s.load, 0)
+    matched, total = exact_reference(pool, requests, config)
+    assert len(assignments) == matched
+    assert math.isclose(sum(a.score for a in assignments), total, abs_tol=1e-4)
+    assert index.assign(requests, top_k=top_k) == (assignments, unassigned)

@@ -1,0 +1,88 @@
+"""Each hard rule excludes the sponsor it should, with its reason code."""
+
+from __future__ import annotations
+
+import pytest
+
+from matcher import EXCLUSION_SENTENCES, RULE_ORDER, MatchSettings, SponsorIndex
+from matcher import rules as R
+from tests.matcher.strategies import easy_seeker, easy_sponsor
+
+CASES = [
+    ("self", {"member_id": "seeker-1"}, {}),
+    ("different_program", {"program_id": "p2"}, {}),
+    ("blocked", {}, {"blocked_member_ids": frozenset({"sponsor-1"})}),
+    ("blocked", {"blocked_member_ids": frozenset({"seeker-1"})}, {}),
+    ("previously_ended_or_declined", {}, {"excluded_sponsor_ids": frozenset({"sponsor-1"})}),
+    ("no_shared_fellowship", {"fellowships": ("NA",)}, {}),
+    ("gender_rule", {"gender": "man"}, {}),
+    ("gender_rule", {"gender": "man", "gender_rule": "any"}, {}),  # seeker keeps the default
+    ("gender_rule", {"gender": "man"}, {"gender_rule": "any", "gender": "woman"}),  # sponsor's
+    ("sponsor_gender_preference", {}, {"sponsor_gender": "man", "gender_rule": "any"}),
+    ("required_language_missing", {}, {"languages_required": ("fr",)}),
+    ("no_shared_language", {"languages": ("en",)}, {}),
+    ("not_accepting", {"accepting": False}, {}),
+    ("paused", {"paused": True}, {}),
+    ("sobriety_too_short", {"sobriety_days": 200}, {}),
+    ("availability_unconfirmed", {"availability_confirmed_days_ago": 90}, {}),
+    ("availability_unconfirmed", {"availability_confirmed_days_ago": None}, {}),
+    ("at_capacity", {"load": 3}, {}),
+    ("no_in_person", {"contact_modes": ("phone",)}, {"in_person_needed": True}),
+    ("too_far", {"lat": 40.7, "lon": -74.0}, {"in_person_needed": True, "max_distance_km": 25}),
+    ("too_far", {"lat": None, "lon": None}, {"in_person_needed": True, "max_distance_km": 25}),
+]
+
+
+def test_the_easy_pair_passes_every_rule():
+    index = SponsorIndex().fit([easy_sponsor()])
+    assert [e.member_id for e in index.shortlist(easy_seeker(), 3)] == ["sponsor-1"]
+    assert index.explain_exclusions(easy_seeker()) == {}
+
+
+@pytest.mark.parametrize(("code", "sponsor_changes", "seeker_changes"), CASES)
+def test_each_rule_excludes_with_its_code(code, sponsor_changes, seeker_changes):
+    sponsor, seeker = easy_sponsor(**sponsor_changes), easy_seeker(**seeker_changes)
+    index = SponsorIndex(MatchSettings()).fit([sponsor])
+    assert index.shortlist(seeker, 3) == []
+    assert index.explain_exclusions(seeker) == {code: 1}
+    assert R.violated_rules(seeker, sponsor, MatchSettings()) == [code]
+
+
+def test_any_gender_on_both_sides_lifts_the_custom():
+    index = SponsorIndex().fit([easy_sponsor(gender="man", gender_rule="any")])
+    assert index.shortlist(easy_seeker(gender_rule="any"), 3)
+
+
+def test_programme_without_the_same_gender_custom():
+    index = SponsorIndex(MatchSettings(same_gender_default=False)).fit([easy_sponsor(gender="man")])
+    assert index.shortlist(easy_seeker(), 3)
+
+
+def test_cross_fellowship_opt_in():
+    index = SponsorIndex().fit([easy_sponsor(fellowships=("NA",))])
+    assert index.shortlist(easy_seeker(cross_fellowship_ok=True), 3)
+
+
+def test_in_person_within_distance_passes():
+    index = SponsorIndex().fit([easy_sponsor()])
+    seeker = easy_seeker(in_person_needed=True, max_distance_km=25)
+    [entry] = index.shortlist(seeker, 3)
+    assert "nearby" in [r.code for r in entry.reasons] or len(entry.reasons) >= 2
+
+
+def test_explain_counts_first_failing_rule_and_adds_up():
+    pool = [
+        easy_sponsor(member_id="a", program_id="p2", paused=True),
+        easy_sponsor(member_id="b", paused=True),
+        easy_sponsor(member_id="c", load=3),
+        easy_sponsor(member_id="d"),
+    ]
+    index = SponsorIndex().fit(pool)
+    counts = index.explain_exclusions(easy_seeker())
+    assert counts == {"different_program": 1, "paused": 1, "at_capacity": 1}
+    assert sum(counts.values()) + len(index.shortlist(easy_seeker(), 10)) == len(pool)
+
+
+def test_every_code_has_a_sentence():
+    assert set(RULE_ORDER) == set(EXCLUSION_SENTENCES)
+    assert all(s.endswith(".") for s in EXCLUSION_SENTENCES.values())
