@@ -26,7 +26,7 @@ from matcher.types import Assignment, SeekerRequest, Unassigned
 
 SCALE = 1_000_000  # scores are rounded to 1e-6, so scaled scores are exact integers
 OFFSET = 4 * SCALE  # keeps every arc cost non-negative
-MAX_ROUNDS = 3
+MAX_ROUNDS = 8
 MAX_RELAX_ROUNDS = 2000
 
 UNASSIGNED_SENTENCES = {

@@ -10,8 +10,8 @@ import re
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy.optimize import linear_sum_assignment
 
+from benchmarks.reference import exact_reference
 from matcher import SponsorIndex
 from matcher import rules as R
 from matcher.explain import LANGUAGE_NAMES, MODE_PHRASES, TAG_PHRASES
@@ -99,24 +99,6 @@ def test_adding_a_shared_attribute_never_lowers_a_score(pool_settings, q, field,
 
     assert score(richer_q, richer_s) >= score(q, sponsor) - 1e-6
     assert score(q, richer_s) >= score(q, sponsor) - 1e-6 or token not in getattr(q, field)
-
-
-def exact_reference(pool, requests, config):
-    """Best matched count, then best total score, by linear_sum_assignment on slots."""
-    known = {b: set().union(*(R.block_tokens(s, b) for s in pool)) for b in R.SET_BLOCKS}
-    slots = [s for s in pool for _ in range(max(s.capacity - s.load, 0))]
-    if not slots:
-        return 0, 0.0
-    value = np.zeros((len(requests), len(slots)))
-    bonus = 1000.0
-    for i, q in enumerate(requests):
-        for j, s in enumerate(slots):
-            if not R.violated_rules(q, s, config):
-                value[i, j] = bonus + round(R.pair_score(q, s, config, known), 6)
-    rows, cols = linear_sum_assignment(value, maximize=True)
-    chosen = value[rows, cols]
-    matched = int((chosen > 0).sum())
-    return matched, float(chosen[chosen > 0].sum() - bonus * matched)
 
 
 @settings(max_examples=60, deadline=None)

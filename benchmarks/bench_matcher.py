@@ -1,0 +1,187 @@
+"""Matcher benchmarks: shortlist latency, index build, batch assignment, and mentor-match."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.population import make_seekers, make_sponsors
+from benchmarks.reference import exact_reference
+from matcher import MatchSettings, SponsorIndex
+from matcher import rules as R
+from matcher.batch import assign_pairs
+from matcher.types import DEFAULT_WEIGHTS
+
+HERE = Path(__file__).resolve().parent
+MENTOR_VENV = HERE / ".mentor-venv"
+MENTOR_MATCH = "mentor-match==7.0.1"
+TARGETS = {
+    "shortlist_p95_ms_100k": "≤ 3",
+    "shortlist_p95_ms_1m": "≤ 25",
+    "index_build_s_100k": "≤ 3",
+    "assign_s_10k": "≤ 1",
+    "assign_optimal_small": "true",
+    "mentor_match_s_1k": "≥ 1000 × ours_s_1k",
+    "ours_matched_1k": "≥ mentor_match_matched_1k",
+    "ours_score_1k": "≥ mentor_match_score_1k",
+}
+
+
+def _shortlist_p95_ms(index, seekers, k=3) -> float:
+    for q in seekers[:20]:
+        index.shortlist(q, k)  # warm up
+    times = []
+    for q in seekers:
+        start = time.perf_counter()
+        index.shortlist(q, k)
+        times.append(time.perf_counter() - start)
+    return float(np.percentile(times, 95) * 1000)
+
+
+def _replicate(pool, times):
+    out = list(pool)
+    for r in range(1, times):
+        out += [dataclasses.replace(s, member_id=f"{s.member_id}-{r}") for s in pool]
+    return out
+
+
+def bench_shortlists() -> dict:
+    pool = make_sponsors(100_000, seed=101)
+    seekers = make_seekers(300, seed=102)
+    start = time.perf_counter()
+    index = SponsorIndex(MatchSettings()).fit(pool)
+    figures = {"index_build_s_100k": round(time.perf_counter() - start, 3)}
+    figures["shortlist_p95_ms_100k"] = round(_shortlist_p95_ms(index, seekers), 3)
+    del index
+    big = _replicate(pool, 10)
+    start = time.perf_counter()
+    index = SponsorIndex(MatchSettings()).fit(big)
+    figures["index_build_s_1m"] = round(time.perf_counter() - start, 2)
+    figures["shortlist_p95_ms_1m"] = round(_shortlist_p95_ms(index, seekers), 3)
+    return figures
+
+
+def bench_assign() -> dict:
+    pool = make_sponsors(5_000, seed=201, capacities=(1, 5))
+    seekers = make_seekers(10_000, seed=202)
+    index = SponsorIndex(MatchSettings()).fit(pool)
+    start = time.perf_counter()
+    pairs, _, proof = assign_pairs(index, seekers)
+    figures = {"assign_s_10k": round(time.perf_counter() - start, 3)}
+    figures["assign_matched_10k"] = len(pairs)
+    figures["assign_proof_10k"] = proof
+    figures["assign_optimal_small"] = _optimal_on_small_instances()
+    return figures
+
+
+def _optimal_on_small_instances(runs: int = 30) -> bool:
+    settings = MatchSettings()
+    for seed in range(runs):
+        pool = make_sponsors(12, seed=1000 + seed, capacities=(1, 3))
+        seekers = make_seekers(15, seed=2000 + seed)
+        index = SponsorIndex(settings).fit(pool)
+        pairs, _, _ = assign_pairs(index, seekers, top_k=2)
+        matched, total = exact_reference(pool, seekers, settings)
+        if len(pairs) != matched or abs(sum(p[2] for p in pairs) - total) > 1e-4:
+            return False
+    return True
+
+
+def _as_json(member) -> dict:
+    data = dataclasses.asdict(member)
+    return {k: sorted(v) if isinstance(v, frozenset) else v for k, v in data.items()}
+
+
+def _mentor_python() -> Path:
+    python = MENTOR_VENV / "bin" / "python"
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(MENTOR_VENV)], check=True)
+    check = subprocess.run([str(python), "-c", "import matching.process"], capture_output=True)
+    if check.returncode != 0:
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "-q", MENTOR_MATCH],
+            check=True,
+            capture_output=True,
+            timeout=600,
+        )
+    return python
+
+
+def bench_mentor_match() -> dict:
+    settings = MatchSettings()
+    pool = make_sponsors(500, seed=301, capacities=(1, 3))
+    seekers = make_seekers(1_000, seed=302)
+    start = time.perf_counter()
+    index = SponsorIndex(settings).fit(pool)
+    pairs, _, _ = assign_pairs(index, seekers)
+    ours_s = time.perf_counter() - start
+    known = index.known_tokens()
+    by_request = {q.request_id: q for q in seekers}
+    by_member = {s.member_id: s for s in pool}
+
+    def total(pairs_by_id):
+        return round(
+            sum(R.pair_score(by_request[r], by_member[m], settings, known) for r, m in pairs_by_id),
+            4,
+        )
+
+    ours = [(seekers[i].request_id, index.member_ids_[row]) for i, row, _ in pairs]
+    figures = {
+        "ours_s_1k": round(ours_s, 4),
+        "ours_matched_1k": len(ours),
+        "ours_score_1k": total(ours),
+    }
+    instance = {
+        "settings": {
+            **{f.name: getattr(settings, f.name) for f in dataclasses.fields(settings)},
+            "weights": {b: settings.weight(b) for b in DEFAULT_WEIGHTS},
+        },
+        "sponsors": [_as_json(s) for s in pool],
+        "seekers": [_as_json(q) for q in seekers],
+    }
+    try:
+        python = _mentor_python()
+        with tempfile.TemporaryDirectory() as tmp:
+            src, out = Path(tmp) / "instance.json", Path(tmp) / "result.json"
+            src.write_text(json.dumps(instance))
+            driver = HERE / "mentor_match_driver.py"
+            subprocess.run([str(python), str(driver), str(src), str(out)], check=True, timeout=3600)
+            result = json.loads(out.read_text())
+    except (OSError, subprocess.SubprocessError) as why:
+        figures["mentor_match_error"] = f"{type(why).__name__}: {why}"[:300]
+        return figures
+    theirs = [tuple(p) for p in result["pairs"]]
+    violations = sum(
+        bool(R.violated_rules(by_request[r], by_member[m], settings)) for r, m in theirs
+    )
+    figures.update(
+        {
+            "mentor_match_s_1k": round(result["seconds"], 2),
+            "mentor_match_matched_1k": len(theirs),
+            "mentor_match_score_1k": total(theirs),
+            "mentor_match_rule_violations_1k": violations,
+            "speedup_vs_mentor_match_1k": round(result["seconds"] / ours_s, 1),
+        }
+    )
+    return figures
+
+
+def run() -> dict:
+    """Run every matcher benchmark and return the flat figures."""
+    figures = {}
+    figures.update(bench_assign())
+    figures.update(bench_shortlists())
+    figures.update(bench_mentor_match())
+    return figures
+
+
+if __name__ == "__main__":
+    for key, value in run().items():
+        print(key, value)
