@@ -1,0 +1,66 @@
+# sponsor-match: the targets people expect. `make run` and `make test` work on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+PYTEST_ARGS ?=
+
+.PHONY: migration run test test-postgres lint fmt worker bench install install-dev migrate seed clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+migrate: install
+	$(BIN)/sponsor-match db upgrade
+
+seed: migrate
+	$(BIN)/sponsor-match seed-demo --if-empty
+
+## Serve the demo on http://127.0.0.1:$(PORT) with the worker beside it (Ctrl-C stops both).
+run: seed
+	@echo "Demo logins (password 'recovery-demo'): coordinator@demo.example," \
+	      "sponsor1@demo.example ... sponsor60@demo.example, newcomer1@demo.example ... newcomer20@demo.example"
+	@$(BIN)/python -m api.devserver --port $(PORT)
+
+worker: migrate
+	$(BIN)/sponsor-match worker
+
+## The whole suite on SQLite (and on PostgreSQL too when SPONSOR_TEST_DATABASE_URL is set).
+test: install-dev
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-postgres: install-dev
+	SPONSOR_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+fmt: install-dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: install-dev
+	$(BIN)/python -m benchmarks.run
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache
+
+## Regenerate the single initial migration from the models (allowed until the first release).
+migration: install
+	rm -f migrations/versions/*.py
+	SPONSOR_DATABASE_URL=sqlite:////tmp/sm-migration-$$$$.db $(BIN)/sponsor-match db migrate -m "initial schema"
+	$(BIN)/ruff format migrations >/dev/null

@@ -1,0 +1,78 @@
+"""sponsor-match web application: the app factory."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask
+
+import config as app_config
+
+
+def create_app(config: str | dict | None = None) -> Flask:
+    """Build the app. ``config`` is a config name, a dict of overrides, or None (SPONSOR_ENV)."""
+    app = Flask(__name__, instance_relative_config=True)
+    overrides = config if isinstance(config, dict) else {}
+    name = config if isinstance(config, str) else overrides.pop("ENV_NAME", None)
+    settings = app_config.load(name)
+    settings.update(overrides)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(app_config.finalize(settings, app.instance_path))
+    logging.getLogger("sponsor_match").setLevel(app.config["LOG_LEVEL"])
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_commands(app)
+    register_template_context(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from api import models  # noqa: F401  (register every table with the metadata)
+    from api.database import init_database
+    from api.extensions import api, csrf, db, limiter, login_manager, migrate
+
+    init_database(app)
+    migrate.init_app(app, db, directory=str(app_config.PROJECT_ROOT / "migrations"))
+    login_manager.init_app(app)
+    login_manager.login_view = "web.login"
+    csrf.init_app(app)
+    limiter.init_app(app)
+    api.init_app(app)
+    api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "opaque token"}
+    )
+
+
+def register_blueprints(app: Flask) -> None:
+    from api.blueprints import api_blueprints, page_blueprints
+    from api.extensions import api, csrf
+
+    for blueprint in api_blueprints():
+        csrf.exempt(blueprint)  # API routes authenticate with bearer tokens, not cookies
+        api.register_blueprint(blueprint)
+    for blueprint in page_blueprints():
+        app.register_blueprint(blueprint)
+    from api.openapi import mark_security
+
+    mark_security(app)
+
+
+def register_error_handlers(app: Flask) -> None:
+    from api.errors import register_error_handlers as register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from api.cli import register
+
+    register(app)
+
+
+def register_template_context(app: Flask) -> None:
+    from api.web.context import inject_crisis_line
+
+    app.context_processor(inject_crisis_line)

@@ -1,0 +1,155 @@
+"""Who is calling: argon2 passwords, hashed bearer tokens, sessions, and role checks."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app, request
+from flask_login import current_user
+from sqlalchemy import select
+
+from api.errors import NotFound, Unauthorized
+from api.extensions import db, login_manager
+from api.models import ApiToken, Member, Membership, Program, utcnow
+
+TOKEN_PREFIX = "smt_"
+_ENV_KEY = "sponsor_match.member"
+
+
+def _hasher() -> PasswordHasher:
+    cfg = current_app.config
+    return PasswordHasher(
+        time_cost=cfg["ARGON2_TIME_COST"], memory_cost=cfg["ARGON2_MEMORY_COST"], parallelism=1
+    )
+
+
+def hash_password(password: str) -> str:
+    return _hasher().hash(password)
+
+
+def verify_password(member: Member | None, password: str) -> bool:
+    """True if ``password`` is the member's. Costs the same time for an unknown member."""
+    hasher = _hasher()
+    if member is None:
+        # Spend the same effort as a real check so timing does not reveal unknown emails.
+        try:
+            hasher.verify(_dummy_hash(hasher), password + "x")
+        except VerificationError:
+            pass
+        return False
+    try:
+        return hasher.verify(member.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+_DUMMY: dict[tuple[int, int], str] = {}
+
+
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    key = (hasher.time_cost, hasher.memory_cost)
+    if key not in _DUMMY:
+        _DUMMY[key] = hasher.hash(secrets.token_urlsafe(16))
+    return _DUMMY[key]
+
+
+def new_token() -> tuple[str, str]:
+    """A fresh bearer token and the SHA-256 hex digest we store for it."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    return token, token_digest(token)
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def member_from_bearer() -> Member | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return None
+    row = db.session.scalar(
+        select(ApiToken).where(ApiToken.token_hash == token_digest(token.strip()))
+    )
+    if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
+        return None
+    return row.member
+
+
+@login_manager.user_loader
+def _load_user(member_uuid: str) -> Member | None:
+    import uuid
+
+    try:
+        key = uuid.UUID(member_uuid)
+    except ValueError:
+        return None
+    return db.session.scalar(select(Member).where(Member.uuid == key))
+
+
+def current_member() -> Member:
+    """The authenticated member of this API request (bearer token). Raises Unauthorized."""
+    # Cached per request (environ), not on ``g``, which lives as long as the app context.
+    member = request.environ.get(_ENV_KEY)
+    if member is None:
+        member = member_from_bearer()
+        if member is None:
+            raise Unauthorized("Send a valid token as 'Authorization: Bearer <token>'.")
+        request.environ[_ENV_KEY] = member
+    return member
+
+
+def auth_required(view: Callable) -> Callable:
+    """API views: require a bearer token."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        current_member()
+        return view(*args, **kwargs)
+
+    wrapper._auth_required = True  # read by the OpenAPI security marker
+    return wrapper
+
+
+def web_member() -> Member | None:
+    return current_user if current_user.is_authenticated else None
+
+
+@dataclass(frozen=True)
+class Access:
+    """What the caller may do in one programme."""
+
+    program: Program
+    member: Member
+    roles: frozenset[str]
+
+    def has(self, role: str) -> bool:
+        return role in self.roles
+
+
+def program_access(member: Member, program_uuid, role: str | None = None) -> Access:
+    """The caller's roles in a programme, requiring ``role`` when given.
+
+    Admins act as coordinators everywhere. Raises NotFound when the caller has no place (or not
+    the role) there: a foreign programme is invisible, never "forbidden".
+    """
+    program = db.session.scalar(select(Program).where(Program.uuid == program_uuid))
+    if program is None:
+        raise NotFound("No such programme.")
+    membership = db.session.scalar(
+        select(Membership).where(
+            Membership.member_id == member.id, Membership.program_id == program.id
+        )
+    )
+    roles = set(membership.roles) if membership else set()
+    if member.is_admin:
+        roles.add("coordinator")
+    if not roles or (role and role not in roles):
+        raise NotFound("No such programme.")
+    return Access(program=program, member=member, roles=frozenset(roles))

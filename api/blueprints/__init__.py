@@ -1,0 +1,18 @@
+"""HTTP blueprints; each handler is load → service → dump. New blueprints are listed here."""
+
+from __future__ import annotations
+
+
+def api_blueprints() -> list:
+    """flask-smorest blueprints under /api/v1 (bearer-token auth, no CSRF)."""
+    from api.blueprints import auth, programs
+
+    return [auth.blp, programs.blp]
+
+
+def page_blueprints() -> list:
+    """Plain Flask blueprints: probes, API docs and the pages for people."""
+    from api.blueprints import docs, health
+    from api.web import pages
+
+    return [health.bp, docs.bp, pages.bp]

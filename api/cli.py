@@ -1,0 +1,88 @@
+"""The ``sponsor-match`` command: every ``flask`` command plus ours."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from api.errors import AppError
+
+
+def _create_app() -> Flask:
+    from api import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app)
+def main() -> None:
+    """sponsor-match: sponsor matching and accountability for recovery fellowships."""
+
+
+def _fail(exc: AppError) -> None:
+    raise click.ClickException(exc.message)
+
+
+@click.command("create-admin")
+@click.option("--email", required=True)
+@click.option("--display-name", default="Admin A.", show_default=True)
+@click.password_option()
+@with_appcontext
+def create_admin(email: str, display_name: str, password: str) -> None:
+    """Create an installation admin."""
+    from api.services.accounts import create_member
+
+    try:
+        create_member(email=email, password=password, display_name=display_name, is_admin=True)
+    except AppError as exc:
+        _fail(exc)
+    click.echo(f"Admin {email} created.")
+
+
+@click.command("create-program")
+@click.option("--name", required=True)
+@click.option("--fellowship", "fellowships", multiple=True, required=True, help="e.g. AA, NA")
+@click.option("--join-code", default=None)
+@click.option("--coordinator-email", default=None, help="Existing member to make coordinator.")
+@with_appcontext
+def create_program(name, fellowships, join_code, coordinator_email) -> None:
+    """Create a programme and print its join code."""
+    from api.services.accounts import create_program as create
+    from api.services.accounts import find_member_by_email, grant_roles
+
+    try:
+        program = create(name=name, fellowships=list(fellowships), join_code=join_code)
+    except AppError as exc:
+        _fail(exc)
+    if coordinator_email:
+        member = find_member_by_email(coordinator_email)
+        if member is None:
+            raise click.ClickException(f"No account for {coordinator_email}.")
+        grant_roles(member, program, ["coordinator"])
+    click.echo(f"Programme {program.name!r} created; join code: {program.join_code}")
+
+
+@click.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="Only seed when the database has no programme.")
+@with_appcontext
+def seed_demo(if_empty: bool) -> None:
+    """Create (or refresh) the demo programme and its demo logins."""
+    if not current_app.config["ALLOW_DEMO"]:
+        raise click.ClickException("Demo data is refused under ProductionConfig.")
+    from api.seed import DEMO_PASSWORD
+    from api.seed import seed_demo as seed
+
+    result = seed(if_empty=if_empty)
+    if result is None:
+        click.echo("Database already has data; demo not seeded.")
+        return
+    click.echo(f"Demo programme {result.program.name!r} (join code {result.program.join_code}).")
+    click.echo(f"Demo logins (password {DEMO_PASSWORD!r}):")
+    for email in result.logins:
+        click.echo(f"  {email}")
+
+
+def register(app: Flask) -> None:
+    for command in (create_admin, create_program, seed_demo):
+        app.cli.add_command(command)

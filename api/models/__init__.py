@@ -1,0 +1,59 @@
+"""All models, importable from one place (``from api.models import Member``)."""
+
+from api.models.accountability import (
+    CONTACT_KINDS,
+    AvailabilityCheck,
+    CheckinPrompt,
+    Contact,
+    MissedContactFlag,
+    WorkerHeartbeat,
+)
+from api.models.accounts import (
+    ApiToken,
+    AuditLog,
+    Block,
+    Member,
+    Membership,
+    Program,
+    SponsorProfile,
+)
+from api.models.matching import (
+    DECLINE_REASONS,
+    END_REASONS,
+    MatchingRound,
+    Proposal,
+    RequestEvent,
+    RoundPair,
+    SponsorRequest,
+    Sponsorship,
+)
+from api.models.notify import Notification, OutboxMessage, Webhook
+from api.models.types import utcnow
+
+__all__ = [
+    "CONTACT_KINDS",
+    "DECLINE_REASONS",
+    "END_REASONS",
+    "ApiToken",
+    "AuditLog",
+    "AvailabilityCheck",
+    "Block",
+    "CheckinPrompt",
+    "Contact",
+    "Member",
+    "Membership",
+    "MatchingRound",
+    "MissedContactFlag",
+    "Notification",
+    "OutboxMessage",
+    "Program",
+    "Proposal",
+    "RequestEvent",
+    "RoundPair",
+    "SponsorProfile",
+    "SponsorRequest",
+    "Sponsorship",
+    "Webhook",
+    "WorkerHeartbeat",
+    "utcnow",
+]

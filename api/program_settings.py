@@ -1,0 +1,91 @@
+"""Programme settings: documented defaults and the schema coordinators edit them through."""
+
+from __future__ import annotations
+
+import re
+
+from marshmallow import Schema, ValidationError, fields, validate, validates
+
+DEFAULT_CRISIS_LINE = (
+    "Not a crisis service. In the US, call or text 988 (Suicide & Crisis Lifeline), "
+    "or call the SAMHSA National Helpline at 1-800-662-4357 (free, 24/7)."
+)
+
+DEFAULT_WEIGHTS = {
+    "fellowship": 1.0,
+    "language": 1.0,
+    "tags": 1.0,
+    "contact_modes": 0.5,
+    "availability": 1.0,
+    "age": 0.5,
+    "sobriety": 0.5,
+    "distance": 1.0,
+}
+
+DEFAULTS: dict[str, object] = {
+    "min_sobriety_days": 365,
+    "same_gender_default": True,
+    "proposal_deadline_hours": 48,
+    "shortlist_size": 3,
+    "temporary_length_days": 90,
+    "cadence_early_days": 3,
+    "cadence_early_phase_days": 90,
+    "cadence_later_days": 7,
+    "grace_hours": 24,
+    "quiet_hours_start": "21:00",
+    "quiet_hours_end": "08:00",
+    "crisis_line": DEFAULT_CRISIS_LINE,
+    "expiry_pause_count": 2,
+    "expiry_pause_window_days": 30,
+    "availability_confirm_max_days": 45,
+    "availability_answer_days": 7,
+    "small_cell_min": 5,
+    "match_weights": DEFAULT_WEIGHTS,
+}
+
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+class ProgramSettingsSchema(Schema):
+    """Every field optional on update; unknown keys are rejected."""
+
+    min_sobriety_days = fields.Integer(validate=validate.Range(0, 3650))
+    same_gender_default = fields.Boolean()
+    proposal_deadline_hours = fields.Integer(validate=validate.Range(1, 24 * 14))
+    shortlist_size = fields.Integer(validate=validate.Range(1, 10))
+    temporary_length_days = fields.Integer(validate=validate.Range(7, 365))
+    cadence_early_days = fields.Integer(validate=validate.Range(1, 30))
+    cadence_early_phase_days = fields.Integer(validate=validate.Range(0, 365))
+    cadence_later_days = fields.Integer(validate=validate.Range(1, 60))
+    grace_hours = fields.Integer(validate=validate.Range(0, 24 * 14))
+    quiet_hours_start = fields.String()
+    quiet_hours_end = fields.String()
+    crisis_line = fields.String(validate=validate.Length(min=10, max=500))
+    expiry_pause_count = fields.Integer(validate=validate.Range(1, 20))
+    expiry_pause_window_days = fields.Integer(validate=validate.Range(1, 365))
+    availability_confirm_max_days = fields.Integer(validate=validate.Range(7, 365))
+    availability_answer_days = fields.Integer(validate=validate.Range(1, 60))
+    small_cell_min = fields.Integer(validate=validate.Range(1, 100))
+    match_weights = fields.Dict(keys=fields.String(), values=fields.Float())
+
+    @validates("quiet_hours_start", "quiet_hours_end")
+    def _hhmm(self, value: str, data_key: str) -> None:
+        if not _HHMM.match(value):
+            raise ValidationError("Use 24-hour HH:MM, e.g. 21:00.")
+
+    @validates("match_weights")
+    def _weights(self, value: dict, data_key: str) -> None:
+        unknown = sorted(set(value) - set(DEFAULT_WEIGHTS))
+        if unknown:
+            raise ValidationError(f"Unknown weight(s): {', '.join(unknown)}.")
+        if any(w < 0 or w > 10 for w in value.values()):
+            raise ValidationError("Weights must be between 0 and 10.")
+
+
+def merged(settings: dict | None) -> dict[str, object]:
+    """The effective settings: stored values over the defaults."""
+    out = dict(DEFAULTS)
+    out.update(settings or {})
+    if "match_weights" in (settings or {}):
+        out["match_weights"] = {**DEFAULT_WEIGHTS, **settings["match_weights"]}
+    return out

@@ -1,0 +1,1 @@
+"""Server-rendered pages for people (session login, CSRF-protected forms)."""

@@ -1,0 +1,175 @@
+"""Configuration classes; the only module that reads the environment (and only when asked)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+PREFIX = "SPONSOR_"
+PROJECT_ROOT = Path(__file__).resolve().parent
+INSECURE_DEV_KEY = "dev-only-insecure-key-change-me"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One environment setting: SPONSOR_<name> overrides the config attribute <name>."""
+
+    name: str
+    kind: type
+    help: str
+
+
+# Every variable the service reads. The README's configuration table is generated from this.
+SETTINGS: tuple[Setting, ...] = (
+    Setting("ENV", str, "Which config class: development (default), testing or production."),
+    Setting(
+        "SECRET_KEY", str, "Signs sessions, CSRF tokens and email links. Required in production."
+    ),
+    Setting("DATABASE_URL", str, "SQLAlchemy URL. Default: SQLite file in the instance folder."),
+    Setting("TEST_DATABASE_URL", str, "PostgreSQL URL the test suite runs against when set."),
+    Setting("NOTE_KEYS", str, "Comma-separated Fernet keys for private notes; first one encrypts."),
+    Setting("BASE_URL", str, "Public address used in links inside emails."),
+    Setting("TOKEN_TTL_HOURS", int, "Lifetime of API tokens in hours (default 720)."),
+    Setting(
+        "LOGIN_RATE_LIMIT", str, "Login/token attempts allowed per client (default 10/minute)."
+    ),
+    Setting(
+        "RATELIMIT_STORAGE_URI", str, "Rate-limit store: memory:// (default) or redis://host:6379."
+    ),
+    Setting("SMTP_HOST", str, "SMTP server host (default 127.0.0.1)."),
+    Setting("SMTP_PORT", int, "SMTP server port (default 25)."),
+    Setting("SMTP_USERNAME", str, "SMTP login, if the server needs one."),
+    Setting("SMTP_PASSWORD", str, "SMTP password, if the server needs one."),
+    Setting("SMTP_STARTTLS", bool, "Use STARTTLS (default false)."),
+    Setting("MAIL_FROM", str, "Sender address (default noreply@localhost)."),
+    Setting("MAIL_SENDER_NAME", str, "Sender name; no recovery wording (default 'Your group')."),
+    Setting("WEBHOOK_ALLOW_LOOPBACK", bool, "Allow loopback webhook targets. Tests only."),
+    Setting("WEBHOOK_TIMEOUT_S", float, "Webhook delivery timeout in seconds (default 5)."),
+    Setting("OUTBOX_MAX_ATTEMPTS", int, "Delivery attempts before a message is dead-lettered."),
+    Setting("WORKER_LOCK_PATH", str, "Lock file that keeps one worker active on SQLite."),
+    Setting("WORKER_STALE_AFTER_S", int, "Heartbeat age after which /readyz reports the worker."),
+    Setting("LOG_LEVEL", str, "Logging level (default INFO)."),
+)
+
+
+class Config:
+    """Defaults shared by every environment."""
+
+    ENV_NAME = "base"
+    SECRET_KEY = INSECURE_DEV_KEY
+    DATABASE_URL = ""  # empty: SQLite file in the instance folder
+    TEST_DATABASE_URL = ""
+    NOTE_KEYS = ""
+    BASE_URL = "http://127.0.0.1:5000"
+    TOKEN_TTL_HOURS = 720
+    LOGIN_RATE_LIMIT = "10/minute"
+    RATELIMIT_STORAGE_URI = "memory://"
+    SMTP_HOST = "127.0.0.1"
+    SMTP_PORT = 25
+    SMTP_USERNAME = ""
+    SMTP_PASSWORD = ""
+    SMTP_STARTTLS = False
+    MAIL_FROM = "noreply@localhost"
+    MAIL_SENDER_NAME = "Your group"
+    WEBHOOK_ALLOW_LOOPBACK = False
+    WEBHOOK_TIMEOUT_S = 5.0
+    OUTBOX_MAX_ATTEMPTS = 8
+    WORKER_LOCK_PATH = ""
+    WORKER_STALE_AFTER_S = 180
+    LOG_LEVEL = "INFO"
+    ALLOW_DEMO = True
+    ARGON2_TIME_COST = 3
+    ARGON2_MEMORY_COST = 65536
+
+    # Flask and extension settings derived from the above in finalize().
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    API_TITLE = "sponsor-match"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api"
+    OPENAPI_JSON_PATH = "openapi.json"
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    WTF_CSRF_TIME_LIMIT = None
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+
+
+class TestingConfig(Config):
+    ENV_NAME = "testing"
+    TESTING = True
+    WTF_CSRF_ENABLED = False
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_COST = 1024
+    LOGIN_RATE_LIMIT = "1000/minute"
+    WEBHOOK_ALLOW_LOOPBACK = True
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+    ALLOW_DEMO = False
+    SESSION_COOKIE_SECURE = True
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a usable configuration."""
+
+
+def _parse(setting: Setting, raw: str) -> object:
+    if setting.kind is bool:
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    try:
+        return setting.kind(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{PREFIX}{setting.name} must be a {setting.kind.__name__}") from exc
+
+
+def load(name: str | None = None, environ: Mapping[str, str] | None = None) -> dict[str, object]:
+    """Build the settings dict for config class ``name`` (or SPONSOR_ENV) with env overrides.
+
+    Raises ConfigError when the environment is unusable (e.g. production without a secret key).
+    """
+    environ = os.environ if environ is None else environ
+    name = name or environ.get(f"{PREFIX}ENV") or "development"
+    if name not in CONFIGS:
+        raise ConfigError(f"{PREFIX}ENV must be one of {', '.join(CONFIGS)}; got {name!r}")
+    cls = CONFIGS[name]
+    values = {key: getattr(cls, key) for key in dir(cls) if key.isupper()}
+    for setting in SETTINGS:
+        raw = environ.get(PREFIX + setting.name)
+        if raw is not None and setting.name != "ENV":
+            values[setting.name] = _parse(setting, raw)
+    if cls is ProductionConfig and values["SECRET_KEY"] in ("", INSECURE_DEV_KEY):
+        raise ConfigError(
+            f"{PREFIX}SECRET_KEY is not set: production needs a long random secret key "
+            f"(e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+        )
+    return values
+
+
+def finalize(values: dict[str, object], instance_path: str) -> dict[str, object]:
+    """Derive Flask and extension settings that depend on other values or the instance folder."""
+    url = values.get("DATABASE_URL") or ""
+    if not url:
+        url = f"sqlite:///{Path(instance_path) / 'sponsor-match.db'}"
+    values["SQLALCHEMY_DATABASE_URI"] = url
+    if str(url).startswith("sqlite"):
+        values.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 30}})
+    else:
+        values.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    if not values.get("WORKER_LOCK_PATH"):
+        values["WORKER_LOCK_PATH"] = str(Path(instance_path) / "worker.lock")
+    values["RATELIMIT_STORAGE_URI"] = values["RATELIMIT_STORAGE_URI"]
+    return values

@@ -1,0 +1,66 @@
+"""Config selection and the production guard."""
+
+import pytest
+
+import config
+from api import create_app
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("development", "development"), ("testing", "testing"), (None, "development")],
+)
+def test_config_class_is_selected_by_name_or_env(name, expected):
+    assert config.load(name, environ={})["ENV_NAME"] == expected
+
+
+def test_sponsor_env_selects_config():
+    assert config.load(None, environ={"SPONSOR_ENV": "testing"})["ENV_NAME"] == "testing"
+
+
+def test_env_overrides_are_typed():
+    values = config.load("testing", environ={"SPONSOR_TOKEN_TTL_HOURS": "5"})
+    assert values["TOKEN_TTL_HOURS"] == 5
+
+
+def test_production_refuses_to_start_without_secret_key():
+    with pytest.raises(config.ConfigError, match="SPONSOR_SECRET_KEY"):
+        config.load("production", environ={})
+
+
+def test_production_starts_with_a_real_key():
+    values = config.load("production", environ={"SPONSOR_SECRET_KEY": "x" * 48})
+    assert values["ALLOW_DEMO"] is False
+
+
+def test_unknown_env_name_is_named():
+    with pytest.raises(config.ConfigError, match="SPONSOR_ENV"):
+        config.load("staging", environ={})
+
+
+def test_bad_number_names_the_variable():
+    with pytest.raises(config.ConfigError, match="SPONSOR_SMTP_PORT"):
+        config.load("testing", environ={"SPONSOR_SMTP_PORT": "lots"})
+
+
+def test_default_database_is_sqlite_in_instance_folder(tmp_path):
+    values = config.finalize(config.load("development", environ={}), str(tmp_path))
+    assert values["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'sponsor-match.db'}"
+
+
+def test_factory_applies_overrides(tmp_path):
+    app = create_app({"ENV_NAME": "testing", "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"})
+    assert app.config["TESTING"] is True
+    assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("x.db")
+
+
+def test_sqlite_uses_wal_and_busy_timeout(tmp_path):
+    app = create_app({"ENV_NAME": "testing", "DATABASE_URL": f"sqlite:///{tmp_path}/w.db"})
+    from sqlalchemy import text
+
+    from api.extensions import db
+
+    with app.app_context():
+        assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert db.session.execute(text("PRAGMA busy_timeout")).scalar() == 30000
+        db.engine.dispose()
