@@ -1,0 +1,110 @@
+"""What others may see of a member: the public view used in shortlists, proposals and inboxes.
+
+Only these keys ever leave the server about another member: ``id``, ``display_name``,
+``sobriety_band``, ``languages``, ``fellowships``, ``shared_tags``, ``distance_band`` and
+``contact_modes``. Never email, phone, contact email, exact sobriety date, city or coordinates,
+age band, "about me" (free text can identify someone; it is shared only inside a sponsorship),
+request notes or pause reasons.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+
+from marshmallow import Schema, fields
+
+from api.models import Member, Program
+
+PUBLIC_FIELDS = (
+    "id",
+    "display_name",
+    "sobriety_band",
+    "languages",
+    "fellowships",
+    "shared_tags",
+    "distance_band",
+    "contact_modes",
+)
+
+# (upper bound in years, label); the last band has no upper bound.
+SOBRIETY_BANDS = ((1, "under 1 year"), (2, "1–2 years"), (5, "2–5 years"), (10, "5–10 years"))
+DISTANCE_BANDS = ((5, "under 5 km"), (25, "5–25 km"), (100, "25–100 km"))
+
+
+def sobriety_band(sobriety_date: date | None, today: date | None = None) -> str | None:
+    """A coarse band for a sobriety date ("1–2 years"), or None when there is no date."""
+    if sobriety_date is None:
+        return None
+    years = ((today or date.today()) - sobriety_date).days / 365.25
+    for upper, label in SOBRIETY_BANDS:
+        if years < upper:
+            return label
+    return "10+ years"
+
+
+def distance_km(a: Member, b: Member) -> float | None:
+    """Great-circle distance between two members' (rounded) city coordinates."""
+    if None in (a.lat, a.lon, b.lat, b.lon):
+        return None
+    lat1, lon1, lat2, lon2 = map(math.radians, (a.lat, a.lon, b.lat, b.lon))
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 2 * 6371.0 * math.asin(min(1.0, math.sqrt(h)))
+
+
+def distance_band(a: Member, b: Member | None) -> str | None:
+    """ "under 5 km" … "over 100 km", or None when either side has no location."""
+    km = distance_km(a, b) if b is not None else None
+    if km is None:
+        return None
+    for upper, label in DISTANCE_BANDS:
+        if km < upper:
+            return label
+    return "over 100 km"
+
+
+def _is_sponsor_in(member: Member, program: Program | None) -> bool:
+    if member.sponsor_profile is None:
+        return False
+    if program is None:
+        return True
+    return any(m.program_id == program.id and m.is_sponsor for m in member.memberships)
+
+
+def public_view(
+    member: Member, viewer: Member | None, program: Program | None, today: date | None = None
+) -> dict:
+    """The public view of ``member`` as ``viewer`` sees it in ``program``.
+
+    ``sobriety_band`` is only given for members who sponsor in ``program`` (any programme when
+    ``program`` is None); ``shared_tags`` and ``distance_band`` need a viewer.
+    """
+    profile = member.sponsor_profile
+    band = sobriety_band(profile.sobriety_date, today) if _is_sponsor_in(member, program) else None
+    viewer_tags = set(viewer.tags or ()) if viewer is not None else set()
+    return {
+        "id": str(member.uuid),
+        "display_name": member.display_name,
+        "sobriety_band": band,
+        "languages": list(member.languages or ()),
+        "fellowships": list(member.fellowships or ()),
+        "shared_tags": sorted(viewer_tags & set(member.tags or ())),
+        "distance_band": distance_band(member, viewer),
+        "contact_modes": list(member.contact_modes or ()),
+    }
+
+
+class PublicMemberSchema(Schema):
+    """Documents (and dumps) a ``public_view`` dict; nest it in responses that show others."""
+
+    id = fields.String(dump_only=True)
+    display_name = fields.String(dump_only=True)
+    sobriety_band = fields.String(dump_only=True, allow_none=True)
+    languages = fields.List(fields.String(), dump_only=True)
+    fellowships = fields.List(fields.String(), dump_only=True)
+    shared_tags = fields.List(fields.String(), dump_only=True)
+    distance_band = fields.String(dump_only=True, allow_none=True)
+    contact_modes = fields.List(fields.String(), dump_only=True)
