@@ -33,6 +33,11 @@ class Program(db.Model):
     fellowships: Mapped[list] = json_list()
     tags: Mapped[list] = json_list()
     settings: Mapped[dict] = mapped_column(JSON, default=dict, nullable=False)
+    # Bumped (UPDATE ... SET pool_version = pool_version + 1) in every transaction that changes
+    # a sponsor's matching data; the warm matcher index refreshes when it moves.
+    pool_version: Mapped[int] = mapped_column(
+        Integer, default=0, server_default="0", nullable=False
+    )
     created_at: Mapped[datetime] = created_at()
 
     def setting(self, key: str):

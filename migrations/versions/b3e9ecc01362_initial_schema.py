@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 453f6c2d4d75
+Revision ID: b3e9ecc01362
 Revises: 
-Create Date: 2026-11-25 04:52:59.182767
+Create Date: 2026-11-25 05:51:23.858042
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '453f6c2d4d75'
+revision = 'b3e9ecc01362'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -55,6 +55,7 @@ def upgrade():
     sa.Column('fellowships', sa.JSON(), nullable=False),
     sa.Column('tags', sa.JSON(), nullable=False),
     sa.Column('settings', sa.JSON(), nullable=False),
+    sa.Column('pool_version', sa.Integer(), server_default='0', nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_program')),
     sa.UniqueConstraint('join_code', name=op.f('uq_program_join_code')),
