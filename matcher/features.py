@@ -116,3 +116,43 @@ def token_bits(tokens, vocabulary: dict, words: int) -> np.ndarray:
 def words_for(vocab_size: int) -> int:
     """Return how many 64-bit words hold a vocabulary of this size."""
     return max(1, -(-vocab_size // 64))
+
+
+def encode_sets(token_sets, vocabulary: dict, width: int) -> np.ndarray:
+    """Return many members' L2-normalised multi-hot rows for one block at once.
+
+    ``token_sets`` holds one set of tokens per member; unknown tokens drop, as in
+    ``encode_block`` (and the fitted pipeline), which this equals row by row.
+    """
+    cols, counts = [], []
+    for tokens in token_sets:
+        known = [vocabulary[t] for t in tokens if t in vocabulary]
+        cols.extend(known)
+        counts.append(len(known))
+    counts = np.asarray(counts, dtype=np.int64)
+    out = np.zeros((len(counts), width), dtype=np.float32)
+    if cols:
+        rows = np.repeat(np.arange(len(counts)), counts)
+        scale = (1.0 / np.sqrt(np.maximum(counts, 1).astype(np.float32))).astype(np.float32)
+        out[rows, np.asarray(cols, dtype=np.int64)] = scale[rows]
+    return out
+
+
+def pack_hour_sets(hour_sets) -> np.ndarray:
+    """Return many members' weekly hours as (n, 3) uint64 words (see ``pack_hours``)."""
+    hours, counts = [], []
+    for given in hour_sets:
+        valid = [h for h in set(given) if 0 <= h < HOURS_PER_WEEK]
+        hours.extend(valid)
+        counts.append(len(valid))
+    dense = np.zeros((len(counts), AVAILABILITY_WORDS * 64), dtype=bool)
+    if hours:
+        dense[np.repeat(np.arange(len(counts)), counts), np.asarray(hours, dtype=np.int64)] = True
+    return np.packbits(dense, axis=1, bitorder="little").view("<u8")
+
+
+def bits_from_dense(dense: np.ndarray, words: int) -> np.ndarray:
+    """Pack the non-zero columns of a multi-hot matrix into (n, words) uint64 bit sets."""
+    padded = np.zeros((dense.shape[0], words * 64), dtype=bool)
+    padded[:, : dense.shape[1]] = dense > 0
+    return np.packbits(padded, axis=1, bitorder="little").view("<u8")

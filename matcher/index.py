@@ -45,52 +45,159 @@ class SponsorIndex:
     # -- fitting and updates -------------------------------------------------------------
 
     def fit(self, sponsors) -> SponsorIndex:
-        """Fit the feature pipeline over the pool and encode every sponsor."""
-        pool = list({s.member_id: s for s in sponsors}.values())
-        self.settings_ = self.settings or MatchSettings()
-        vocab = F.pool_vocabularies(pool)
-        self.vocabulary_ = {b: {t: i for i, t in enumerate(v)} for b, v in vocab.items()}
-        rows = F.profile_rows(pool)
-        self.preprocessor_ = F.build_preprocessor(vocab).fit(rows)
-        encoded = self.preprocessor_.transform(rows).tocsr()
-        out = self.preprocessor_.output_indices_
-        self.columns_ = {}
-        parts, start = [], 0
-        for block in F.DENSE_BLOCKS:
-            sl = out[block]
-            parts.append(encoded[:, sl])
-            self.columns_[block] = list(range(start, start + sl.stop - sl.start))
-            start += sl.stop - sl.start
-        self.sobriety_col_ = start
-        n, cap = len(pool), max(16, len(pool))
-        self.X_ = np.zeros((cap, start + 1), dtype=np.float32)
-        if n:
-            from scipy.sparse import hstack
+        """Fit the feature pipeline over the pool and encode every sponsor.
 
-            self.X_[:n, :start] = hstack(parts).toarray()
-        self.hours_ = np.zeros((cap, F.AVAILABILITY_WORDS), dtype=np.uint64)
-        hours_sl = out["availability"]
-        for lo in range(0, n, 100_000):
-            chunk = encoded[lo : lo + 100_000, hours_sl].toarray()
-            self.hours_[lo : lo + len(chunk)] = F.pack_hour_matrix(chunk)
-        self.bits_ = {
-            b: np.zeros((cap, F.words_for(len(vocab[b]))), dtype=np.uint64) for b in _BIT_BLOCKS
+        The vocabularies are learned from the pool and the scikit-learn pipeline is
+        fitted on them; the rows themselves are encoded with numpy from the same
+        vocabularies (a test checks both encodings agree). Rows are stored sorted by
+        programme, gender, fellowships and gender rule, so a shortlist scans only the
+        contiguous blocks a seeker can match.
+        """
+        pool = list({s.member_id: s for s in sponsors}.values())
+        st = self.settings_ = self.settings or MatchSettings()
+        tokens = {b: [R.block_tokens(m, b) for m in pool] for b in R.SET_BLOCKS}
+        vocab = {
+            b: sorted(set().union(*tokens[b])) or [F._EMPTY_VOCAB_TOKEN] for b in F.DENSE_BLOCKS
         }
+        vocab["availability"] = list(range(F.HOURS_PER_WEEK))
+        self.vocabulary_ = {b: {t: i for i, t in enumerate(v)} for b, v in vocab.items()}
+        self.preprocessor_ = F.build_preprocessor(vocab).fit(F.profile_rows(pool[:1]))
+        self.program_codes_, self.gender_codes_ = {}, {}
+        order = self._block_order(pool, tokens["fellowship"])
+        pool = [pool[i] for i in order]
+        tokens = {b: [tokens[b][i] for i in order] for b in R.SET_BLOCKS}
+        n, cap = len(pool), max(16, len(pool))
+        self.columns_, start = {}, 0
+        for block in F.DENSE_BLOCKS:
+            self.columns_[block] = list(range(start, start + len(vocab[block])))
+            start += len(vocab[block])
+        self.sobriety_col_ = start
+        self.X_ = np.zeros((cap, start + 1), dtype=np.float32)
+        for block in F.DENSE_BLOCKS:
+            cols = self.columns_[block]
+            self.X_[:n, cols[0] : cols[-1] + 1] = F.encode_sets(
+                tokens[block], self.vocabulary_[block], len(cols)
+            )
+        self.hours_ = np.zeros((cap, F.AVAILABILITY_WORDS), dtype=np.uint64)
+        self.hours_[:n] = F.pack_hour_sets(tokens["availability"])
+        self.bits_ = {}
+        for b in _BIT_BLOCKS:
+            cols = self.columns_[b]
+            self.bits_[b] = np.zeros((cap, F.words_for(len(vocab[b]))), dtype=np.uint64)
+            self.bits_[b][:n] = F.bits_from_dense(
+                self.X_[:n, cols[0] : cols[-1] + 1], self.bits_[b].shape[1]
+            )
         for name, dtype in _ROW_ARRAYS.items():
             setattr(self, name, np.zeros(cap, dtype=dtype))
         self.member_ids_ = np.empty(cap, dtype=object)
-        self.sponsors_ = [None] * cap
-        self.program_codes_, self.gender_codes_ = {}, {}
+        self.sponsors_ = pool + [None] * (cap - n)
         self.row_of_, self.blocked_by_ = {}, {}
         self.free_rows_, self.n_rows_ = [], n
-        for row, sponsor in enumerate(pool):
-            self._store_attributes(row, sponsor)
+        if n:
+            self._store_pool(pool, st)
+        self._index_blocks(pool)
         return self
+
+    def _block_order(self, pool, fellowship_sets) -> np.ndarray:
+        """Return the row order: by programme, gender, fellowship set, then gender rule."""
+        st = self.settings_ or MatchSettings()
+        sets = [tuple(sorted(f)) for f in fellowship_sets]
+        set_codes = {t: i for i, t in enumerate(sorted(set(sets)))}
+        programs = sorted({s.program_id for s in pool})
+        genders = sorted({s.gender for s in pool if s.gender is not None})
+        for p in programs:
+            self.program_codes_.setdefault(p, len(self.program_codes_))
+        for g in genders:
+            self.gender_codes_.setdefault(g, len(self.gender_codes_))
+        keys = (
+            np.array([R.wants_same_gender(s, st) for s in pool], dtype=bool),
+            np.array([set_codes[t] for t in sets], dtype=np.int64),
+            np.array([self._gender_code(s.gender) for s in pool], dtype=np.int64),
+            np.array([self.program_codes_[s.program_id] for s in pool], dtype=np.int64),
+        )
+        return np.lexsort(keys) if pool else np.zeros(0, dtype=np.int64)
+
+    def _store_pool(self, pool, st):
+        """Store every sponsor's attributes at once (the vectorised ``_store_attributes``)."""
+        n = len(pool)
+        self.member_ids_[:n] = [s.member_id for s in pool]
+        self.row_of_ = {s.member_id: row for row, s in enumerate(pool)}
+        for row, s in enumerate(pool):
+            for blocked in s.blocked_member_ids:
+                self.blocked_by_.setdefault(blocked, set()).add(row)
+
+        def column(attr, dtype, default=None):
+            values = [getattr(s, attr) for s in pool]
+            if default is not None:
+                values = [default if v is None else v for v in values]
+            return np.array(values, dtype=dtype)
+
+        self.alive_[:n] = True
+        self.program_[:n] = [self.program_codes_[s.program_id] for s in pool]
+        self.gender_[:n] = [self._gender_code(s.gender) for s in pool]
+        self.same_gender_[:n] = [R.wants_same_gender(s, st) for s in pool]
+        accepting, paused = column("accepting", bool), column("paused", bool)
+        self.accepting_[:n], self.paused_[:n] = accepting, paused
+        sobriety = column("sobriety_days", np.int64)
+        self.sobriety_days_[:n] = sobriety
+        confirmed = column("availability_confirmed_days_ago", np.float64, np.inf)
+        self.confirmed_days_[:n] = confirmed
+        load, capacity = column("load", np.int64), column("capacity", np.int64)
+        self.load_[:n], self.capacity_[:n] = load, capacity
+        self.static_ok_[:n] = (
+            accepting
+            & ~paused
+            & (sobriety >= st.min_sobriety_days)
+            & (confirmed <= st.availability_confirm_max_days)
+            & (load < capacity)
+        )
+        self.in_person_[:n] = ["in_person" in s.contact_modes for s in pool]
+        lat, lon = column("lat", np.float64, np.nan), column("lon", np.float64, np.nan)
+        located = ~(np.isnan(lat) | np.isnan(lon))
+        self.lat_[:n] = np.where(located, lat, np.nan)
+        self.lon_[:n] = np.where(located, lon, np.nan)
+        self.prior_[:n] = _fairness_priors(pool, st)
+        days, inverse = np.unique(sobriety, return_inverse=True)
+        values = np.array([R.sobriety_value(int(d), st) for d in days], dtype=np.float32)
+        self.X_[:n, self.sobriety_col_] = values[inverse]
+        count = F.popcount(self.hours_[:n])
+        with np.errstate(divide="ignore"):
+            inv = np.where(count > 0, 1.0 / np.sqrt(np.maximum(count, 1)), 0.0)
+        self.inv_sqrt_hours_[:n] = inv
+
+    def _index_blocks(self, pool):
+        """Record the contiguous blocks of rows sharing programme, gender and fellowships."""
+        n = len(pool)
+        self.n_sorted_ = n
+        keys = np.stack(
+            [
+                self.program_[:n].astype(np.int64),
+                self.gender_[:n].astype(np.int64),
+                self.same_gender_[:n].astype(np.int64),
+            ]
+        )
+        fells = [frozenset(s.fellowships) for s in pool]
+        change = np.ones(n, dtype=bool)
+        if n > 1:
+            change[1:] = (keys[:, 1:] != keys[:, :-1]).any(axis=0) | np.array(
+                [a != b for a, b in zip(fells[1:], fells[:-1], strict=True)]
+            )
+        starts = np.flatnonzero(change)
+        ends = np.append(starts[1:], n)
+        self.blocks_ = [
+            (int(lo), int(hi), int(keys[0, lo]), int(keys[1, lo]), bool(keys[2, lo]), fells[lo])
+            for lo, hi in zip(starts, ends, strict=True)
+        ]
 
     def upsert(self, sponsor: SponsorCandidate) -> SponsorIndex:
         """Add or replace one sponsor in place, without refitting the pool."""
         self._check_fitted()
         row = self.row_of_.get(sponsor.member_id)
+        if row is not None and row < self.n_sorted_ and self._block_key(sponsor) != (
+            self._block_key(self.sponsors_[row])
+        ):
+            self.remove(sponsor.member_id)  # it moves out of its block, to the unsorted tail
+            row = None
         if row is None:
             row = self.free_rows_.pop() if self.free_rows_ else self._append_row()
         else:
@@ -115,8 +222,12 @@ class SponsorIndex:
             self.alive_[row] = self.static_ok_[row] = False
             self.program_[row] = -1
             self.sponsors_[row] = None
-            self.free_rows_.append(row)
+            if row >= self.n_sorted_:  # rows in the sorted blocks stay empty
+                self.free_rows_.append(row)
         return self
+
+    def _block_key(self, s):
+        return (s.program_id, s.gender, R.wants_same_gender(s, self.settings_), set(s.fellowships))
 
     def _check_fitted(self):
         if not hasattr(self, "X_"):
@@ -195,43 +306,81 @@ class SponsorIndex:
     def _seeker_bits(self, block, tokens):
         return F.token_bits(tokens, self.vocabulary_[block], self.bits_[block].shape[1])
 
-    def _shares(self, block, tokens, n):
-        """Return rows sharing at least one token with ``tokens`` in a bit block."""
+    def _shares(self, block, tokens, lo, hi):
+        """Return rows ``lo:hi`` sharing at least one token with ``tokens`` in a bit block."""
         sb = self._seeker_bits(block, tokens)
-        bits = self.bits_[block][:n]
+        bits = self.bits_[block][lo:hi]
         if len(sb) == 1:
             return (bits[:, 0] & sb[0]) != 0
         return ((bits & sb) != 0).any(axis=1)
 
-    def _has_all(self, block, tokens, n):
+    def _has_all(self, block, tokens, lo, hi):
         if any(t not in self.vocabulary_[block] for t in tokens):
-            return np.zeros(n, dtype=bool)
+            return np.zeros(hi - lo, dtype=bool)
         sb = self._seeker_bits(block, tokens)
-        return ((self.bits_[block][:n] & sb) == sb).all(axis=1)
+        return ((self.bits_[block][lo:hi] & sb) == sb).all(axis=1)
 
-    def _base_mask(self, q: SeekerRequest) -> np.ndarray:
-        """Rows passing every rule that depends on the seeker's profile, not their identity."""
-        n, st = self.n_rows_, self.settings_
-        program = self.program_codes_.get(q.program_id)
-        if program is None:
-            return np.zeros(n, dtype=bool)
-        mask = self.static_ok_[:n] & (self.program_[:n] == program)
-        if not q.cross_fellowship_ok:
-            mask &= self._shares("fellowship", q.fellowships, n)
-        gender = self.gender_codes_.get(q.gender, -2) if q.gender is not None else -2
-        if R.wants_same_gender(q, st):
-            mask &= self.gender_[:n] == gender
-        else:
-            mask &= ~self.same_gender_[:n] | (self.gender_[:n] == gender)
-        if q.sponsor_gender is not None:
-            mask &= self.gender_[:n] == self.gender_codes_.get(q.sponsor_gender, -2)
+    def _base_mask(self, q: SeekerRequest, lo=0, hi=None, keyed=False) -> np.ndarray:
+        """Rows ``lo:hi`` passing every rule that depends on the seeker's profile.
+
+        ``keyed`` says the rows come from blocks already chosen for the seeker's
+        programme, fellowships and gender, so those rules are not checked again.
+        """
+        hi, st = self.n_rows_ if hi is None else hi, self.settings_
+        mask = self.static_ok_[lo:hi].copy()
+        if not keyed:
+            program = self.program_codes_.get(q.program_id)
+            if program is None:
+                return np.zeros(hi - lo, dtype=bool)
+            mask &= self.program_[lo:hi] == program
+            if not q.cross_fellowship_ok:
+                mask &= self._shares("fellowship", q.fellowships, lo, hi)
+            gender = self.gender_codes_.get(q.gender, -2) if q.gender is not None else -2
+            genders = self.gender_[lo:hi]
+            if R.wants_same_gender(q, st):
+                mask &= genders == gender
+            else:
+                mask &= ~self.same_gender_[lo:hi] | (genders == gender)
+            if q.sponsor_gender is not None:
+                mask &= genders == self.gender_codes_.get(q.sponsor_gender, -2)
         if q.languages_required:
-            mask &= self._has_all("language", q.languages_required, n)
+            mask &= self._has_all("language", q.languages_required, lo, hi)
         else:
-            mask &= self._shares("language", q.languages, n)
+            mask &= self._shares("language", q.languages, lo, hi)
         if q.in_person_needed:
-            mask &= self.in_person_[:n]
+            mask &= self.in_person_[lo:hi]
         return mask
+
+    def _runs(self, q: SeekerRequest) -> list[tuple[int, int, bool]]:
+        """Return the row ranges ``(lo, hi, keyed)`` that can hold a sponsor for ``q``.
+
+        The sorted blocks matching the seeker's programme, fellowships and gender rules
+        (merged where adjacent), then the unsorted tail that ``upsert`` appends to.
+        """
+        runs = []
+        program = self.program_codes_.get(q.program_id)
+        if program is not None:
+            gender = self.gender_codes_.get(q.gender, -2) if q.gender is not None else -2
+            same = R.wants_same_gender(q, self.settings_)
+            wanted = None
+            if q.sponsor_gender is not None:
+                wanted = self.gender_codes_.get(q.sponsor_gender, -2)
+            fellowships = set(q.fellowships)
+            for lo, hi, prog, g, g_same, fells in self.blocks_:
+                if prog != program or (wanted is not None and g != wanted):
+                    continue
+                if (same or g_same) and g != gender:
+                    continue
+                if not q.cross_fellowship_ok and not fells & fellowships:
+                    continue
+                if runs and runs[-1][1] == lo:
+                    runs[-1][1] = hi
+                else:
+                    runs.append([lo, hi])
+        out = [(lo, hi, True) for lo, hi in runs]
+        if self.n_rows_ > self.n_sorted_:
+            out.append((self.n_sorted_, self.n_rows_, False))
+        return out
 
     def _personal_rows(self, q: SeekerRequest) -> list[int]:
         """Rows excluded for this seeker in person: self, blocked, ended or declined."""
@@ -300,27 +449,63 @@ class SponsorIndex:
     def score_rows(self, q: SeekerRequest, idx: np.ndarray, km=None) -> np.ndarray:
         """Return the scores of rows ``idx`` for ``q`` (no rule applied), rounded to 1e-6."""
         query, hours, hours_scale, w = self.query_vector(q)
-        scores = self.X_[idx] @ query
-        if hours_scale:
-            overlap = F.popcount(self.hours_[idx] & hours).astype(np.float32)
-            scores += hours_scale * overlap * self.inv_sqrt_hours_[idx]
         if km is None:
             km = self._distances_km(q, idx)
+        overlap = F.popcount(self.hours_[idx] & hours) if hours_scale else None
+        return self._finish_scores(self.X_[idx] @ query, idx, overlap, hours_scale, km, w)
+
+    def _finish_scores(self, scores, rows, overlap, hours_scale, km, w) -> np.ndarray:
+        if hours_scale:
+            scores += hours_scale * overlap.astype(np.float32) * self.inv_sqrt_hours_[rows]
         if km is not None:
             decay = np.exp(-km / self.settings_.distance_scale_km)
             scores += np.float32(w["distance"]) * np.nan_to_num(decay, nan=0.0).astype(np.float32)
-        scores += self.prior_[idx]
+        scores += self.prior_[rows]
         return np.round(scores.astype(np.float64), 6)
+
+    def scan(self, q: SeekerRequest) -> tuple[np.ndarray, np.ndarray]:
+        """Return the rows passing every hard rule for ``q`` and their scores.
+
+        Equals ``feasible_rows`` then ``score_rows``, but reads only the sorted blocks
+        the seeker can match (contiguous memory, no gather over the whole pool).
+        """
+        self._check_fitted()
+        query, hours, hours_scale, w = self.query_vector(q)
+        personal = np.array(sorted(self._personal_rows(q)), dtype=np.int64)
+        rows_out, scores_out = [], []
+        for lo, hi, keyed in self._runs(q):
+            mask = self._base_mask(q, lo, hi, keyed)
+            if personal.size:
+                inside = personal[(personal >= lo) & (personal < hi)]
+                mask[inside - lo] = False
+            local = np.flatnonzero(mask)
+            rows = local + lo
+            km = self._distances_km(q, rows)
+            if km is not None and q.max_distance_km is not None:
+                near = km <= q.max_distance_km  # NaN (no location) is never near
+                local, rows, km = local[near], rows[near], km[near]
+            if not local.size:
+                continue
+            if 3 * local.size >= hi - lo:  # dense: read the block in one sweep
+                dot = (self.X_[lo:hi] @ query)[local]
+                overlap = F.popcount(self.hours_[lo:hi] & hours)[local] if hours_scale else None
+            else:
+                dot = self.X_[rows] @ query
+                overlap = F.popcount(self.hours_[rows] & hours) if hours_scale else None
+            rows_out.append(rows)
+            scores_out.append(self._finish_scores(dot, rows, overlap, hours_scale, km, w))
+        if not rows_out:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        return np.concatenate(rows_out), np.concatenate(scores_out)
 
     def shortlist(self, request: SeekerRequest, k: int = 3) -> list[ShortlistEntry]:
         """Return the top ``k`` sponsors passing every hard rule, best first, with reasons.
 
         Ties break by ``member_id`` so the same input always gives the same list.
         """
-        idx, km = self.feasible_rows(request)
+        idx, scores = self.scan(request)
         if idx.size == 0 or k <= 0:
             return []
-        scores = self.score_rows(request, idx, km)
         if idx.size > k:
             kth = np.partition(scores, idx.size - k)[idx.size - k]
             keep = np.flatnonzero(scores >= kth)
@@ -384,7 +569,7 @@ class SponsorIndex:
         program = self.program_codes_.get(q.program_id, -2)
         fails["different_program"] = self.program_[:n] != program
         if not q.cross_fellowship_ok:
-            fails["no_shared_fellowship"] = ~self._shares("fellowship", q.fellowships, n)
+            fails["no_shared_fellowship"] = ~self._shares("fellowship", q.fellowships, 0, n)
         gender = self.gender_codes_.get(q.gender, -2) if q.gender is not None else -2
         same = self.gender_[:n] == gender
         fails["gender_rule"] = ~same & (R.wants_same_gender(q, st) | self.same_gender_[:n])
@@ -392,9 +577,11 @@ class SponsorIndex:
             wanted = self.gender_codes_.get(q.sponsor_gender, -2)
             fails["sponsor_gender_preference"] = self.gender_[:n] != wanted
         if q.languages_required:
-            fails["required_language_missing"] = ~self._has_all("language", q.languages_required, n)
+            fails["required_language_missing"] = ~self._has_all(
+                "language", q.languages_required, 0, n
+            )
         else:
-            fails["no_shared_language"] = ~self._shares("language", q.languages, n)
+            fails["no_shared_language"] = ~self._shares("language", q.languages, 0, n)
         fails["not_accepting"] = ~self.accepting_[:n]
         fails["paused"] = self.paused_[:n].copy()
         fails["sobriety_too_short"] = self.sobriety_days_[:n] < st.min_sobriety_days
@@ -408,6 +595,32 @@ class SponsorIndex:
             if km is not None and q.max_distance_km is not None:
                 fails["too_far"] = ~(km <= q.max_distance_km)
         return {code: f & self.alive_[:n] for code, f in fails.items()}
+
+
+def _fairness_priors(pool, st) -> np.ndarray:
+    """Return ``rules.fairness_prior`` for every sponsor, vectorised (same arithmetic)."""
+
+    def column(attr):
+        return np.array(
+            [np.nan if getattr(s, attr) is None else getattr(s, attr) for s in pool], np.float64
+        )
+
+    load, capacity = column("load"), column("capacity")
+    recent, rate, hours = column("recent_proposals"), column("answer_rate"), column(
+        "median_answer_hours"
+    )
+    load_share = np.minimum(np.maximum(load, 0) / np.maximum(capacity, 1), 1.0)
+    recent = np.minimum(np.maximum(recent, 0), 10) / 10.0
+    rate = np.where(np.isnan(rate), 0.5, np.minimum(np.maximum(rate, 0.0), 1.0))
+    with np.errstate(invalid="ignore"):
+        speed = np.where(np.isnan(hours), 0.5, 1.0 / (1.0 + np.maximum(hours, 0.0) / 24.0))
+    rel = 0.5 * rate + 0.5 * speed
+    prior = (
+        -st.load_penalty * load_share
+        - st.rotation_penalty * recent
+        + st.reliability_bonus * (rel - 0.5) * 2.0
+    )
+    return prior.astype(np.float32)
 
 
 def st_blocks():

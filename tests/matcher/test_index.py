@@ -54,6 +54,15 @@ def test_scores_equal_the_plain_python_definition(index, pool, requests):
             )
 
 
+def test_block_scan_equals_the_full_mask(index, requests):
+    for q in requests + [dataclasses.replace(r, cross_fellowship_ok=True) for r in requests[:10]]:
+        idx, km = index.feasible_rows(q)
+        rows, scores = index.scan(q)
+        order = np.argsort(rows)
+        np.testing.assert_array_equal(rows[order], idx)
+        np.testing.assert_allclose(scores[order], index.score_rows(q, idx, km), atol=1e-6)
+
+
 def test_shortlist_is_ranked_and_deterministic(index, pool, requests):
     again = SponsorIndex(MatchSettings()).fit(list(reversed(pool)))
     for q in requests[:20]:
@@ -68,6 +77,8 @@ def test_upsert_and_remove_equal_a_refit(pool, requests):
     changed = [
         dataclasses.replace(pool[5], load=0, capacity=4, tags=("veteran", "beekeeping")),
         dataclasses.replace(pool[7], paused=True),
+        dataclasses.replace(pool[8], fellowships=("GA", "NA"), gender="nonbinary"),
+        dataclasses.replace(pool[11], gender_rule="any", fellowships=("CA",)),
     ]
     newcomers = pool[300:320] + [
         dataclasses.replace(

@@ -95,7 +95,7 @@ def test_adding_a_shared_attribute_never_lowers_a_score(pool_settings, q, field,
 
     def score(seeker, spons):
         index = SponsorIndex(config).fit([spons] + pool[1:])
-        return index.score_rows(seeker, np.array([0]))[0]
+        return index.score_rows(seeker, np.array([index.row_of_[spons.member_id]]))[0]
 
     assert score(richer_q, richer_s) >= score(q, sponsor) - 1e-6
     assert score(q, richer_s) >= score(q, sponsor) - 1e-6 or token not in getattr(q, field)
