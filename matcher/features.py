@@ -118,37 +118,34 @@ def words_for(vocab_size: int) -> int:
     return max(1, -(-vocab_size // 64))
 
 
+def _distinct(token_sets):
+    """Return (distinct token tuples, each member's index into them)."""
+    codes = {}
+    index = [codes.setdefault(tokens, len(codes)) for tokens in token_sets]
+    return list(codes), np.asarray(index, dtype=np.int64)
+
+
 def encode_sets(token_sets, vocabulary: dict, width: int) -> np.ndarray:
     """Return many members' L2-normalised multi-hot rows for one block at once.
 
-    ``token_sets`` holds one set of tokens per member; unknown tokens drop, as in
-    ``encode_block`` (and the fitted pipeline), which this equals row by row.
+    ``token_sets`` holds one hashable collection of tokens per member (tuples as the
+    dataclasses give them); each distinct one is encoded once, as ``encode_block``
+    does (unknown tokens drop, duplicates count once), then rows are gathered.
     """
-    cols, counts = [], []
-    for tokens in token_sets:
-        known = [vocabulary[t] for t in tokens if t in vocabulary]
-        cols.extend(known)
-        counts.append(len(known))
-    counts = np.asarray(counts, dtype=np.int64)
-    out = np.zeros((len(counts), width), dtype=np.float32)
-    if cols:
-        rows = np.repeat(np.arange(len(counts)), counts)
-        scale = (1.0 / np.sqrt(np.maximum(counts, 1).astype(np.float32))).astype(np.float32)
-        out[rows, np.asarray(cols, dtype=np.int64)] = scale[rows]
-    return out
+    distinct, index = _distinct(token_sets)
+    table = np.zeros((len(distinct), width), dtype=np.float32)
+    for i, tokens in enumerate(distinct):
+        table[i] = encode_block(set(tokens), vocabulary, width)
+    return table[index] if len(index) else np.zeros((0, width), dtype=np.float32)
 
 
 def pack_hour_sets(hour_sets) -> np.ndarray:
     """Return many members' weekly hours as (n, 3) uint64 words (see ``pack_hours``)."""
-    hours, counts = [], []
-    for given in hour_sets:
-        valid = [h for h in set(given) if 0 <= h < HOURS_PER_WEEK]
-        hours.extend(valid)
-        counts.append(len(valid))
-    dense = np.zeros((len(counts), AVAILABILITY_WORDS * 64), dtype=bool)
-    if hours:
-        dense[np.repeat(np.arange(len(counts)), counts), np.asarray(hours, dtype=np.int64)] = True
-    return np.packbits(dense, axis=1, bitorder="little").view("<u8")
+    distinct, index = _distinct(hour_sets)
+    table = np.zeros((len(distinct), AVAILABILITY_WORDS), dtype=np.uint64)
+    for i, hours in enumerate(distinct):
+        table[i] = pack_hours(hours)
+    return table[index] if len(index) else np.zeros((0, AVAILABILITY_WORDS), dtype=np.uint64)
 
 
 def bits_from_dense(dense: np.ndarray, words: int) -> np.ndarray:

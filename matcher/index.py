@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from operator import attrgetter
+
 import numpy as np
 
 from matcher import features as F
@@ -55,7 +57,7 @@ class SponsorIndex:
         """
         pool = list({s.member_id: s for s in sponsors}.values())
         st = self.settings_ = self.settings or MatchSettings()
-        tokens = {b: [R.block_tokens(m, b) for m in pool] for b in R.SET_BLOCKS}
+        tokens = _pool_tokens(pool)
         vocab = {
             b: sorted(set().union(*tokens[b])) or [F._EMPTY_VOCAB_TOKEN] for b in F.DENSE_BLOCKS
         }
@@ -63,7 +65,7 @@ class SponsorIndex:
         self.vocabulary_ = {b: {t: i for i, t in enumerate(v)} for b, v in vocab.items()}
         self.preprocessor_ = F.build_preprocessor(vocab).fit(F.profile_rows(pool[:1]))
         self.program_codes_, self.gender_codes_ = {}, {}
-        order = self._block_order(pool, tokens["fellowship"])
+        order, set_codes = self._block_order(pool, tokens["fellowship"])
         pool = [pool[i] for i in order]
         tokens = {b: [tokens[b][i] for i in order] for b in R.SET_BLOCKS}
         n, cap = len(pool), max(16, len(pool))
@@ -95,13 +97,13 @@ class SponsorIndex:
         self.free_rows_, self.n_rows_ = [], n
         if n:
             self._store_pool(pool, st)
-        self._index_blocks(pool)
+        self._index_blocks(pool, set_codes[order])
         return self
 
     def _block_order(self, pool, fellowship_sets) -> np.ndarray:
         """Return the row order: by programme, gender, fellowship set, then gender rule."""
         st = self.settings_ or MatchSettings()
-        sets = [tuple(sorted(f)) for f in fellowship_sets]
+        sets = [tuple(sorted(set(f))) for f in fellowship_sets]
         set_codes = {t: i for i, t in enumerate(sorted(set(sets)))}
         programs = sorted({s.program_id for s in pool})
         genders = sorted({s.gender for s in pool if s.gender is not None})
@@ -115,7 +117,7 @@ class SponsorIndex:
             np.array([self._gender_code(s.gender) for s in pool], dtype=np.int64),
             np.array([self.program_codes_[s.program_id] for s in pool], dtype=np.int64),
         )
-        return np.lexsort(keys) if pool else np.zeros(0, dtype=np.int64)
+        return (np.lexsort(keys) if pool else np.zeros(0, dtype=np.int64)), keys[1]
 
     def _store_pool(self, pool, st):
         """Store every sponsor's attributes at once (the vectorised ``_store_attributes``)."""
@@ -127,7 +129,7 @@ class SponsorIndex:
                 self.blocked_by_.setdefault(blocked, set()).add(row)
 
         def column(attr, dtype, default=None):
-            values = [getattr(s, attr) for s in pool]
+            values = list(map(attrgetter(attr), pool))
             if default is not None:
                 values = [default if v is None else v for v in values]
             return np.array(values, dtype=dtype)
@@ -165,7 +167,7 @@ class SponsorIndex:
             inv = np.where(count > 0, 1.0 / np.sqrt(np.maximum(count, 1)), 0.0)
         self.inv_sqrt_hours_[:n] = inv
 
-    def _index_blocks(self, pool):
+    def _index_blocks(self, pool, set_codes):
         """Record the contiguous blocks of rows sharing programme, gender and fellowships."""
         n = len(pool)
         self.n_sorted_ = n
@@ -176,16 +178,16 @@ class SponsorIndex:
                 self.same_gender_[:n].astype(np.int64),
             ]
         )
-        fells = [frozenset(s.fellowships) for s in pool]
         change = np.ones(n, dtype=bool)
         if n > 1:
-            change[1:] = (keys[:, 1:] != keys[:, :-1]).any(axis=0) | np.array(
-                [a != b for a, b in zip(fells[1:], fells[:-1], strict=True)]
+            change[1:] = (keys[:, 1:] != keys[:, :-1]).any(axis=0) | (
+                set_codes[1:] != set_codes[:-1]
             )
         starts = np.flatnonzero(change)
         ends = np.append(starts[1:], n)
         self.blocks_ = [
-            (int(lo), int(hi), int(keys[0, lo]), int(keys[1, lo]), bool(keys[2, lo]), fells[lo])
+            (int(lo), int(hi), int(keys[0, lo]), int(keys[1, lo]), bool(keys[2, lo]))
+            + (frozenset(pool[lo].fellowships),)
             for lo, hi in zip(starts, ends, strict=True)
         ]
 
@@ -193,8 +195,10 @@ class SponsorIndex:
         """Add or replace one sponsor in place, without refitting the pool."""
         self._check_fitted()
         row = self.row_of_.get(sponsor.member_id)
-        if row is not None and row < self.n_sorted_ and self._block_key(sponsor) != (
-            self._block_key(self.sponsors_[row])
+        if (
+            row is not None
+            and row < self.n_sorted_
+            and self._block_key(sponsor) != (self._block_key(self.sponsors_[row]))
         ):
             self.remove(sponsor.member_id)  # it moves out of its block, to the unsorted tail
             row = None
@@ -597,17 +601,30 @@ class SponsorIndex:
         return {code: f & self.alive_[:n] for code, f in fails.items()}
 
 
+def _pool_tokens(pool) -> dict[str, list]:
+    """Return each set block's tokens per member, as given (duplicates are harmless)."""
+    return {
+        "fellowship": [s.fellowships for s in pool],
+        "language": [s.languages for s in pool],
+        "tags": [s.tags for s in pool],
+        "contact_modes": [s.contact_modes for s in pool],
+        "availability": [s.availability_utc for s in pool],
+        "age": [() if s.age_band is None else (s.age_band,) for s in pool],
+    }
+
+
 def _fairness_priors(pool, st) -> np.ndarray:
     """Return ``rules.fairness_prior`` for every sponsor, vectorised (same arithmetic)."""
 
     def column(attr):
-        return np.array(
-            [np.nan if getattr(s, attr) is None else getattr(s, attr) for s in pool], np.float64
-        )
+        values = list(map(attrgetter(attr), pool))
+        return np.array([np.nan if v is None else v for v in values], np.float64)
 
     load, capacity = column("load"), column("capacity")
-    recent, rate, hours = column("recent_proposals"), column("answer_rate"), column(
-        "median_answer_hours"
+    recent, rate, hours = (
+        column("recent_proposals"),
+        column("answer_rate"),
+        column("median_answer_hours"),
     )
     load_share = np.minimum(np.maximum(load, 0) / np.maximum(capacity, 1), 1.0)
     recent = np.minimum(np.maximum(recent, 0), 10) / 10.0
