@@ -5,14 +5,14 @@ from __future__ import annotations
 
 def api_blueprints() -> list:
     """flask-smorest blueprints under /api/v1 (bearer-token auth, no CSRF)."""
-    from api.blueprints import auth, programs
+    from api.blueprints import auth, programs, reports
 
-    return [auth.blp, programs.blp]
+    return [auth.blp, programs.blp, reports.blp]
 
 
 def page_blueprints() -> list:
     """Plain Flask blueprints: probes, API docs and the pages for people."""
     from api.blueprints import docs, health
-    from api.web import pages
+    from api.web import dashboard, pages
 
-    return [health.bp, docs.bp, pages.bp]
+    return [health.bp, docs.bp, pages.bp, dashboard.bp]
