@@ -5,9 +5,9 @@ from __future__ import annotations
 
 def api_blueprints() -> list:
     """flask-smorest blueprints under /api/v1 (bearer-token auth, no CSRF)."""
-    from api.blueprints import auth, programs, reports
+    from api.blueprints import auth, programs, reports, rounds, sponsorships, workflow
 
-    return [auth.blp, programs.blp, reports.blp]
+    return [auth.blp, programs.blp, reports.blp, workflow.blp, sponsorships.blp, rounds.blp]
 
 
 def page_blueprints() -> list:

@@ -1,0 +1,230 @@
+"""Coordinator matching rounds: batch-assign open requests, edit the draft, publish proposals."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from api.errors import Conflict, Invalid, NotFound
+from api.extensions import db
+from api.matching_index import WarmIndex, pool_changed, seeker_request
+from api.models import (
+    AuditLog,
+    MatchingRound,
+    Member,
+    Program,
+    Proposal,
+    RequestEvent,
+    RoundPair,
+    SponsorRequest,
+    utcnow,
+)
+from api.services.notify import notify
+from api.services.proposals import announce_proposal, take_slot
+from api.services.shortlist import feasible_entry
+
+
+def _open_requests(program: Program) -> list[SponsorRequest]:
+    pending = select(Proposal.request_id).where(Proposal.status == "pending")
+    return list(
+        db.session.scalars(
+            select(SponsorRequest)
+            .where(
+                SponsorRequest.program_id == program.id,
+                SponsorRequest.status == "open",
+                SponsorRequest.id.not_in(pending),
+            )
+            .options(selectinload(SponsorRequest.newcomer))
+            .order_by(SponsorRequest.created_at, SponsorRequest.id)
+        )
+    )
+
+
+def _audit(rnd: MatchingRound, actor: Member, action: str, reason=None, **details) -> None:
+    db.session.add(
+        AuditLog(
+            program_id=rnd.program_id,
+            actor_id=actor.id,
+            action=action,
+            target_type="matching_round",
+            target_uuid=str(rnd.uuid),
+            reason=reason,
+            details=details,
+        )
+    )
+
+
+def run_round(program: Program, actor: Member, now: datetime | None = None) -> MatchingRound:
+    """Draft a round: the best global assignment for every open request with nothing pending."""
+    now = now or utcnow()
+    requests = _open_requests(program)
+    by_uuid = {str(r.uuid): r for r in requests}
+    seekers = [seeker_request(r, now) for r in requests]
+    with WarmIndex(program, now) as index:
+        assignments, unassigned = index.assign(seekers) if seekers else ([], [])
+    sponsors = {
+        str(m.uuid): m.id
+        for m in db.session.scalars(
+            select(Member).where(Member.uuid.in_([uuid.UUID(a.member_id) for a in assignments]))
+        )
+    }
+    rnd = MatchingRound(
+        program_id=program.id,
+        created_by_id=actor.id,
+        status="draft",
+        created_at=now,
+        unassigned=[{"request": u.request_id, "code": u.code, "text": u.text} for u in unassigned],
+    )
+    db.session.add(rnd)
+    db.session.flush()
+    for a in assignments:
+        db.session.add(
+            RoundPair(
+                round_id=rnd.id,
+                request_id=by_uuid[a.request_id].id,
+                sponsor_id=sponsors[a.member_id],
+                score=a.score,
+                reasons=[{"code": r.code, "text": r.text} for r in a.reasons],
+                status="draft",
+            )
+        )
+    _audit(rnd, actor, "round.run", requests=len(requests), assigned=len(assignments))
+    db.session.commit()
+    return rnd
+
+
+def get_round(program: Program, round_uuid: uuid.UUID) -> MatchingRound:
+    """A round of this programme. Raises NotFound for any other."""
+    rnd = db.session.scalar(
+        select(MatchingRound).where(
+            MatchingRound.uuid == round_uuid, MatchingRound.program_id == program.id
+        )
+    )
+    if rnd is None:
+        raise NotFound("No such matching round.")
+    return rnd
+
+
+def _draft_pair(rnd: MatchingRound, pair_uuid: uuid.UUID) -> RoundPair:
+    if rnd.status != "draft":
+        raise Conflict("This round is published; it can no longer be edited.")
+    pair = next((p for p in rnd.pairs if p.uuid == pair_uuid), None)
+    if pair is None:
+        raise NotFound("No such pair in this round.")
+    if pair.status != "draft":
+        raise Conflict("This pair was removed from the draft.")
+    return pair
+
+
+def remove_pair(rnd: MatchingRound, pair_uuid: uuid.UUID, actor: Member, reason: str):
+    """Take a pair out of the draft (audited with the coordinator's reason)."""
+    pair = _draft_pair(rnd, pair_uuid)
+    pair.status, pair.change_reason = "removed", reason
+    _audit(rnd, actor, "round.pair_removed", reason, pair=str(pair.uuid))
+    db.session.commit()
+    return rnd
+
+
+def replace_pair(
+    rnd: MatchingRound, pair_uuid: uuid.UUID, actor: Member, sponsor_uuid, reason: str, now=None
+) -> MatchingRound:
+    """Give a drafted request another sponsor who passes every rule (audited)."""
+    now = now or utcnow()
+    pair = _draft_pair(rnd, pair_uuid)
+    seeker = seeker_request(pair.request, now)
+    with WarmIndex(pair.request.program, now) as index:
+        entry = feasible_entry(index, seeker, str(sponsor_uuid))
+    if entry is None:
+        raise Invalid("sponsor_id", "This sponsor cannot be proposed for this request.")
+    sponsor = db.session.scalar(select(Member).where(Member.uuid == sponsor_uuid))
+    old = str(pair.sponsor.uuid)
+    pair.sponsor_id, pair.score, pair.change_reason = sponsor.id, entry.score, reason
+    pair.reasons = [{"code": r.code, "text": r.text} for r in entry.reasons]
+    _audit(
+        rnd,
+        actor,
+        "round.pair_replaced",
+        reason,
+        pair=str(pair.uuid),
+        old=old,
+        new=str(sponsor_uuid),
+    )
+    db.session.commit()
+    return rnd
+
+
+def publish(rnd: MatchingRound, actor: Member, now: datetime | None = None) -> MatchingRound:
+    """Turn every drafted pair into a proposal (source "round") in one transaction.
+
+    A pair that can no longer be proposed (sponsor full or paused, request no longer open,
+    a proposal already pending) is marked ``failed`` with the reason, never a 500.
+    """
+    now = now or utcnow()
+    done = db.session.execute(
+        update(MatchingRound)
+        .where(MatchingRound.id == rnd.id, MatchingRound.status == "draft")
+        .values(status="published", published_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if done.rowcount != 1:
+        db.session.rollback()
+        raise Conflict("This round was already published.")
+    program = db.session.get(Program, rnd.program_id)
+    deadline = now + timedelta(hours=int(program.setting("proposal_deadline_hours")))
+    touched = []
+    for pair in sorted((p for p in rnd.pairs if p.status == "draft"), key=lambda p: p.sponsor_id):
+        failure = _propose_pair(pair, rnd, now, deadline)
+        pair.status = "failed" if failure else "published"
+        if failure:
+            pair.change_reason = failure
+        else:
+            touched.append(pair.sponsor_id)
+    _audit(rnd, actor, "round.published", published=len(touched))
+    pool_changed(touched)
+    db.session.commit()
+    db.session.refresh(rnd)
+    return rnd
+
+
+def _propose_pair(pair: RoundPair, rnd: MatchingRound, now, deadline) -> str | None:
+    """Create one pair's proposal; return why it could not be, or None."""
+    request = pair.request
+    if request.status != "open":
+        return "The request is no longer open."
+    proposal = Proposal(
+        program_id=rnd.program_id,
+        request_id=request.id,
+        newcomer_id=request.newcomer_id,
+        sponsor_id=pair.sponsor_id,
+        round_id=rnd.id,
+        source="round",
+        status="pending",
+        score=pair.score,
+        reasons=pair.reasons,
+        created_at=now,
+        deadline_at=deadline,
+    )
+    try:
+        with db.session.begin_nested():  # a savepoint: one failed pair keeps the others
+            if not take_slot(pair.sponsor_id, now):
+                return "The sponsor has no room, is paused, or stopped accepting."
+            db.session.add(proposal)
+            db.session.flush()
+    except IntegrityError:
+        return "The newcomer already has a proposal waiting."
+    db.session.add(RequestEvent(request_id=request.id, event="proposed"))
+    announce_proposal(proposal, pair.sponsor, request)
+    notify(
+        request.newcomer,
+        "round.published",
+        key=f"proposal:{proposal.uuid}:proposed:newcomer",
+        title="We found someone for you",
+        body=f"Your coordinator asked {pair.sponsor.display_name} for you. We will let you know.",
+        program=request.program,
+        data={"proposal_id": str(proposal.uuid)},
+    )
+    return None
