@@ -84,5 +84,7 @@ def seed_demo(if_empty: bool) -> None:
 
 
 def register(app: Flask) -> None:
-    for command in (create_admin, create_program, seed_demo):
+    from jobs.cli import worker
+
+    for command in (create_admin, create_program, seed_demo, worker):
         app.cli.add_command(command)

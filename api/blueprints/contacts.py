@@ -1,0 +1,129 @@
+"""Contacts, the pair's cadence, in-app notifications, availability answers, email links."""
+
+from __future__ import annotations
+
+from flask import Blueprint as PageBlueprint
+from flask import g, render_template_string, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from api.auth import auth_required, current_member
+from api.errors import AppError
+from api.schemas.contacts import (
+    AvailabilityAnswerSchema,
+    AvailabilityCheckSchema,
+    CadenceSchema,
+    ContactCreateSchema,
+    ContactSchema,
+    NotificationQueryArgsSchema,
+    NotificationSchema,
+    SponsorshipScheduleSchema,
+)
+from api.services import accountability, contacts
+
+blp = Blueprint("contacts", __name__, url_prefix="/api/v1", description="Contacts and check-ins")
+page_bp = PageBlueprint("contact_link", __name__)
+
+
+@blp.route("/sponsorships/<uuid:sponsorship_id>/contacts")
+class Contacts(MethodView):
+    @auth_required
+    @blp.arguments(ContactCreateSchema)
+    @blp.response(201, ContactSchema)
+    def post(self, data, sponsorship_id):
+        """Log a contact (either side). The private note is readable by you only."""
+        member = current_member()
+        pair = contacts.sponsorship_for(member, sponsorship_id)
+        g.contact_viewer_id = member.id
+        return contacts.log_contact(member, pair, **data)
+
+    @auth_required
+    @blp.response(200, ContactSchema(many=True))
+    def get(self, sponsorship_id):
+        """The pair's contacts (both sides and the programme's coordinators)."""
+        member = current_member()
+        pair = contacts.sponsorship_for(member, sponsorship_id, coordinators=True)
+        g.contact_viewer_id = member.id
+        return contacts.list_contacts(pair)
+
+
+@blp.route("/contacts/<uuid:contact_id>/confirm")
+class ContactConfirm(MethodView):
+    @auth_required
+    @blp.response(200, ContactSchema)
+    def post(self, contact_id):
+        """Confirm a contact the other side logged."""
+        member = current_member()
+        g.contact_viewer_id = member.id
+        return contacts.confirm_contact(member, contact_id)
+
+
+@blp.route("/sponsorships/<uuid:sponsorship_id>/cadence")
+class Cadence(MethodView):
+    @auth_required
+    @blp.arguments(CadenceSchema)
+    @blp.response(200, SponsorshipScheduleSchema)
+    def patch(self, data, sponsorship_id):
+        """Set the pair's check-in cadence in days (null: the programme's default)."""
+        pair = contacts.sponsorship_for(current_member(), sponsorship_id)
+        return contacts.set_cadence(pair, data["cadence_days"])
+
+
+@blp.route("/me/notifications")
+class Notifications(MethodView):
+    @auth_required
+    @blp.arguments(NotificationQueryArgsSchema, location="query")
+    @blp.response(200, NotificationSchema(many=True))
+    def get(self, args):
+        """Your in-app notifications, newest first."""
+        return accountability.list_notifications(
+            current_member(), unread_only=args["unread"], limit=args["limit"]
+        )
+
+
+@blp.route("/notifications/<uuid:notification_id>/read")
+class NotificationRead(MethodView):
+    @auth_required
+    @blp.response(200, NotificationSchema)
+    def post(self, notification_id):
+        """Mark one of your notifications read."""
+        return accountability.mark_read(current_member(), notification_id)
+
+
+@blp.route("/me/availability-checks/<uuid:check_id>/answer")
+class AvailabilityAnswer(MethodView):
+    @auth_required
+    @blp.arguments(AvailabilityAnswerSchema)
+    @blp.response(200, AvailabilityCheckSchema)
+    def post(self, data, check_id):
+        """Answer the monthly "still available to sponsor?" question."""
+        return accountability.answer_availability(current_member(), check_id, data["available"])
+
+
+_LINK_PAGE = """{% extends "base.html" %}
+{% block title %}Check-in{% endblock %}
+{% block content %}
+<section class="card">
+{% if error %}<h1>Check-in</h1><p role="alert">{{ error }}</p>
+{% elif done is none %}
+  <h1>Did you two talk today?</h1>
+  <form method="post"><input type="hidden" name="csrf_token" value="{{ csrf_token() }}">
+  <button type="submit">Yes, we talked today</button></form>
+{% elif done %}<h1>Thank you — noted.</h1><p>Your check-in was logged.</p>
+{% else %}<h1>Already noted.</h1><p>This check-in was logged before.</p>{% endif %}
+</section>
+{% endblock %}"""
+
+
+@page_bp.route("/contact-link/<token>", methods=["GET", "POST"])
+def contact_link(token: str):
+    """One-click "we talked today" from an email, no login. GET only shows the button, so
+    link scanners that prefetch emails never log a contact; the POST logs at most one."""
+    try:
+        if request.method == "GET":
+            contacts.read_contact_link(token)
+            return render_template_string(_LINK_PAGE, done=None, error=None)
+        _, logged = contacts.log_contact_from_link(token)
+        return render_template_string(_LINK_PAGE, done=logged, error=None)
+    except AppError as exc:
+        return render_template_string(_LINK_PAGE, done=False, error=exc.message), exc.status

@@ -1,0 +1,112 @@
+"""Standard Webhooks delivery: signed, timed out, size-capped, never to private addresses."""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import ipaddress
+import json
+import secrets
+import socket
+import ssl
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from standardwebhooks.webhooks import Webhook as Signer
+
+from api.channels import DeliveryError
+
+MAX_RESPONSE_BYTES = 64 * 1024
+
+
+class TargetRefused(ValueError):
+    """The URL is malformed or points at a private, loopback or link-local address."""
+
+
+def new_secret() -> str:
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def resolve_target(url: str, *, allow_loopback: bool) -> tuple[urlsplit, list[str]]:
+    """Parse and resolve ``url``; every address must be public (loopback only if allowed).
+
+    Raises TargetRefused. Checking *every* address stops a name that resolves to one public
+    and one private address; delivery then connects to a checked address, not the name.
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise TargetRefused("Use an http(s) URL with a host name.")
+    if parts.username or parts.password:
+        raise TargetRefused("Credentials in the URL are not allowed.")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        infos = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
+    except (OSError, ValueError):
+        raise TargetRefused("The host name does not resolve.") from None
+    addresses = sorted({info[4][0] for info in infos})
+    for address in addresses:
+        ip = ipaddress.ip_address(address.split("%")[0])
+        if ip.is_loopback and allow_loopback:
+            continue
+        if not ip.is_global or ip.is_multicast:
+            raise TargetRefused("Private, loopback and link-local addresses are not allowed.")
+    if not addresses:
+        raise TargetRefused("The host name does not resolve.")
+    return parts, addresses
+
+
+class _PinnedHTTPS(http.client.HTTPSConnection):
+    """HTTPS to a checked IP address, with SNI and certificate checks for the host name."""
+
+    def __init__(self, address: str, port: int, server_hostname: str, timeout: float):
+        super().__init__(address, port, timeout=timeout, context=ssl.create_default_context())
+        self._server_hostname = server_hostname
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self.host, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self._server_hostname)
+
+
+def deliver(
+    *,
+    url: str,
+    secret: str,
+    msg_id: str,
+    event: str,
+    data: dict,
+    now: datetime,
+    timeout: float,
+    allow_loopback: bool,
+) -> int:
+    """POST one signed event. Returns the status; raises DeliveryError on anything but 2xx."""
+    try:
+        parts, addresses = resolve_target(url, allow_loopback=allow_loopback)
+    except TargetRefused as exc:
+        raise DeliveryError(f"refused: {exc}") from None
+    body = json.dumps({"type": event, "timestamp": now.isoformat(), "data": data})
+    headers = {
+        "Host": parts.netloc,
+        "Content-Type": "application/json",
+        "User-Agent": "sponsor-match-webhooks/1",
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(int(now.timestamp())),
+        "webhook-signature": Signer(secret).sign(msg_id, now, body),
+    }
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    if parts.scheme == "https":
+        conn = _PinnedHTTPS(addresses[0], port, parts.hostname, timeout)
+    else:
+        conn = http.client.HTTPConnection(addresses[0], port, timeout=timeout)
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    try:
+        conn.request("POST", path, body=body.encode(), headers=headers)
+        response = conn.getresponse()
+        response.read(MAX_RESPONSE_BYTES)  # never more: a hostile receiver cannot flood us
+        status = response.status
+    except (OSError, http.client.HTTPException) as exc:
+        raise DeliveryError(f"webhook: {type(exc).__name__}") from None
+    finally:
+        conn.close()
+    if not 200 <= status < 300:
+        raise DeliveryError(f"webhook: HTTP {status}")
+    return status

@@ -1,0 +1,199 @@
+"""Contact logs: who may log, confirm and read them; the pair's cadence; one-click email links."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import datetime, timedelta
+
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import or_, select, update
+
+from api.errors import Conflict, Invalid, NotFound
+from api.extensions import db
+from api.models import Contact, Member, Membership, MissedContactFlag, Sponsorship, utcnow
+from api.services.accountability import insert_ignore
+from api.services.cadence import next_contact_due
+from api.services.notes import encrypt_note
+
+CLOCK_SKEW = timedelta(minutes=5)
+LINK_MAX_AGE_S = 7 * 24 * 3600
+_LINK_SALT = "contact-link"
+
+
+def sponsorship_for(member: Member, sponsorship_uuid, *, coordinators: bool = False):
+    """A sponsorship the caller is a side of (or coordinates, if allowed). Raises NotFound."""
+    pair = db.session.scalar(select(Sponsorship).where(Sponsorship.uuid == sponsorship_uuid))
+    if pair is not None and member.id in (pair.sponsor_id, pair.sponsee_id):
+        return pair
+    if pair is not None and coordinators and _coordinates(member, pair.program_id):
+        return pair
+    raise NotFound("No such sponsorship.")
+
+
+def _coordinates(member: Member, program_id: int) -> bool:
+    if member.is_admin:
+        return True
+    return bool(
+        db.session.scalar(
+            select(Membership.id).where(
+                Membership.member_id == member.id,
+                Membership.program_id == program_id,
+                Membership.is_coordinator.is_(True),
+            )
+        )
+    )
+
+
+def log_contact(
+    member: Member,
+    pair: Sponsorship,
+    *,
+    kind: str,
+    occurred_at: datetime,
+    duration_minutes: int | None = None,
+    note: str | None = None,
+    source: str = "app",
+    source_key: str | None = None,
+    now: datetime | None = None,
+) -> Contact | None:
+    """Record a contact and move the pair's schedule on, in one transaction.
+
+    Sets ``last_contact_at`` to the latest contact, ``contact_due_at`` from the cadence, and
+    resolves an open missed-contact flag once the pair is no longer overdue. Returns None when
+    ``source_key`` was already used (a second click on the same email link).
+    Raises Conflict (pair ended) or Invalid (occurred_at out of range).
+    """
+    now = now or utcnow()
+    if pair.status != "active":
+        raise Conflict("This sponsorship has ended; contacts can no longer be logged.")
+    if occurred_at > now + CLOCK_SKEW:
+        raise Invalid("occurred_at", "A contact cannot be in the future.")
+    if occurred_at < pair.started_at - CLOCK_SKEW:
+        raise Invalid("occurred_at", "A contact cannot be before the sponsorship started.")
+    row = {
+        "uuid": uuid.uuid4(),
+        "sponsorship_id": pair.id,
+        "logged_by_id": member.id,
+        "kind": kind,
+        "occurred_at": occurred_at,
+        "duration_minutes": duration_minutes,
+        "note_ciphertext": encrypt_note(note) if note else None,
+        "source": source,
+        "source_key": source_key,
+        "created_at": now,
+    }
+    if not insert_ignore(Contact, [row], Contact.id):
+        db.session.rollback()
+        return None
+    due = next_contact_due(pair, pair.program, occurred_at)
+    # Conditional update: concurrent logs can only move the schedule forward.
+    db.session.execute(
+        update(Sponsorship)
+        .where(
+            Sponsorship.id == pair.id,
+            or_(Sponsorship.last_contact_at.is_(None), Sponsorship.last_contact_at < occurred_at),
+        )
+        .values(last_contact_at=occurred_at, contact_due_at=due)
+    )
+    resolve_flag_if_current(pair.id, now)
+    db.session.commit()
+    return db.session.scalar(select(Contact).where(Contact.uuid == row["uuid"]))
+
+
+def resolve_flag_if_current(sponsorship_id: int, now: datetime) -> None:
+    """Close the pair's open flag (resolution "contact") if its next contact is not yet due."""
+    current = select(Sponsorship.id).where(
+        Sponsorship.id == sponsorship_id, Sponsorship.contact_due_at > now
+    )
+    db.session.execute(
+        update(MissedContactFlag)
+        .where(
+            MissedContactFlag.sponsorship_id == sponsorship_id,
+            MissedContactFlag.resolved_at.is_(None),
+            MissedContactFlag.sponsorship_id.in_(current),
+        )
+        .values(resolved_at=now, resolution="contact")
+    )
+
+
+def list_contacts(pair: Sponsorship, limit: int = 200) -> list[Contact]:
+    return list(
+        db.session.scalars(
+            select(Contact)
+            .where(Contact.sponsorship_id == pair.id)
+            .order_by(Contact.occurred_at.desc(), Contact.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def confirm_contact(member: Member, contact_uuid) -> Contact:
+    """The other side confirms a contact (idempotent). Raises NotFound or Conflict."""
+    contact = db.session.scalar(select(Contact).where(Contact.uuid == contact_uuid))
+    if contact is None:
+        raise NotFound("No such contact.")
+    pair = contact.sponsorship
+    if member.id not in (pair.sponsor_id, pair.sponsee_id):
+        raise NotFound("No such contact.")
+    if contact.logged_by_id == member.id:
+        raise Conflict("The other side of the sponsorship confirms a contact.")
+    db.session.execute(
+        update(Contact)
+        .where(Contact.id == contact.id, Contact.confirmed_at.is_(None))
+        .values(confirmed_at=utcnow(), confirmed_by_id=member.id)
+    )
+    db.session.commit()
+    db.session.refresh(contact)
+    return contact
+
+
+def set_cadence(pair: Sponsorship, cadence_days: int | None) -> Sponsorship:
+    """Either side sets the pair's own cadence (None: back to the programme's)."""
+    pair.cadence_days = cadence_days
+    basis = pair.last_contact_at or pair.started_at
+    pair.contact_due_at = next_contact_due(pair, pair.program, basis)
+    db.session.commit()
+    return pair
+
+
+# --- one-click "we talked today" links ------------------------------------------------------
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_LINK_SALT)
+
+
+def contact_link_token(pair_uuid, member_uuid, message_key: str) -> str:
+    """A signed token for one email: logs at most one contact, expires after a week."""
+    return _serializer().dumps({"s": str(pair_uuid), "m": str(member_uuid), "k": message_key})
+
+
+def read_contact_link(token: str) -> tuple[Member, Sponsorship, str]:
+    """The member, pair and message key of a link. Raises NotFound (bad) or Conflict (expired)."""
+    try:
+        data = _serializer().loads(token, max_age=LINK_MAX_AGE_S)
+    except SignatureExpired:
+        raise Conflict("This link has expired. Log the contact in the app instead.") from None
+    except (BadSignature, TypeError, ValueError):
+        raise NotFound("This link is not valid.") from None
+    try:
+        member = db.session.scalar(select(Member).where(Member.uuid == uuid.UUID(data["m"])))
+        pair = sponsorship_for(member, uuid.UUID(data["s"])) if member else None
+    except (KeyError, ValueError, TypeError, NotFound):
+        pair = None
+    if pair is None:
+        raise NotFound("This link is not valid.")
+    return member, pair, str(data.get("k", ""))
+
+
+def log_contact_from_link(token: str, now: datetime | None = None) -> tuple[Sponsorship, bool]:
+    """Log "we talked today" from an email link; a second click logs nothing more."""
+    member, pair, key = read_contact_link(token)
+    now = now or utcnow()
+    source_key = "link:" + hashlib.sha256(key.encode()).hexdigest()[:60]
+    contact = log_contact(
+        member, pair, kind="call", occurred_at=now, source="email", source_key=source_key, now=now
+    )
+    return pair, contact is not None

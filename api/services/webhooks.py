@@ -1,0 +1,63 @@
+"""Programme webhooks: registration (with the address check), listing and removal."""
+
+from __future__ import annotations
+
+from flask import current_app
+from sqlalchemy import select
+
+from api.channels.webhook import TargetRefused, new_secret, resolve_target
+from api.errors import Invalid, NotFound
+from api.extensions import db
+from api.models import AuditLog, Member, Program, Webhook
+
+
+def register_webhook(program: Program, actor: Member, url: str) -> Webhook:
+    """Add an endpoint; its signing secret is returned once. Raises Invalid on a refused URL."""
+    try:
+        resolve_target(url, allow_loopback=bool(current_app.config["WEBHOOK_ALLOW_LOOPBACK"]))
+    except TargetRefused as exc:
+        raise Invalid("url", str(exc)) from None
+    hook = Webhook(program_id=program.id, url=url, secret=new_secret(), active=True)
+    db.session.add(hook)
+    db.session.flush()
+    db.session.add(
+        AuditLog(
+            program_id=program.id,
+            actor_id=actor.id,
+            action="webhook.created",
+            target_type="webhook",
+            target_uuid=str(hook.uuid),
+        )
+    )
+    db.session.commit()
+    return hook
+
+
+def list_webhooks(program: Program) -> list[Webhook]:
+    return list(
+        db.session.scalars(
+            select(Webhook)
+            .where(Webhook.program_id == program.id, Webhook.active.is_(True))
+            .order_by(Webhook.created_at)
+        )
+    )
+
+
+def remove_webhook(program: Program, actor: Member, webhook_uuid) -> None:
+    """Deactivate an endpoint (pending deliveries to it are dead-lettered). Raises NotFound."""
+    hook = db.session.scalar(
+        select(Webhook).where(Webhook.uuid == webhook_uuid, Webhook.program_id == program.id)
+    )
+    if hook is None or not hook.active:
+        raise NotFound("No such webhook.")
+    hook.active = False
+    db.session.add(
+        AuditLog(
+            program_id=program.id,
+            actor_id=actor.id,
+            action="webhook.removed",
+            target_type="webhook",
+            target_uuid=str(hook.uuid),
+        )
+    )
+    db.session.commit()

@@ -1,0 +1,138 @@
+"""Outbox delivery: claim due messages, send them, retry with backoff, dead-letter at the end.
+
+A message is marked sent only after the channel accepted it. If the process dies in between,
+the next run sends it again with the same Message-ID / webhook-id, and the receiver drops the
+repeat: a crash can repeat a transmission but never makes a second logical message.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from api.channels import DeliveryError
+from api.extensions import db
+from api.models import Member, OutboxMessage, Program, Webhook, utcnow
+
+log = logging.getLogger("sponsor_match.deliver")
+BASE_DELAY_S = 30.0
+MAX_DELAY_S = 6 * 3600.0
+
+
+def backoff(attempts: int, rng: random.Random | None = None) -> timedelta:
+    """Exponential delay after the ``attempts``-th failure, with ±25 % jitter."""
+    delay = min(BASE_DELAY_S * 2 ** max(attempts - 1, 0), MAX_DELAY_S)
+    return timedelta(seconds=delay * (rng or random).uniform(0.75, 1.25))
+
+
+def deliver_due(now: datetime, *, limit: int = 500) -> dict[str, int]:
+    """Send up to ``limit`` due messages, one transaction each. Safe beside another runner:
+    on PostgreSQL a row is claimed with FOR UPDATE SKIP LOCKED until it is marked."""
+    counts = {"sent": 0, "failed": 0, "dead": 0}
+    for _ in range(limit):
+        message = db.session.scalar(
+            select(OutboxMessage)
+            .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
+            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        )
+        if message is None:
+            break
+        outcome = _attempt(message, now)
+        counts[outcome] += 1
+        db.session.commit()
+    db.session.commit()
+    return counts
+
+
+def _attempt(message: OutboxMessage, now: datetime) -> str:
+    attempt = message.attempts + 1
+    try:
+        _send(message)
+    except DeliveryError as exc:
+        dead = attempt >= int(current_app.config["OUTBOX_MAX_ATTEMPTS"])
+        outcome = "dead" if dead else "failed"
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message.id, OutboxMessage.status == "pending")
+            .values(
+                attempts=attempt,
+                status="dead" if dead else "pending",
+                next_attempt_at=now + backoff(attempt),
+                last_error=str(exc)[:500],
+            )
+        )
+    else:
+        outcome = "sent"
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message.id, OutboxMessage.status == "pending")
+            .values(attempts=attempt, status="sent", sent_at=utcnow(), last_error=None)
+        )
+    # One line per attempt; never an address or any content.
+    log.info(
+        "outbox message=%s channel=%s event=%s attempt=%d outcome=%s",
+        message.uuid,
+        message.channel,
+        message.event,
+        attempt,
+        outcome,
+    )
+    return outcome
+
+
+def _send(message: OutboxMessage) -> None:
+    cfg = current_app.config
+    if message.channel == "email":
+        _send_email(message, cfg)
+    elif message.channel == "webhook":
+        _send_webhook(message, cfg)
+    else:
+        raise DeliveryError(f"unknown channel {message.channel}")
+
+
+def _send_email(message: OutboxMessage, cfg) -> None:
+    from api.channels.email import LINK_EVENTS, build_email, send_email
+    from api.services.contacts import contact_link_token
+
+    member = db.session.get(Member, message.member_id) if message.member_id else None
+    if member is None:
+        raise DeliveryError("email: no recipient")
+    program = db.session.get(Program, message.program_id) if message.program_id else None
+    data = (message.payload or {}).get("data") or {}
+    link = None
+    if message.event in LINK_EVENTS and data.get("sponsorship"):
+        token = contact_link_token(data["sponsorship"], member.uuid, message.idempotency_key)
+        link = f"{str(cfg['BASE_URL']).rstrip('/')}/contact-link/{token}"
+    email = build_email(
+        idempotency_key=message.idempotency_key,
+        to=member.email,
+        payload=message.payload or {},
+        cfg=cfg,
+        link=link,
+        crisis_line=program.setting("crisis_line") if program else "",
+    )
+    send_email(email, cfg)
+
+
+def _send_webhook(message: OutboxMessage, cfg) -> None:
+    from api.channels.webhook import deliver
+
+    hook = db.session.get(Webhook, message.webhook_id) if message.webhook_id else None
+    if hook is None or not hook.active:
+        raise DeliveryError("webhook: endpoint removed")
+    deliver(
+        url=hook.url,
+        secret=hook.secret,
+        msg_id=message.idempotency_key,
+        event=message.event,
+        data=message.payload or {},
+        now=utcnow(),  # the signature timestamp is wall-clock time, whatever ``now`` says
+        timeout=float(cfg["WEBHOOK_TIMEOUT_S"]),
+        allow_loopback=bool(cfg["WEBHOOK_ALLOW_LOOPBACK"]),
+    )

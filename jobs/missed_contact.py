@@ -1,0 +1,196 @@
+"""Missed-contact flags: open at level 1 past grace, climb to 2 and 3, announce each level once.
+
+With ``overdue = now - contact_due_at`` and ``cadence = contact_due_at - last contact`` (the
+interval that produced the due time), a flag is at
+level 1 when overdue > grace (both sides told),
+level 2 when overdue > cadence + grace, i.e. twice the cadence since the last contact
+(the sponsor told firmly),
+level 3 when overdue > min(2 × cadence, 14 days) + grace, i.e. three times the cadence since
+the last contact or 14 days overdue (the coordinators' escalation queue).
+Levels only climb one at a time, and a logged contact closes the flag (services.contacts).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, case, exists, func, select, update
+
+from api.extensions import db
+from api.models import MissedContactFlag, Program, Sponsorship
+from api.program_settings import merged
+from api.services.accountability import (
+    Message,
+    coordinators,
+    epoch,
+    insert_ignore,
+    queue,
+    queue_webhooks,
+)
+
+FOURTEEN_DAYS_S = 14 * 86400.0
+
+
+def flag_missed_contacts(now: datetime) -> dict[str, int]:
+    """Open, escalate and close flags for every pair; safe to run any number of times."""
+    counts = {"resolved": _close_stale(now), "level1": 0, "level2": 0, "level3": 0}
+    opened, raised2, raised3 = [], [], []
+    for program_id, settings in db.session.execute(select(Program.id, Program.settings)):
+        grace_s = float(merged(settings)["grace_hours"]) * 3600.0
+        opened += _open(program_id, now, grace_s)
+        raised2 += _raise(program_id, now, grace_s, 2)
+        raised3 += _raise(program_id, now, grace_s, 3)
+    counts.update(level1=len(opened), level2=len(raised2), level3=len(raised3))
+    _announce(opened, raised2, raised3, now)
+    db.session.commit()
+    return counts
+
+
+def _close_stale(now: datetime) -> int:
+    """Close flags of pairs that ended, or that are back in touch (e.g. a racing contact)."""
+    ended = select(Sponsorship.id).where(Sponsorship.status != "active")
+    closed = db.session.execute(
+        update(MissedContactFlag)
+        .where(MissedContactFlag.resolved_at.is_(None), MissedContactFlag.sponsorship_id.in_(ended))
+        .values(resolved_at=now, resolution="ended")
+    ).rowcount
+    current = select(Sponsorship.id).where(Sponsorship.contact_due_at > now)
+    closed += db.session.execute(
+        update(MissedContactFlag)
+        .where(
+            MissedContactFlag.resolved_at.is_(None), MissedContactFlag.sponsorship_id.in_(current)
+        )
+        .values(resolved_at=now, resolution="contact")
+    ).rowcount
+    return closed
+
+
+def _open(program_id: int, now: datetime, grace_s: float) -> list[tuple]:
+    open_flag = exists().where(
+        MissedContactFlag.sponsorship_id == Sponsorship.id, MissedContactFlag.resolved_at.is_(None)
+    )
+    quiet = db.session.execute(
+        select(Sponsorship.id, Sponsorship.contact_due_at).where(
+            Sponsorship.program_id == program_id,
+            Sponsorship.status == "active",
+            Sponsorship.contact_due_at < now - timedelta(seconds=grace_s),
+            ~open_flag,
+        )
+    ).all()
+    rows = [
+        {
+            "uuid": uuid.uuid4(),
+            "sponsorship_id": sid,
+            "program_id": program_id,
+            "level": 1,
+            "due_at": due_at,
+            "opened_at": now,
+        }
+        for sid, due_at in quiet
+    ]
+    # The partial unique index (one open flag per pair) turns a racing duplicate into a no-op.
+    return insert_ignore(
+        MissedContactFlag,
+        rows,
+        MissedContactFlag.uuid,
+        MissedContactFlag.sponsorship_id,
+        MissedContactFlag.program_id,
+    )
+
+
+def _raise(program_id: int, now: datetime, grace_s: float, level: int) -> list[tuple]:
+    due = epoch(Sponsorship.contact_due_at)
+    overdue = now.timestamp() - due
+    cadence = due - epoch(func.coalesce(Sponsorship.last_contact_at, Sponsorship.started_at))
+    if level == 2:
+        reached = overdue > cadence + grace_s
+    else:
+        reached = (
+            overdue
+            > case((2 * cadence < FOURTEEN_DAYS_S, 2 * cadence), else_=FOURTEEN_DAYS_S) + grace_s
+        )
+    candidates = (
+        select(MissedContactFlag.id)
+        .join(Sponsorship, Sponsorship.id == MissedContactFlag.sponsorship_id)
+        .where(
+            and_(
+                MissedContactFlag.program_id == program_id,
+                MissedContactFlag.resolved_at.is_(None),
+                MissedContactFlag.level == level - 1,
+                reached,
+            )
+        )
+    )
+    stamp = {"level2_at": now} if level == 2 else {"level3_at": now}
+    # Conditional on the previous level, so each level is reached (and announced) once.
+    return db.session.execute(
+        update(MissedContactFlag)
+        .where(MissedContactFlag.id.in_(candidates), MissedContactFlag.level == level - 1)
+        .values(level=level, **stamp)
+        .returning(
+            MissedContactFlag.uuid, MissedContactFlag.sponsorship_id, MissedContactFlag.program_id
+        )
+        .execution_options(synchronize_session=False)
+    ).all()
+
+
+def _announce(opened: list, raised2: list, raised3: list, now: datetime) -> None:
+    from jobs.pairs import pairs_by_id
+
+    pairs = pairs_by_id({sid for _, sid, _ in opened + raised2 + raised3})
+    coords = coordinators({pid for _, _, pid in raised3})
+    messages: list[Message] = []
+    hooks1, hooks3 = [], []
+    for flag_uuid, sid, pid in opened:
+        p = pairs[sid]
+        data = {"sponsorship": p.uuid, "flag": str(flag_uuid), "level": 1}
+        for member_id, other in ((p.sponsee_id, p.sponsor_name), (p.sponsor_id, p.sponsee_name)):
+            messages.append(
+                Message(
+                    member_id,
+                    "contact.overdue",
+                    f"flag:{flag_uuid}:1:{member_id}",
+                    "Time to reconnect",
+                    f"You and {other} have not logged a check-in for a while. A short call or "
+                    "text counts; log it when you have talked.",
+                    pid,
+                    data,
+                )
+            )
+        hooks1.append((pid, f"flag:{flag_uuid}:1", data))
+    for flag_uuid, sid, pid in raised2:
+        p = pairs[sid]
+        messages.append(
+            Message(
+                p.sponsor_id,
+                "contact.overdue",
+                f"flag:{flag_uuid}:2:{p.sponsor_id}",
+                f"Please reach {p.sponsee_name} today",
+                f"You and {p.sponsee_name} have gone twice your agreed check-in time without "
+                "contact. Please reach out today. If something is in the way, tell your "
+                "coordinator.",
+                pid,
+                {"sponsorship": p.uuid, "flag": str(flag_uuid), "level": 2},
+            )
+        )
+    for flag_uuid, sid, pid in raised3:
+        p = pairs[sid]
+        data = {"sponsorship": p.uuid, "flag": str(flag_uuid), "level": 3}
+        for coordinator_id in coords.get(pid, ()):
+            messages.append(
+                Message(
+                    coordinator_id,
+                    "contact.escalated",
+                    f"flag:{flag_uuid}:3:{coordinator_id}",
+                    "A pair needs your attention",
+                    f"{p.sponsor_name} and {p.sponsee_name} have been out of touch for a long "
+                    "time. The pair is in your escalation queue.",
+                    pid,
+                    data,
+                )
+            )
+        hooks3.append((pid, f"flag:{flag_uuid}:3", data))
+    queue(messages, now)
+    queue_webhooks("contact.overdue", hooks1, now)
+    queue_webhooks("contact.escalated", hooks3, now)

@@ -1,0 +1,36 @@
+"""The worker's schedule, declared as data: stable job ids, intervals and misfire grace."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """One periodic job: ``func`` ("module:function") is called with ``now`` (aware UTC)."""
+
+    id: str
+    func: str
+    every_s: float
+    misfire_grace_s: int
+
+    def load(self) -> Callable:
+        module, _, name = self.func.partition(":")
+        return getattr(importlib.import_module(module), name)
+
+
+# Ids are stable: APScheduler, logs and dashboards refer to jobs by them. Every job catches up
+# on everything due when it runs, so a missed run (coalesced) loses nothing.
+JOBS: tuple[JobSpec, ...] = (
+    JobSpec("deliver-outbox", "jobs.deliver:deliver_due", every_s=10, misfire_grace_s=60),
+    JobSpec("expire-proposals", "jobs.expiry:expire_proposals", every_s=60, misfire_grace_s=300),
+    JobSpec(
+        "checkin-prompts", "jobs.checkin_prompts:send_checkin_prompts", 300, misfire_grace_s=600
+    ),
+    JobSpec("missed-contact", "jobs.missed_contact:flag_missed_contacts", 900, 1800),
+    JobSpec("temporary-endings", "jobs.temporary_endings:prompt_term_endings", 3600, 3600),
+    JobSpec("availability-checks", "jobs.availability:check_availability", 3600, 3600),
+)
+HEARTBEAT = JobSpec("heartbeat", "jobs.worker:beat", every_s=15, misfire_grace_s=30)

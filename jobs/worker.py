@@ -1,0 +1,176 @@
+"""The scheduler process: one active worker (lock), APScheduler in UTC, and a heartbeat."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import time
+from collections.abc import Callable
+
+from apscheduler.schedulers.blocking import BlockingScheduler
+from flask import Flask
+from sqlalchemy import text
+
+from api.extensions import db
+from api.models import WorkerHeartbeat, utcnow
+from jobs.schedule import HEARTBEAT, JOBS, JobSpec
+
+log = logging.getLogger("sponsor_match.worker")
+HEARTBEAT_NAME = "scheduler"
+ADVISORY_LOCK_KEY = 0x53504F4E  # "SPON": one active worker per database
+_started = {"at": None}  # set when this process becomes the active worker
+
+
+class WorkerLock:
+    """Exactly one active worker: a PostgreSQL advisory lock held on a dedicated connection
+    (released by the server if the process dies), or an flock on a file for SQLite."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self._conn = None
+        self._file = None
+
+    def try_acquire(self) -> bool:
+        with self.app.app_context():
+            if db.engine.dialect.name == "postgresql":
+                return self._try_pg()
+        return self._try_file()
+
+    def _try_pg(self) -> bool:
+        if self._conn is None:
+            self._conn = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        got = bool(
+            self._conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": ADVISORY_LOCK_KEY})
+        )
+        if not got:
+            self._conn.close()
+            self._conn = None
+        return got
+
+    def _try_file(self) -> bool:
+        import fcntl
+
+        handle = open(self.app.config["WORKER_LOCK_PATH"], "a+")  # noqa: SIM115 - held open
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            return False
+        self._file = handle
+        return True
+
+    def still_held(self) -> bool:
+        """False if the lock's database connection is gone (the server dropped the lock)."""
+        if self._conn is None:
+            return self._file is not None
+        try:
+            self._conn.scalar(text("SELECT 1"))
+            return True
+        except Exception:  # any connection failure means the lock is gone
+            return False
+
+    def release(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()  # closing the session releases the advisory lock
+            finally:
+                self._conn = None
+        if self._file is not None:
+            self._file.close()  # closing the descriptor releases the flock
+            self._file = None
+
+
+def beat(now) -> None:
+    """Record that this worker is alive; /readyz reports it stale when this stops."""
+    db.session.merge(
+        WorkerHeartbeat(
+            name=HEARTBEAT_NAME,
+            pid=os.getpid(),
+            host=socket.gethostname()[:120],
+            started_at=_started["at"] or now,
+            beat_at=now,
+        )
+    )
+    db.session.commit()
+
+
+def _runner(app: Flask, spec: JobSpec, on_lost_lock: Callable[[], None] | None = None):
+    func = spec.load()
+
+    def run() -> None:
+        if on_lost_lock is not None:
+            on_lost_lock()
+        with app.app_context():
+            started = time.monotonic()
+            try:
+                result = func(utcnow())
+            except Exception:
+                db.session.rollback()
+                log.exception("job=%s failed", spec.id)
+                return
+            finally:
+                db.session.remove()
+            log.info("job=%s result=%s took=%.3fs", spec.id, result, time.monotonic() - started)
+
+    return run
+
+
+def run_all_once(app: Flask) -> None:
+    """Run every job once, in schedule order (cron-style use and smoke tests)."""
+    for spec in (HEARTBEAT, *JOBS):
+        _runner(app, spec)()
+
+
+def run_worker(app: Flask, *, speed: float = 1.0, standby_poll_s: float = 2.0) -> None:
+    """Wait for the worker lock (standby), then run the schedule until SIGTERM/SIGINT."""
+    lock = WorkerLock(app)
+    stopping = {"now": False}
+
+    def stop(*_args) -> None:
+        stopping["now"] = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    announced = False
+    while not lock.try_acquire():
+        if not announced:
+            log.info("worker pid=%d on standby: another worker holds the lock", os.getpid())
+            announced = True
+        time.sleep(standby_poll_s)
+        if stopping["now"]:
+            return
+    log.info("worker pid=%d active", os.getpid())
+    _started["at"] = utcnow()
+    scheduler = BlockingScheduler(timezone="UTC")
+
+    def check_lock() -> None:
+        if not lock.still_held():
+            log.error("worker lock lost; stopping so a standby can take over")
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    def stop_scheduler(*_args) -> None:
+        scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, stop_scheduler)
+    signal.signal(signal.SIGINT, stop_scheduler)
+    now = utcnow()
+    for spec in (HEARTBEAT, *JOBS):
+        scheduler.add_job(
+            _runner(app, spec, check_lock if spec is HEARTBEAT else None),
+            "interval",
+            seconds=spec.every_s / speed,
+            id=spec.id,
+            name=spec.id,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=spec.misfire_grace_s,
+            next_run_time=now,
+        )
+    try:
+        if not stopping["now"]:
+            scheduler.start()
+    finally:
+        lock.release()
+        log.info("worker pid=%d stopped", os.getpid())

@@ -1,0 +1,115 @@
+"""Making pairs and receivers for the accountability tests."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from api.extensions import db
+from api.models import Program, Sponsorship
+from api.services.cadence import next_contact_due
+
+
+def make_pair(
+    make_member,
+    program: Program,
+    *,
+    started_at: datetime,
+    tz: str = "America/New_York",
+    kind: str = "permanent",
+    ends_on=None,
+) -> Sponsorship:
+    sponsor = make_member(program, "sponsor", time_zone=tz)
+    sponsee = make_member(program, "newcomer", time_zone=tz)
+    pair = Sponsorship(
+        program_id=program.id,
+        sponsor_id=sponsor.id,
+        sponsee_id=sponsee.id,
+        kind=kind,
+        started_at=started_at,
+        ends_on=ends_on,
+    )
+    pair.program = program
+    pair.contact_due_at = next_contact_due(pair, program, started_at)
+    db.session.add(pair)
+    db.session.commit()
+    return pair
+
+
+class SmtpSink:
+    """A real SMTP server (aiosmtpd) on a free loopback port that records Message-IDs."""
+
+    def __init__(self):
+        from aiosmtpd.controller import Controller
+
+        self.messages: list = []
+        sink = self
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope):
+                from email import message_from_bytes
+
+                sink.messages.append(message_from_bytes(envelope.content))
+                return "250 OK"
+
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=0)
+
+    def __enter__(self) -> SmtpSink:
+        self.controller.start()
+        self.port = self.controller.server.sockets[0].getsockname()[1]
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.controller.stop()
+
+    @property
+    def ids(self) -> list[str]:
+        return [m["Message-ID"] for m in self.messages]
+
+
+class WebhookReceiver:
+    """A real HTTP server on loopback that verifies Standard Webhooks signatures."""
+
+    def __init__(self, secret: str | None = None, status: int = 200):
+        self.secret, self.status = secret, status
+        self.received: list[dict] = []
+        self.rejected = 0
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                try:
+                    payload = Webhook(receiver.secret).verify(body, dict(self.headers))
+                    receiver.received.append({"id": self.headers["webhook-id"], **payload})
+                    code = receiver.status
+                except WebhookVerificationError:
+                    receiver.rejected += 1
+                    code = 400
+                self.send_response(code)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+
+    def __enter__(self) -> WebhookReceiver:
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join()
+
+
+def days(n: float) -> timedelta:
+    return timedelta(days=n)

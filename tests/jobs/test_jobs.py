@@ -1,0 +1,139 @@
+"""The accountability jobs: each catches up on everything due and is safe to run twice."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import func, select
+
+from api.models import (
+    AuditLog,
+    AvailabilityCheck,
+    CheckinPrompt,
+    MissedContactFlag,
+    Notification,
+    OutboxMessage,
+    SponsorProfile,
+)
+from api.services.contacts import log_contact
+from jobs.availability import check_availability
+from jobs.checkin_prompts import is_waking, send_checkin_prompts
+from jobs.missed_contact import flag_missed_contacts
+from jobs.temporary_endings import prompt_term_endings
+from tests.jobs.helpers import days, make_pair
+
+T0 = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)  # 09:00 in New York
+
+
+def _count(db, model, *where) -> int:
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def _kinds(db, member) -> list[str]:
+    rows = db.session.scalars(select(Notification).where(Notification.member_id == member.id))
+    return sorted(n.kind for n in rows)
+
+
+def test_prompt_sent_once_per_due_date_in_waking_hours(db, make_program, make_member):
+    program = make_program()
+    pair = make_pair(make_member, program, started_at=T0)  # due T0 + 3 days, 09:00 local
+    assert send_checkin_prompts(T0 + days(2)) == 0
+    late_night = datetime(2026, 3, 6, 3, 0, tzinfo=UTC)  # 22:00 in New York: quiet hours
+    assert send_checkin_prompts(late_night) == 0
+    morning = datetime(2026, 3, 6, 13, 30, tzinfo=UTC)  # 08:30 in New York
+    assert send_checkin_prompts(morning) == 1
+    assert send_checkin_prompts(morning + timedelta(hours=1)) == 0  # twice: nothing new
+    assert _count(db, CheckinPrompt) == 1
+    assert _kinds(db, pair.sponsee) == ["checkin.due"]
+    assert _kinds(db, pair.sponsor) == ["checkin.due"]
+    assert _count(db, OutboxMessage, OutboxMessage.channel == "email") == 2
+
+
+def test_waking_hours_follow_the_members_zone_across_dst():
+    # 07:30 UTC is 08:30 in Berlin in winter (awake) but 09:30 in summer; 06:30 UTC in
+    # summer is 08:30 Berlin (awake) while in winter it is 07:30 (quiet).
+    winter = datetime(2026, 1, 15, 6, 30, tzinfo=UTC)
+    summer = datetime(2026, 7, 15, 6, 30, tzinfo=UTC)
+    assert not is_waking(winter, "Europe/Berlin", "21:00", "08:00")
+    assert is_waking(summer, "Europe/Berlin", "21:00", "08:00")
+    assert is_waking(datetime(2026, 1, 15, 11, 0, tzinfo=UTC), "Europe/Berlin", "13:00", "15:00")
+    assert not is_waking(
+        datetime(2026, 1, 15, 12, 30, tzinfo=UTC), "Europe/Berlin", "13:00", "15:00"
+    )
+
+
+def test_quiet_pair_climbs_levels_and_contact_resolves(db, make_program, make_member):
+    program = make_program()
+    coordinator = make_member(program, "coordinator")
+    pair = make_pair(make_member, program, started_at=T0)
+    due = pair.contact_due_at  # 3-day cadence, 24 h grace
+    assert flag_missed_contacts(due + timedelta(hours=23))["level1"] == 0
+    assert flag_missed_contacts(due + timedelta(hours=25))["level1"] == 1
+    assert flag_missed_contacts(due + timedelta(hours=26))["level1"] == 0  # once
+    assert flag_missed_contacts(due + days(4) + timedelta(hours=1))["level2"] == 1
+    assert flag_missed_contacts(due + days(7) - timedelta(hours=1))["level3"] == 0
+    assert flag_missed_contacts(due + days(7) + timedelta(hours=1))["level3"] == 1
+    flag = db.session.scalar(select(MissedContactFlag))
+    assert (flag.level, flag.resolved_at) == (3, None)
+    assert _kinds(db, coordinator) == ["contact.escalated"]
+    assert _kinds(db, pair.sponsor) == ["contact.overdue", "contact.overdue"]
+    assert _kinds(db, pair.sponsee) == ["contact.overdue"]
+    now = due + days(8)
+    log_contact(pair.sponsee, pair, kind="call", occurred_at=now - timedelta(hours=1), now=now)
+    db.session.refresh(flag)
+    assert (flag.resolution, flag.resolved_at) == ("contact", now)
+    assert flag_missed_contacts(now + timedelta(hours=1)) == {
+        "resolved": 0,
+        "level1": 0,
+        "level2": 0,
+        "level3": 0,
+    }
+
+
+def test_ended_pair_flag_is_closed(db, make_program, make_member):
+    program = make_program()
+    pair = make_pair(make_member, program, started_at=T0)
+    flag_missed_contacts(pair.contact_due_at + days(2))
+    pair.status = "ended"
+    db.session.commit()
+    assert flag_missed_contacts(pair.contact_due_at + days(3))["resolved"] == 1
+    assert db.session.scalar(select(MissedContactFlag.resolution)) == "ended"
+
+
+def test_temporary_ending_prompt_once(db, make_program, make_member):
+    program = make_program()
+    pair = make_pair(
+        make_member, program, started_at=T0, kind="temporary", ends_on=date(2026, 5, 31)
+    )
+    assert prompt_term_endings(datetime(2026, 5, 23, 12, tzinfo=UTC)) == 0
+    assert prompt_term_endings(datetime(2026, 5, 24, 12, tzinfo=UTC)) == 1
+    prompt_term_endings(datetime(2026, 5, 25, 12, tzinfo=UTC))
+    assert _kinds(db, pair.sponsee) == ["pair.term_ending"]
+    assert _kinds(db, pair.sponsor) == ["pair.term_ending"]
+
+
+def test_availability_ask_then_pause_once(db, make_program, make_member, client, auth):
+    program = make_program()
+    coordinator = make_member(program, "coordinator")
+    silent = make_member(program, "sponsor")
+    answering = make_member(program, "sponsor")
+    make_member(program, "sponsor", sponsor={"accepting": False})
+    assert check_availability(datetime(2026, 3, 1, 9, tzinfo=UTC)) == {"asked": 2, "paused": 0}
+    assert check_availability(datetime(2026, 3, 2, 9, tzinfo=UTC)) == {"asked": 0, "paused": 0}
+    check = db.session.scalar(
+        select(AvailabilityCheck).where(AvailabilityCheck.member_id == answering.id)
+    )
+    response = client.post(
+        f"/api/v1/me/availability-checks/{check.uuid}/answer",
+        json={"available": True},
+        headers=auth(answering),
+    )
+    assert response.status_code == 200, response.json
+    assert check_availability(datetime(2026, 3, 9, 10, tzinfo=UTC)) == {"asked": 0, "paused": 1}
+    assert check_availability(datetime(2026, 3, 10, 10, tzinfo=UTC)) == {"asked": 0, "paused": 0}
+    profiles = {p.member_id: p for p in db.session.scalars(select(SponsorProfile))}
+    assert profiles[silent.id].accepting is False
+    assert profiles[answering.id].accepting is True
+    assert _kinds(db, coordinator) == ["availability.paused"]
+    assert _count(db, AuditLog, AuditLog.action == "sponsor.paused") == 1
+    assert check_availability(datetime(2026, 4, 1, 9, tzinfo=UTC))["asked"] == 1  # next month
