@@ -12,6 +12,7 @@ from api.auth import hash_password
 from api.extensions import db
 from api.gazetteer import find_city
 from api.models import Member, Membership, Program, SponsorProfile, utcnow
+from api.seed_history import seed_history
 from api.services.accounts import DEFAULT_TAGS
 
 DEMO_PASSWORD = "recovery-demo"
@@ -141,6 +142,7 @@ def seed_demo(*, if_empty: bool = False) -> DemoResult | None:
     for i in range(1, N_NEWCOMERS + 1):
         member = _person(rng, program, f"newcomer{i}@demo.example", password_hash, ("newcomer",))
         result.logins.append(member.email)
+    seed_history(program)  # requests, pairs, contacts and flags for the dashboard (idempotent)
     db.session.commit()
     return result
 
