@@ -52,7 +52,7 @@ def _svg(chart, label: str) -> Markup:
 
 def queue_chart(result: dict) -> Markup:
     chart = pygal.HorizontalBar(**_config(title="Days waiting (open requests)", show_legend=False))
-    rows = result["queue"][:15]
+    rows = result["queue"][:15][::-1]  # pygal draws the first row at the bottom
     chart.x_labels = [f"{r['display_name']} ({r['request']})" for r in rows]
     chart.add("days waiting", [r["waiting_days"] for r in rows])
     return _svg(chart, "Days each open request has waited")
@@ -113,8 +113,8 @@ def breakdowns_chart(result: dict) -> Markup:
     chart = pygal.HorizontalBar(
         **_config(title="Median wait in days (suppressed cells left out)", show_legend=False)
     )
-    cells = [c for c in result["cells"] if not c["suppressed"]]
-    chart.x_labels = [f"{c['dimension']}: {c['value']}" for c in cells]
+    cells = [c for c in result["cells"] if not c["suppressed"]][::-1]
+    chart.x_labels = [f"{c['dimension'].replace('_', ' ')}: {c['value']}" for c in cells]
     chart.add("median wait (days)", [c["median_wait_days"] for c in cells])
     return _svg(chart, "Median wait in days by fellowship, language and gender rule")
 
