@@ -11,7 +11,8 @@ from collections.abc import Callable
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
 
 from api.extensions import db
 from api.models import WorkerHeartbeat, utcnow
@@ -40,7 +41,10 @@ class WorkerLock:
 
     def _try_pg(self) -> bool:
         if self._conn is None:
-            self._conn = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            # A dedicated, unpooled connection: closing it really ends the session (and the
+            # lock), and the server drops the lock by itself if this process dies.
+            engine = create_engine(db.engine.url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+            self._conn = engine.connect()
         got = bool(
             self._conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": ADVISORY_LOCK_KEY})
         )

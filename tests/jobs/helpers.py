@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -37,6 +38,12 @@ def make_pair(
     return pair
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 class SmtpSink:
     """A real SMTP server (aiosmtpd) on a free loopback port that records Message-IDs."""
 
@@ -49,15 +56,16 @@ class SmtpSink:
         class Handler:
             async def handle_DATA(self, server, session, envelope):
                 from email import message_from_bytes
+                from email.policy import default
 
-                sink.messages.append(message_from_bytes(envelope.content))
+                sink.messages.append(message_from_bytes(envelope.content, policy=default))
                 return "250 OK"
 
-        self.controller = Controller(Handler(), hostname="127.0.0.1", port=0)
+        self.port = free_port()
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
 
     def __enter__(self) -> SmtpSink:
         self.controller.start()
-        self.port = self.controller.server.sockets[0].getsockname()[1]
         return self
 
     def __exit__(self, *exc) -> None:
