@@ -1,10 +1,11 @@
 """The warm matcher index: models → matcher dataclasses, one SponsorIndex per programme.
 
 Version contract: every transaction that changes a sponsor's matching data (load, capacity,
-accepting, pause, profile, blocks) calls ``pool_changed(session, member_ids)`` before it
+accepting, pause, profile, blocks) calls ``pool_changed(member_ids)`` before it
 commits. That bumps ``Program.pool_version`` (a SQL increment, so it is exact under
 concurrency) and ``SponsorProfile.updated_at``. Before each use the index compares
-``(pool_version, sponsor count, max(updated_at), today)`` with what it was built from, and on
+``(pool_version, aggregates of the pool's profiles, today, settings)`` with what it was built
+from (the aggregates — count, max(updated_at), sum(load), … — catch writers that forget), and on
 any difference reloads the pool's rows and ``upsert``s/``remove``s only the sponsors that
 changed — no refit. An index older than ``MAX_AGE`` is refreshed too, because pauses,
 confirmations and the 30-day proposal window move with the clock alone.
@@ -267,12 +268,22 @@ _WARM_LOCK = threading.Lock()
 
 def _version(program: Program, now: datetime) -> tuple:
     pool_version = db.session.scalar(select(Program.pool_version).where(Program.id == program.id))
-    count, newest = db.session.execute(
-        select(func.count(SponsorProfile.id), func.max(SponsorProfile.updated_at))
-        .join(Membership, Membership.member_id == SponsorProfile.member_id)
+    # A safety net for writers that forget pool_changed(): aggregates of what matching reads.
+    sp = SponsorProfile
+    aggregates = db.session.execute(
+        select(
+            func.count(sp.id),
+            func.max(sp.updated_at),
+            func.sum(sp.load),
+            func.sum(sp.capacity),
+            func.sum(case((sp.accepting.is_(True), 1), else_=0)),
+            func.max(sp.availability_confirmed_at),
+            func.max(sp.paused_until),
+        )
+        .join(Membership, Membership.member_id == sp.member_id)
         .where(Membership.program_id == program.id, Membership.is_sponsor.is_(True))
     ).one()
-    return (pool_version, count, newest, now.date(), repr(match_settings(program)))
+    return (pool_version, tuple(aggregates), now.date(), repr(match_settings(program)))
 
 
 class WarmIndex:
@@ -301,7 +312,7 @@ class WarmIndex:
 
     def _refresh(self, warm: _Warm, version: tuple) -> None:
         fresh = sponsor_candidates(self.program, self.now)
-        if warm.index is None or version[4] != (warm.version or (None,) * 5)[4]:
+        if warm.index is None or version[-1] != (warm.version or (None,))[-1]:
             warm.index = SponsorIndex(match_settings(self.program)).fit(list(fresh.values()))
         else:
             for member_id in warm.candidates.keys() - fresh.keys():
