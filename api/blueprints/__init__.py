@@ -8,8 +8,11 @@ def api_blueprints() -> list:
     from api.blueprints import (
         auth,
         contacts,
+        coordinator,
+        profiles,
         programs,
         reports,
+        requests,
         rounds,
         sponsorships,
         webhooks,
@@ -17,12 +20,13 @@ def api_blueprints() -> list:
     )
 
     return [
+        *(workflow.blp, sponsorships.blp, rounds.blp),
         auth.blp,
         programs.blp,
+        profiles.blp,
+        requests.blp,
+        coordinator.blp,
         reports.blp,
-        workflow.blp,
-        sponsorships.blp,
-        rounds.blp,
         contacts.blp,
         webhooks.blp,
     ]
@@ -30,8 +34,7 @@ def api_blueprints() -> list:
 
 def page_blueprints() -> list:
     """Plain Flask blueprints: probes, API docs and the pages for people."""
-    from api.blueprints import docs, health
-    from api.blueprints.contacts import page_bp as contact_link
+    from api.blueprints import contacts, docs, health
     from api.web import dashboard, pages
 
-    return [health.bp, docs.bp, pages.bp, dashboard.bp, contact_link]
+    return [health.bp, docs.bp, pages.bp, dashboard.bp, contacts.page_bp]

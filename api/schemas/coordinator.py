@@ -1,0 +1,1 @@
+"""Wire formats for coordinator tools: member lists, pauses and CSV imports."""

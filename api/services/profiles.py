@@ -1,0 +1,192 @@
+"""A member's own profile and sponsor profile: updates, capacity, eligibility, pauses."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from api.errors import Invalid, NotFound
+from api.extensions import db
+from api.gazetteer import City
+from api.models import AuditLog, Member, Membership, Program, SponsorProfile, utcnow
+from api.schemas.profiles import unique
+
+LIST_FIELDS = ("fellowships", "languages", "contact_modes", "tags")
+
+
+def member_programs(member: Member) -> list[Program]:
+    return [m.program for m in member.memberships]
+
+
+def list_errors(data: dict, fellowships: set[str], tags: set[str]) -> dict[str, list[str]]:
+    """Fellowships and tags must come from the programme lists the member belongs to."""
+    errors: dict[str, list[str]] = {}
+    for field, allowed in (("fellowships", fellowships), ("tags", tags)):
+        unknown = [v for v in data.get(field) or () if v not in allowed]
+        if unknown:
+            choices = ", ".join(sorted(allowed)) or "none"
+            errors[field] = [
+                f"Not offered by your programme(s): {', '.join(unknown)}. Choose from: {choices}."
+            ]
+    return errors
+
+
+def apply_profile(member: Member, data: dict) -> None:
+    """Copy validated profile fields onto ``member`` (no commit)."""
+    for key, value in data.items():
+        if key == "location":
+            set_location(member, value)
+        elif key in LIST_FIELDS:
+            setattr(member, key, unique(value))
+        else:
+            setattr(member, key, value)
+
+
+def set_location(member: Member, city: City | None) -> None:
+    if city is None:
+        member.city_id = member.city_label = member.lat = member.lon = None
+    else:
+        member.city_id, member.city_label = city.id, city.label
+        member.lat, member.lon = city.lat, city.lon
+
+
+def update_profile(member: Member, data: dict) -> Member:
+    """Apply a partial profile update. Raises Invalid naming fellowships/tags not on offer."""
+    programs = member_programs(member)
+    allowed_f = {f for p in programs for f in p.fellowships or ()}
+    allowed_t = {t for p in programs for t in p.tags or ()}
+    errors = list_errors(data, allowed_f, allowed_t)
+    if errors:
+        field, messages = next(iter(errors.items()))
+        raise Invalid(field, messages[0])
+    apply_profile(member, data)
+    db.session.commit()
+    return member
+
+
+# --- sponsor profile -------------------------------------------------------------------------
+
+
+def _is_paused(profile: SponsorProfile, today: date) -> bool:
+    """Paused while ``today`` is on or before ``paused_until`` (the date is inclusive)."""
+    return profile.paused_until is not None and today <= profile.paused_until
+
+
+def eligibility_reasons(profile: SponsorProfile, program: Program, today: date) -> list[str]:
+    """Why this sponsor cannot take new sponsees in ``program`` now (empty: eligible)."""
+    reasons = []
+    if (today - profile.sobriety_date).days < int(program.setting("min_sobriety_days")):
+        reasons.append("sobriety_below_minimum")
+    if not profile.accepting:
+        reasons.append("not_accepting")
+    if _is_paused(profile, today):
+        reasons.append("paused")
+    return reasons
+
+
+def sponsor_status(profile: SponsorProfile, today: date | None = None) -> str:
+    """accepting, paused or at_capacity."""
+    today = today or date.today()
+    if not profile.accepting or _is_paused(profile, today):
+        return "paused"
+    if profile.load >= profile.capacity:
+        return "at_capacity"
+    return "accepting"
+
+
+def sponsor_programs(member: Member) -> list[Program]:
+    return [m.program for m in member.memberships if m.is_sponsor]
+
+
+def sponsor_view(member: Member) -> dict:
+    """The sponsor profile with per-programme eligibility, for the schema to dump."""
+    profile = own_sponsor_profile(member)
+    today = date.today()
+    eligibility = [
+        {
+            "program_id": program.uuid,
+            "program_name": program.name,
+            "reasons": (reasons := eligibility_reasons(profile, program, today)),
+            "eligible": not reasons,
+        }
+        for program in sponsor_programs(member)
+    ]
+    out = {c.key: getattr(profile, c.key) for c in SponsorProfile.__table__.columns}
+    out["eligibility"] = eligibility
+    out["eligible"] = {str(e["program_id"]): e["eligible"] for e in eligibility}
+    return out
+
+
+def own_sponsor_profile(member: Member) -> SponsorProfile:
+    profile = db.session.scalar(select(SponsorProfile).where(SponsorProfile.member_id == member.id))
+    if profile is None:
+        raise NotFound("You have no sponsor profile yet: create one with PUT.")
+    return profile
+
+
+def save_sponsor_profile(member: Member, data: dict, *, partial: bool) -> dict:
+    """Create/replace (PUT) or partly update (PATCH) the caller's sponsor profile.
+
+    Raises NotFound when the member sponsors in no programme (or PATCH finds no profile), and
+    Invalid on ``capacity`` when it would fall below the current load.
+    """
+    if not sponsor_programs(member):
+        raise NotFound("Only members with the sponsor role in a programme have a sponsor profile.")
+    profile = db.session.scalar(select(SponsorProfile).where(SponsorProfile.member_id == member.id))
+    if profile is None:
+        if partial:
+            raise NotFound("You have no sponsor profile yet: create one with PUT.")
+        profile = SponsorProfile(member_id=member.id, load=0)
+        db.session.add(profile)
+    for key, value in data.items():
+        setattr(profile, key, value)
+    profile.updated_at = utcnow()
+    _commit_capacity(profile)
+    return sponsor_view(member)
+
+
+def _commit_capacity(profile: SponsorProfile) -> None:
+    """Commit; the ``load_within_capacity`` check constraint decides, never a Python check."""
+    member_id = profile.member_id
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        load = db.session.scalar(
+            select(SponsorProfile.load).where(SponsorProfile.member_id == member_id)
+        )
+        raise Invalid(
+            "capacity",
+            f"Capacity cannot be below your current load: you already have {load or 0} "
+            "sponsees or pending requests.",
+        ) from None
+
+
+def confirm_availability(member: Member) -> dict:
+    profile = own_sponsor_profile(member)
+    profile.availability_confirmed_at = utcnow()
+    db.session.commit()
+    return sponsor_view(member)
+
+
+def report_relapse(member: Member) -> dict:
+    """Pause from new proposals at once; existing sponsorships are left to the people in them."""
+    profile = own_sponsor_profile(member)
+    profile.accepting = False
+    profile.updated_at = utcnow()
+    for membership in db.session.scalars(
+        select(Membership).where(Membership.member_id == member.id, Membership.is_sponsor)
+    ):
+        db.session.add(
+            AuditLog(
+                program_id=membership.program_id,
+                actor_id=member.id,
+                action="sponsor.self_pause",
+                target_type="member",
+                target_uuid=str(member.uuid),
+            )
+        )
+    db.session.commit()
+    return sponsor_view(member)
