@@ -28,6 +28,10 @@ SCALE = 1_000_000  # scores are rounded to 1e-6, so scaled scores are exact inte
 OFFSET = 4 * SCALE  # keeps every arc cost non-negative
 MAX_ROUNDS = 8
 MAX_RELAX_ROUNDS = 2000
+WARM_RELAX_ROUNDS = 60
+SPONSOR_SLACK = -1
+FAST_BONUS = 2 * OFFSET
+FULL_PAIRS = 150_000  # up to this many feasible pairs, all enter the first solve
 
 UNASSIGNED_SENTENCES = {
     "no_eligible_sponsor": "No sponsor in the pool meets the rules for this request",
@@ -51,157 +55,270 @@ def _signature(index, q: SeekerRequest):
     )
 
 
-def candidate_pairs(index, requests: list[SeekerRequest]):
-    """Return every feasible (seeker, row, scaled score) as three arrays, batched by signature."""
+class _Block:
+    """One group of seekers passing the same profile rules, scored densely against the
+    sponsors that group can have: ``scores`` (scaled integers), ``feasible`` (every hard
+    rule) and ``active`` (the pairs given to the solver so far), all (seekers, rows)."""
+
+    def __init__(self, seekers, rows, scores, feasible):
+        self.seekers, self.rows = seekers, rows
+        self.scores, self.feasible = scores, feasible
+        self.active = np.zeros(feasible.shape, dtype=bool)
+
+    def prune(self, k_seeker: int, k_sponsor: int):
+        """Activate each seeker's ``k_seeker`` best sponsors and each sponsor's
+        ``k_sponsor`` best seekers (ties by position, so the result is deterministic)."""
+        g, c = self.scores.shape
+        masked = np.where(self.feasible, self.scores, np.iinfo(np.int64).min)
+        if k_seeker >= c:
+            self.active |= self.feasible
+        elif k_seeker > 0:
+            top = np.argpartition(-masked, k_seeker - 1, axis=1)[:, :k_seeker]
+            np.put_along_axis(self.active, top, True, axis=1)
+        if 0 < k_sponsor < g:
+            top = np.argpartition(-masked, k_sponsor - 1, axis=0)[:k_sponsor]
+            np.put_along_axis(self.active, top, True, axis=0)
+        elif k_sponsor >= g:
+            self.active |= True
+        self.active &= self.feasible
+
+
+def _haversine_km(lat1, lon1, lat2, lon2):
+    """Great-circle distances in km between (m,1) and (1,c) arrays of degrees (NaN stays)."""
+    lat1, lon1, lat2, lon2 = map(np.radians, (lat1, lon1, lat2, lon2))
+    a = (
+        np.sin((lat2 - lat1) / 2) ** 2
+        + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 2 * R.EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
+
+
+def score_blocks(index, requests: list[SeekerRequest]) -> list[_Block]:
+    """Return the dense scored blocks: seekers grouped by signature, each group against
+    the sponsors passing its profile rules, with the personal rules and distance applied."""
     groups = defaultdict(list)
     for i, q in enumerate(requests):
         groups[_signature(index, q)].append(i)
-    seekers, rows, scores = [], [], []
+    queries, hours, hours_scale, w_distance = index.query_matrix(requests)
+    seeker_hours = F.unpack_hour_matrix(hours) * hours_scale[:, None]
+    blocks = []
     for members in groups.values():
-        cols = np.flatnonzero(index._base_mask(requests[members[0]]))
+        first = requests[members[0]]
+        cols = np.flatnonzero(index._base_mask(first))
         if cols.size == 0:
             continue
-        vectors = [index.query_vector(requests[i]) for i in members]
-        queries = np.stack([v[0] for v in vectors])
-        block = queries @ index.X_[cols].T
-        seeker_hours = F.unpack_hour_matrix(np.stack([v[1] for v in vectors]))
-        overlap = seeker_hours @ F.unpack_hour_matrix(index.hours_[cols]).T
-        hours_scale = np.array([v[2] for v in vectors], dtype=np.float32)
-        block += overlap * hours_scale[:, None] * index.inv_sqrt_hours_[cols][None, :]
-        block += index.prior_[cols][None, :]
-        feasible = np.ones(block.shape, dtype=bool)
-        position = {r: j for j, r in enumerate(cols.tolist())}
-        for a, i in enumerate(members):
-            q = requests[i]
-            personal = [position[r] for r in index._personal_rows(q) if r in position]
-            feasible[a, personal] = False
-            km = index._distances_km(q, cols)
-            if km is not None:
-                if q.max_distance_km is not None:
-                    feasible[a] &= km <= q.max_distance_km
+        members = np.asarray(members)
+        score = queries[members] @ index.X_[cols].T
+        sponsor_hours = F.unpack_hour_matrix(index.hours_[cols]) * index.inv_sqrt_hours_[cols, None]
+        score += seeker_hours[members] @ sponsor_hours.T
+        score += index.prior_[cols][None, :]
+        feasible = np.ones(score.shape, dtype=bool)
+        position = np.full(index.n_rows_, -1, dtype=np.int64)
+        position[cols] = np.arange(cols.size)
+        for a, i in enumerate(members.tolist()):
+            personal = index._personal_rows(requests[i])
+            if personal:
+                at = position[personal]
+                feasible[a, at[at >= 0]] = False
+        if first.in_person_needed:
+            lat = np.array(
+                [np.nan if q.lat is None else q.lat for q in map(requests.__getitem__, members)]
+            )
+            lon = np.array(
+                [np.nan if q.lon is None else q.lon for q in map(requests.__getitem__, members)]
+            )
+            located = ~(np.isnan(lat) | np.isnan(lon))
+            if located.any():
+                loc = np.flatnonzero(located)
+                km = _haversine_km(
+                    lat[loc, None],
+                    lon[loc, None],
+                    index.lat_[cols][None, :],
+                    index.lon_[cols][None, :],
+                )
+                limit = np.array(
+                    [
+                        np.inf
+                        if requests[members[a]].max_distance_km is None
+                        else requests[members[a]].max_distance_km
+                        for a in loc.tolist()
+                    ]
+                )
+                far = ~(km <= limit[:, None])
+                far[np.isinf(limit)] = False
+                feasible[loc] &= ~far
                 decay = np.nan_to_num(np.exp(-km / index.settings_.distance_scale_km), nan=0.0)
-                block[a] += np.float32(vectors[a][3]["distance"]) * decay.astype(np.float32)
-        a_idx, c_idx = np.nonzero(feasible)
-        seekers.append(np.asarray(members)[a_idx])
-        rows.append(cols[c_idx])
-        rounded = np.round(block[a_idx, c_idx].astype(np.float64), 6)
-        scores.append(np.rint(rounded * SCALE).astype(np.int64))
-    if not seekers:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, empty
-    return np.concatenate(seekers), np.concatenate(rows), np.concatenate(scores)
+                score[loc] += w_distance[members[loc], None] * decay.astype(np.float32)
+        scaled = np.rint(np.round(score.astype(np.float64), 6) * SCALE).astype(np.int64)
+        blocks.append(_Block(members, cols, scaled, feasible))
+    return blocks
 
 
-def _top_k(seekers, scores, n_seekers, k):
-    """Return a boolean selecting each seeker's ``k`` best pairs (ties by position)."""
-    order = np.lexsort((-scores, seekers))
-    starts = np.searchsorted(seekers[order], np.arange(n_seekers))
-    rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.append(starts, len(order))))
-    keep = np.zeros(len(order), dtype=bool)
-    keep[order[rank < k]] = True
-    return keep
+def _potentials(src, dst, w, n_nodes, start=None, rounds=None):
+    """Return node potentials: shortest-path distances in a residual graph, or None.
+
+    Every node starts at 0 (a virtual root joined to all by free arcs), or at ``start``
+    (upper bounds from an earlier call on a subgraph), then Bellman-Ford relaxation
+    rounds run, vectorised over the arcs, until nothing changes. ``None`` means it did
+    not settle within ``MAX_RELAX_ROUNDS`` (there may be a negative cycle).
+    """
+    order = np.argsort(dst, kind="stable")
+    src, dst, w = src[order], dst[order], w[order]
+    targets, starts = np.unique(dst, return_index=True)
+    d = np.zeros(n_nodes, dtype=np.int64) if start is None else start.copy()
+    for _ in range(rounds or MAX_RELAX_ROUNDS):
+        best = np.minimum.reduceat(d[src] + w, starts)
+        better = best < d[targets]
+        if not better.any():
+            return d
+        d[targets[better]] = best[better]
+    return None
 
 
-class _Flow:
-    def __init__(self, n_seekers, sponsor_rows, spare):
-        self.n, self.m = n_seekers, len(sponsor_rows)
-        self.sink = self.n + self.m
-        self.node_of_row = {r: self.n + j for j, r in enumerate(sponsor_rows.tolist())}
-        self.spare = spare
-        self.bonus = (n_seekers + 1) * 2 * OFFSET
+class _Round:
+    """The flow network over the active pairs of every block, solved once."""
 
-    def solve(self, seekers, sponsor_nodes, scores):
-        n, sink = self.n, self.sink
-        flow = min_cost_flow.SimpleMinCostFlow()
-        seeker_nodes = np.arange(n)
-        tails = np.concatenate([seekers, seeker_nodes, n + np.arange(self.m)])
-        heads = np.concatenate([sponsor_nodes, np.full(n, sink), np.full(self.m, sink)])
-        caps = np.concatenate([np.ones(len(seekers) + n, np.int64), self.spare])
-        costs = np.concatenate(
-            [OFFSET - scores, np.full(n, OFFSET + self.bonus), np.zeros(self.m, np.int64)]
+    def __init__(self, blocks, n, node_of_row, spare, fast):
+        self.n, self.m = n, len(spare)
+        self.sink = n + self.m
+        seekers, heads, scores, where = [], [], [], []
+        for b, block in enumerate(blocks):
+            a, c = np.nonzero(block.active)
+            seekers.append(block.seekers[a])
+            heads.append(node_of_row[block.rows[c]])
+            scores.append(block.scores[a, c])
+            where.append((b, a, c))
+        self.where = where
+        arc_tails = np.concatenate(seekers + [np.zeros(0, np.int64)])
+        arc_heads = np.concatenate(heads + [np.zeros(0, np.int64)])
+        arc_scores = np.concatenate(scores + [np.zeros(0, np.int64)])
+        bonus = (n + 1) * 2 * OFFSET  # more than any total score: cardinality first
+        nodes = np.arange(n)
+        self.tails = np.concatenate([arc_tails, nodes, n + np.arange(self.m)])
+        self.heads = np.concatenate([arc_heads, np.full(n, self.sink), np.full(self.m, self.sink)])
+        self.caps = np.concatenate([np.ones(len(arc_tails) + n, np.int64), spare])
+        self.costs = np.concatenate(
+            [OFFSET - arc_scores, np.full(n, OFFSET + bonus), np.zeros(self.m, np.int64)]
         )
-        flow.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
-        supplies = np.zeros(sink + 1, dtype=np.int64)
-        supplies[:n], supplies[sink] = 1, -n
-        flow.set_nodes_supplies(np.arange(sink + 1), supplies)
+        self.n_pairs = len(arc_tails)
+        solver_costs = self.costs
+        if fast:  # a small bonus solves several times faster; the dual check proves it
+            solver_costs = self.costs.copy()
+            solver_costs[self.n_pairs : self.n_pairs + n] = OFFSET + FAST_BONUS
+        flow = min_cost_flow.SimpleMinCostFlow()
+        flow.add_arcs_with_capacity_and_unit_cost(self.tails, self.heads, self.caps, solver_costs)
+        supplies = np.zeros(self.sink + 1, dtype=np.int64)
+        supplies[:n], supplies[self.sink] = 1, -n
+        flow.set_nodes_supplies(np.arange(self.sink + 1), supplies)
         status = flow.solve()
         if status != flow.OPTIMAL:
             raise RuntimeError(f"min-cost flow failed with status {status}")
-        arcs = np.arange(flow.num_arcs())
-        return tails, heads, caps, costs, flow.flows(arcs)
+        self.flows = flow.flows(np.arange(flow.num_arcs()))
 
-    def potentials(self, tails, heads, caps, costs, flows):
-        """Return node potentials: shortest-path distances in the residual graph.
+    def residual(self):
+        """Return the residual graph's arcs as (src, dst, cost)."""
+        fwd, back = self.flows < self.caps, self.flows > 0
+        src = np.concatenate([self.tails[fwd], self.heads[back]])
+        dst = np.concatenate([self.heads[fwd], self.tails[back]])
+        w = np.concatenate([self.costs[fwd], -self.costs[back]])
+        return src, dst, w
 
-        Every node starts at 0 (a virtual root joined to all by free arcs), then
-        Bellman-Ford relaxation rounds run, vectorised over the arcs, until nothing
-        changes. The flow is optimal on its own graph, so there is no negative cycle
-        and this ends; ``MAX_RELAX_ROUNDS`` guards it anyway (the caller then solves the
-        full problem).
-        """
-        fwd, back = flows < caps, flows > 0
-        src = np.concatenate([tails[fwd], heads[back]])
-        dst = np.concatenate([heads[fwd], tails[back]])
-        w = np.concatenate([costs[fwd], -costs[back]])
-        order = np.argsort(dst, kind="stable")
-        src, dst, w = src[order], dst[order], w[order]
-        targets, starts = np.unique(dst, return_index=True)
-        d = np.zeros(self.sink + 1, dtype=np.int64)
-        for _ in range(MAX_RELAX_ROUNDS):
-            best = np.minimum.reduceat(d[src] + w, starts)
-            better = best < d[targets]
-            if not better.any():
-                return d
-            d[targets[better]] = best[better]
+    def pairs(self, blocks):
+        """Return the matched (seeker, row, scaled score) triples."""
+        used = self.flows[: self.n_pairs] > 0
+        out, start = [], 0
+        for block, (b, a, c) in zip(blocks, self.where, strict=True):
+            take = used[start : start + len(a)]
+            start += len(a)
+            a, c = a[take], c[take]
+            out.append((block.seekers[a], block.rows[c], block.scores[a, c]))
+        return out
+
+
+def _violations(blocks, d, node_of_row):
+    """Activate every left-out feasible pair with a negative reduced cost; return the
+    new arcs as (src, dst, cost), or None when there is none (the flow is optimal)."""
+    src, dst, w = [], [], []
+    for block in blocks:
+        cost = OFFSET - block.scores
+        heads = node_of_row[block.rows]
+        reduced = cost + d[block.seekers][:, None] - d[heads][None, :]
+        bad = block.feasible & ~block.active & (reduced < 0)
+        if bad.any():
+            block.active |= bad
+            a, c = np.nonzero(bad)
+            src.append(block.seekers[a])
+            dst.append(heads[c])
+            w.append(cost[a, c])
+    if not src:
         return None
+    return np.concatenate(src), np.concatenate(dst), np.concatenate(w)
 
 
 def assign_pairs(index, requests: list[SeekerRequest], top_k: int = 20):
+    """Return ``(pairs, feasible_count, proof)``: see ``_assign_pairs``."""
+    with F.one_blas_thread():
+        return _assign_pairs(index, requests, top_k)
+
+
+def _assign_pairs(index, requests: list[SeekerRequest], top_k: int = 20):
     """Return ``(pairs, feasible_count, proof)``: the optimal pairs ``(seeker, row, score)``.
 
-    ``proof`` says how optimality was established: ``"pruned+dual"`` (top-k candidates,
-    certified by the dual potentials) or ``"full"`` (every feasible pair was solved).
+    Each block of seekers sharing the profile rules is scored densely; each seeker's
+    ``top_k`` best sponsors and each sponsor's best seekers enter the first solve. The
+    flow's dual potentials then check every left-out feasible pair; pairs with a negative
+    reduced cost are added and the potentials updated on the same flow (no new solve)
+    until none is left, which proves the flow optimal for the full problem. Only when
+    the potentials do not settle (the added pairs would improve the flow) is it solved
+    again. ``proof`` is ``"pruned+dual"`` or ``"full"`` (every feasible pair was solved).
     """
     n = len(requests)
-    seekers, rows, scores = candidate_pairs(index, requests)
-    feasible_count = np.bincount(seekers, minlength=n)
-    sponsor_rows = np.unique(rows)
-    spare = (index.capacity_[sponsor_rows] - index.load_[sponsor_rows]).astype(np.int64)
-    if seekers.size == 0:
+    blocks = score_blocks(index, requests)
+    feasible_count = np.zeros(n, dtype=np.int64)
+    for block in blocks:
+        feasible_count[block.seekers] += block.feasible.sum(axis=1)
+    live = [b for b in blocks if b.feasible.any()]
+    if not live:
         return [], feasible_count, "full"
-    flow = _Flow(n, sponsor_rows, spare)
-    nodes = np.searchsorted(sponsor_rows, rows) + n
-    active = _top_k(seekers, scores, n, top_k)
-    proof = "pruned+dual"
+    sponsor_rows = np.unique(np.concatenate([b.rows for b in live]))
+    spare = (index.capacity_[sponsor_rows] - index.load_[sponsor_rows]).astype(np.int64)
+    node_of_row = np.full(index.n_rows_, -1, dtype=np.int64)
+    node_of_row[sponsor_rows] = n + np.arange(sponsor_rows.size)
+    spare_of = spare[np.searchsorted(sponsor_rows, np.concatenate([b.rows for b in live]))]
+    k_sponsor = 2 * int(spare_of.max()) + SPONSOR_SLACK
+    small = sum(int(b.feasible.sum()) for b in live) <= FULL_PAIRS
+    for block in live:
+        block.prune(block.feasible.shape[1] if small else top_k, k_sponsor)
+    proof, fast = "pruned+dual", True
     for _ in range(MAX_ROUNDS):
-        if active.all():
+        if all(b.active.sum() == b.feasible.sum() for b in live):
             proof = "full"
-        t, h, c, cost, f = flow.solve(seekers[active], nodes[active], scores[active])
-        if proof == "full":
-            break
-        d = flow.potentials(t, h, c, cost, f)
-        if d is None:
-            active[:] = True
+        solved = _Round(live, n, node_of_row, spare, fast)
+        src, dst, w = solved.residual()
+        d = _potentials(src, dst, w, solved.sink + 1, rounds=MAX_RELAX_ROUNDS)
+        if d is None:  # the fast solve did not put cardinality first: solve it exactly
+            fast = False
             continue
-        reduced = (OFFSET - scores) + d[seekers] - d[nodes]
-        violating = ~active & (reduced < 0)
-        if not violating.any():
+        while True:
+            extra = _violations(live, d, node_of_row)
+            if extra is None:
+                break
+            src, dst, w = (
+                np.concatenate([x, y]) for x, y in zip((src, dst, w), extra, strict=True)
+            )
+            d = _potentials(src, dst, w, solved.sink + 1, start=d, rounds=WARM_RELAX_ROUNDS)
+            if d is None:
+                break
+        if d is not None:
             break
-        active |= violating
     else:
-        active[:] = True
+        for block in live:
+            block.active[:] = block.feasible
         proof = "full"
-        t, h, c, cost, f = flow.solve(seekers, nodes, scores)
-    used = np.flatnonzero(f[: int(active.sum())] > 0)
-    chosen = np.flatnonzero(active)[used]
-    pairs = list(
-        zip(
-            seekers[chosen].tolist(),
-            rows[chosen].tolist(),
-            (scores[chosen] / SCALE).tolist(),
-            strict=True,
-        )
-    )
+        solved = _Round(live, n, node_of_row, spare, fast=False)
+    pairs = []
+    for seekers, rows, scores in solved.pairs(live):
+        pairs += zip(seekers.tolist(), rows.tolist(), (scores / SCALE).tolist(), strict=True)
     return pairs, feasible_count, proof
 
 

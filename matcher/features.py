@@ -15,6 +15,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import Normalizer
+from threadpoolctl import ThreadpoolController
 
 from matcher.rules import SET_BLOCKS, block_tokens
 
@@ -153,3 +154,17 @@ def bits_from_dense(dense: np.ndarray, words: int) -> np.ndarray:
     padded = np.zeros((dense.shape[0], words * 64), dtype=bool)
     padded[:, : dense.shape[1]] = dense > 0
     return np.packbits(padded, axis=1, bitorder="little").view("<u8")
+
+
+_BLAS = []
+
+
+def one_blas_thread():
+    """Return a context running BLAS on one thread.
+
+    The matrix products here are small; on a busy 2-core machine a second BLAS thread
+    mostly waits for a core, which made them several times slower.
+    """
+    if not _BLAS:
+        _BLAS.append(ThreadpoolController())
+    return _BLAS[0].limit(limits=1, user_api="blas")

@@ -63,7 +63,6 @@ class SponsorIndex:
         }
         vocab["availability"] = list(range(F.HOURS_PER_WEEK))
         self.vocabulary_ = {b: {t: i for i, t in enumerate(v)} for b, v in vocab.items()}
-        self.preprocessor_ = F.build_preprocessor(vocab).fit(F.profile_rows(pool[:1]))
         self.program_codes_, self.gender_codes_ = {}, {}
         order, set_codes = self._block_order(pool, tokens["fellowship"])
         pool = [pool[i] for i in order]
@@ -190,6 +189,28 @@ class SponsorIndex:
             + (frozenset(pool[lo].fellowships),)
             for lo, hi in zip(starts, ends, strict=True)
         ]
+
+    @property
+    def preprocessor_(self):
+        """The scikit-learn pipeline over the learned vocabularies (fitted on first use).
+
+        It is the reference definition of the encoding; the index itself encodes with
+        numpy from the same vocabularies, and a test checks the two agree. Building it
+        costs ~5 ms, more than encoding a 500-sponsor pool, so it is built only when asked.
+        """
+        self._check_fitted()
+        fitted = getattr(self, "_preprocessor", None)
+        if fitted is None or fitted[0] != self._vocab_sizes():
+            vocab = {b: list(v) for b, v in self.vocabulary_.items()}
+            rows = np.empty((1, len(R.SET_BLOCKS)), dtype=object)
+            for j, block in enumerate(R.SET_BLOCKS):
+                rows[0, j] = vocab[block]  # fitted on the vocabularies themselves
+            fitted = (self._vocab_sizes(), F.build_preprocessor(vocab).fit(rows))
+            self._preprocessor = fitted
+        return fitted[1]
+
+    def _vocab_sizes(self):
+        return tuple(len(v) for v in self.vocabulary_.values())
 
     def upsert(self, sponsor: SponsorCandidate) -> SponsorIndex:
         """Add or replace one sponsor in place, without refitting the pool."""
@@ -458,6 +479,34 @@ class SponsorIndex:
         overlap = F.popcount(self.hours_[idx] & hours) if hours_scale else None
         return self._finish_scores(self.X_[idx] @ query, idx, overlap, hours_scale, km, w)
 
+    def query_matrix(self, requests):
+        """Return ``query_vector`` for many seekers at once, encoded with numpy.
+
+        Returns ``(queries, hours, hours_scale, distance_weight)``: one row per request.
+        """
+        self._check_fitted()
+        n = len(requests)
+        queries = np.zeros((n, self.X_.shape[1]), dtype=np.float32)
+        in_person = np.array([q.in_person_needed for q in requests], dtype=bool)
+        weights = [self.query_weights(_Probe(flag)) for flag in (False, True)]
+        tokens = _pool_tokens(requests)
+        for block in F.DENSE_BLOCKS:
+            cols = self.columns_[block]
+            enc = F.encode_sets(tokens[block], self.vocabulary_[block], len(cols))
+            for flag in (False, True):
+                sel = in_person == flag
+                if sel.any():
+                    queries[np.ix_(sel, cols)] = enc[sel] * weights[flag][block]
+        hours = F.pack_hour_sets(tokens["availability"])
+        count = F.popcount(hours) if n else np.zeros(0, dtype=np.int32)
+        w_sobriety = np.array([w["sobriety"] for w in weights])[in_person.astype(int)]
+        queries[:, self.sobriety_col_] = w_sobriety
+        w_hours = np.array([w["availability"] for w in weights])[in_person.astype(int)]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.where(count > 0, w_hours / np.sqrt(np.maximum(count, 1)), 0.0)
+        w_distance = np.array([w["distance"] for w in weights], dtype=np.float32)
+        return queries, hours, scale.astype(np.float32), w_distance[in_person.astype(int)]
+
     def _finish_scores(self, scores, rows, overlap, hours_scale, km, w) -> np.ndarray:
         if hours_scale:
             scores += hours_scale * overlap.astype(np.float32) * self.inv_sqrt_hours_[rows]
@@ -599,6 +648,13 @@ class SponsorIndex:
             if km is not None and q.max_distance_km is not None:
                 fails["too_far"] = ~(km <= q.max_distance_km)
         return {code: f & self.alive_[:n] for code, f in fails.items()}
+
+
+class _Probe:
+    """Stands in for a seeker where only ``in_person_needed`` matters (the weights)."""
+
+    def __init__(self, in_person_needed):
+        self.in_person_needed = in_person_needed
 
 
 def _pool_tokens(pool) -> dict[str, list]:
