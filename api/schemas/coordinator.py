@@ -1,1 +1,89 @@
-"""Wire formats for coordinator tools: member lists, pauses and CSV imports."""
+"""Wire formats for coordinator tools: the pseudonymous member list, pauses and CSV imports."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+ROLES = ("newcomer", "sponsor", "coordinator")
+SPONSOR_STATUSES = ("accepting", "paused", "at_capacity", "eligible", "ineligible")
+
+
+class MemberQueryArgsSchema(Schema):
+    role = fields.String(validate=validate.OneOf(ROLES))
+    status = fields.String(validate=validate.OneOf(SPONSOR_STATUSES))
+    q = fields.String(validate=validate.Length(1, 40))
+
+
+class SponsorStatusSchema(Schema):
+    status = fields.String(dump_only=True)  # accepting | paused | at_capacity
+    load = fields.Integer(dump_only=True)
+    capacity = fields.Integer(dump_only=True)
+    eligible = fields.Boolean(dump_only=True)
+    reasons = fields.List(fields.String(), dump_only=True)
+    paused_until = fields.Date(dump_only=True, allow_none=True)
+    availability_confirmed_at = fields.DateTime(dump_only=True, allow_none=True)
+
+
+class CoordinatorMemberSchema(Schema):
+    """A member as their coordinator sees them in lists: pseudonymous, no contact details."""
+
+    id = fields.UUID(dump_only=True)
+    display_name = fields.String(dump_only=True)
+    roles = fields.List(fields.String(), dump_only=True)
+    fellowships = fields.List(fields.String(), dump_only=True)
+    languages = fields.List(fields.String(), dump_only=True)
+    sponsor = fields.Nested(SponsorStatusSchema, dump_only=True, allow_none=True)
+    open_request = fields.Boolean(dump_only=True)
+
+
+class RequestSummarySchema(Schema):
+    id = fields.UUID(dump_only=True)
+    status = fields.String(dump_only=True)
+    created_at = fields.DateTime(dump_only=True)
+
+
+class CoordinatorMemberDetailSchema(CoordinatorMemberSchema):
+    """One member in the coordinator's programme, with matching-relevant preferences."""
+
+    gender = fields.String(dump_only=True, allow_none=True)
+    gender_rule = fields.String(dump_only=True)
+    time_zone = fields.String(dump_only=True)
+    contact_modes = fields.List(fields.String(), dump_only=True)
+    tags = fields.List(fields.String(), dump_only=True)
+    requests = fields.List(fields.Nested(RequestSummarySchema), dump_only=True)
+
+
+def _not_past(value: date) -> None:
+    if value < date.today():
+        raise ValidationError("Cannot be in the past.")
+
+
+class PauseSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(3, 300))
+    until = fields.Date(allow_none=True, load_default=None, validate=_not_past)
+
+
+class UnpauseSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(3, 300))
+
+
+class ImportArgsSchema(Schema):
+    dry_run = fields.Boolean(load_default=False)
+
+
+class RowErrorSchema(Schema):
+    row = fields.Integer(dump_only=True)
+    column = fields.String(dump_only=True)
+    message = fields.String(dump_only=True)
+
+
+class ImportResultSchema(Schema):
+    dry_run = fields.Boolean(dump_only=True)
+    valid = fields.Boolean(dump_only=True)
+    rows = fields.Integer(dump_only=True)
+    created = fields.Integer(dump_only=True)
+    updated = fields.Integer(dump_only=True)
+    errors = fields.List(fields.Nested(RowErrorSchema), dump_only=True)
+    note = fields.String(dump_only=True)

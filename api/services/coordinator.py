@@ -1,0 +1,163 @@
+"""Coordinator tools: a pseudonymous member list with sponsor status, and audited pauses."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from api.auth import Access
+from api.errors import NotFound
+from api.extensions import db
+from api.models import AuditLog, Member, Membership, SponsorProfile, SponsorRequest
+from api.services.profiles import eligibility_reasons, sponsor_status
+
+
+def _sponsor(profile: SponsorProfile | None, membership: Membership, today: date) -> dict | None:
+    if profile is None or not membership.is_sponsor:
+        return None
+    reasons = eligibility_reasons(profile, membership.program, today)
+    return {
+        "status": sponsor_status(profile, today),
+        "load": profile.load,
+        "capacity": profile.capacity,
+        "eligible": not reasons,
+        "reasons": reasons,
+        "paused_until": profile.paused_until,
+        "availability_confirmed_at": profile.availability_confirmed_at,
+    }
+
+
+def _row(membership: Membership, open_ids: set[int], today: date) -> dict:
+    member = membership.member
+    return {
+        "id": member.uuid,
+        "display_name": member.display_name,
+        "roles": membership.roles,
+        "fellowships": member.fellowships,
+        "languages": member.languages,
+        "sponsor": _sponsor(member.sponsor_profile, membership, today),
+        "open_request": member.id in open_ids,
+    }
+
+
+def _matches(row: dict, status: str | None) -> bool:
+    sponsor = row["sponsor"]
+    if status is None:
+        return True
+    if sponsor is None:
+        return False
+    if status in ("eligible", "ineligible"):
+        return sponsor["eligible"] == (status == "eligible")
+    return sponsor["status"] == status
+
+
+def list_members(
+    access: Access, *, role: str | None = None, status: str | None = None, q: str | None = None
+) -> list[dict]:
+    """The programme's members by display name, filtered by role, sponsor status and name."""
+    program = access.program
+    query = (
+        select(Membership)
+        .join(Member, Member.id == Membership.member_id)
+        .where(Membership.program_id == program.id)
+        .options(selectinload(Membership.member).selectinload(Member.sponsor_profile))
+        .order_by(Member.display_name, Member.id)
+    )
+    if role:
+        query = query.where(getattr(Membership, f"is_{role}"))
+    if q:
+        escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(Member.display_name.ilike(f"%{escaped}%", escape="\\"))
+    open_ids = set(
+        db.session.scalars(
+            select(SponsorRequest.newcomer_id).where(
+                SponsorRequest.program_id == program.id, SponsorRequest.status == "open"
+            )
+        )
+    )
+    today = date.today()
+    rows = [_row(m, open_ids, today) for m in db.session.scalars(query)]
+    return [row for row in rows if _matches(row, status)]
+
+
+def _membership(access: Access, member_uuid: uuid.UUID) -> Membership:
+    membership = db.session.scalar(
+        select(Membership)
+        .join(Member, Member.id == Membership.member_id)
+        .where(Membership.program_id == access.program.id, Member.uuid == member_uuid)
+    )
+    if membership is None:
+        raise NotFound("No such member in this programme.")
+    return membership
+
+
+def member_detail(access: Access, member_uuid: uuid.UUID) -> dict:
+    """One member of the coordinator's programme. Raises NotFound for anyone else."""
+    membership = _membership(access, member_uuid)
+    member = membership.member
+    requests = db.session.scalars(
+        select(SponsorRequest)
+        .where(
+            SponsorRequest.newcomer_id == member.id,
+            SponsorRequest.program_id == access.program.id,
+        )
+        .order_by(SponsorRequest.created_at.desc())
+    ).all()
+    open_ids = {member.id} if any(r.status == "open" for r in requests) else set()
+    row = _row(membership, open_ids, date.today())
+    row.update(
+        gender=member.gender,
+        gender_rule=member.gender_rule,
+        time_zone=member.time_zone,
+        contact_modes=member.contact_modes,
+        tags=member.tags,
+        requests=[{"id": r.uuid, "status": r.status, "created_at": r.created_at} for r in requests],
+    )
+    return row
+
+
+def _sponsor_profile(access: Access, member_uuid: uuid.UUID) -> tuple[Member, SponsorProfile]:
+    membership = _membership(access, member_uuid)
+    profile = membership.member.sponsor_profile
+    if profile is None or not membership.is_sponsor:
+        raise NotFound("This member is not a sponsor in this programme.")
+    return membership.member, profile
+
+
+def _audit(access: Access, member: Member, action: str, reason: str, details: dict) -> None:
+    db.session.add(
+        AuditLog(
+            program_id=access.program.id,
+            actor_id=access.member.id,
+            action=action,
+            target_type="member",
+            target_uuid=str(member.uuid),
+            reason=reason,
+            details=details,
+        )
+    )
+
+
+def pause_sponsor(
+    access: Access, member_uuid: uuid.UUID, *, reason: str, until: date | None = None
+) -> dict:
+    """Stop new proposals to a sponsor (until a date, or until unpaused); audited with reason."""
+    member, profile = _sponsor_profile(access, member_uuid)
+    profile.accepting = False
+    profile.paused_until = until
+    _audit(access, member, "sponsor.pause", reason, {"until": until.isoformat() if until else None})
+    db.session.commit()
+    return member_detail(access, member_uuid)
+
+
+def unpause_sponsor(access: Access, member_uuid: uuid.UUID, *, reason: str) -> dict:
+    """Let a paused sponsor receive proposals again; audited with reason."""
+    member, profile = _sponsor_profile(access, member_uuid)
+    profile.accepting = True
+    profile.paused_until = None
+    _audit(access, member, "sponsor.unpause", reason, {})
+    db.session.commit()
+    return member_detail(access, member_uuid)

@@ -1,0 +1,301 @@
+"""CSV import (validated, all-or-nothing, idempotent upsert by email) and export of members.
+
+Headings are documented in docs/csv-import.md. Cells beginning with = + - @ (or tab/CR) are
+exported with a leading apostrophe so spreadsheets never run them as formulas; the importer
+strips that apostrophe again, so export → import round-trips.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import secrets
+from dataclasses import dataclass, field
+
+from marshmallow import Schema, ValidationError, fields
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from api.auth import Access
+from api.errors import AppError, Invalid
+from api.extensions import db
+from api.gazetteer import city_by_id
+from api.models import Member, Membership, SponsorProfile
+from api.schemas.profiles import ProfileSchema, SponsorProfilePatchSchema
+from api.services.accounts import normalise_email
+from api.services.profiles import apply_profile, list_errors
+
+HEADINGS = (
+    "email",
+    "display_name",
+    "roles",
+    "time_zone",
+    "gender",
+    "gender_rule",
+    "fellowships",
+    "languages",
+    "city",
+    "country",
+    "contact_modes",
+    "tags",
+    "age_band",
+    "phone",
+    "sobriety_date",
+    "steps_completed",
+    "capacity",
+    "accepting",
+    "temporary_willing",
+)
+REQUIRED = ("email", "display_name", "roles")
+LISTS = ("roles", "fellowships", "languages", "contact_modes", "tags")
+PROFILE_COLUMNS = ("display_name", "time_zone", "gender", "gender_rule", "age_band", "phone")
+SPONSOR_COLUMNS = ("sobriety_date", "steps_completed", "capacity", "accepting", "temporary_willing")
+IMPORT_ROLES = ("newcomer", "sponsor")
+DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
+MAX_ROWS = 5000
+# Never a valid argon2 hash: imported members cannot log in until they reset their password.
+UNUSABLE_PASSWORD = "!imported:"
+
+
+class ImportRejected(AppError):
+    status = 422
+    code = "validation_error"
+
+
+class _EmailSchema(Schema):
+    email = fields.Email(required=True)
+
+
+@dataclass
+class RowPlan:
+    row: int
+    email: str
+    member: Member | None
+    roles: list[str]
+    profile: dict
+    sponsor: dict
+    errors: list[dict] = field(default_factory=list)
+
+
+def neutralise(value: str) -> str:
+    return "'" + value if value.startswith(DANGEROUS) else value
+
+
+def unneutralise(value: str) -> str:
+    return value[1:] if value.startswith("'") and value[1:].startswith(DANGEROUS) else value
+
+
+def template_csv() -> str:
+    return "\ufeff" + ",".join(HEADINGS) + "\r\n"
+
+
+def _flatten(messages) -> list[str]:
+    if isinstance(messages, dict):
+        return [m for value in messages.values() for m in _flatten(value)]
+    if isinstance(messages, list):
+        return [m for value in messages for m in _flatten(value)]
+    return [str(messages)]
+
+
+def _read(raw: bytes) -> list[dict]:
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise Invalid("file", "The file is not UTF-8 text.") from None
+    try:
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        headings = [h.strip() for h in reader.fieldnames or ()]
+        missing = [h for h in REQUIRED if h not in headings]
+        if missing:
+            raise Invalid("file", f"Missing column(s): {', '.join(missing)}.")
+        reader.fieldnames = headings
+        rows = []
+        for row in reader:
+            if len(rows) >= MAX_ROWS:
+                raise Invalid("file", f"At most {MAX_ROWS} rows per import.")
+            rows.append({k: unneutralise((v or "").strip()) for k, v in row.items() if k})
+        return rows
+    except csv.Error as exc:
+        raise Invalid("file", f"Not readable as CSV: {exc}.") from None
+
+
+def _plan(access: Access, number: int, cells: dict, seen: set[str]) -> RowPlan:
+    errors: list[dict] = []
+
+    def error(column: str, messages) -> None:
+        errors.extend({"row": number, "column": column, "message": m} for m in _flatten(messages))
+
+    get = {k: v for k, v in cells.items() if k in HEADINGS and v}
+    email = normalise_email(get.get("email", ""))
+    try:
+        _EmailSchema().load({"email": email})
+    except ValidationError as exc:
+        error("email", exc.messages)
+    if email in seen:
+        error("email", "This email appears on an earlier row.")
+    seen.add(email)
+    member = db.session.scalar(select(Member).where(Member.email == email)) if email else None
+    membership = None
+    if member is not None:
+        membership = db.session.scalar(
+            select(Membership).where(
+                Membership.member_id == member.id, Membership.program_id == access.program.id
+            )
+        )
+        if membership is None:
+            error("email", "This person has an account outside this programme: ask them to join.")
+    lists = {k: [p.strip() for p in get[k].split(";") if p.strip()] for k in LISTS if k in get}
+    roles = lists.pop("roles", [])
+    if not roles or any(r not in IMPORT_ROLES for r in roles):
+        error("roles", "Use newcomer, sponsor or newcomer;sponsor.")
+
+    profile_in = {k: get[k] for k in PROFILE_COLUMNS if k in get} | lists
+    if "city" in get or "country" in get:
+        here = city_by_id(member.city_id) if member and member.city_id else None
+        same = here and (here.name, here.country) == (get.get("city"), get.get("country"))
+        if not same:
+            profile_in["location"] = {
+                "city": get.get("city", ""),
+                "country": get.get("country", ""),
+            }
+    if member is None and "display_name" not in get:
+        error("display_name", "Needed for a new member.")
+    profile: dict = {}
+    try:
+        profile = ProfileSchema().load(profile_in)
+    except ValidationError as exc:
+        for key, messages in exc.messages.items():
+            error("city" if key == "location" else key, messages)
+    allowed = (set(access.program.fellowships or ()), set(access.program.tags or ()))
+    for key, messages in list_errors(profile, *allowed).items():
+        error(key, messages)
+
+    sponsor: dict = {}
+    sponsor_in = {k: get[k] for k in SPONSOR_COLUMNS if k in get}
+    try:
+        sponsor = SponsorProfilePatchSchema().load(sponsor_in)
+    except ValidationError as exc:
+        for key, messages in exc.messages.items():
+            error(key, messages)
+    existing = member.sponsor_profile if member is not None else None
+    if "sponsor" in roles and existing is None and "sobriety_date" not in get:
+        error("sobriety_date", "Needed for a new sponsor.")
+    if existing and sponsor.get("capacity") is not None and sponsor["capacity"] < existing.load:
+        error("capacity", f"Below current load: {existing.load} sponsees or pending requests.")
+    if sponsor and "sponsor" not in roles and existing is None:
+        error("roles", "Sponsor columns are filled but the roles do not include sponsor.")
+    return RowPlan(number, email, member, roles, profile, sponsor, errors)
+
+
+def _apply(access: Access, plan: RowPlan) -> None:
+    member = plan.member
+    if member is None:
+        member = Member(
+            email=plan.email,
+            password_hash=UNUSABLE_PASSWORD + secrets.token_hex(16),
+            display_name=plan.profile["display_name"],
+        )
+        db.session.add(member)
+        db.session.flush()
+        db.session.add(Membership(member_id=member.id, program_id=access.program.id))
+        db.session.flush()
+    membership = db.session.scalar(
+        select(Membership).where(
+            Membership.member_id == member.id, Membership.program_id == access.program.id
+        )
+    )
+    membership.is_newcomer = membership.is_newcomer or "newcomer" in plan.roles
+    membership.is_sponsor = membership.is_sponsor or "sponsor" in plan.roles
+    apply_profile(member, plan.profile)
+    if plan.sponsor or "sponsor" in plan.roles:
+        profile = member.sponsor_profile or SponsorProfile(member=member, load=0)
+        for key, value in plan.sponsor.items():
+            setattr(profile, key, value)
+        db.session.add(profile)
+
+
+def import_members(access: Access, raw: bytes, *, dry_run: bool) -> dict:
+    """Validate every row; unless ``dry_run``, upsert them all in one transaction.
+
+    A dry run reports errors and writes nothing. A real import with any bad row writes nothing
+    and raises ImportRejected (422) listing every error by row and column.
+    """
+    rows = _read(raw)
+    seen: set[str] = set()
+    plans = [_plan(access, i, cells, seen) for i, cells in enumerate(rows, start=2)]
+    errors = [e for p in plans for e in p.errors]
+    created = sum(1 for p in plans if p.member is None)
+    result = {
+        "dry_run": dry_run,
+        "valid": not errors,
+        "rows": len(plans),
+        "created": created,
+        "updated": len(plans) - created,
+        "errors": errors,
+        "note": "New members get no usable password: they set one with a password reset.",
+    }
+    if dry_run:
+        db.session.rollback()
+        return result
+    if errors:
+        raise ImportRejected(
+            f"{len(errors)} problem(s) in the file; nothing was imported.", {"csv": errors}
+        )
+    for plan in plans:
+        _apply(access, plan)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise ImportRejected(
+            "The file conflicts with changes made meanwhile; nothing was imported. Try again."
+        ) from None
+    return result
+
+
+def _cells(member: Member, membership: Membership) -> list[str]:
+    city = city_by_id(member.city_id) if member.city_id else None
+    profile = member.sponsor_profile if membership.is_sponsor else None
+    roles = [r for r in membership.roles if r in IMPORT_ROLES]
+    values = {
+        "email": member.email,
+        "display_name": member.display_name,
+        "roles": ";".join(roles),
+        "time_zone": member.time_zone,
+        "gender": member.gender,
+        "gender_rule": member.gender_rule,
+        "fellowships": ";".join(member.fellowships or ()),
+        "languages": ";".join(member.languages or ()),
+        "city": city.name if city else None,
+        "country": city.country if city else None,
+        "contact_modes": ";".join(member.contact_modes or ()),
+        "tags": ";".join(member.tags or ()),
+        "age_band": member.age_band,
+        "phone": member.phone,
+    }
+    if profile is not None:
+        values.update(
+            sobriety_date=profile.sobriety_date.isoformat(),
+            steps_completed=str(profile.steps_completed),
+            capacity=str(profile.capacity),
+            accepting=str(profile.accepting).lower(),
+            temporary_willing=str(profile.temporary_willing).lower(),
+        )
+    return [neutralise(values.get(h) or "") for h in HEADINGS]
+
+
+def export_csv(access: Access) -> str:
+    """The programme's newcomers and sponsors as UTF-8 CSV with a BOM (no notes, no passwords)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(HEADINGS)
+    memberships = db.session.scalars(
+        select(Membership)
+        .join(Member, Member.id == Membership.member_id)
+        .where(Membership.program_id == access.program.id)
+        .where(Membership.is_newcomer | Membership.is_sponsor)
+        .order_by(Member.email)
+    )
+    for membership in memberships:
+        writer.writerow(_cells(membership.member, membership))
+    return "\ufeff" + out.getvalue()

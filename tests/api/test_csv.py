@@ -1,0 +1,197 @@
+"""CSV import/export: per-row errors, all-or-nothing, idempotent upsert, round trip, no formulas."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from sqlalchemy import func, select
+
+from api.models import Member, Membership, SponsorProfile
+from api.services.csv_io import HEADINGS
+
+GOOD = [
+    {
+        "email": "Ana@Example.test",
+        "display_name": "Ana B.",
+        "roles": "sponsor;newcomer",
+        "time_zone": "America/Chicago",
+        "gender": "woman",
+        "fellowships": "AA;NA",
+        "languages": "en;es",
+        "city": "Chicago",
+        "country": "US",
+        "contact_modes": "phone;video",
+        "tags": "parent",
+        "age_band": "35-44",
+        "phone": "+1 312 555 0100",
+        "sobriety_date": "2019-04-01",
+        "steps_completed": "12",
+        "capacity": "3",
+        "accepting": "true",
+        "temporary_willing": "false",
+        "shoe_size": "ignored",
+    },
+    {"email": "nia@example.test", "display_name": "Nia C.", "roles": "newcomer"},
+]
+
+
+def to_csv(rows: list[dict]) -> bytes:
+    out = io.StringIO()
+    columns = list(dict.fromkeys(k for row in rows for k in row))
+    writer = csv.DictWriter(out, fieldnames=columns)
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue().encode()
+
+
+@pytest.fixture
+def coordinated(make_program, make_member, auth):
+    program = make_program(fellowships=["AA", "NA"], tags=["parent", "veteran"])
+    coordinator = make_member(program, "coordinator")
+    return program, auth(coordinator)
+
+
+def post(client, program, headers, body: bytes, dry_run=False, multipart=False):
+    url = f"/api/v1/programs/{program.uuid}/import" + ("?dry_run=true" if dry_run else "")
+    if multipart:
+        data = {"file": (io.BytesIO(body), "members.csv")}
+        return client.post(url, data=data, headers=headers, content_type="multipart/form-data")
+    return client.post(url, data=body, headers={**headers, "Content-Type": "text/csv"})
+
+
+def people(db) -> int:
+    return db.session.scalar(select(func.count(Member.id)))
+
+
+def test_template_lists_the_documented_headings(client, coordinated):
+    program, headers = coordinated
+    res = client.get(f"/api/v1/programs/{program.uuid}/import/template.csv", headers=headers)
+    assert res.status_code == 200 and res.mimetype == "text/csv"
+    assert res.get_data(as_text=True).lstrip("\ufeff").strip().split(",") == list(HEADINGS)
+
+
+def test_import_creates_then_upserts_idempotently(client, coordinated, db):
+    program, headers = coordinated
+    before = people(db)
+    res = post(client, program, headers, to_csv(GOOD), multipart=True)
+    assert res.status_code == 200, res.json
+    assert (res.json["created"], res.json["updated"]) == (2, 0)
+    ana = db.session.scalar(select(Member).where(Member.email == "ana@example.test"))
+    assert ana.city_label == "Chicago, US" and ana.languages == ["en", "es"]
+    assert ana.sponsor_profile.capacity == 3 and ana.sponsor_profile.temporary_willing is False
+    assert ana.password_hash.startswith("!")  # unusable until a reset
+    res = post(client, program, headers, to_csv(GOOD))
+    assert (res.json["created"], res.json["updated"]) == (0, 2)
+    assert people(db) == before + 2
+    assert db.session.scalar(select(func.count(SponsorProfile.id))) == 1
+
+
+BAD_ROWS = [
+    ({"email": "not-an-email"}, "email"),
+    ({"roles": "coordinator"}, "roles"),
+    ({"display_name": "Ana Bellamy"}, "display_name"),
+    ({"time_zone": "Mars/Base"}, "time_zone"),
+    ({"gender": "female"}, "gender"),
+    ({"fellowships": "AA;XA"}, "fellowships"),
+    ({"languages": "english"}, "languages"),
+    ({"city": "Atlantis"}, "city"),
+    ({"contact_modes": "fax"}, "contact_modes"),
+    ({"tags": "astronaut"}, "tags"),
+    ({"age_band": "40"}, "age_band"),
+    ({"phone": "call me"}, "phone"),
+    ({"sobriety_date": "2999-01-01"}, "sobriety_date"),
+    ({"sobriety_date": ""}, "sobriety_date"),
+    ({"steps_completed": "13"}, "steps_completed"),
+    ({"capacity": "0"}, "capacity"),
+    ({"accepting": "maybe"}, "accepting"),
+]
+
+
+def test_dry_run_reports_every_bad_row_and_writes_nothing(client, coordinated, db):
+    program, headers = coordinated
+    rows = [dict(GOOD[0])]
+    for i, (change, _) in enumerate(BAD_ROWS):
+        rows.append({**GOOD[0], "email": f"p{i}@example.test", **change})
+    rows.append({**GOOD[1]})
+    rows.append({**GOOD[1], "display_name": "Dup D."})  # same email as the row before
+    before = people(db)
+    res = post(client, program, headers, to_csv(rows), dry_run=True)
+    assert res.status_code == 200
+    assert res.json["valid"] is False and res.json["dry_run"] is True
+    found = {(e["row"], e["column"]) for e in res.json["errors"]}
+    expected = {(i + 3, column) for i, (_, column) in enumerate(BAD_ROWS)}
+    expected.add((len(rows) + 1, "email"))
+    assert found == expected
+    assert people(db) == before
+
+    res = post(client, program, headers, to_csv(rows))
+    assert res.status_code == 422
+    assert {(e["row"], e["column"]) for e in res.json["errors"]["csv"]} == expected
+    assert people(db) == before  # all or nothing
+
+
+def test_unreadable_files_are_named(client, coordinated):
+    program, headers = coordinated
+    res = post(client, program, headers, b"name,phone\nAna,1\n")
+    assert res.status_code == 422 and "file" in res.json["errors"]["json"]
+    res = post(client, program, headers, "email\n\xff".encode("latin-1"))
+    assert res.status_code == 422 and "file" in res.json["errors"]["json"]
+
+
+def test_outsiders_email_is_refused(client, coordinated, make_program, make_member, db):
+    program, headers = coordinated
+    other = make_member(make_program(), "newcomer", email="elsewhere@example.test")
+    res = post(client, program, headers, to_csv([{**GOOD[1], "email": other.email}]))
+    assert res.status_code == 422
+    assert res.json["errors"]["csv"][0]["column"] == "email"
+    assert db.session.scalar(select(func.count(Membership.id))) == 2
+
+
+def test_export_round_trips_and_neutralises_formulas(client, coordinated, db):
+    program, headers = coordinated
+    rows = [dict(GOOD[0]), {**GOOD[1], "tags": "parent"}]
+    assert post(client, program, headers, to_csv(rows)).status_code == 200
+    nia = db.session.scalar(select(Member).where(Member.email == "nia@example.test"))
+    nia.phone = "+44 20 7946 0000"
+    nia.display_name = "Nia C."
+    db.session.commit()
+
+    res = client.get(f"/api/v1/programs/{program.uuid}/export.csv", headers=headers)
+    assert res.status_code == 200
+    raw = res.get_data()
+    assert raw.startswith("\ufeff".encode())
+    exported = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert [r["email"] for r in exported] == ["ana@example.test", "nia@example.test"]
+    ana = exported[0]
+    assert ana["sobriety_date"] == "2019-04-01"
+    assert ana["phone"] == "'+1 312 555 0100"  # would start a formula in a spreadsheet
+    for row in exported:
+        for value in row.values():
+            assert not value.startswith(("=", "+", "-", "@", "\t", "\r"))
+    assert "password" not in raw.decode().lower()
+
+    snapshot = sorted(
+        (m.email, m.phone, m.city_id, tuple(m.tags)) for m in db.session.scalars(select(Member))
+    )
+    res = post(client, program, headers, raw)
+    assert res.status_code == 200, res.json
+    assert (res.json["created"], res.json["updated"]) == (0, 2)
+    db.session.expire_all()
+    after = sorted(
+        (m.email, m.phone, m.city_id, tuple(m.tags)) for m in db.session.scalars(select(Member))
+    )
+    assert after == snapshot
+
+
+def test_formula_cells_from_members_are_neutralised(client, coordinated, make_member, db):
+    program, headers = coordinated
+    evil = make_member(program, "newcomer", phone=None)
+    evil.display_name = "Ana B."
+    evil.email = "=cmd@example.test"
+    evil.tags = ["@SUM(A1)"]
+    db.session.commit()
+    res = client.get(f"/api/v1/programs/{program.uuid}/export.csv", headers=headers)
+    text = res.get_data().decode("utf-8-sig")
+    assert "'=cmd@example.test" in text and "'@SUM(A1)" in text
