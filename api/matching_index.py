@@ -159,15 +159,21 @@ def _proposal_stats(sponsor_ids: list[int], now: datetime) -> dict[int, dict]:
     return stats
 
 
-def sponsor_candidates(program: Program, now: datetime) -> dict[str, SponsorCandidate]:
-    """Every member with the sponsor role and a sponsor profile in ``program``, by uuid."""
+def sponsor_candidates(
+    program: Program, now: datetime, changed_since: datetime | None = None
+) -> dict[str, SponsorCandidate]:
+    """Members with the sponsor role and a sponsor profile in ``program``, by uuid (only those
+    whose profile changed at or after ``changed_since``, when given)."""
     today = now.date()
-    rows = db.session.execute(
+    query = (
         select(Member, SponsorProfile)
         .join(SponsorProfile, SponsorProfile.member_id == Member.id)
         .join(Membership, Membership.member_id == Member.id)
         .where(Membership.program_id == program.id, Membership.is_sponsor.is_(True))
-    ).all()
+    )
+    if changed_since is not None:
+        query = query.where(SponsorProfile.updated_at >= changed_since)
+    rows = db.session.execute(query).all()
     ids = [m.id for m, _ in rows]
     blocks, stats = _blocks(ids), _proposal_stats(ids, now)
     out = {}
@@ -264,9 +270,14 @@ class _Warm:
 
 _WARM: dict[str, _Warm] = defaultdict(_Warm)
 _WARM_LOCK = threading.Lock()
+# Rows whose updated_at is this much older than the newest seen are assumed already loaded:
+# it covers the gap between a writer's timestamp and its commit.
+LOOKBACK = timedelta(minutes=2)
 
 
 def _version(program: Program, now: datetime) -> tuple:
+    """(pool_version, (count, max updated_at, sum load, sum capacity, accepting,
+    max confirmed_at, max paused_until), today, settings)."""
     pool_version = db.session.scalar(select(Program.pool_version).where(Program.id == program.id))
     # A safety net for writers that forget pool_changed(): aggregates of what matching reads.
     sp = SponsorProfile
@@ -274,9 +285,9 @@ def _version(program: Program, now: datetime) -> tuple:
         select(
             func.count(sp.id),
             func.max(sp.updated_at),
-            func.sum(sp.load),
-            func.sum(sp.capacity),
-            func.sum(case((sp.accepting.is_(True), 1), else_=0)),
+            func.coalesce(func.sum(sp.load), 0),
+            func.coalesce(func.sum(sp.capacity), 0),
+            func.coalesce(func.sum(case((sp.accepting.is_(True), 1), else_=0)), 0),
             func.max(sp.availability_confirmed_at),
             func.max(sp.paused_until),
         )
@@ -284,6 +295,16 @@ def _version(program: Program, now: datetime) -> tuple:
         .where(Membership.program_id == program.id, Membership.is_sponsor.is_(True))
     ).one()
     return (pool_version, tuple(aggregates), now.date(), repr(match_settings(program)))
+
+
+def _sums(candidates: dict[str, SponsorCandidate]) -> tuple[int, int, int, int]:
+    values = candidates.values()
+    return (
+        len(candidates),
+        sum(c.load for c in values),
+        sum(c.capacity for c in values),
+        sum(1 for c in values if c.accepting),
+    )
 
 
 class WarmIndex:
@@ -301,7 +322,7 @@ class WarmIndex:
             version = _version(self.program, self.now)
             stale = warm.built_at is None or self.now - warm.built_at > MAX_AGE
             if warm.index is None or version != warm.version or stale:
-                self._refresh(warm, version)
+                self._refresh(warm, version, stale)
         except BaseException:
             warm.lock.release()
             raise
@@ -310,17 +331,34 @@ class WarmIndex:
     def __exit__(self, *exc) -> None:
         self._warm.lock.release()
 
-    def _refresh(self, warm: _Warm, version: tuple) -> None:
-        fresh = sponsor_candidates(self.program, self.now)
-        if warm.index is None or version[-1] != (warm.version or (None,))[-1]:
+    def _refresh(self, warm: _Warm, version: tuple, stale: bool) -> None:
+        old = warm.version
+        if warm.index is None or old[2:] != version[2:]:
+            fresh = sponsor_candidates(self.program, self.now)
             warm.index = SponsorIndex(match_settings(self.program)).fit(list(fresh.values()))
+            warm.candidates = fresh
         else:
+            incremental = not stale and old[1][0] == version[1][0] and old[1][5:] == version[1][5:]
+            if not (incremental and self._apply_changes(warm, old, version)):
+                self._apply(warm, sponsor_candidates(self.program, self.now), full=True)
+        warm.version, warm.built_at = version, self.now
+
+    def _apply_changes(self, warm: _Warm, old: tuple, version: tuple) -> bool:
+        """Reload only recently changed sponsors; False when the totals say we missed some."""
+        since = old[1][1] - LOOKBACK if old[1][1] is not None else None
+        self._apply(warm, sponsor_candidates(self.program, self.now, since), full=False)
+        return _sums(warm.candidates) == (version[1][0], *version[1][2:5])
+
+    @staticmethod
+    def _apply(warm: _Warm, fresh: dict, full: bool) -> None:
+        if full:
             for member_id in warm.candidates.keys() - fresh.keys():
                 warm.index.remove(member_id)
-            for member_id, candidate in fresh.items():
-                if warm.candidates.get(member_id) != candidate:
-                    warm.index.upsert(candidate)
-        warm.candidates, warm.version, warm.built_at = fresh, version, self.now
+                del warm.candidates[member_id]
+        for member_id, candidate in fresh.items():
+            if warm.candidates.get(member_id) != candidate:
+                warm.index.upsert(candidate)
+                warm.candidates[member_id] = candidate
 
 
 def forget_all() -> None:
