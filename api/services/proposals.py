@@ -15,7 +15,8 @@ from sqlalchemy.exc import IntegrityError
 
 from api.errors import Conflict, Invalid, NotFound
 from api.extensions import db
-from api.matching_index import WarmIndex, pool_changed, seeker_request
+from api.matching_index import WarmIndex, pool_changed
+from api.matching_inputs import seeker_request
 from api.models import (
     Member,
     Proposal,

@@ -11,7 +11,8 @@ from sqlalchemy.orm import selectinload
 
 from api.errors import Conflict, Invalid, NotFound
 from api.extensions import db
-from api.matching_index import WarmIndex, pool_changed, seeker_request
+from api.matching_index import WarmIndex, pool_changed
+from api.matching_inputs import seeker_request
 from api.models import (
     AuditLog,
     MatchingRound,

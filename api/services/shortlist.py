@@ -11,7 +11,8 @@ from sqlalchemy.orm import selectinload
 
 from api.errors import Conflict, NotFound
 from api.extensions import db
-from api.matching_index import WarmIndex, seeker_request
+from api.matching_index import WarmIndex
+from api.matching_inputs import seeker_request
 from api.models import Member, Membership, RequestEvent, SponsorRequest, utcnow
 from api.schemas.public import public_view
 from api.services.notify import notify

@@ -239,7 +239,7 @@ def test_a_pair_that_can_no_longer_be_proposed_is_reported_not_a_500(client, aut
 
 
 def test_a_round_on_the_demo_programme_assigns_everyone_who_can_be(client, auth, db):
-    from api.matching_index import seeker_request
+    from api.matching_inputs import seeker_request
     from api.models import Member, Membership
     from api.seed import seed_demo
 
