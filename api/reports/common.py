@@ -16,6 +16,7 @@ from api.models import Program, utcnow
 DEFAULT_DAYS = 90
 MAX_DAYS = 366 * 5
 DAY_S = 86400.0
+EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)
 
 
 class InvalidQuery(Invalid):
@@ -72,6 +73,9 @@ def make_params(
     now = now or utcnow()
     end = end or now.date()
     start = start or end - timedelta(days=DEFAULT_DAYS - 1)
+    for field, day in (("end", end), ("start", start)):
+        if not EARLIEST <= day <= LATEST:
+            raise InvalidQuery(field, f"Use a date between {EARLIEST} and {LATEST}.")
     if start > end:
         raise InvalidQuery("start", "The start date must be on or before the end date.")
     if (end - start).days > MAX_DAYS:

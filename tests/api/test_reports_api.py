@@ -117,6 +117,8 @@ def test_reports_never_contain_notes_contact_details_or_sobriety_dates(
         ("fellowship=XA", "fellowship"),
         ("start=2000-01-01&end=2026-06-30", "end"),
         ("colour=blue", "colour"),
+        ("start=9999-12-30&end=9999-12-31", "end"),
+        ("end=1999-12-31", "end"),
     ],
 )
 def test_bad_filters_are_422_naming_the_field(client, programme, auth, query, field):
