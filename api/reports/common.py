@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -88,8 +89,10 @@ def make_params(
 
 def in_list(json_column, value: str) -> ColumnElement[bool]:
     """True where a JSON list column holds ``value`` (portable: SQLite and PostgreSQL)."""
-    # Values are checked against the programme's own list first, so no wildcard reaches LIKE.
-    return cast(json_column, String).like(f'%"{value}"%')
+    # Match the element as the JSON serializer wrote it (quoted, non-ASCII escaped), with
+    # LIKE's own wildcards escaped.
+    needle = json.dumps(value).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return cast(json_column, String).like(f"%{needle}%", escape="\\")
 
 
 def seconds(later: datetime | None, earlier: datetime | None) -> float | None:

@@ -172,3 +172,16 @@ def test_an_empty_programme_gives_empty_reports_not_errors(make_program):
 def test_default_range_is_the_last_90_days(programme):
     params = make_params(programme.program, now=NOW)
     assert (params.start, params.end) == (date(2026, 4, 2), date(2026, 6, 30))
+
+
+def test_fellowship_filter_matches_whole_names_only(make_program, make_member, db):
+    from api.models import SponsorRequest
+
+    program = make_program(fellowships=["A_A", "AxA", "Über"])
+    for name in ("A_A", "AxA", "Über"):
+        member = make_member(program, "newcomer", fellowships=[name])
+        db.session.add(SponsorRequest(program_id=program.id, newcomer_id=member.id))
+    db.session.commit()
+    for name in ("A_A", "AxA", "Über"):
+        params = make_params(program, fellowship=name)
+        assert run_report("timings", params)["requests"] == 1, name
