@@ -29,8 +29,9 @@ OFFSET = 4 * SCALE  # keeps every arc cost non-negative
 MAX_ROUNDS = 8
 MAX_RELAX_ROUNDS = 2000
 WARM_RELAX_ROUNDS = 60
-SPONSOR_SLACK = -1
+SPONSOR_SLACK = 2
 FAST_BONUS = 2 * OFFSET
+NEAR_MARGIN = 0
 FULL_PAIRS = 150_000  # up to this many feasible pairs, all enter the first solve
 
 UNASSIGNED_SENTENCES = {
@@ -182,12 +183,12 @@ class _Round:
         self.n, self.m = n, len(spare)
         self.sink = n + self.m
         seekers, heads, scores, where = [], [], [], []
-        for b, block in enumerate(blocks):
+        for block in blocks:
             a, c = np.nonzero(block.active)
             seekers.append(block.seekers[a])
             heads.append(node_of_row[block.rows[c]])
             scores.append(block.scores[a, c])
-            where.append((b, a, c))
+            where.append((a, c))
         self.where = where
         arc_tails = np.concatenate(seekers + [np.zeros(0, np.int64)])
         arc_heads = np.concatenate(heads + [np.zeros(0, np.int64)])
@@ -227,7 +228,7 @@ class _Round:
         """Return the matched (seeker, row, scaled score) triples."""
         used = self.flows[: self.n_pairs] > 0
         out, start = [], 0
-        for block, (b, a, c) in zip(blocks, self.where, strict=True):
+        for block, (a, c) in zip(blocks, self.where, strict=True):
             take = used[start : start + len(a)]
             start += len(a)
             a, c = a[take], c[take]
@@ -245,6 +246,9 @@ def _violations(blocks, d, node_of_row):
         reduced = cost + d[block.seekers][:, None] - d[heads][None, :]
         bad = block.feasible & ~block.active & (reduced < 0)
         if bad.any():
+            # also take the pairs just short of violating, which the next flow's
+            # potentials would likely turn negative (saves solve rounds)
+            bad |= block.feasible & ~block.active & (reduced < NEAR_MARGIN)
             block.active |= bad
             a, c = np.nonzero(bad)
             src.append(block.seekers[a])

@@ -523,6 +523,10 @@ class SponsorIndex:
         the seeker can match (contiguous memory, no gather over the whole pool).
         """
         self._check_fitted()
+        with F.one_blas_thread():
+            return self._scan(q)
+
+    def _scan(self, q: SeekerRequest) -> tuple[np.ndarray, np.ndarray]:
         query, hours, hours_scale, w = self.query_vector(q)
         personal = np.array(sorted(self._personal_rows(q)), dtype=np.int64)
         rows_out, scores_out = [], []
