@@ -35,6 +35,13 @@ class Shortlist(MethodView):
 @blp.route("/requests/<uuid:request_id>/proposals")
 class RequestProposals(MethodView):
     @auth_required
+    @blp.response(200, ProposalSchema(many=True))
+    def get(self, request_id):
+        """Your request's proposals, newest first (a sponsor who said no shows "not_available")."""
+        member = current_member()
+        return [proposal_view(p, member) for p in proposals.for_request(member, request_id)]
+
+    @auth_required
     @blp.arguments(AskSchema)
     @blp.response(201, ProposalSchema)
     def post(self, data, request_id):

@@ -11,7 +11,8 @@ from api.extensions import db
 from api.matching_index import pool_changed
 from api.models import AuditLog, Member, Membership, Proposal, RequestEvent, SponsorProfile
 from api.services.notify import notify
-from api.services.proposals import ask_next_best, release_slot, reroute
+from api.services.proposals import release_slot
+from api.services.rerouting import ask_next_best, reroute
 
 
 def expire_due(now: datetime) -> int:

@@ -26,12 +26,12 @@ from api.models import (
     utcnow,
 )
 from api.services.notify import emit_webhooks, notify
+from api.services.rerouting import ask_next_best, reroute
 from api.services.shortlist import feasible_entry, load_own_request, next_option
 from matcher import ShortlistEntry
 from matcher.rules import violated_rules
 
 UNAVAILABLE = "This sponsor has just become unavailable."
-NOT_AVAILABLE = "This sponsor is not available right now."
 ALREADY_PENDING = "You already have a request waiting for an answer: withdraw it first."
 NOT_PENDING = "This proposal is no longer waiting for an answer."
 
@@ -205,47 +205,6 @@ def _leave_pending(proposal: Proposal, now: datetime, **values) -> None:
         raise Conflict(NOT_PENDING)
 
 
-def reroute(proposal: Proposal, event: str, now: datetime) -> dict | None:
-    """Tell the newcomer this sponsor is not available, with their next option (no reason)."""
-    option = next_option(proposal.request, exclude=[str(proposal.sponsor.uuid)], now=now)
-    asking = proposal.source == "best" and option is not None
-    body = NOT_AVAILABLE + (
-        " We are asking the next person for you."
-        if asking
-        else f" Next option: {option['sponsor']['display_name']}."
-        if option
-        else " Nobody else is free yet; your coordinator can help."
-    )
-    notify(
-        proposal.newcomer,
-        event,
-        key=f"proposal:{proposal.uuid}:{event}:newcomer",
-        title="An update on your request",
-        body=body,
-        program=proposal.request.program,
-        data={"request_id": str(proposal.request.uuid), "next_option": option},
-    )
-    emit_webhooks(
-        proposal.request.program,
-        event,
-        key=f"proposal:{proposal.uuid}:{event}",
-        data={"proposal_id": str(proposal.uuid), "request_id": str(proposal.request.uuid)},
-    )
-    return option
-
-
-def ask_next_best(request_id: int, now: datetime) -> Proposal | None:
-    """After a "best" proposal ends unanswered: ask the next best sponsor, if anyone."""
-    request = db.session.get(SponsorRequest, request_id)
-    if request is None or request.status != "open":
-        return None
-    try:
-        return ask(request.newcomer, request.uuid, best=True, now=now)
-    except Conflict:
-        db.session.rollback()
-        return None
-
-
 def decline(
     member: Member, proposal_uuid: uuid.UUID, reason: str, note: str | None, now=None
 ) -> Proposal:
@@ -307,6 +266,13 @@ def withdraw(member: Member, proposal_uuid: uuid.UUID, now=None) -> tuple[Propos
     db.session.commit()
     option = next_option(proposal.request, exclude=[str(proposal.sponsor.uuid)], now=now)
     return proposal, option
+
+
+def for_request(member: Member, request_uuid: uuid.UUID) -> list[Proposal]:
+    """The proposals of the caller's own request, newest first. Raises NotFound."""
+    request = load_own_request(member, request_uuid)
+    query = select(Proposal).where(Proposal.request_id == request.id)
+    return list(db.session.scalars(query.order_by(Proposal.created_at.desc(), Proposal.id.desc())))
 
 
 def inbox(member: Member, status: str | None = None) -> list[Proposal]:

@@ -242,6 +242,11 @@ def test_decline_frees_the_slot_and_the_newcomer_never_sees_the_reason(client, a
     assert _load(db, sponsor) == 0
     seen = client.get(f"/api/v1/proposals/{pid}", headers=auth(newcomer))
     assert seen.json["status"] == "not_available"
+    listed = client.get(f"/api/v1/requests/{request.uuid}/proposals", headers=auth(newcomer))
+    assert [p["status"] for p in listed.json] == ["not_available"]
+    assert "not_a_good_fit" not in listed.get_data(as_text=True)
+    other = client.get(f"/api/v1/requests/{request.uuid}/proposals", headers=auth(sponsor))
+    assert other.status_code == 404
     [note] = db.session.scalars(
         select(Notification).where(Notification.member_id == newcomer.id)
     ).all()
