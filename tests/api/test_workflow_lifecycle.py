@@ -279,6 +279,7 @@ def test_a_round_on_the_demo_programme_assigns_everyone_who_can_be(client, auth,
     assigned = {p["request_id"] for p in rnd["pairs"]}
     left = {u["request"]: u["code"] for u in rnd["unassigned"]}
     assert len(assigned) + len(left) == len(requests) and len(assigned) >= len(requests) // 2
+    print(f"\ndemo round: {len(requests)} open requests, {len(assigned)} assigned, left {left}")
     # everyone left out had nobody eligible at all, or everyone eligible was taken
     from api.matching_index import WarmIndex
 
