@@ -292,7 +292,10 @@ def _assign_pairs(index, requests: list[SeekerRequest], top_k: int = 20):
     k_sponsor = 2 * int(spare_of.max()) + SPONSOR_SLACK
     small = sum(int(b.feasible.sum()) for b in live) <= FULL_PAIRS
     for block in live:
-        block.prune(block.feasible.shape[1] if small else top_k, k_sponsor)
+        if small:
+            block.active[:] = block.feasible
+        else:
+            block.prune(top_k, k_sponsor)
     proof, fast = "pruned+dual", True
     for _ in range(MAX_ROUNDS):
         if all(b.active.sum() == b.feasible.sum() for b in live):

@@ -143,9 +143,15 @@ def encode_sets(token_sets, vocabulary: dict, width: int) -> np.ndarray:
 def pack_hour_sets(hour_sets) -> np.ndarray:
     """Return many members' weekly hours as (n, 3) uint64 words (see ``pack_hours``)."""
     distinct, index = _distinct(hour_sets)
-    table = np.zeros((len(distinct), AVAILABILITY_WORDS), dtype=np.uint64)
-    for i, hours in enumerate(distinct):
-        table[i] = pack_hours(hours)
+    hours, counts = [], []
+    for given in distinct:
+        valid = [h for h in set(given) if 0 <= h < HOURS_PER_WEEK]
+        hours.extend(valid)
+        counts.append(len(valid))
+    dense = np.zeros((len(distinct), AVAILABILITY_WORDS * 64), dtype=bool)
+    if hours:
+        dense[np.repeat(np.arange(len(counts)), counts), np.asarray(hours, dtype=np.int64)] = True
+    table = np.packbits(dense, axis=1, bitorder="little").view("<u8")
     return table[index] if len(index) else np.zeros((0, AVAILABILITY_WORDS), dtype=np.uint64)
 
 
