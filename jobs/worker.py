@@ -6,6 +6,7 @@ import logging
 import os
 import signal
 import socket
+import threading
 import time
 from collections.abc import Callable
 
@@ -142,7 +143,7 @@ def run_worker(app: Flask, *, speed: float = 1.0, standby_poll_s: float = 2.0) -
         if not announced:
             log.info("worker pid=%d on standby: another worker holds the lock", os.getpid())
             announced = True
-        time.sleep(standby_poll_s)
+        time.sleep(max(standby_poll_s / speed, 0.05))
         if stopping["now"]:
             return
     log.info("worker pid=%d active", os.getpid())
@@ -155,7 +156,9 @@ def run_worker(app: Flask, *, speed: float = 1.0, standby_poll_s: float = 2.0) -
             os.kill(os.getpid(), signal.SIGTERM)
 
     def stop_scheduler(*_args) -> None:
-        scheduler.shutdown(wait=False)
+        # Not inline: the handler may interrupt the scheduler while it holds its job store
+        # lock; a thread waits for the lock and then wakes the main loop to exit.
+        threading.Thread(target=scheduler.shutdown, kwargs={"wait": False}).start()
 
     signal.signal(signal.SIGTERM, stop_scheduler)
     signal.signal(signal.SIGINT, stop_scheduler)
