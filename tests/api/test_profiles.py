@@ -172,3 +172,34 @@ def test_relapse_pauses_from_new_proposals(client, make_program, make_member, au
     assert res.json["eligible"] == {str(program.uuid): False}
     log = db.session.query(AuditLog).one()
     assert "relapse" not in log.action
+
+
+def test_no_sponsor_profile_yet_is_404_and_patch_needs_put_first(
+    client, make_program, make_member, auth, db
+):
+    member = make_member(make_program(), "sponsor")
+    db.session.delete(member.sponsor_profile)  # the factory makes one for sponsors
+    db.session.commit()
+    assert client.get(SPONSOR, headers=auth(member)).status_code == 404
+    assert client.patch(SPONSOR, json={"capacity": 2}, headers=auth(member)).status_code == 404
+    assert client.put(SPONSOR, json=_sponsor_body(), headers=auth(member)).status_code == 200
+
+
+def test_demo_seed_passes_the_profile_validators(db):
+    from sqlalchemy import select
+
+    from api.schemas.profiles import ProfileSchema, SponsorProfilePatchSchema
+    from api.seed import seed_demo
+    from api.services.profiles import list_errors
+
+    program = seed_demo().program
+    keys = [k for k in ProfileSchema().fields if k not in ("id", "email", "location")]
+    for member in db.session.scalars(select(Member)):
+        data = {k: getattr(member, k) for k in keys if getattr(member, k) is not None}
+        ProfileSchema().load(data)  # raises on any value the API would refuse
+        assert not list_errors(data, set(program.fellowships), set(program.tags))
+        if member.sponsor_profile:
+            profile = member.sponsor_profile
+            SponsorProfilePatchSchema().load(
+                {"sobriety_date": profile.sobriety_date.isoformat(), "capacity": profile.capacity}
+            )
