@@ -78,11 +78,15 @@ class RowPlan:
 
 
 def neutralise(value: str) -> str:
-    return "'" + value if value.startswith(DANGEROUS) else value
+    """Prefix an apostrophe to cells a spreadsheet would run (and to ones starting with one)."""
+    return "'" + value if value.startswith((*DANGEROUS, "'")) else value
 
 
 def unneutralise(value: str) -> str:
-    return value[1:] if value.startswith("'") and value[1:].startswith(DANGEROUS) else value
+    """Undo ``neutralise``: the importer accepts exported files unchanged."""
+    if value.startswith("'") and value[1:].startswith((*DANGEROUS, "'")):
+        return value[1:]
+    return value
 
 
 def template_csv() -> str:

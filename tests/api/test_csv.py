@@ -6,10 +6,12 @@ import csv
 import io
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from api.models import Member, Membership, SponsorProfile
-from api.services.csv_io import HEADINGS
+from api.services.csv_io import HEADINGS, neutralise, unneutralise
 
 GOOD = [
     {
@@ -195,3 +197,10 @@ def test_formula_cells_from_members_are_neutralised(client, coordinated, make_me
     res = client.get(f"/api/v1/programs/{program.uuid}/export.csv", headers=headers)
     text = res.get_data().decode("utf-8-sig")
     assert "'=cmd@example.test" in text and "'@SUM(A1)" in text
+
+
+@given(st.text(max_size=30))
+def test_neutralise_round_trips_any_cell(value):
+    cell = neutralise(value)
+    assert not cell.startswith(("=", "+", "-", "@", "\t", "\r"))
+    assert unneutralise(cell) == value
