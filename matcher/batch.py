@@ -5,11 +5,22 @@ The solver is OR-Tools' min-cost flow. Each seeker sends one unit either to a sp
 most their spare capacity to the sink. ``BONUS`` exceeds any possible total score, so
 the cheapest flow first matches as many seekers as possible, then maximises the score.
 
-For speed only each seeker's ``top_k`` best sponsors enter the first solve. The result
-is then proved optimal for the full problem with the flow's dual potentials (shortest
-path distances in its residual graph): if any left-out pair would improve it
-(negative reduced cost), those pairs are added and it is solved again; after a few
-rounds it falls back to every feasible pair.
+Scoring: seekers passing the same profile rules form a block, scored densely against the
+sponsors that block can have (one matrix product; personal rules and distance as a mask).
+
+Solving: a round with at most ``FULL_PAIRS`` feasible pairs gives them all to the solver.
+Larger rounds start from each seeker's ``top_k`` best sponsors and each sponsor's best
+seekers. The solver is first run with a small bonus (``FAST_BONUS``: several times
+faster, but on its own it does not guarantee cardinality first).
+
+Proof: the flow is then checked against the full problem with the *true* costs, using
+dual potentials (shortest-path distances in its residual graph, Bellman-Ford vectorised
+with numpy). If they do not settle, the residual graph has a negative cycle and the round
+is solved again with the true bonus. Every left-out feasible pair with a negative reduced
+cost is added; the potentials are updated on the same flow, and only if they no longer
+settle (the added pairs improve the flow) is it solved again. When no left-out pair has
+a negative reduced cost the potentials prove the flow optimal for the full problem.
+After ``MAX_ROUNDS`` it falls back to every feasible pair with the true bonus.
 """
 
 from __future__ import annotations
@@ -29,7 +40,7 @@ OFFSET = 4 * SCALE  # keeps every arc cost non-negative
 MAX_ROUNDS = 8
 MAX_RELAX_ROUNDS = 2000
 WARM_RELAX_ROUNDS = 60
-SPONSOR_SLACK = 2
+SPONSOR_TOP = 4  # each sponsor's best seekers per block also enter the first solve
 FAST_BONUS = 2 * OFFSET
 NEAR_MARGIN = 0
 FULL_PAIRS = 150_000  # up to this many feasible pairs, all enter the first solve
@@ -288,14 +299,12 @@ def _assign_pairs(index, requests: list[SeekerRequest], top_k: int = 20):
     spare = (index.capacity_[sponsor_rows] - index.load_[sponsor_rows]).astype(np.int64)
     node_of_row = np.full(index.n_rows_, -1, dtype=np.int64)
     node_of_row[sponsor_rows] = n + np.arange(sponsor_rows.size)
-    spare_of = spare[np.searchsorted(sponsor_rows, np.concatenate([b.rows for b in live]))]
-    k_sponsor = 2 * int(spare_of.max()) + SPONSOR_SLACK
     small = sum(int(b.feasible.sum()) for b in live) <= FULL_PAIRS
     for block in live:
         if small:
             block.active[:] = block.feasible
         else:
-            block.prune(top_k, k_sponsor)
+            block.prune(top_k, SPONSOR_TOP)
     proof, fast = "pruned+dual", True
     for _ in range(MAX_ROUNDS):
         if all(b.active.sum() == b.feasible.sum() for b in live):
