@@ -91,6 +91,22 @@ def ask(
     return create_proposal(request, entry, source=source, now=now, actor=member)
 
 
+def hold_open_request(request_id: int) -> bool:
+    """Lock the request's row while it is still open; False when it is not.
+
+    Every writer that changes a request and its proposals locks the request row first
+    (ask, accept, publish here; withdrawing a request in intake), so they serialise instead of
+    deadlocking, and no proposal is left pending on a request withdrawn at the same moment.
+    """
+    done = db.session.execute(
+        update(SponsorRequest)
+        .where(SponsorRequest.id == request_id, SponsorRequest.status == "open")
+        .values(status="open")
+        .execution_options(synchronize_session=False)
+    )
+    return done.rowcount == 1
+
+
 def take_slot(sponsor_id: int, now: datetime) -> bool:
     """Reserve one unit of the sponsor's capacity; False when full, paused or not accepting."""
     done = db.session.execute(
@@ -127,10 +143,14 @@ def create_proposal(
 ) -> Proposal:
     """Insert the proposal and take the sponsor's slot in one transaction, then commit.
 
-    Raises SponsorUnavailable (no slot left) or Conflict (a proposal already pending).
+    Raises SponsorUnavailable (no slot left) or Conflict (request closed, a proposal already
+    pending).
     """
     sponsor = db.session.scalar(select(Member).where(Member.uuid == uuid.UUID(entry.member_id)))
     program = request.program
+    if not hold_open_request(request.id):
+        db.session.rollback()
+        raise Conflict("This request is not open.")
     if not take_slot(sponsor.id, now):
         db.session.rollback()
         raise SponsorUnavailable(next_option(request, exclude=[entry.member_id], now=now))

@@ -25,7 +25,7 @@ from api.models import (
     utcnow,
 )
 from api.services.notify import notify
-from api.services.proposals import announce_proposal, take_slot
+from api.services.proposals import announce_proposal, hold_open_request, take_slot
 from api.services.shortlist import feasible_entry
 
 
@@ -211,6 +211,8 @@ def _propose_pair(pair: RoundPair, rnd: MatchingRound, now, deadline) -> str | N
     )
     try:
         with db.session.begin_nested():  # a savepoint: one failed pair keeps the others
+            if not hold_open_request(request.id):
+                return "The request is no longer open."
             if not take_slot(pair.sponsor_id, now):
                 return "The sponsor has no room, is paused, or stopped accepting."
             db.session.add(proposal)

@@ -41,6 +41,16 @@ def accept(
     request, program = proposal.request, proposal.request.program
     if kind == "temporary" and not request.temporary_ok:
         raise Invalid("kind", "This newcomer asked for a permanent sponsor.")
+    # The request row first, as every writer of requests and proposals does (no deadlocks).
+    done = db.session.execute(
+        update(SponsorRequest)
+        .where(SponsorRequest.id == request.id, SponsorRequest.status == "open")
+        .values(status="matched", matched_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if done.rowcount != 1:
+        db.session.rollback()
+        raise Conflict("The newcomer's request is no longer open.")
     done = db.session.execute(
         update(Proposal)
         .where(
@@ -54,15 +64,6 @@ def accept(
     if done.rowcount != 1:
         db.session.rollback()
         raise Conflict(NOT_PENDING)
-    done = db.session.execute(
-        update(SponsorRequest)
-        .where(SponsorRequest.id == request.id, SponsorRequest.status == "open")
-        .values(status="matched", matched_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if done.rowcount != 1:
-        db.session.rollback()
-        raise Conflict("The newcomer's request is no longer open.")
     ends_on = None
     if kind == "temporary":
         ends_on = now.date() + timedelta(days=int(program.setting("temporary_length_days")))

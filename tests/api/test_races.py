@@ -186,3 +186,39 @@ def test_one_newcomer_asking_two_sponsors_at_once_has_one_pending(
         tally[pending[0].sponsor_id == a.id] += 1
         proposals.withdraw(newcomer, pending[0].uuid)  # give the slot back for the next trial
     print(f"\none newcomer asking two sponsors: {TRIALS} trials, first sponsor won {tally[True]}")
+
+
+def test_accept_racing_the_newcomer_withdrawing_the_request(app, db, make_program, make_member):
+    """Both lock the request row first, so they serialise: never a deadlock, one winner."""
+    sponsor_requests = pytest.importorskip("api.services.sponsor_requests")
+    program = make_program()
+    tally = Counter()
+    for _ in range(TRIALS // 2):
+        sponsor = _member(make_member, program, "sponsor", sponsor={"capacity": 1})
+        newcomer = _member(make_member, program, "newcomer")
+        request = open_request(newcomer, program)
+        pid = proposals.ask(newcomer, request.uuid, sponsor_uuid=sponsor.uuid).uuid
+        sid, nid, rid = sponsor.id, newcomer.id, request.uuid
+
+        def accept(sid=sid, pid=pid):
+            return sponsorships.accept(_get(Member, sid), pid) and "accept"
+
+        def withdraw(nid=nid, rid=rid):
+            return sponsor_requests.withdraw_request(_get(Member, nid), rid) and "withdraw"
+
+        jobs = [accept, withdraw] + [
+            rng.choice([accept, withdraw]) for _ in range(rng.randint(0, 4))
+        ]
+        results = _race(app, jobs)
+        assert not [r for r in results if isinstance(r, Exception) and not isinstance(r, AppError)]
+        [won] = [r for r in results if isinstance(r, str)]
+        tally[won] += 1
+        db.session.expire_all()
+        status = db.session.scalar(select(Proposal.status).where(Proposal.uuid == pid))
+        req = db.session.get(SponsorRequest, request.id).status
+        load = db.session.scalar(select(SponsorProfile.load).where(SponsorProfile.member_id == sid))
+        if won == "accept":
+            assert (status, req, load) == ("accepted", "matched", 1)
+        else:
+            assert (status, req, load) == ("withdrawn", "withdrawn", 0)
+    print(f"\naccept racing a request withdrawal: {TRIALS // 2} trials, winners {dict(tally)}")
