@@ -226,7 +226,11 @@ def _leave_pending(proposal: Proposal, now: datetime, **values) -> None:
 
 
 def decline(
-    member: Member, proposal_uuid: uuid.UUID, reason: str, note: str | None, now=None
+    member: Member,
+    proposal_uuid: uuid.UUID,
+    reason: str,
+    note: str | None,
+    now: datetime | None = None,
 ) -> Proposal:
     """The sponsor declines. Frees the slot; "at_capacity" lowers capacity to the current load
     (or stops accepting when that would be 0); "unavailable_now" stops accepting. The newcomer
@@ -264,7 +268,9 @@ def decline(
     return proposal
 
 
-def withdraw(member: Member, proposal_uuid: uuid.UUID, now=None) -> tuple[Proposal, dict | None]:
+def withdraw(
+    member: Member, proposal_uuid: uuid.UUID, now: datetime | None = None
+) -> tuple[Proposal, dict | None]:
     """The newcomer withdraws a pending proposal; returns it and their next option."""
     now = now or utcnow()
     proposal = proposal_for(member, proposal_uuid, "newcomer")

@@ -121,7 +121,9 @@ def _draft_pair(rnd: MatchingRound, pair_uuid: uuid.UUID) -> RoundPair:
     return pair
 
 
-def remove_pair(rnd: MatchingRound, pair_uuid: uuid.UUID, actor: Member, reason: str):
+def remove_pair(
+    rnd: MatchingRound, pair_uuid: uuid.UUID, actor: Member, reason: str
+) -> MatchingRound:
     """Take a pair out of the draft (audited with the coordinator's reason)."""
     pair = _draft_pair(rnd, pair_uuid)
     pair.status, pair.change_reason = "removed", reason
@@ -131,7 +133,12 @@ def remove_pair(rnd: MatchingRound, pair_uuid: uuid.UUID, actor: Member, reason:
 
 
 def replace_pair(
-    rnd: MatchingRound, pair_uuid: uuid.UUID, actor: Member, sponsor_uuid, reason: str, now=None
+    rnd: MatchingRound,
+    pair_uuid: uuid.UUID,
+    actor: Member,
+    sponsor_uuid: uuid.UUID,
+    reason: str,
+    now: datetime | None = None,
 ) -> MatchingRound:
     """Give a drafted request another sponsor who passes every rule (audited)."""
     now = now or utcnow()

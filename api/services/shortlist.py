@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 
 import numpy as np
@@ -86,7 +87,9 @@ def _excluding(seeker: SeekerRequest, member_uuids) -> SeekerRequest:
     return replace(seeker, excluded_sponsor_ids=frozenset(ids))
 
 
-def next_option(request: SponsorRequest, *, exclude=(), now=None) -> dict | None:
+def next_option(
+    request: SponsorRequest, *, exclude: Iterable = (), now: datetime | None = None
+) -> dict | None:
     """The best entry for the request right now (as a wire dict), or None."""
     entries, _, _ = ranked(request, 1, exclude=exclude, now=now)
     if not entries:

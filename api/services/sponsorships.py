@@ -136,7 +136,11 @@ def sponsorship_for(member: Member, sponsorship_uuid: uuid.UUID) -> Sponsorship:
 
 
 def end(
-    member: Member, sponsorship_uuid: uuid.UUID, reason: str, note: str | None = None, now=None
+    member: Member,
+    sponsorship_uuid: uuid.UUID,
+    reason: str,
+    note: str | None = None,
+    now: datetime | None = None,
 ) -> Sponsorship:
     """Either side ends the sponsorship with a reason from END_REASONS.
 
@@ -191,7 +195,7 @@ def end(
     return row
 
 
-def convert(member: Member, sponsorship_uuid: uuid.UUID, now=None) -> Sponsorship:
+def convert(member: Member, sponsorship_uuid: uuid.UUID) -> Sponsorship:
     """Either side turns an active temporary sponsorship into a permanent one."""
     row = sponsorship_for(member, sponsorship_uuid)
     done = db.session.execute(
