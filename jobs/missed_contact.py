@@ -15,7 +15,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, exists, func, select, update
+from sqlalchemy import and_, case, exists, func, or_, select, update
 
 from api.extensions import db
 from api.models import MissedContactFlag, Program, Sponsorship
@@ -67,15 +67,21 @@ def _close_stale(now: datetime) -> int:
 
 
 def _open(program_id: int, now: datetime, grace_s: float) -> list[tuple]:
-    open_flag = exists().where(
-        MissedContactFlag.sponsorship_id == Sponsorship.id, MissedContactFlag.resolved_at.is_(None)
+    # An open flag, or one a coordinator already closed for this same missed due time (a new
+    # episode starts only after the pair's due time moves on).
+    flagged = exists().where(
+        MissedContactFlag.sponsorship_id == Sponsorship.id,
+        or_(
+            MissedContactFlag.resolved_at.is_(None),
+            MissedContactFlag.due_at == Sponsorship.contact_due_at,
+        ),
     )
     quiet = db.session.execute(
         select(Sponsorship.id, Sponsorship.contact_due_at).where(
             Sponsorship.program_id == program_id,
             Sponsorship.status == "active",
             Sponsorship.contact_due_at < now - timedelta(seconds=grace_s),
-            ~open_flag,
+            ~flagged,
         )
     ).all()
     rows = [

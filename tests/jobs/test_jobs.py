@@ -137,3 +137,40 @@ def test_availability_ask_then_pause_once(db, make_program, make_member, client,
     assert _kinds(db, coordinator) == ["availability.paused"]
     assert _count(db, AuditLog, AuditLog.action == "sponsor.paused") == 1
     assert check_availability(datetime(2026, 4, 1, 9, tzinfo=UTC))["asked"] == 1  # next month
+
+
+def test_flag_closed_by_coordinator_does_not_reopen_for_the_same_due_time(
+    db, make_program, make_member
+):
+    program = make_program()
+    pair = make_pair(make_member, program, started_at=T0)
+    due = pair.contact_due_at
+    flag_missed_contacts(due + days(2))
+    flag = db.session.scalar(select(MissedContactFlag))
+    flag.resolved_at, flag.resolution = due + days(2), "coordinator"
+    db.session.commit()
+    assert flag_missed_contacts(due + days(3))["level1"] == 0
+    log_contact(pair.sponsor, pair, kind="call", occurred_at=due + days(3), now=due + days(3))
+    assert flag_missed_contacts(due + days(8))["level1"] == 1  # a new episode, new due time
+
+
+def test_large_batches_are_queued_once(db, make_program, make_member):
+    """Over COPY_THRESHOLD rows PostgreSQL takes the COPY path; the result must not differ."""
+    from api.services.accountability import COPY_THRESHOLD, Message, queue
+
+    program = make_program()
+    member = make_member(program, "newcomer")
+    messages = [
+        Message(member.id, "checkin.due", f"bulk:{n}", "t", "b", program.id, {"n": n})
+        for n in range(COPY_THRESHOLD + 100)
+    ]
+    queue(messages[:50])
+    queue(messages)
+    queue(messages)
+    db.session.commit()
+    assert _count(db, Notification) == COPY_THRESHOLD + 100
+    assert _count(db, OutboxMessage) == COPY_THRESHOLD + 100
+    row = db.session.scalar(
+        select(OutboxMessage).where(OutboxMessage.idempotency_key == "email:bulk:7")
+    )
+    assert row.payload["data"] == {"n": 7} and row.next_attempt_at.tzinfo is not None

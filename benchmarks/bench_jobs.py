@@ -1,0 +1,148 @@
+"""Accountability jobs over 100,000 active sponsorships on PostgreSQL (a throw-away database).
+
+Pairs are spread over four time zones; their last contact lies uniformly in the past 9 days on
+a 7-day cadence (so about a fifth are due and a tenth overdue past grace), and 3 % have been
+silent for 10-30 days. Timed: the catch-up run of each job over that whole backlog (14k flags
+and 18k prompts at once, as after a long outage), then the on-schedule run that follows
+(prompts 5 minutes later, the sweep 15 minutes later: every pair scanned, only what fell due
+in between acted on), which is what the worker does all day and what the targets are about.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+PAIRS = 100_000
+SPONSEES_PER_SPONSOR = 4
+ZONES = ("America/New_York", "Europe/Berlin", "Australia/Sydney", "UTC")
+DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+NOW = datetime(2026, 6, 10, 14, 0, tzinfo=UTC)  # awake in New York, Berlin and UTC
+
+TARGETS = {
+    "sweep_missed_contact_s_100k": "< 2",
+    "prompt_job_s_100k": "< 2",
+}
+
+
+def _database() -> tuple[str, str, str]:
+    import psycopg
+    from sqlalchemy import make_url
+
+    from benchmarks.run import Skip
+
+    base = os.environ.get("SPONSOR_TEST_DATABASE_URL") or DEFAULT_URL
+    url = make_url(base)
+    admin = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    name = f"sm_bench_jobs_{os.getpid()}"
+    try:
+        with psycopg.connect(admin, autocommit=True, connect_timeout=3) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError as exc:
+        raise Skip(f"PostgreSQL unreachable ({type(exc).__name__})") from None
+    return url.set(database=name).render_as_string(hide_password=False), admin, name
+
+
+def _populate(db, rng: random.Random) -> None:
+    from sqlalchemy import insert
+
+    from api.models import Member, Membership, Program, Sponsorship
+
+    program = Program(name="Bench", join_code="BENCH-1", fellowships=["AA"])
+    db.session.add(program)
+    db.session.flush()
+    sponsors = PAIRS // SPONSEES_PER_SPONSOR
+    members = [
+        {
+            "uuid": uuid.uuid4(),
+            "email": f"m{i}@bench.test",
+            "password_hash": "x",
+            "display_name": "Sam K.",
+            "time_zone": ZONES[i % len(ZONES)],
+        }
+        for i in range(sponsors + PAIRS)
+    ]
+    for chunk in range(0, len(members), 20_000):
+        db.session.execute(insert(Member), members[chunk : chunk + 20_000])
+    ids = [m for (m,) in db.session.execute(Member.__table__.select().with_only_columns(Member.id))]
+    ids.sort()
+    db.session.execute(
+        insert(Membership),
+        [
+            {"member_id": m, "program_id": program.id, "is_sponsor": n < sponsors}
+            for n, m in enumerate(ids)
+        ],
+    )
+    pairs = []
+    for n in range(PAIRS):
+        started = NOW - timedelta(days=rng.uniform(100, 400))
+        if rng.random() < 0.03:
+            last = NOW - timedelta(days=rng.uniform(17, 37))  # silent 10-30 days past due
+        else:
+            last = NOW - timedelta(days=rng.uniform(0, 9))
+        pairs.append(
+            {
+                "uuid": uuid.uuid4(),
+                "program_id": program.id,
+                "sponsor_id": ids[n // SPONSEES_PER_SPONSOR],
+                "sponsee_id": ids[sponsors + n],
+                "started_at": started,
+                "last_contact_at": last,
+                "contact_due_at": last + timedelta(days=7),
+            }
+        )
+    for chunk in range(0, PAIRS, 20_000):
+        db.session.execute(insert(Sponsorship), pairs[chunk : chunk + 20_000])
+    db.session.commit()
+    db.session.execute(db.text("ANALYZE"))
+    db.session.commit()
+
+
+def _timed(func, *args) -> tuple[float, object]:
+    started = time.perf_counter()
+    result = func(*args)
+    return time.perf_counter() - started, result
+
+
+def run() -> dict:
+    """Build the 100k-pair database, time the jobs, drop the database."""
+    import psycopg
+
+    url, admin, name = _database()
+    try:
+        from api import create_app
+        from api.extensions import db
+        from jobs.checkin_prompts import send_checkin_prompts
+        from jobs.missed_contact import flag_missed_contacts
+
+        app = create_app({"ENV_NAME": "testing", "DATABASE_URL": url})
+        with app.app_context():
+            db.create_all()
+            _populate(db, random.Random(7))
+            # Catch-up: the first run over the whole backlog (e.g. after the worker was down).
+            sweep_catchup_s, sweep = _timed(flag_missed_contacts, NOW)
+            prompt_catchup_s, prompted = _timed(send_checkin_prompts, NOW)
+            # On schedule: the next runs (prompts every 5 min, the sweep every 15 min) see
+            # only what fell due since, but still scan all 100k pairs.
+            prompt_s, _ = _timed(send_checkin_prompts, NOW + timedelta(minutes=5))
+            sweep_s, _ = _timed(flag_missed_contacts, NOW + timedelta(minutes=15))
+            # Run twice at the same instant: nothing new is opened or sent.
+            again_s, again = _timed(send_checkin_prompts, NOW + timedelta(minutes=5))
+            assert again == 0
+            db.session.remove()
+            db.engine.dispose()
+        return {
+            "sweep_missed_contact_s_100k": round(sweep_s, 3),
+            "sweep_missed_contact_catchup_s_100k": round(sweep_catchup_s, 3),
+            "sweep_missed_contact_catchup_flags_100k": sweep["level1"],
+            "prompt_job_s_100k": round(prompt_s, 3),
+            "prompt_job_catchup_s_100k": round(prompt_catchup_s, 3),
+            "prompt_job_catchup_prompts_100k": prompted,
+            "prompt_job_rerun_s_100k": round(again_s, 3),
+        }
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
