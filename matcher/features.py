@@ -99,7 +99,11 @@ def unpack_hour_matrix(words: np.ndarray) -> np.ndarray:
 def popcount(words: np.ndarray) -> np.ndarray:
     """Return the number of set bits per row of a uint64 matrix."""
     if hasattr(np, "bitwise_count"):
-        return np.bitwise_count(words).sum(axis=-1, dtype=np.int32)
+        # add the words column by column: a reduction over a short inner axis is slow
+        total = np.bitwise_count(words[..., 0]).astype(np.int32)
+        for j in range(1, words.shape[-1]):
+            total += np.bitwise_count(words[..., j])
+        return total
     table = np.array([bin(i).count("1") for i in range(256)], dtype=np.int32)
     return table[words.view(np.uint8)].reshape(words.shape[0], -1).sum(axis=1)
 
