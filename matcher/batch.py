@@ -39,7 +39,7 @@ from matcher.types import Assignment, SeekerRequest, Unassigned
 
 SCALE = 1_000_000  # scores are rounded to 1e-6, so scaled scores are exact integers
 OFFSET = 4 * SCALE  # keeps every arc cost non-negative
-MAX_ROUNDS = 8
+MAX_ROUNDS = 12
 MAX_RELAX_ROUNDS = 2000
 WARM_RELAX_ROUNDS = 60
 SPONSOR_TOP = 4  # each sponsor's best seekers per block also enter the first solve
