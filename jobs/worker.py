@@ -123,8 +123,10 @@ def _runner(app: Flask, spec: JobSpec, on_lost_lock: Callable[[], None] | None =
 
 
 def run_all_once(app: Flask) -> None:
-    """Run every job once, in schedule order (cron-style use and smoke tests)."""
-    for spec in (HEARTBEAT, *JOBS):
+    """Run every job once (cron-style use and smoke tests); delivery last, so what the other
+    jobs queued goes out in the same run."""
+    ordered = sorted(JOBS, key=lambda spec: spec.id == "deliver-outbox")
+    for spec in (HEARTBEAT, *ordered):
         _runner(app, spec)()
 
 
