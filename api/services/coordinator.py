@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 from api.auth import Access
 from api.errors import NotFound
 from api.extensions import db
+from api.matching_index import pool_changed
 from api.models import AuditLog, Member, Membership, SponsorProfile, SponsorRequest
 from api.services.profiles import eligibility_reasons, sponsor_status
 
@@ -149,6 +150,7 @@ def pause_sponsor(
     profile.accepting = False
     profile.paused_until = until
     _audit(access, member, "sponsor.pause", reason, {"until": until.isoformat() if until else None})
+    pool_changed(member.id)
     db.session.commit()
     return member_detail(access, member_uuid)
 
@@ -159,5 +161,6 @@ def unpause_sponsor(access: Access, member_uuid: uuid.UUID, *, reason: str) -> d
     profile.accepting = True
     profile.paused_until = None
     _audit(access, member, "sponsor.unpause", reason, {})
+    pool_changed(member.id)
     db.session.commit()
     return member_detail(access, member_uuid)

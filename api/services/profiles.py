@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from api.errors import Invalid, NotFound
 from api.extensions import db
 from api.gazetteer import City
+from api.matching_index import pool_changed
 from api.models import AuditLog, Member, Membership, Program, SponsorProfile, utcnow
 from api.schemas.profiles import unique
 
@@ -62,6 +63,7 @@ def update_profile(member: Member, data: dict) -> Member:
         field, messages = next(iter(errors.items()))
         raise Invalid(field, messages[0])
     apply_profile(member, data)
+    pool_changed(member.id)  # languages, slots, tags... feed the warm matcher index
     db.session.commit()
     return member
 
@@ -151,6 +153,8 @@ def _commit_capacity(profile: SponsorProfile) -> None:
     """Commit; the ``load_within_capacity`` check constraint decides, never a Python check."""
     member_id = profile.member_id
     try:
+        db.session.flush()
+        pool_changed(member_id)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -167,6 +171,7 @@ def _commit_capacity(profile: SponsorProfile) -> None:
 def confirm_availability(member: Member) -> dict:
     profile = own_sponsor_profile(member)
     profile.availability_confirmed_at = utcnow()
+    pool_changed(member.id)
     db.session.commit()
     return sponsor_view(member)
 
@@ -188,5 +193,6 @@ def report_relapse(member: Member) -> dict:
                 target_uuid=str(member.uuid),
             )
         )
+    pool_changed(member.id)
     db.session.commit()
     return sponsor_view(member)

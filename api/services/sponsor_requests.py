@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from api.errors import Conflict, Invalid, NotFound
 from api.extensions import db
+from api.matching_index import pool_changed
 from api.models import (
     Member,
     Membership,
@@ -21,6 +22,7 @@ from api.models import (
     utcnow,
 )
 from api.schemas.profiles import unique
+from api.services.notify import notify
 
 OPEN_CONFLICT = "You already have an open request: withdraw it before opening another."
 
@@ -136,6 +138,21 @@ def withdraw_request(member: Member, request_uuid: uuid.UUID) -> SponsorRequest:
             .execution_options(synchronize_session=False)
         )
     db.session.add(RequestEvent(request_id=request.id, event="withdrawn", actor_id=member.id))
+    _tell_sponsors_withdrawn(request, sponsor_ids)
+    pool_changed(list(sponsor_ids))
     db.session.commit()
     db.session.refresh(request)
     return request
+
+
+def _tell_sponsors_withdrawn(request: SponsorRequest, sponsor_ids: list[int]) -> None:
+    """A sponsor whose pending ask was withdrawn hears it, so their inbox is not stale."""
+    for sponsor in db.session.scalars(select(Member).where(Member.id.in_(sponsor_ids))):
+        notify(
+            sponsor,
+            "match.withdrawn",
+            key=f"request:{request.uuid}:withdrawn:{sponsor.uuid}",
+            title="A request was withdrawn",
+            body="A newcomer withdrew their request; nothing is waiting for you there now.",
+            program=request.program,
+        )

@@ -203,3 +203,29 @@ def test_demo_seed_passes_the_profile_validators(db):
             SponsorProfilePatchSchema().load(
                 {"sobriety_date": profile.sobriety_date.isoformat(), "capacity": profile.capacity}
             )
+
+
+def test_sponsor_profile_edits_refresh_the_matcher_pool(
+    client, db, make_program, make_member, auth
+):
+    """Every change a shortlist depends on moves the programme's pool version at once."""
+    from api.models import Program
+
+    program = make_program()
+    sponsor = make_member(program, "sponsor")
+    headers = auth(sponsor)
+
+    def version() -> int:
+        db.session.expire_all()
+        return db.session.get(Program, program.id).pool_version
+
+    before = version()
+    assert client.patch("/api/v1/me/profile", json={"languages": ["es"]}, headers=headers).ok
+    assert version() == before + 1
+    assert (
+        client.patch(
+            "/api/v1/me/sponsor-profile", json={"capacity": 3}, headers=headers
+        ).status_code
+        == 200
+    )
+    assert version() == before + 2
