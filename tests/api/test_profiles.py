@@ -220,7 +220,8 @@ def test_sponsor_profile_edits_refresh_the_matcher_pool(
         return db.session.get(Program, program.id).pool_version
 
     before = version()
-    assert client.patch("/api/v1/me/profile", json={"languages": ["es"]}, headers=headers).ok
+    res = client.patch("/api/v1/me/profile", json={"languages": ["es"]}, headers=headers)
+    assert res.status_code == 200, res.json
     assert version() == before + 1
     assert (
         client.patch(
