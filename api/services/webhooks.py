@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from api.channels.webhook import TargetRefused, new_secret, resolve_target
 from api.errors import Invalid, NotFound
 from api.extensions import db
-from api.models import AuditLog, Member, Program, Webhook
+from api.models import AuditLog, Member, OutboxMessage, Program, Webhook
 
 
 def register_webhook(program: Program, actor: Member, url: str) -> Webhook:
@@ -51,6 +51,11 @@ def remove_webhook(program: Program, actor: Member, webhook_uuid) -> None:
     if hook is None or not hook.active:
         raise NotFound("No such webhook.")
     hook.active = False
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.webhook_id == hook.id, OutboxMessage.status == "pending")
+        .values(status="dead", last_error="webhook: endpoint removed")
+    )
     db.session.add(
         AuditLog(
             program_id=program.id,

@@ -54,7 +54,7 @@ def test_loopback_only_with_the_test_setting(app, client, auth, coordinator):
     assert ok.status_code == 201 and ok.json["secret"].startswith("whsec_")
 
 
-def test_only_coordinators_manage_webhooks(client, auth, coordinator, make_member):
+def test_only_coordinators_manage_webhooks(db, client, auth, coordinator, make_member):
     program = coordinator.memberships[0].program
     sponsor = make_member(program, "sponsor")
     body = {"url": "http://127.0.0.1:9/h"}
@@ -63,8 +63,11 @@ def test_only_coordinators_manage_webhooks(client, auth, coordinator, make_membe
     created = client.post(_url(coordinator), json=body, headers=auth(coordinator)).json
     listed = client.get(_url(coordinator), headers=auth(coordinator)).json
     assert [h["id"] for h in listed] == [created["id"]] and "secret" not in listed[0]
+    emit_webhooks(program, "contact.escalated", key="pending", data={})
+    db.session.commit()
     gone = client.delete(f"{_url(coordinator)}/{created['id']}", headers=auth(coordinator))
     assert gone.status_code == 204
+    assert db.session.scalar(select(OutboxMessage.status)) == "dead"
     assert client.get(_url(coordinator), headers=auth(coordinator)).json == []
 
 
