@@ -11,9 +11,9 @@ from sqlalchemy import select
 from api.auth import hash_password
 from api.extensions import db
 from api.gazetteer import find_city
-from api.models import Member, Membership, Program, SponsorProfile, utcnow
+from api.models import Member, Program, SponsorProfile, utcnow
 from api.seed_history import seed_history
-from api.services.accounts import DEFAULT_TAGS
+from api.services.accounts import DEFAULT_TAGS, membership_of
 
 DEMO_PASSWORD = "recovery-demo"
 DEMO_JOIN_CODE = "DEMO-GROUP-2026"
@@ -156,14 +156,7 @@ def _upsert_member(program, email, display_name, tz, password_hash, roles) -> Me
         db.session.add(member)
         db.session.flush()
     member.display_name, member.time_zone = display_name, tz
-    membership = db.session.scalar(
-        select(Membership).where(
-            Membership.member_id == member.id, Membership.program_id == program.id
-        )
-    )
-    if membership is None:
-        membership = Membership(member_id=member.id, program_id=program.id)
-        db.session.add(membership)
+    membership = membership_of(member, program)
     membership.is_newcomer = "newcomer" in roles
     membership.is_sponsor = "sponsor" in roles
     membership.is_coordinator = "coordinator" in roles

@@ -45,6 +45,19 @@ def _program_by_code(join_code: str) -> Program:
     return program
 
 
+def membership_of(member: Member, program: Program) -> Membership:
+    """The member's membership in the programme, created (without roles) if missing."""
+    membership = db.session.scalar(
+        select(Membership).where(
+            Membership.member_id == member.id, Membership.program_id == program.id
+        )
+    )
+    if membership is None:
+        membership = Membership(member_id=member.id, program_id=program.id)
+        db.session.add(membership)
+    return membership
+
+
 def _add_roles(membership: Membership, roles: list[str]) -> None:
     membership.is_newcomer = membership.is_newcomer or "newcomer" in roles
     membership.is_sponsor = membership.is_sponsor or "sponsor" in roles
@@ -80,14 +93,7 @@ def sign_up(
 def join_program(member: Member, *, join_code: str, roles) -> Membership:
     """Add the caller to another programme (or add newcomer/sponsor roles in one)."""
     program = _program_by_code(join_code)
-    membership = db.session.scalar(
-        select(Membership).where(
-            Membership.member_id == member.id, Membership.program_id == program.id
-        )
-    )
-    if membership is None:
-        membership = Membership(member_id=member.id, program_id=program.id)
-        db.session.add(membership)
+    membership = membership_of(member, program)
     _add_roles(membership, roles)
     db.session.commit()
     return membership
@@ -187,14 +193,7 @@ def create_member(
 
 def grant_roles(member: Member, program: Program, roles) -> Membership:
     """Give a member roles in a programme (coordinator included); used by admins and CLI."""
-    membership = db.session.scalar(
-        select(Membership).where(
-            Membership.member_id == member.id, Membership.program_id == program.id
-        )
-    )
-    if membership is None:
-        membership = Membership(member_id=member.id, program_id=program.id)
-        db.session.add(membership)
+    membership = membership_of(member, program)
     _add_roles(membership, roles)
     membership.is_coordinator = membership.is_coordinator or "coordinator" in roles
     db.session.commit()
