@@ -11,6 +11,7 @@ from api.models import Contact, MissedContactFlag, Sponsorship, utcnow
 from api.services.notes import _cipher
 from jobs.missed_contact import flag_missed_contacts
 from tests.jobs.helpers import make_pair
+from tests.privacy import assert_no_private_fields
 
 NOTE = "Talked about step four and the fear of making amends."
 
@@ -54,6 +55,7 @@ def test_note_is_encrypted_and_only_the_author_reads_it(
         assert listed.status_code == 200
         assert listed.json[0]["has_note"] is True and listed.json[0]["note"] is None
         assert NOTE not in listed.get_data(as_text=True)
+        assert_no_private_fields(listed.get_data(as_text=True), pair.sponsee, check_keys=False)
     own = client.get(f"/api/v1/sponsorships/{pair.uuid}/contacts", headers=auth(pair.sponsee))
     assert own.json[0]["note"] == NOTE
 

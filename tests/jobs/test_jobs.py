@@ -174,3 +174,20 @@ def test_large_batches_are_queued_once(db, make_program, make_member):
         select(OutboxMessage).where(OutboxMessage.idempotency_key == "email:bulk:7")
     )
     assert row.payload["data"] == {"n": 7} and row.next_attempt_at.tzinfo is not None
+
+
+def test_expiry_job_runs_the_workflow_service(monkeypatch):
+    import api.services.proposals as proposals
+    from jobs.expiry import expire_proposals
+
+    seen = []
+    monkeypatch.setattr(proposals, "expire_due_proposals", lambda now: seen.append(now) or 3)
+    assert expire_proposals(T0) == 3 and seen == [T0]
+
+
+def test_schedule_ids_are_unique_and_every_job_loads():
+    from jobs.schedule import HEARTBEAT, JOBS
+
+    specs = (HEARTBEAT, *JOBS)
+    assert len({spec.id for spec in specs}) == len(specs)
+    assert all(callable(spec.load()) and spec.misfire_grace_s > 0 for spec in specs)
