@@ -77,7 +77,14 @@ class _Block:
     def __init__(self, seekers, rows, scores, feasible):
         self.seekers, self.rows = seekers, rows
         self.scores, self.feasible = scores, feasible
+        self.cost = OFFSET - scores  # the arcs' cost in the flow
         self.active = np.zeros(feasible.shape, dtype=bool)
+
+    def reduced(self, d, heads):
+        """Return every pair's reduced cost under the potentials ``d``."""
+        out = self.cost + d[self.seekers][:, None]
+        out -= d[heads][None, :]
+        return out
 
     def prune(self, k_seeker: int, k_sponsor: int):
         """Activate each seeker's ``k_seeker`` best sponsors and each sponsor's
@@ -87,10 +94,10 @@ class _Block:
         if k_seeker >= c:
             self.active |= self.feasible
         elif k_seeker > 0:
-            top = np.argpartition(-masked, k_seeker - 1, axis=1)[:, :k_seeker]
+            top = np.argpartition(masked, c - k_seeker, axis=1)[:, c - k_seeker :]
             np.put_along_axis(self.active, top, True, axis=1)
         if 0 < k_sponsor < g:
-            top = np.argpartition(-masked, k_sponsor - 1, axis=0)[:k_sponsor]
+            top = np.argpartition(masked, g - k_sponsor, axis=0)[g - k_sponsor :]
             np.put_along_axis(self.active, top, True, axis=0)
         elif k_sponsor >= g:
             self.active |= True
@@ -259,9 +266,8 @@ def _trim(blocks, d, node_of_row, solved):
         carries = np.zeros(block.active.shape, dtype=bool)
         carries[a[used[start : start + len(a)]], c[used[start : start + len(a)]]] = True
         start += len(a)
-        heads = node_of_row[block.rows]
-        reduced = (OFFSET - block.scores) + d[block.seekers][:, None] - d[heads][None, :]
-        block.active &= carries | (reduced < TRIM_MARGIN)
+        carries |= block.reduced(d, node_of_row[block.rows]) < TRIM_MARGIN
+        block.active &= carries
 
 
 def _violations(blocks, d, node_of_row):
@@ -269,16 +275,15 @@ def _violations(blocks, d, node_of_row):
     new arcs as (src, dst, cost), or None when there is none (the flow is optimal)."""
     src, dst, w = [], [], []
     for block in blocks:
-        cost = OFFSET - block.scores
         heads = node_of_row[block.rows]
-        reduced = cost + d[block.seekers][:, None] - d[heads][None, :]
-        bad = block.feasible & ~block.active & (reduced < 0)
+        bad = block.reduced(d, heads) < 0
+        bad &= block.feasible > block.active  # feasible and not active
         if bad.any():
             block.active |= bad
             a, c = np.nonzero(bad)
             src.append(block.seekers[a])
             dst.append(heads[c])
-            w.append(cost[a, c])
+            w.append(block.cost[a, c])
     if not src:
         return None
     return np.concatenate(src), np.concatenate(dst), np.concatenate(w)
