@@ -7,7 +7,6 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import exists, select
-from sqlalchemy.orm import aliased
 
 from api.extensions import db
 from api.models import CheckinPrompt, Member, Program, Sponsorship
@@ -54,32 +53,31 @@ def send_checkin_prompts(now: datetime) -> int:
 
 
 def _prompt_program(program: Program, awake: list[str], now: datetime) -> int:
-    sponsee = aliased(Member)
+    from jobs.pairs import pair_query, pairs_from
+
+    query, sponsee = pair_query()
     prompted = exists().where(
         CheckinPrompt.sponsorship_id == Sponsorship.id,
         CheckinPrompt.due_at == Sponsorship.contact_due_at,
     )
-    due = db.session.execute(
-        select(Sponsorship.id, Sponsorship.contact_due_at)
-        .join(sponsee, sponsee.id == Sponsorship.sponsee_id)
-        .where(
+    pairs = pairs_from(
+        query.where(
             Sponsorship.program_id == program.id,
             Sponsorship.status == "active",
             Sponsorship.contact_due_at <= now,
             sponsee.time_zone.in_(awake),
             ~prompted,
         )
-    ).all()
-    rows = [{"sponsorship_id": sid, "due_at": due_at, "sent_at": now} for sid, due_at in due]
+    )
+    rows = [
+        {"sponsorship_id": p.id, "due_at": p.contact_due_at, "sent_at": now} for p in pairs.values()
+    ]
     # The unique (sponsorship, due_at) key is what makes a second run send nothing twice.
     inserted = insert_ignore(
         CheckinPrompt, rows, CheckinPrompt.sponsorship_id, CheckinPrompt.due_at
     )
     if not inserted:
         return 0
-    from jobs.pairs import pairs_by_id
-
-    pairs = pairs_by_id({sid for sid, _ in inserted})
     messages = []
     for sid, due_at in inserted:
         pair = pairs[sid]

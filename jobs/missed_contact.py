@@ -28,6 +28,7 @@ from api.services.accountability import (
     queue,
     queue_webhooks,
 )
+from jobs.pairs import pair_query, pairs_by_id, pairs_from
 
 FOURTEEN_DAYS_S = 14 * 86400.0
 
@@ -35,14 +36,14 @@ FOURTEEN_DAYS_S = 14 * 86400.0
 def flag_missed_contacts(now: datetime) -> dict[str, int]:
     """Open, escalate and close flags for every pair; safe to run any number of times."""
     counts = {"resolved": _close_stale(now), "level1": 0, "level2": 0, "level3": 0}
-    opened, raised2, raised3 = [], [], []
+    opened, raised2, raised3, known = [], [], [], {}
     for program_id, settings in db.session.execute(select(Program.id, Program.settings)):
         grace_s = float(merged(settings)["grace_hours"]) * 3600.0
-        opened += _open(program_id, now, grace_s)
+        opened += _open(program_id, now, grace_s, known)
         raised2 += _raise(program_id, now, grace_s, 2)
         raised3 += _raise(program_id, now, grace_s, 3)
     counts.update(level1=len(opened), level2=len(raised2), level3=len(raised3))
-    _announce(opened, raised2, raised3, now)
+    _announce(opened, raised2, raised3, known, now)
     db.session.commit()
     return counts
 
@@ -66,7 +67,7 @@ def _close_stale(now: datetime) -> int:
     return closed
 
 
-def _open(program_id: int, now: datetime, grace_s: float) -> list[tuple]:
+def _open(program_id: int, now: datetime, grace_s: float, known: dict) -> list[tuple]:
     # An open flag, or one a coordinator already closed for this same missed due time (a new
     # episode starts only after the pair's due time moves on).
     flagged = exists().where(
@@ -76,24 +77,26 @@ def _open(program_id: int, now: datetime, grace_s: float) -> list[tuple]:
             MissedContactFlag.due_at == Sponsorship.contact_due_at,
         ),
     )
-    quiet = db.session.execute(
-        select(Sponsorship.id, Sponsorship.contact_due_at).where(
+    query, _ = pair_query()
+    quiet = pairs_from(
+        query.where(
             Sponsorship.program_id == program_id,
             Sponsorship.status == "active",
             Sponsorship.contact_due_at < now - timedelta(seconds=grace_s),
             ~flagged,
         )
-    ).all()
+    )
+    known.update(quiet)
     rows = [
         {
             "uuid": uuid.uuid4(),
-            "sponsorship_id": sid,
+            "sponsorship_id": pair.id,
             "program_id": program_id,
             "level": 1,
-            "due_at": due_at,
+            "due_at": pair.contact_due_at,
             "opened_at": now,
         }
-        for sid, due_at in quiet
+        for pair in quiet.values()
     ]
     # The partial unique index (one open flag per pair) turns a racing duplicate into a no-op.
     return insert_ignore(
@@ -141,10 +144,10 @@ def _raise(program_id: int, now: datetime, grace_s: float, level: int) -> list[t
     ).all()
 
 
-def _announce(opened: list, raised2: list, raised3: list, now: datetime) -> None:
-    from jobs.pairs import pairs_by_id
-
-    pairs = pairs_by_id({sid for _, sid, _ in opened + raised2 + raised3})
+def _announce(opened: list, raised2: list, raised3: list, known: dict, now: datetime) -> None:
+    # Newly opened flags come with their pair from the opening query; look up only the rest.
+    pairs = dict(known)
+    pairs.update(pairs_by_id({sid for _, sid, _ in raised2 + raised3} - set(known)))
     coords = coordinators({pid for _, _, pid in raised3})
     messages: list[Message] = []
     hooks1, hooks3 = [], []

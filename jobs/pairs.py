@@ -1,10 +1,11 @@
-"""The few facts about pairs that job messages need, fetched in one query."""
+"""The few facts about pairs that job messages need, fetched with the job's own query."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import aliased
 
 from api.extensions import db
@@ -20,13 +21,13 @@ class Pair:
     sponsee_id: int
     sponsor_name: str
     sponsee_name: str
+    contact_due_at: datetime | None
 
 
-def pairs_by_id(ids: set[int]) -> dict[int, Pair]:
-    if not ids:
-        return {}
+def pair_query() -> tuple[Select, type[Member]]:
+    """A select of every Pair field (filter it further), and the sponsee alias to filter on."""
     sponsor, sponsee = aliased(Member), aliased(Member)
-    rows = db.session.execute(
+    query = (
         select(
             Sponsorship.id,
             Sponsorship.uuid,
@@ -35,9 +36,20 @@ def pairs_by_id(ids: set[int]) -> dict[int, Pair]:
             Sponsorship.sponsee_id,
             sponsor.display_name,
             sponsee.display_name,
+            Sponsorship.contact_due_at,
         )
         .join(sponsor, sponsor.id == Sponsorship.sponsor_id)
         .join(sponsee, sponsee.id == Sponsorship.sponsee_id)
-        .where(Sponsorship.id.in_(ids))
     )
-    return {r[0]: Pair(r[0], str(r[1]), *r[2:]) for r in rows}
+    return query, sponsee
+
+
+def pairs_from(query: Select) -> dict[int, Pair]:
+    return {r[0]: Pair(r[0], str(r[1]), *r[2:]) for r in db.session.execute(query)}
+
+
+def pairs_by_id(ids: set[int]) -> dict[int, Pair]:
+    if not ids:
+        return {}
+    query, _ = pair_query()
+    return pairs_from(query.where(Sponsorship.id.in_(ids)))
