@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import exists, func, insert, select, update
 
 from api.extensions import db
+from api.matching_index import pool_changed
 from api.models import AuditLog, AvailabilityCheck, Membership, Program, SponsorProfile
 from api.program_settings import merged
 from api.services.accountability import Message, coordinators, insert_ignore, queue
@@ -96,6 +97,7 @@ def _record_pauses(program_id: int, checks: list, now: datetime) -> None:
         .values(accepting=False, pause_reason=PAUSE_REASON, updated_at=now)
         .execution_options(synchronize_session=False)
     )
+    pool_changed(member_ids)
     from api.models import Member
 
     uuids = dict(
