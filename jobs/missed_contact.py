@@ -12,7 +12,6 @@ Levels only climb one at a time, and a logged contact closes the flag (services.
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, case, exists, func, or_, select, update
@@ -89,7 +88,6 @@ def _open(program_id: int, now: datetime, grace_s: float, known: dict) -> list[t
     known.update(quiet)
     rows = [
         {
-            "uuid": uuid.uuid4(),
             "sponsorship_id": pair.id,
             "program_id": program_id,
             "level": 1,
