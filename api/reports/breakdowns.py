@@ -35,7 +35,8 @@ def _wait_s(row, now) -> float | None:
 def build(p: ReportParams) -> dict:
     """Requests opened in the range, grouped by the newcomer's attributes. A newcomer with two
     fellowships or languages counts in each. Cells with fewer than ``small_cell_min`` distinct
-    people show no figures (null) and ``"suppressed": true``."""
+    people show no figures (null) and ``"suppressed": true``, and so does the smallest other
+    cell where one hidden cell could be worked out by subtraction (see ``_complementary``)."""
     query = (
         select(
             SponsorRequest.newcomer_id,
@@ -56,7 +57,8 @@ def build(p: ReportParams) -> dict:
     if p.fellowship:
         query = query.where(in_list(Member.fellowships, p.fellowship))
     cells: dict[tuple[str, str], list] = defaultdict(list)
-    for row in db.session.execute(query).all():
+    rows_seen = db.session.execute(query).all()
+    for row in rows_seen:
         keys = {
             "fellowship": sorted(set(row.fellowships or [])) or ["unknown"],
             "language": sorted(set(row.languages or [])) or ["unknown"],
@@ -68,11 +70,14 @@ def build(p: ReportParams) -> dict:
             for value in values:
                 cells[(dimension, str(value))].append(row)
     minimum = p.small_cell_min
+    people = {key: len({row.newcomer_id for row in rows}) for key, rows in cells.items()}
+    hidden = {key for key, n in people.items() if n < minimum}
+    hidden |= _complementary(people, hidden, everyone=len({r.newcomer_id for r in rows_seen}))
     out = []
-    for (dimension, value), rows in sorted(cells.items()):
-        people = len({row.newcomer_id for row in rows})
+    for key, rows in sorted(cells.items()):
+        dimension, value = key
         cell = {"dimension": dimension, "value": value}
-        if people < minimum:
+        if key in hidden:
             cell.update(requests=None, median_wait_days=None, share_matched_7d=None)
             cell["suppressed"] = True
         else:
@@ -93,6 +98,26 @@ def build(p: ReportParams) -> dict:
         "small_cell_min": minimum,
         "cells": out,
     }
+
+
+def _complementary(people: dict, hidden: set, everyone: int) -> set:
+    """Cells to hide as well, so that a hidden cell cannot be worked out by subtraction.
+
+    Where a dimension counts every person exactly once (its cells add up to everyone, as the
+    gender rule always does), one hidden cell next to shown ones equals the total (shown in
+    other reports) minus the shown cells. Hiding the smallest shown cell too prevents that.
+    Dimensions where people count in several cells (two fellowships) cannot be subtracted
+    exactly and are left as they are.
+    """
+    extra = set()
+    for dimension in DIMENSIONS:
+        keys = [key for key in people if key[0] == dimension]
+        if sum(people[key] for key in keys) != everyone:
+            continue
+        shown = sorted((people[key], key) for key in keys if key not in hidden)
+        if shown and sum(key in hidden for key in keys) == 1:
+            extra.add(shown[0][1])
+    return extra
 
 
 def csv_rows(result: dict) -> tuple[list[str], list[list]]:

@@ -118,23 +118,27 @@ def test_flags_opened_resolved_by_level_and_queue(programme):
 def test_breakdowns_suppress_cells_under_small_cell_min(programme):
     out = report(programme, "breakdowns")
     cells = {(c["dimension"], c["value"]): c for c in out["cells"]}
-    assert cells[("fellowship", "AA")] == {
-        "dimension": "fellowship",
-        "value": "AA",
-        "requests": 6,
-        "median_wait_days": 4.0,
-        "share_matched_7d": 0.6,
-        "suppressed": False,
-    }
+    # en (N1-N5, N8) has 6 people; es (N6, N8) has 2 and is hidden.
     assert cells[("language", "en")]["requests"] == 6
     assert cells[("language", "en")]["median_wait_days"] == 5.0
     assert cells[("language", "en")]["share_matched_7d"] == 0.5
-    assert cells[("gender_rule", "program_default")]["requests"] == 6
+    assert cells[("language", "en")]["suppressed"] is False
     for key in [("fellowship", "NA"), ("language", "es"), ("gender_rule", "any")]:
         assert cells[key]["suppressed"] is True
         assert cells[key]["requests"] is None
         assert cells[key]["median_wait_days"] is None
         assert cells[key]["share_matched_7d"] is None
+
+
+def test_breakdowns_hide_a_second_cell_where_subtraction_would_reveal_the_first(programme):
+    """Fellowship (everyone in one) and gender rule split the 7 requests' people exactly: with
+    7 known from the queue report, AA = 6 shown would give NA = 1 away. Languages overlap
+    (N8 speaks both), so en stays visible."""
+    cells = {(c["dimension"], c["value"]): c for c in report(programme, "breakdowns")["cells"]}
+    for key in [("fellowship", "AA"), ("gender_rule", "program_default")]:
+        assert cells[key]["suppressed"] is True
+        assert cells[key]["requests"] is None
+    assert cells[("language", "en")]["suppressed"] is False
 
 
 def test_small_cell_minimum_is_a_programme_setting(programme, db):
@@ -149,6 +153,16 @@ def test_small_cell_minimum_is_a_programme_setting(programme, db):
         "share_matched_7d": 0.0,
         "suppressed": False,
     }
+    assert cells[("fellowship", "AA")] == {
+        "dimension": "fellowship",
+        "value": "AA",
+        "requests": 6,
+        "median_wait_days": 4.0,
+        "share_matched_7d": 0.6,
+        "suppressed": False,
+    }
+    assert cells[("gender_rule", "program_default")]["requests"] == 6
+    assert not any(cell["suppressed"] for cell in cells.values())
 
 
 def test_fellowship_filter_narrows_every_report(programme):
