@@ -26,6 +26,7 @@ def create_app(config: str | dict | None = None) -> Flask:
     register_error_handlers(app)
     register_commands(app)
     register_template_context(app)
+    register_security_headers(app)
     return app
 
 
@@ -76,3 +77,9 @@ def register_template_context(app: Flask) -> None:
     from api.web.context import inject_crisis_line
 
     app.context_processor(inject_crisis_line)
+
+
+def register_security_headers(app: Flask) -> None:
+    from api.headers import init_app
+
+    init_app(app)

@@ -121,9 +121,11 @@ def contact_link(token: str):
     link scanners that prefetch emails never log a contact; the POST logs at most one."""
     try:
         if request.method == "GET":
-            contacts.read_contact_link(token)
-            return render_template_string(_LINK_PAGE, done=None, error=None)
-        _, logged = contacts.log_contact_from_link(token)
-        return render_template_string(_LINK_PAGE, done=logged, error=None)
+            _, pair, _ = contacts.read_contact_link(token)
+            line = pair.program.setting("crisis_line")
+            return render_template_string(_LINK_PAGE, done=None, error=None, crisis_line=line)
+        pair, logged = contacts.log_contact_from_link(token)
+        line = pair.program.setting("crisis_line")
+        return render_template_string(_LINK_PAGE, done=logged, error=None, crisis_line=line)
     except AppError as exc:
         return render_template_string(_LINK_PAGE, done=False, error=exc.message), exc.status

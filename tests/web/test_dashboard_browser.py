@@ -61,6 +61,8 @@ def test_coordinator_dashboard_in_a_real_browser(demo_server, tmp_path):
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1200, "height": 900}, accept_downloads=True)
+            errors = []
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
             page.goto(f"{demo_server}/login")
             page.fill("input[name=email]", "coordinator@demo.example")
             page.fill("input[name=password]", "recovery-demo")
@@ -95,5 +97,36 @@ def test_coordinator_dashboard_in_a_real_browser(demo_server, tmp_path):
             page.wait_for_selector("text=Acknowledged: your action is recorded.")
             assert page.locator(".acknowledged").first.is_visible()
             assert "Phoned the sponsor; call booked" in page.content()
+            assert errors == []  # nothing refused by the Content-Security-Policy, no script errors
+        finally:
+            browser.close()
+
+
+@pytest.mark.browser
+def test_api_docs_render_with_no_network_beyond_the_server(demo_server):
+    """Swagger UI comes from the installed package: every request it makes stays on our host."""
+    from playwright.sync_api import sync_playwright
+
+    elsewhere = []
+
+    def only_our_server(route):
+        if route.request.url.startswith(demo_server):
+            route.continue_()
+        else:
+            elsewhere.append(route.request.url)
+            route.abort()
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context()
+            context.route("**/*", only_our_server)
+            page = context.new_page()
+            page.goto(f"{demo_server}/docs")
+            page.wait_for_selector(".opblock", timeout=20_000)
+            assert page.locator(".opblock").count() >= 20
+            assert "/api/v1/auth/tokens" in page.inner_text("#swagger-ui")
+            assert "988" in page.inner_text(".crisis")
+            assert elsewhere == []
         finally:
             browser.close()
