@@ -166,9 +166,14 @@ def finalize(values: dict[str, object], instance_path: str) -> dict[str, object]
         url = f"sqlite:///{Path(instance_path) / 'sponsor-match.db'}"
     values["SQLALCHEMY_DATABASE_URI"] = url
     if str(url).startswith("sqlite"):
-        values.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 30}})
+        options = {"connect_args": {"timeout": 30}}
     else:
-        values.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+        options = {"pool_pre_ping": True}
+    options.update(values.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    # Bound values (emails, sobriety dates, ...) never go into error messages, so never into
+    # logs (DESIGN §6): not overridable.
+    options["hide_parameters"] = True
+    values["SQLALCHEMY_ENGINE_OPTIONS"] = options
     if not values.get("WORKER_LOCK_PATH"):
         values["WORKER_LOCK_PATH"] = str(Path(instance_path) / "worker.lock")
     values["RATELIMIT_STORAGE_URI"] = values["RATELIMIT_STORAGE_URI"]

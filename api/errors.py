@@ -1,8 +1,12 @@
-"""The error vocabulary services raise, and the one JSON shape every error takes."""
+"""The error vocabulary services raise, the one JSON shape every error takes, and safe logs."""
 
 from __future__ import annotations
 
+import re
+import traceback
+
 from flask import Flask, jsonify, request
+from sqlalchemy.exc import StatementError
 from werkzeug.exceptions import HTTPException
 
 from api.extensions import db
@@ -92,5 +96,68 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         db.session.rollback()
-        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        app.logger.error(
+            "unhandled error on %s %s\n%s", request.method, request.path, loggable_traceback(exc)
+        )
         return error_body(500, "internal_error", "Something went wrong on our side.")
+
+
+# Database drivers whose messages may repeat stored values (PostgreSQL's "Key (email)=(...)",
+# "Failing row contains (...)"); only their type and SQLSTATE are logged.
+_DRIVER_MODULES = frozenset({"sqlite3", "psycopg", "psycopg2"})
+_EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
+_ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+_CAUSE = "\n\nThe above exception was the direct cause of the following exception:\n\n"
+_CONTEXT = "\n\nDuring handling of the above exception, another exception occurred:\n\n"
+
+
+def loggable_traceback(exc: BaseException) -> str:
+    """``exc``'s traceback (with its chain) for a log, without personal values (DESIGN §6).
+
+    The engine hides bound parameters, but a driver's own message can still repeat the row, so
+    database errors keep only their type, SQLSTATE, constraint and statement (placeholders).
+    Other messages keep their words with email addresses and ISO dates masked.
+    """
+    chain: list[tuple[BaseException, str]] = []
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if current.__cause__ is not None:
+            link, following = _CAUSE, current.__cause__
+        elif current.__context__ is not None and not current.__suppress_context__:
+            link, following = _CONTEXT, current.__context__
+        else:
+            link, following = "", None
+        chain.append((current, link))
+        current = following
+    parts = []
+    for error, link in reversed(chain):
+        frames = "".join(traceback.format_tb(error.__traceback__))
+        parts.append(f"{link}Traceback (most recent call last):\n{frames}{_summary(error)}")
+    return "".join(parts)
+
+
+def _summary(exc: BaseException) -> str:
+    name = f"{type(exc).__module__}.{type(exc).__qualname__}"
+    if isinstance(exc, StatementError):
+        orig = exc.orig
+        cause = f" from {type(orig).__module__}.{type(orig).__qualname__}" if orig else ""
+        return f"{name}{cause}{_driver_codes(orig)}\n[SQL: {exc.statement}]"
+    if type(exc).__module__.split(".")[0] in _DRIVER_MODULES:
+        return f"{name}{_driver_codes(exc)} (message withheld: it may repeat stored values)"
+    return f"{name}: {_ISO_DATE.sub('<date>', _EMAIL.sub('<email>', str(exc)))}"
+
+
+def _driver_codes(orig: BaseException | None) -> str:
+    """SQLSTATE / SQLite error name and the constraint, which carry no values."""
+    codes = [
+        getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None),
+        getattr(orig, "sqlite_errorname", None),
+    ]
+    diag = getattr(orig, "diag", None)
+    constraint = getattr(diag, "constraint_name", None)
+    if constraint:
+        codes.append(f"constraint {constraint}")
+    shown = [str(code) for code in codes if code]
+    return f" [{', '.join(shown)}]" if shown else ""

@@ -15,6 +15,7 @@ from flask import Flask
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
+from api.errors import loggable_traceback
 from api.extensions import db
 from api.models import WorkerHeartbeat, utcnow
 from jobs.schedule import HEARTBEAT, JOBS, JobSpec
@@ -44,7 +45,12 @@ class WorkerLock:
         if self._conn is None:
             # A dedicated, unpooled connection: closing it really ends the session (and the
             # lock), and the server drops the lock by itself if this process dies.
-            engine = create_engine(db.engine.url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+            engine = create_engine(
+                db.engine.url,
+                poolclass=NullPool,
+                isolation_level="AUTOCOMMIT",
+                hide_parameters=True,
+            )
             self._conn = engine.connect()
         got = bool(
             self._conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": ADVISORY_LOCK_KEY})
@@ -111,9 +117,10 @@ def _runner(app: Flask, spec: JobSpec, on_lost_lock: Callable[[], None] | None =
             started = time.monotonic()
             try:
                 result = func(utcnow())
-            except Exception:
+            except Exception as exc:
                 db.session.rollback()
-                log.exception("job=%s failed", spec.id)
+                # Not log.exception: a driver's message may repeat a row (emails, dates).
+                log.error("job=%s failed\n%s", spec.id, loggable_traceback(exc))
                 return
             finally:
                 db.session.remove()
