@@ -20,7 +20,7 @@ from api.auth import Access
 from api.errors import AppError, Invalid
 from api.extensions import db
 from api.gazetteer import city_by_id
-from api.models import Member, Membership, SponsorProfile
+from api.models import AuditLog, Member, Membership, SponsorProfile
 from api.schemas.profiles import ProfileSchema, SponsorProfilePatchSchema
 from api.services.accounts import normalise_email
 from api.services.profiles import apply_profile, list_errors
@@ -289,7 +289,10 @@ def _cells(member: Member, membership: Membership) -> list[str]:
 
 
 def export_csv(access: Access) -> str:
-    """The programme's newcomers and sponsors as UTF-8 CSV with a BOM (no notes, no passwords)."""
+    """The programme's newcomers and sponsors as UTF-8 CSV with a BOM (no notes, no passwords).
+
+    The file holds contact details and sobriety dates, so every export is audited: who took
+    it, when, and how many people it held."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(HEADINGS)
@@ -300,6 +303,19 @@ def export_csv(access: Access) -> str:
         .where(Membership.is_newcomer | Membership.is_sponsor)
         .order_by(Member.email)
     )
+    count = 0
     for membership in memberships:
         writer.writerow(_cells(membership.member, membership))
+        count += 1
+    db.session.add(
+        AuditLog(
+            program_id=access.program.id,
+            actor_id=access.member.id,
+            action="csv_export",
+            target_type="program",
+            target_uuid=str(access.program.uuid),
+            details={"people": count},
+        )
+    )
+    db.session.commit()
     return "\ufeff" + out.getvalue()

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from api.models import Member, Membership, SponsorProfile
+from api.models import AuditLog, Member, Membership, SponsorProfile
 from api.services.csv_io import HEADINGS, neutralise, unneutralise
 
 GOOD = [
@@ -173,6 +173,9 @@ def test_export_round_trips_and_neutralises_formulas(client, coordinated, db):
         for value in row.values():
             assert not value.startswith(("=", "+", "-", "@", "\t", "\r"))
     assert "password" not in raw.decode().lower()
+    audit = db.session.scalars(select(AuditLog).where(AuditLog.action == "csv_export")).one()
+    assert audit.program_id == program.id and audit.actor_id is not None
+    assert audit.details == {"people": 2}  # who took the file is on record, not its contents
 
     snapshot = sorted(
         (m.email, m.phone, m.city_id, tuple(m.tags)) for m in db.session.scalars(select(Member))
