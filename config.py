@@ -45,7 +45,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SMTP_STARTTLS", bool, "Use STARTTLS (default false)."),
     Setting("MAIL_FROM", str, "Sender address (default noreply@localhost)."),
     Setting("MAIL_SENDER_NAME", str, "Sender name; no recovery wording (default 'Your group')."),
-    Setting("WEBHOOK_ALLOW_LOOPBACK", bool, "Allow loopback webhook targets. Tests only."),
+    Setting(
+        "WEBHOOK_ALLOW_LOOPBACK",
+        bool,
+        "Allow loopback webhook targets. Tests only: production refuses to start with it.",
+    ),
     Setting("WEBHOOK_TIMEOUT_S", float, "Webhook delivery timeout in seconds (default 5)."),
     Setting("OUTBOX_MAX_ATTEMPTS", int, "Delivery attempts before a message is dead-lettered."),
     Setting("WORKER_LOCK_PATH", str, "Lock file that keeps one worker active on SQLite."),
@@ -151,12 +155,24 @@ def load(name: str | None = None, environ: Mapping[str, str] | None = None) -> d
         raw = environ.get(PREFIX + setting.name)
         if raw is not None and setting.name != "ENV":
             values[setting.name] = _parse(setting, raw)
-    if cls is ProductionConfig and values["SECRET_KEY"] in ("", INSECURE_DEV_KEY):
+    if cls is ProductionConfig:
+        _refuse_unsafe_production(values)
+    return values
+
+
+def _refuse_unsafe_production(values: Mapping[str, object]) -> None:
+    """Raise ConfigError, naming the variable, for settings production must never run with."""
+    if values["SECRET_KEY"] in ("", INSECURE_DEV_KEY):
         raise ConfigError(
             f"{PREFIX}SECRET_KEY is not set: production needs a long random secret key "
             f"(e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')"
         )
-    return values
+    if values["WEBHOOK_ALLOW_LOOPBACK"]:
+        # Loopback targets let a coordinator's webhook reach services on the server itself.
+        raise ConfigError(
+            f"{PREFIX}WEBHOOK_ALLOW_LOOPBACK is for tests only: production refuses to start "
+            f"with it set (unset it or set it to false)"
+        )
 
 
 def finalize(values: dict[str, object], instance_path: str) -> dict[str, object]:

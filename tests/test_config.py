@@ -33,6 +33,18 @@ def test_production_starts_with_a_real_key():
     assert values["ALLOW_DEMO"] is False
 
 
+@pytest.mark.parametrize("value", ["true", "1", "yes"])
+def test_production_refuses_to_start_with_loopback_webhooks(value):
+    environ = {"SPONSOR_SECRET_KEY": "x" * 48, "SPONSOR_WEBHOOK_ALLOW_LOOPBACK": value}
+    with pytest.raises(config.ConfigError, match="SPONSOR_WEBHOOK_ALLOW_LOOPBACK"):
+        config.load("production", environ=environ)
+
+
+def test_production_starts_with_loopback_webhooks_explicitly_off():
+    environ = {"SPONSOR_SECRET_KEY": "x" * 48, "SPONSOR_WEBHOOK_ALLOW_LOOPBACK": "false"}
+    assert config.load("production", environ=environ)["WEBHOOK_ALLOW_LOOPBACK"] is False
+
+
 def test_unknown_env_name_is_named():
     with pytest.raises(config.ConfigError, match="SPONSOR_ENV"):
         config.load("staging", environ={})
