@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import wraps
 
 from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from flask import current_app, request
 from flask_login import current_user
 from sqlalchemy import select
@@ -19,7 +19,9 @@ from api.extensions import db, login_manager
 from api.models import ApiToken, Member, Membership, Program, utcnow
 
 TOKEN_PREFIX = "smt_"
+DEMO_EMAIL_DOMAIN = "@demo.example"  # the seeded demo logins, which share one known password
 _ENV_KEY = "sponsor_match.member"
+_ARGON2_PREFIX = "$argon2"
 
 
 def _hasher() -> PasswordHasher:
@@ -34,19 +36,38 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(member: Member | None, password: str) -> bool:
-    """True if ``password`` is the member's. Costs the same time for an unknown member."""
+    """True if ``password`` is the member's.
+
+    Costs one argon2 verification whatever the case: an unknown email, or an account with no
+    usable password (imported by CSV, or a damaged hash), is checked against a dummy hash, so
+    timing reveals neither.
+    """
     hasher = _hasher()
-    if member is None:
-        # Spend the same effort as a real check so timing does not reveal unknown emails.
+    stored = member.password_hash if member is not None else ""
+    if stored.startswith(_ARGON2_PREFIX):
         try:
-            hasher.verify(_dummy_hash(hasher), password + "x")
-        except VerificationError:
-            pass
-        return False
+            return hasher.verify(stored, password)
+        except VerifyMismatchError:
+            return False
+        except (InvalidHashError, VerificationError):
+            pass  # the hash could not be decoded, so nothing was hashed: spend it below
     try:
-        return hasher.verify(member.password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
+        hasher.verify(_dummy_hash(hasher), password + "x")
+    except VerificationError:
+        pass
+    return False
+
+
+def demo_login_refused(member: Member | None) -> bool:
+    """True for a demo account when this installation does not allow demo data (production).
+
+    A database seeded in development keeps its demo logins; production must not honour them.
+    """
+    return (
+        member is not None
+        and not current_app.config["ALLOW_DEMO"]
+        and member.email.endswith(DEMO_EMAIL_DOMAIN)
+    )
 
 
 _DUMMY: dict[tuple[int, int], str] = {}
@@ -79,6 +100,8 @@ def member_from_bearer() -> Member | None:
     )
     if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
         return None
+    if demo_login_refused(row.member):
+        return None
     return row.member
 
 
@@ -90,7 +113,8 @@ def _load_user(member_uuid: str) -> Member | None:
         key = uuid.UUID(member_uuid)
     except ValueError:
         return None
-    return db.session.scalar(select(Member).where(Member.uuid == key))
+    member = db.session.scalar(select(Member).where(Member.uuid == key))
+    return None if demo_login_refused(member) else member
 
 
 def current_member() -> Member:

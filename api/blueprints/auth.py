@@ -33,7 +33,11 @@ class Signup(MethodView):
     @blp.arguments(SignupSchema)
     @blp.response(201, AccountSchema)
     def post(self, data):
-        """Create an account in the programme that owns the join code."""
+        """Create an account in the programme that owns the join code.
+
+        An email that already has an account joins the programme with that account's password;
+        a wrong password gets the same 401 as a bad login.
+        """
         return accounts.sign_up(**data)
 
 

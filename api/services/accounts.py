@@ -9,7 +9,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from api.auth import hash_password, new_token, verify_password
+from api.auth import demo_login_refused, hash_password, new_token, verify_password
 from api.errors import Conflict, Invalid, NotFound, Unauthorized
 from api.extensions import db
 from api.models import ApiToken, AuditLog, Member, Membership, Program, utcnow
@@ -66,11 +66,17 @@ def _add_roles(membership: Membership, roles: list[str]) -> None:
 def sign_up(
     *, join_code: str, email: str, password: str, display_name: str, time_zone: str, roles
 ) -> Member:
-    """Create an account in the programme with this join code.
+    """Create an account in the programme with this join code, or join it with an existing one.
 
-    Raises Invalid (unknown join code) or Conflict (email already registered).
+    An email that already has an account joins the programme when the password is that
+    account's (its name and time zone stay as they are); otherwise the answer is the one a bad
+    login gets, so sign-up tells an attacker no more than the login route does.
+    Raises Invalid (unknown join code) or Unauthorized (BAD_LOGIN).
     """
     program = _program_by_code(join_code)
+    existing = find_member_by_email(email)
+    if existing is not None:
+        return _join_with_password(existing, password, program, roles)
     member = Member(
         email=normalise_email(email),
         password_hash=hash_password(password),
@@ -84,9 +90,19 @@ def sign_up(
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        raise Conflict(
-            "An account with this email exists: log in and join with the code instead."
-        ) from None
+        existing = find_member_by_email(email)
+        if existing is None:
+            raise
+        # The same email signed up a moment ago (a double submit, or a race).
+        return _join_with_password(existing, password, program, roles)
+    return member
+
+
+def _join_with_password(member: Member, password: str, program: Program, roles) -> Member:
+    """Sign-up with an existing account's email: join if the password is that account's."""
+    _checked(member, password)
+    _add_roles(membership_of(member, program), roles)
+    db.session.commit()
     return member
 
 
@@ -101,8 +117,13 @@ def join_program(member: Member, *, join_code: str, roles) -> Membership:
 
 def authenticate(email: str, password: str) -> Member:
     """The member with these credentials. Raises Unauthorized with one message for every miss."""
-    member = find_member_by_email(email)
-    if not verify_password(member, password):
+    return _checked(find_member_by_email(email), password)
+
+
+def _checked(member: Member | None, password: str) -> Member:
+    """``member`` if the password is theirs and they may log in here (no demo logins where
+    demo data is refused). Raises Unauthorized(BAD_LOGIN), the same for every miss."""
+    if not verify_password(member, password) or demo_login_refused(member):
         raise Unauthorized(BAD_LOGIN)
     return member
 

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from api.models import ApiToken, Member, utcnow
+from api.models import ApiToken, Member, Membership, utcnow
 from tests.factories import PASSWORD
 
 SIGNUP = {
@@ -47,12 +47,57 @@ def test_unknown_join_code_is_named(client, db):
     assert db.session.scalar(select(func.count(Member.id))) == 0
 
 
-def test_duplicate_email_is_a_conflict_and_writes_nothing(client, make_program, db):
-    program = make_program()
-    assert signup(client, program).status_code == 201
-    res = signup(client, program, display_name="Other P.")
-    assert res.status_code == 409
+def test_sign_up_with_an_existing_account_and_its_password_joins_the_programme(
+    client, make_program, db
+):
+    first, second = make_program(), make_program()
+    fresh = signup(client, first)
+    assert fresh.status_code == 201
+    res = signup(client, second, display_name="Other P.", roles=["sponsor"])
+    assert res.status_code == 201, res.json
+    assert set(res.json) == set(fresh.json)
+    assert res.json["id"] == fresh.json["id"]
+    assert res.json["display_name"] == "Jamie R."  # the account keeps its own name
+    joined = {m["program"]["id"]: m["roles"] for m in res.json["memberships"]}
+    assert joined == {str(first.uuid): ["newcomer"], str(second.uuid): ["sponsor"]}
     assert db.session.scalar(select(func.count(Member.id))) == 1
+
+
+def _bad_login(client):
+    return client.post(
+        "/api/v1/auth/tokens", json={"email": "ghost@example.test", "password": "wrong pw 123"}
+    )
+
+
+def test_sign_up_with_an_existing_email_and_wrong_password_answers_like_a_bad_login(
+    client, make_program, db
+):
+    first, second = make_program(), make_program()
+    assert signup(client, first).status_code == 201
+    res = signup(client, second, password="someone else's guess")
+    bad_login = _bad_login(client)
+    assert res.status_code == bad_login.status_code == 401
+    assert res.json == bad_login.json
+    assert db.session.scalar(select(func.count(Member.id))) == 1
+    assert db.session.scalar(select(func.count(Membership.id))) == 1
+
+
+def test_sign_up_with_an_imported_account_answers_like_a_bad_login(client, make_program, db):
+    from api.services.csv_io import UNUSABLE_PASSWORD
+
+    program = make_program()
+    db.session.add(
+        Member(
+            email="new.comer@example.test",
+            password_hash=UNUSABLE_PASSWORD + "0" * 32,
+            display_name="Jamie R.",
+        )
+    )
+    db.session.commit()
+    res = signup(client, program)
+    assert res.status_code == 401
+    assert res.json == _bad_login(client).json
+    assert db.session.scalar(select(func.count(Membership.id))) == 0
 
 
 @pytest.mark.parametrize(
@@ -212,3 +257,39 @@ def test_web_login_with_session_and_csrf(app, make_member):
         assert "988" in home.get_data(as_text=True)
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
+
+
+@pytest.mark.parametrize(
+    "stored_hash",
+    ["!imported:" + "0" * 32, "", "$argon2id$v=19$damaged"],
+    ids=["imported-by-csv", "empty", "damaged-argon2"],
+)
+def test_account_without_usable_password_costs_one_argon2_check_like_an_unknown_email(
+    db, make_member, monkeypatch, stored_hash
+):
+    """Timing must not tell an imported (password-less) account from an unknown email."""
+    from argon2 import PasswordHasher
+    from argon2.exceptions import VerifyMismatchError
+
+    from api.auth import verify_password
+
+    real_verify = PasswordHasher.verify
+    outcomes: list[str] = []  # one per argon2 hashing actually done
+
+    def counting_verify(self, hash, password):
+        try:
+            result = real_verify(self, hash, password)
+        except VerifyMismatchError:
+            outcomes.append("mismatch")
+            raise
+        # any other error (a hash that cannot be decoded) is refused before any hashing
+        outcomes.append("match")
+        return result
+
+    monkeypatch.setattr(PasswordHasher, "verify", counting_verify)
+    assert verify_password(None, PASSWORD) is False
+    unknown_email = list(outcomes)
+    outcomes.clear()
+    member = make_member(password_hash=stored_hash)
+    assert verify_password(member, PASSWORD) is False
+    assert outcomes == unknown_email == ["mismatch"]
