@@ -15,9 +15,24 @@ bp = Blueprint("web", __name__)
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not urlsplit(target).netloc and "//" not in target:
-        return target
-    return url_for("web.home")
+    r"""``target`` if it is a path on this site, else the home page (no open redirect).
+
+    Browsers read a backslash as a slash and drop tabs and newlines, so ``/\evil.example`` or
+    ``/<tab>/evil.example`` would leave the site: only a printable path with one leading slash
+    and no backslash passes.
+    """
+    if (
+        not target
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+        or not target.isprintable()
+    ):
+        return url_for("web.home")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return url_for("web.home")
+    return target
 
 
 @bp.get("/")
