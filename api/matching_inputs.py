@@ -12,7 +12,7 @@ from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, func, or_, select
 
 from api.extensions import db
 from api.models import (
@@ -106,6 +106,15 @@ def _blocks(member_ids: list[int]) -> dict[int, frozenset[str]]:
     for member_id, uuid in rows:
         out[member_id].add(str(uuid))
     return {k: frozenset(v) for k, v in out.items()}
+
+
+def blocked_between(a_id: int, b_id: int) -> bool:
+    """True when either of the two members has blocked the other."""
+    pair = or_(
+        and_(Block.member_id == a_id, Block.blocked_member_id == b_id),
+        and_(Block.member_id == b_id, Block.blocked_member_id == a_id),
+    )
+    return db.session.scalar(select(Block.id).where(pair).limit(1)) is not None
 
 
 def _proposal_stats(sponsor_ids: list[int], now: datetime) -> dict[int, dict]:

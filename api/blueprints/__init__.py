@@ -7,6 +7,7 @@ def api_blueprints() -> list:
     """flask-smorest blueprints under /api/v1 (bearer-token auth, no CSRF)."""
     from api.blueprints import (
         auth,
+        blocks,
         contacts,
         coordinator,
         profiles,
@@ -20,7 +21,7 @@ def api_blueprints() -> list:
     )
 
     return [
-        *(workflow.blp, sponsorships.blp, rounds.blp),
+        *(workflow.blp, sponsorships.blp, rounds.blp, blocks.blp),
         auth.blp,
         programs.blp,
         profiles.blp,

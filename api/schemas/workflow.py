@@ -12,6 +12,7 @@ from api.extensions import db
 from api.models import (
     DECLINE_REASONS,
     END_REASONS,
+    Block,
     MatchingRound,
     Member,
     Program,
@@ -225,3 +226,20 @@ def round_view(rnd: MatchingRound, viewer: Member) -> dict:
             for p in rnd.pairs
         ],
     }
+
+
+class BlockCreateSchema(Schema):
+    """Block someone you met here: a sponsor on your shortlist or either side of a proposal
+    or sponsorship."""
+
+    member_id = fields.UUID(required=True)
+
+
+class BlockSchema(Schema):
+    member = fields.Nested(PublicMemberSchema, dump_only=True)
+    created_at = fields.DateTime(dump_only=True)
+
+
+def block_view(block: Block, other: Member, viewer: Member) -> dict:
+    """One of the viewer's blocks: the blocked member's public view and when."""
+    return {"member": public_view(other, viewer, None), "created_at": block.created_at}

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from api.errors import Conflict, Invalid, NotFound
 from api.extensions import db
 from api.matching_index import WarmIndex, pool_changed
-from api.matching_inputs import seeker_request
+from api.matching_inputs import blocked_between, seeker_request
 from api.models import (
     Member,
     Proposal,
@@ -43,7 +43,8 @@ class SponsorUnavailable(Conflict):
         super().__init__(message, {"next_option": option})
 
 
-def _sponsor_state_only(failed: list[str]) -> bool:
+def sponsor_state_only(failed: list[str]) -> bool:
+    """True when only the sponsor's momentary state (room, pause, accepting) rules them out."""
     return bool(failed) and set(failed) <= {
         "not_accepting",
         "paused",
@@ -80,7 +81,7 @@ def ask(
             row = index.row_of_.get(str(sponsor_uuid))
             if entry is None and row is not None:
                 failed = violated_rules(seeker, index.sponsors_[row], index.settings_)
-            if entry is None and (row is None or not _sponsor_state_only(failed)):
+            if entry is None and (row is None or not sponsor_state_only(failed)):
                 raise Invalid("sponsor_id", "This sponsor is not on your shortlist.")
     if entry is None:
         raise SponsorUnavailable(
@@ -143,15 +144,17 @@ def create_proposal(
 ) -> Proposal:
     """Insert the proposal and take the sponsor's slot in one transaction, then commit.
 
-    Raises SponsorUnavailable (no slot left) or Conflict (request closed, a proposal already
-    pending).
+    Raises SponsorUnavailable (no slot left, or one of the two blocked the other) or Conflict
+    (request closed, a proposal already pending).
     """
     sponsor = db.session.scalar(select(Member).where(Member.uuid == uuid.UUID(entry.member_id)))
     program = request.program
     if not hold_open_request(request.id):
         db.session.rollback()
         raise Conflict("This request is not open.")
-    if not take_slot(sponsor.id, now):
+    # Checked under the request's lock, which blocking takes too: a block made while this
+    # sponsor was being chosen still wins, and the newcomer just sees the next option.
+    if blocked_between(request.newcomer_id, sponsor.id) or not take_slot(sponsor.id, now):
         db.session.rollback()
         raise SponsorUnavailable(next_option(request, exclude=[entry.member_id], now=now))
     hours = int(program.setting("proposal_deadline_hours"))

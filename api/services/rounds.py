@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from api.errors import Conflict, Invalid, NotFound
 from api.extensions import db
 from api.matching_index import WarmIndex, pool_changed
-from api.matching_inputs import seeker_request
+from api.matching_inputs import blocked_between, seeker_request
 from api.models import (
     AuditLog,
     MatchingRound,
@@ -169,7 +169,8 @@ def publish(rnd: MatchingRound, actor: Member, now: datetime | None = None) -> M
     """Turn every drafted pair into a proposal (source "round") in one transaction.
 
     A pair that can no longer be proposed (sponsor full or paused, request no longer open,
-    a proposal already pending) is marked ``failed`` with the reason, never a 500.
+    a proposal already pending, a block made since the draft) is marked ``failed`` with the
+    reason, never a 500.
     """
     now = now or utcnow()
     done = db.session.execute(
@@ -220,6 +221,8 @@ def _propose_pair(pair: RoundPair, rnd: MatchingRound, now, deadline) -> str | N
         with db.session.begin_nested():  # a savepoint: one failed pair keeps the others
             if not hold_open_request(request.id):
                 return "The request is no longer open."
+            if blocked_between(request.newcomer_id, pair.sponsor_id):
+                return "The sponsor can no longer be proposed for this request."
             if not take_slot(pair.sponsor_id, now):
                 return "The sponsor has no room, is paused, or stopped accepting."
             db.session.add(proposal)

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from api.errors import Conflict, Invalid, NotFound
 from api.extensions import db
 from api.matching_index import pool_changed
+from api.matching_inputs import blocked_between
 from api.models import (
     AuditLog,
     Member,
@@ -33,8 +34,9 @@ def accept(
 
     The proposal leaves ``pending`` only if it is still pending and inside its deadline; the
     request must still be open. The sponsor's load stays (a pending unit becomes an active
-    one). Raises NotFound (not their proposal), Conflict (answered, withdrawn, expired, or
-    the newcomer already has a sponsor), Invalid on ``kind`` (temporary not asked for).
+    one). Raises NotFound (not their proposal), Conflict (answered, withdrawn, expired, one of
+    the two blocked the other, or the newcomer already has a sponsor), Invalid on ``kind``
+    (temporary not asked for).
     """
     now = now or utcnow()
     proposal = proposal_for(member, proposal_uuid, "sponsor")
@@ -51,6 +53,11 @@ def accept(
     if done.rowcount != 1:
         db.session.rollback()
         raise Conflict("The newcomer's request is no longer open.")
+    if blocked_between(proposal.newcomer_id, proposal.sponsor_id):
+        # Blocking locks the request row too: a block that won is followed at once by the
+        # withdrawal or decline of this proposal, so answer as that will.
+        db.session.rollback()
+        raise Conflict(NOT_PENDING)
     done = db.session.execute(
         update(Proposal)
         .where(
