@@ -82,6 +82,12 @@ def test_coordinator_dashboard_in_a_real_browser(demo_server, tmp_path):
             SCREENSHOT.parent.mkdir(exist_ok=True)
             page.screenshot(path=str(SCREENSHOT), full_page=True)
 
+            page.emulate_media(media="print")  # the print stylesheet: no forms, crisis line kept
+            assert not page.locator("form").first.is_visible()
+            assert page.locator(".crisis").is_visible()
+            assert page.locator("figure.chart svg").first.is_visible()
+            page.emulate_media(media="screen")
+
             with page.expect_download() as info:
                 page.click("#queue a.csv")
             csv_path = tmp_path / "queue.csv"
