@@ -1,16 +1,119 @@
 """Health probes, the OpenAPI document, offline Swagger UI and the CLI."""
 
+from datetime import timedelta
+
+import pytest
 from openapi_spec_validator import validate
+from sqlalchemy import make_url, text
+
+from api import create_app
+from api.extensions import db as _db
+from api.models import WorkerHeartbeat, utcnow
 
 
 def test_healthz(client):
     assert client.get("/healthz").json == {"status": "ok"}
 
 
-def test_readyz_reports_migrations_not_at_head(client):
+@pytest.fixture
+def migrated_to(app, db):
+    """migrated_to(revision): give the create_all test schema an alembic_version row."""
+    db.session.execute(
+        text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)")
+    )
+    db.session.commit()
+
+    def stamp(revision: str) -> None:
+        db.session.execute(text("DELETE FROM alembic_version"))
+        db.session.execute(text("INSERT INTO alembic_version VALUES (:v)"), {"v": revision})
+        db.session.commit()
+
+    yield stamp
+    db.session.rollback()
+    db.session.execute(text("DROP TABLE alembic_version"))
+    db.session.commit()
+
+
+@pytest.fixture
+def head(app) -> str:
+    from alembic.script import ScriptDirectory
+
+    ext = app.extensions["migrate"]
+    with app.app_context():
+        config = ext.migrate.get_config(ext.directory)
+    return ScriptDirectory.from_config(config).get_current_head()
+
+
+def test_readyz_reports_missing_migrations_table_as_migrations_not_database(client, head):
     # The test schema is made with create_all, so alembic_version is absent: not ready.
     res = client.get("/readyz")
     assert res.status_code == 503
+    assert res.json["status"] == "unavailable"
+    assert res.json["checks"]["database"] == "ok"
+    assert res.json["checks"]["migrations"].startswith("not applied")
+    assert head in res.json["checks"]["migrations"]
+
+
+def test_readyz_reports_migrations_behind_head(client, migrated_to, head):
+    migrated_to("0123456789ab")
+    res = client.get("/readyz")
+    assert res.status_code == 503
+    assert res.json["checks"]["database"] == "ok"
+    assert res.json["checks"]["migrations"] == f"at 0123456789ab, head is {head}"
+
+
+def test_readyz_is_ready_at_head_before_any_worker_ran(client, migrated_to, head):
+    migrated_to(head)
+    res = client.get("/readyz")
+    assert res.status_code == 200
+    assert res.json == {
+        "status": "ok",
+        "checks": {"database": "ok", "migrations": "ok", "worker": "not started"},
+    }
+
+
+def _beat(db, age: timedelta) -> None:
+    now = utcnow()
+    db.session.add(
+        WorkerHeartbeat(name="scheduler", pid=1, host="h", started_at=now - age, beat_at=now - age)
+    )
+    db.session.commit()
+
+
+def test_readyz_with_a_live_worker_is_ready(app, client, db, migrated_to, head):
+    migrated_to(head)
+    _beat(db, timedelta(seconds=5))
+    res = client.get("/readyz")
+    assert res.status_code == 200
+    assert res.json["checks"]["worker"] == "ok"
+
+
+def test_readyz_reports_a_stale_worker_as_unavailable(app, client, db, migrated_to, head):
+    migrated_to(head)
+    _beat(db, timedelta(seconds=app.config["WORKER_STALE_AFTER_S"] + 60))
+    res = client.get("/readyz")
+    # Policy: a worker that stopped beating makes the service unready (503), so it is noticed.
+    assert res.status_code == 503
+    assert res.json["status"] == "unavailable"
+    assert res.json["checks"]["worker"].startswith("stale since ")
+    assert res.json["checks"]["database"] == res.json["checks"]["migrations"] == "ok"
+
+
+def test_readyz_reports_an_unreachable_database(tmp_path, database_url, is_postgres):
+    if is_postgres:  # nothing listens on port 1
+        url = make_url(database_url).set(port=1).render_as_string(hide_password=False)
+    else:
+        url = f"sqlite:///{tmp_path / 'missing-folder' / 'x.db'}"
+    app = create_app({"ENV_NAME": "testing", "DATABASE_URL": url})
+    try:
+        res = app.test_client().get("/readyz")
+    finally:
+        with app.app_context():
+            _db.engine.dispose()
+    assert res.status_code == 503
+    assert res.json["status"] == "unavailable"
+    assert res.json["checks"]["database"] == "unavailable: OperationalError"
+    assert res.json["checks"]["migrations"] == "not checked: database unavailable"
 
 
 def test_openapi_document_is_valid_and_declares_bearer(client):
