@@ -5,10 +5,15 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+import numpy as np
+import pytest
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import maximum_bipartite_matching
 from sqlalchemy import select
 
 from api.models import (
     AuditLog,
+    MatchingRound,
     MissedContactFlag,
     Notification,
     Proposal,
@@ -18,6 +23,8 @@ from api.models import (
     utcnow,
 )
 from api.services import proposals
+from benchmarks.reference import exact_reference
+from matcher.rules import violated_rules
 from tests.api.workflow_fixture import open_request, world_fixture  # noqa: F401
 
 
@@ -238,7 +245,24 @@ def test_a_pair_that_can_no_longer_be_proposed_is_reported_not_a_500(client, aut
     assert db.session.scalar(select(Proposal.id)) is None
 
 
-def test_a_round_on_the_demo_programme_assigns_everyone_who_can_be(client, auth, db):
+def _maximum_matching(seekers, sponsors, settings) -> int:
+    """The most requests that can get a sponsor: scipy's maximum bipartite matching over the
+    pairs the plain-Python rules allow, each sponsor expanded into their spare slots."""
+    slots = [s for s in sponsors for _ in range(max(s.capacity - s.load, 0))]
+    rows, cols = [], []
+    for i, q in enumerate(seekers):
+        for j, s in enumerate(slots):
+            if not violated_rules(q, s, settings):
+                rows.append(i)
+                cols.append(j)
+    if not rows:
+        return 0
+    graph = csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(seekers), len(slots)))
+    return int((maximum_bipartite_matching(graph, perm_type="column") >= 0).sum())
+
+
+def test_a_round_on_the_demo_programme_assigns_everyone_who_can_be(client, auth, db, capsys):
+    from api.matching_index import WarmIndex
     from api.matching_inputs import seeker_request
     from api.models import Member, Membership
     from api.seed import seed_demo
@@ -270,6 +294,15 @@ def test_a_round_on_the_demo_programme_assigns_everyone_who_can_be(client, auth,
         )
     ).all()
     assert len(requests) >= 10
+    seekers = [seeker_request(r) for r in requests]
+    with WarmIndex(program) as index:
+        sponsors = [s for s in index.sponsors_ if s is not None]
+        settings = index.settings_
+        nobody = {q.request_id for q in seekers if not index.shortlist(q, 1)}
+    best = _maximum_matching(seekers, sponsors, settings)
+    ref_matched, ref_total = exact_reference(sponsors, seekers, settings)
+    assert ref_matched == best
+
     coordinator = db.session.scalar(
         select(Member).where(Member.email == "coordinator@demo.example")
     )
@@ -278,30 +311,41 @@ def test_a_round_on_the_demo_programme_assigns_everyone_who_can_be(client, auth,
     rnd = r.json
     assigned = {p["request_id"] for p in rnd["pairs"]}
     left = {u["request"]: u["code"] for u in rnd["unassigned"]}
-    assert len(assigned) + len(left) == len(requests) and len(assigned) >= len(requests) // 2
-    print(f"\ndemo round: {len(requests)} open requests, {len(assigned)} assigned, left {left}")
-    # everyone left out had nobody eligible at all, or everyone eligible was taken
-    from api.matching_index import WarmIndex
+    assert len(rnd["pairs"]) == len(assigned)  # one sponsor per request
+    assert assigned | set(left) == {str(r.uuid) for r in requests} and not assigned & set(left)
+    total = sum(p["score"] for p in rnd["pairs"])
+    with capsys.disabled():
+        print(
+            f"\ndemo round: {len(requests)} open requests, {len(assigned)} assigned, "
+            f"exact maximum {best} (scipy maximum_bipartite_matching), total score "
+            f"{total:.4f} vs exact {ref_total:.4f}, left {sorted(left.values())}"
+        )
+    assert len(assigned) == best  # everyone who can be assigned is
+    assert total == pytest.approx(ref_total, abs=1e-4)  # and the best total among those ways
+    for request_id, code in left.items():  # the reason told is the true one
+        assert (code == "no_eligible_sponsor") == (request_id in nobody)
+    for pair in rnd["pairs"]:
+        assert pair["sponsor"]["id"] in {s.member_id for s in sponsors}
 
-    with WarmIndex(program) as index:
-        for request in requests:
-            if str(request.uuid) in left and left[str(request.uuid)] == "no_eligible_sponsor":
-                assert index.shortlist(seeker_request(request), 1) == []
     r = client.post(
         f"/api/v1/programs/{program.uuid}/rounds/{rnd['id']}/publish", headers=auth(coordinator)
     )
     assert r.status_code == 200
     assert {p["status"] for p in r.json["pairs"]} == {"published"}
+    published = db.session.scalars(
+        select(Proposal).join(MatchingRound).where(MatchingRound.uuid == uuid.UUID(rnd["id"]))
+    ).all()
+    assert len(published) == len(assigned)
+    inboxes = {}
     for pair in r.json["pairs"]:
         sponsor = db.session.scalar(
             select(Member).where(Member.uuid == uuid.UUID(pair["sponsor"]["id"]))
         )
-        inbox = client.get("/api/v1/me/proposals?status=pending", headers=auth(sponsor)).json
-        assert pair["request_id"] in {
-            str(
-                db.session.scalar(
-                    select(Proposal).where(Proposal.uuid == uuid.UUID(i["id"]))
-                ).request.uuid
-            )
-            for i in inbox
-        }
+        if sponsor.id not in inboxes:
+            inbox = client.get("/api/v1/me/proposals?status=pending", headers=auth(sponsor)).json
+            inboxes[sponsor.id] = {i["id"]: i for i in inbox}
+        [proposal] = [p for p in published if str(p.request.uuid) == pair["request_id"]]
+        assert proposal.sponsor_id == sponsor.id
+        item = inboxes[sponsor.id][str(proposal.uuid)]  # in the right sponsor's inbox
+        assert item["newcomer"]["id"] == pair["newcomer"]["id"] and item["source"] == "round"
+        assert item["reasons"] == pair["reasons"] and item["deadline_at"]
