@@ -106,14 +106,18 @@ def member_from_bearer() -> Member | None:
 
 
 @login_manager.user_loader
-def _load_user(member_uuid: str) -> Member | None:
+def _load_user(session_id: str) -> Member | None:
+    """The member of a session cookie, if their password is still the one they logged in with."""
     import uuid
 
+    member_uuid, _, fingerprint = session_id.partition(".")
     try:
         key = uuid.UUID(member_uuid)
     except ValueError:
         return None
     member = db.session.scalar(select(Member).where(Member.uuid == key))
+    if member is None or not secrets.compare_digest(fingerprint, member.password_fingerprint):
+        return None
     return None if demo_login_refused(member) else member
 
 

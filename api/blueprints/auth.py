@@ -11,11 +11,14 @@ from api.schemas.accounts import (
     AccountSchema,
     JoinSchema,
     MembershipSchema,
+    MessageSchema,
+    PasswordLinkRequestSchema,
+    PasswordSetSchema,
     SignupSchema,
     TokenRequestSchema,
     TokenSchema,
 )
-from api.services import accounts
+from api.services import accounts, passwords
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Accounts and tokens")
 
@@ -51,6 +54,30 @@ class Tokens(MethodView):
         """Exchange email and password for a bearer token."""
         row, token = accounts.issue_token(data["email"], data["password"])
         return {"uuid": row.uuid, "token": token, "expires_at": row.expires_at}
+
+
+@blp.route("/auth/password-link")
+class PasswordLink(MethodView):
+    decorators = [limiter.limit(_login_limit)]
+
+    @blp.arguments(PasswordLinkRequestSchema)
+    @blp.response(202, MessageSchema)
+    def post(self, data):
+        """Email a link that sets the account's password (forgot password, or a member imported
+        by a coordinator). The answer is the same whether or not the email has an account."""
+        return {"message": passwords.request_password_link(data["email"])}
+
+
+@blp.route("/auth/password")
+class PasswordSet(MethodView):
+    decorators = [limiter.limit(_login_limit)]
+
+    @blp.arguments(PasswordSetSchema)
+    @blp.response(204)
+    def post(self, data):
+        """Set a new password with the emailed link's token. Ends the account's sessions and
+        revokes its API tokens. A used, expired or forged token is a 422 naming ``token``."""
+        passwords.set_password_with_link(data["token"], data["password"])
 
 
 @blp.route("/auth/tokens/<uuid:token_id>")

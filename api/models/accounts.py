@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import date, datetime
 
@@ -87,7 +88,13 @@ class Member(db.Model):
     is_anonymous = False
 
     def get_id(self) -> str:
-        return str(self.uuid)
+        """The session's user id: the uuid plus a fingerprint of the password hash, so setting
+        a new password ends every session that was logged in with the old one."""
+        return f"{self.uuid}.{self.password_fingerprint}"
+
+    @property
+    def password_fingerprint(self) -> str:
+        return hashlib.sha256((self.password_hash or "").encode()).hexdigest()[:16]
 
 
 class Membership(db.Model):

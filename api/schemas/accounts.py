@@ -37,6 +37,19 @@ class TokenRequestSchema(Schema):
     password = fields.String(required=True, load_only=True, validate=validate.Length(max=200))
 
 
+class PasswordLinkRequestSchema(Schema):
+    email = fields.String(required=True, validate=validate.Length(min=3, max=254))
+
+
+class PasswordSetSchema(Schema):
+    token = fields.String(required=True, validate=validate.Length(min=10, max=500))
+    password = fields.String(required=True, load_only=True, validate=validate_password)
+
+
+class MessageSchema(Schema):
+    message = fields.String(dump_only=True)
+
+
 class TokenSchema(Schema):
     id = fields.UUID(attribute="uuid", dump_only=True)
     token = fields.String(dump_only=True)

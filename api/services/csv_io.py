@@ -236,7 +236,7 @@ def import_members(access: Access, raw: bytes, *, dry_run: bool) -> dict:
         "created": created,
         "updated": len(plans) - created,
         "errors": errors,
-        "note": "New members get no usable password: they set one with a password reset.",
+        "note": "New members get no usable password: they set one with the emailed password link.",
     }
     if dry_run:
         db.session.rollback()

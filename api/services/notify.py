@@ -31,6 +31,7 @@ EVENTS = frozenset(
         "availability.check",
         "availability.paused",
         "member.paused",
+        "account.password_link",
     }
 )
 EMAIL_SUBJECT = "A note from your group"
@@ -97,6 +98,19 @@ def notify(
             [_outbox_row(f"email:{key}", "email", event, payload, now, program_id, member.id)],
             "idempotency_key",
         )
+
+
+def email_only(
+    member: Member, event: str, *, key: str, title: str, body: str, program: Program | None
+) -> None:
+    """Queue an email with no in-app copy (e.g. a password link, which must live in one inbox
+    only). ``program`` supplies the crisis line. Deduplicated by ``key`` like every message."""
+    if event not in EVENTS:
+        raise ValueError(f"unknown event {event!r}")
+    payload = {"subject": EMAIL_SUBJECT, "title": title, "body": body, "data": {}}
+    program_id = program.id if program is not None else None
+    row = _outbox_row(f"email:{key}", "email", event, payload, utcnow(), program_id, member.id)
+    _insert_ignore(OutboxMessage, [row], "idempotency_key")
 
 
 def emit_webhooks(program: Program, event: str, *, key: str, data: dict) -> None:

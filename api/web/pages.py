@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
+from marshmallow import ValidationError
 
-from api.errors import Unauthorized
+from api.errors import Invalid, Unauthorized
 from api.extensions import limiter
+from api.schemas.common import validate_password
+from api.services import passwords
 from api.services.accounts import authenticate
 
 bp = Blueprint("web", __name__)
@@ -61,4 +64,38 @@ def login():
 @bp.post("/logout")
 def logout():
     logout_user()
+    return redirect(url_for("web.login"))
+
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+def forgot_password():
+    """Ask for a password link; the page says the same whether or not the email is known."""
+    if request.method == "GET":
+        return render_template("forgot_password.html")
+    email = request.form.get("email", "").strip()
+    if not 3 <= len(email) <= 254:
+        return render_template("forgot_password.html", error="Enter your email."), 422
+    return render_template("forgot_password.html", sent=passwords.request_password_link(email))
+
+
+@bp.route("/reset-password/<token>", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+def reset_password(token: str):
+    """Choose a new password from an emailed link, then log in with it."""
+    try:
+        passwords.member_for_link(token)
+    except Invalid as exc:
+        return render_template("reset_password.html", invalid=exc.message), 404
+    if request.method == "GET":
+        return render_template("reset_password.html")
+    password = request.form.get("password", "")
+    try:
+        validate_password(password)
+    except ValidationError as exc:
+        return render_template("reset_password.html", error=" ".join(exc.messages)), 422
+    if password != request.form.get("confirm", ""):
+        return render_template("reset_password.html", error="The two passwords differ."), 422
+    passwords.set_password_with_link(token, password)
+    flash("Your password is set. Log in with it.", "ok")
     return redirect(url_for("web.login"))
