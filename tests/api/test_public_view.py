@@ -65,3 +65,24 @@ def test_sobriety_band_only_where_member_sponsors(make_program, make_member):
     sponsor = make_member(elsewhere, "sponsor")
     assert public_view(sponsor, None, here)["sobriety_band"] is None
     assert public_view(sponsor, None, elsewhere)["sobriety_band"] == "2–5 years"
+
+
+def test_the_privacy_check_allows_only_the_partners_contact_inside_contact(make_member):
+    from tests.privacy import SPONSORSHIP_CONTACT
+
+    partner = make_member(
+        None, email="login@example.test", contact_email="reach@example.test", about="A long story."
+    )
+    contact = {"phone": partner.phone, "contact_email": partner.contact_email}
+    ok = {"other": {"id": "x"}, "contact": contact}
+    assert_no_private_fields(json.dumps(ok), partner, allow=SPONSORSHIP_CONTACT)
+    with pytest.raises(AssertionError):
+        assert_no_private_fields(json.dumps(ok), partner)  # not allowed without a sponsorship
+    leaks = [
+        {"other": {"phone": partner.phone}},  # contact details outside "contact"
+        {"contact": {"phone": partner.phone}, "about": "A long story."},
+        {"contact": {"contact_email": partner.email}},  # the login email is never shared
+    ]
+    for leak in leaks:
+        with pytest.raises(AssertionError):
+            assert_no_private_fields(json.dumps(leak), partner, allow=SPONSORSHIP_CONTACT)
