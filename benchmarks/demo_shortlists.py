@@ -1,165 +1,151 @@
-"""Print example shortlists from a small fictional pool, for docs/matching.md.
+"""Print example shortlists from the demo programme (``api/seed.py``), for docs/matching.md.
 
-Run: ``python -m benchmarks.demo_shortlists``.
+Run: ``python -m benchmarks.demo_shortlists``. It seeds the demo programme into a throw-away
+SQLite database through the app factory, opens requests for a few demo newcomers chosen to
+differ (a Spanish speaker, a member outside AA, someone who needs to meet in person), and
+prints the shortlists they are shown, with the reasons and who was not shown and why.
 """
 
 from __future__ import annotations
 
-from matcher import (
-    EXCLUSION_SENTENCES,
-    MatchSettings,
-    SeekerRequest,
-    SponsorCandidate,
-    SponsorIndex,
-)
+import tempfile
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
 
-EVENINGS = tuple(d * 24 + h for d in range(5) for h in (23, 24, 25))  # 7-10 pm US Eastern
-WEEKEND = tuple(range(129, 135)) + tuple(range(153, 159))
+from sqlalchemy import select
 
+from matcher import EXCLUSION_SENTENCES
+from matcher.explain import LANGUAGE_NAMES
 
-def sponsor(member_id, **kw) -> SponsorCandidate:
-    base = dict(
-        program_id="philly-intergroup",
-        fellowships=("AA",),
-        languages=("en",),
-        contact_modes=("phone", "text"),
-        lat=39.95,
-        lon=-75.16,
-        sobriety_days=2500,
-        capacity=3,
-        load=1,
-        availability_confirmed_days_ago=10,
-        answer_rate=0.85,
-        median_answer_hours=12.0,
-    )
-    return SponsorCandidate(member_id=member_id, **{**base, **kw})
+IN_PERSON_KM = 25
 
-
-POOL = [
-    sponsor(
-        "Maria G.",
-        gender="woman",
-        languages=("es", "en"),
-        tags=("parent", "faith-based"),
-        availability_utc=EVENINGS,
-        age_band="35-44",
-        contact_modes=("phone", "in_person"),
-        lat=39.99,
-        lon=-75.13,
-    ),
-    sponsor(
-        "Lucia R.",
-        gender="woman",
-        languages=("es",),
-        tags=("parent",),
-        availability_utc=WEEKEND,
-        age_band="45-54",
-        sobriety_days=5200,
-        load=2,
-    ),
-    sponsor(
-        "Dana K.",
-        gender="woman",
-        tags=("veteran", "secular"),
-        availability_utc=EVENINGS,
-        age_band="25-34",
-        sobriety_days=900,
-        recent_proposals=6,
-        answer_rate=0.6,
-        median_answer_hours=40.0,
-    ),
-    sponsor(
-        "Joan P.",
-        gender="woman",
-        tags=("lgbtq+",),
-        gender_rule="any",
-        availability_utc=WEEKEND + EVENINGS[:4],
-        age_band="55-64",
-        sobriety_days=9000,
-    ),
-    sponsor("Beth S.", gender="woman", paused=True, availability_utc=EVENINGS),
-    sponsor(
-        "Ray T.",
-        gender="man",
-        tags=("veteran",),
-        fellowships=("AA", "NA"),
-        availability_utc=EVENINGS,
-        age_band="45-54",
-        contact_modes=("phone", "in_person"),
-        lat=40.04,
-        lon=-75.06,
-        sobriety_days=4100,
-    ),
-    sponsor(
-        "Luis M.",
-        gender="man",
-        languages=("es", "en"),
-        tags=("parent",),
-        fellowships=("NA",),
-        availability_utc=WEEKEND,
-        age_band="25-34",
-        sobriety_days=1500,
-    ),
-    sponsor(
-        "Kevin O.",
-        gender="man",
-        tags=("veteran", "professional"),
-        availability_utc=EVENINGS[:3],
-        age_band="35-44",
-        sobriety_days=300,
-    ),
-    sponsor(
-        "Sam W.",
-        gender="man",
-        fellowships=("NA",),
-        tags=("veteran",),
-        contact_modes=("video", "in_person"),
-        availability_utc=EVENINGS + WEEKEND,
-        age_band="35-44",
-        lat=39.96,
-        lon=-75.20,
-        load=3,
+# (what the example shows, which newcomer fits it, the request they open, the fewest entries
+# worth showing: demo members live in a dozen cities, so few sponsors are near anyone)
+CHOICES: list[tuple[str, Callable, dict, int]] = [
+    ("speaks Spanish", lambda m: "es" in (m.languages or ()), {}, 2),
+    ("outside AA", lambda m: "AA" not in (m.fellowships or ()), {}, 2),
+    (
+        "meets in person",
+        lambda m: m.lat is not None and "in_person" in (m.contact_modes or ()),
+        {"in_person_needed": True, "max_distance_km": IN_PERSON_KM},
+        1,
     ),
 ]
 
-SEEKERS = [
-    SeekerRequest(request_id="r1", member_id="Ana V.", program_id="philly-intergroup",
-                  gender="woman", fellowships=("AA",), languages=("es",), tags=("parent",),
-                  contact_modes=("phone",), availability_utc=EVENINGS, age_band="35-44",
-                  lat=39.98, lon=-75.15),
-    SeekerRequest(request_id="r2", member_id="Chris D.", program_id="philly-intergroup",
-                  gender="man", fellowships=("NA",), languages=("en",), tags=("veteran",),
-                  contact_modes=("phone", "in_person"), availability_utc=EVENINGS,
-                  age_band="35-44", lat=39.97, lon=-75.18, in_person_needed=True,
-                  max_distance_km=20.0),
-    SeekerRequest(request_id="r3", member_id="Alex B.", program_id="philly-intergroup",
-                  gender="woman", gender_rule="any", fellowships=("AA",), languages=("en",),
-                  tags=("lgbtq+", "secular"), contact_modes=("text", "video"),
-                  availability_utc=WEEKEND, age_band="25-34"),
-]  # fmt: skip
+
+def examples(now: datetime | None = None) -> list[dict]:
+    """Seed the demo into a throw-away database and return one shortlist per choice.
+
+    Each example: ``name``, ``fellowships``, ``languages``, ``request`` (what was asked),
+    ``entries`` (``name``, ``score``, ``reasons``) and ``not_shown`` (rule code → count).
+    """
+    from api import create_app
+    from api.extensions import db
+
+    now = now or datetime.now(UTC)
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{Path(tmp) / 'demo.db'}"
+        app = create_app({"ENV_NAME": "testing", "DATABASE_URL": url})
+        app.instance_path = tmp
+        try:
+            with app.app_context():
+                db.create_all()
+                return _examples(now)
+        finally:
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()
+
+
+def _examples(now: datetime) -> list[dict]:
+    from api.extensions import db
+    from api.matching_index import WarmIndex
+    from api.matching_inputs import seeker_request
+    from api.models import Member, Membership, SponsorRequest, Sponsorship
+    from api.seed import seed_demo
+    from api.services import shortlist, sponsor_requests
+
+    program = seed_demo().program
+    busy = (
+        select(SponsorRequest.newcomer_id)
+        .where(SponsorRequest.status == "open")
+        .union(select(Sponsorship.sponsee_id).where(Sponsorship.status == "active"))
+    )
+    free = db.session.scalars(
+        select(Member)
+        .join(Membership, Membership.member_id == Member.id)
+        .where(
+            Membership.program_id == program.id,
+            Membership.is_newcomer.is_(True),
+            Member.id.not_in(busy),
+        )
+        .order_by(Member.id)
+    ).all()
+    out, used = [], set()
+    for label, fits, asks, fewest in CHOICES:
+        for member in free:
+            if member.id in used or not fits(member):
+                continue
+            request = sponsor_requests.open_request(member, program, dict(asks))
+            listed = shortlist.shortlist_for(member, request.uuid, now)
+            if len(listed["entries"]) < fewest:  # try the next newcomer
+                sponsor_requests.withdraw_request(member, request.uuid)
+                continue
+            with WarmIndex(program, now) as index:
+                not_shown = index.explain_exclusions(seeker_request(request, now))
+            used.add(member.id)
+            out.append(_example(label, member, request, listed, not_shown))
+            break
+    return out
+
+
+def _example(label: str, member, request, listed: dict, not_shown: dict) -> dict:
+    not_shown = {c: n for c, n in not_shown.items() if c not in ("self", "different_program")}
+    return {
+        "label": label,
+        "name": member.display_name,
+        "fellowships": list(member.fellowships or ()),
+        "languages": list(member.languages or ()),
+        "request": {
+            "in_person_needed": request.in_person_needed,
+            "max_distance_km": request.max_distance_km,
+        },
+        "entries": [
+            {
+                "name": e["sponsor"]["display_name"],
+                "score": e["score"],
+                "reasons": [r["text"] for r in e["reasons"]],
+            }
+            for e in listed["entries"]
+        ],
+        "not_shown": not_shown,
+    }
+
+
+def markdown(found: list[dict]) -> str:
+    """The examples as the Markdown used in docs/matching.md."""
+    lines = []
+    for ex in found:
+        languages = ", ".join(LANGUAGE_NAMES.get(x, x) for x in ex["languages"])
+        need = ""
+        if ex["request"]["in_person_needed"]:
+            need = f"; needs to meet in person within {ex['request']['max_distance_km']} km"
+        lines.append(f"**{ex['name']}** ({', '.join(ex['fellowships'])}; {languages}{need}):\n")
+        for rank, entry in enumerate(ex["entries"], 1):
+            lines.append(f"{rank}. {entry['name']} — score {entry['score']:.2f}")
+            lines += [f"   - {text}" for text in entry["reasons"]]
+        not_shown = "; ".join(
+            f"{n} × {EXCLUSION_SENTENCES[c].rstrip('.')} (`{c}`)"
+            for c, n in sorted(ex["not_shown"].items(), key=lambda cn: -cn[1])
+        )
+        lines.append(f"\nNot shown: {not_shown or 'nobody'}\n")
+    return "\n".join(lines)
 
 
 def main() -> None:
-    """Print each example request's shortlist and exclusion counts as Markdown."""
-    index = SponsorIndex(MatchSettings()).fit(POOL)
-    for q in SEEKERS:
-        need = ""
-        if q.in_person_needed:
-            need = f"; needs to meet in person within {q.max_distance_km:.0f} km"
-        print(f"**{q.member_id}** ({', '.join(q.fellowships)}; {', '.join(q.languages)}{need}):\n")
-        for rank, entry in enumerate(index.shortlist(q, 3), 1):
-            print(f"{rank}. {entry.member_id} — score {entry.score:.2f}")
-            for reason in entry.reasons:
-                print(f"   - {reason.text}")
-        print()
-        counts = index.explain_exclusions(q)
-        print(
-            "Not shown: "
-            + "; ".join(
-                f"{n} × {EXCLUSION_SENTENCES[c].rstrip('.')} (`{c}`)" for c, n in counts.items()
-            )
-            + "\n"
-        )
+    """Print the demo programme's example shortlists as Markdown."""
+    print(markdown(examples()))
 
 
 if __name__ == "__main__":
