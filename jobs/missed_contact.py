@@ -8,6 +8,10 @@ level 2 when overdue > cadence + grace, i.e. twice the cadence since the last co
 level 3 when overdue > min(2 × cadence, 14 days) + grace, i.e. three times the cadence since
 the last contact or 14 days overdue (the coordinators' escalation queue).
 Levels only climb one at a time, and a logged contact closes the flag (services.contacts).
+
+Levels change whatever the hour, and coordinators and webhooks hear of them at once. A member
+in their quiet hours is told at the first run after those end (if the flag is still open):
+their in-app notification, unique by (flag, level, member), records that they were told.
 """
 
 from __future__ import annotations
@@ -17,32 +21,41 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, case, exists, func, or_, select, update
 
 from api.extensions import db
-from api.models import MissedContactFlag, Program, Sponsorship
+from api.models import Member, MissedContactFlag, Notification, Program, Sponsorship
 from api.program_settings import merged
 from api.services.accountability import (
     Message,
     coordinators,
     epoch,
+    existing_keys,
     insert_ignore,
     queue,
     queue_webhooks,
 )
-from jobs.pairs import pair_query, pairs_by_id, pairs_from
+from jobs.pairs import Pair, pair_query, pairs_by_id, pairs_from
+from jobs.waking import awake_zones
 
 FOURTEEN_DAYS_S = 14 * 86400.0
 
 
 def flag_missed_contacts(now: datetime) -> dict[str, int]:
-    """Open, escalate and close flags for every pair; safe to run any number of times."""
+    """Open, escalate and close flags for every pair; safe to run any number of times.
+
+    Returns counts of flags closed and raised to each level, and of members' messages that
+    waited for their waking hours and went out now (``after_quiet_hours``)."""
     counts = {"resolved": _close_stale(now), "level1": 0, "level2": 0, "level3": 0}
-    opened, raised2, raised3, known = [], [], [], {}
+    zones = list(db.session.scalars(select(Member.time_zone).distinct()))
+    opened, raised2, raised3, known, awake = [], [], [], {}, {}
     for program_id, settings in db.session.execute(select(Program.id, Program.settings)):
-        grace_s = float(merged(settings)["grace_hours"]) * 3600.0
+        settings = merged(settings)
+        grace_s = float(settings["grace_hours"]) * 3600.0
+        awake[program_id] = awake_zones(now, zones, settings)
         opened += _open(program_id, now, grace_s, known)
         raised2 += _raise(program_id, now, grace_s, 2)
         raised3 += _raise(program_id, now, grace_s, 3)
     counts.update(level1=len(opened), level2=len(raised2), level3=len(raised3))
-    _announce(opened, raised2, raised3, known, now)
+    _announce(opened, raised2, raised3, known, awake, now)
+    counts["after_quiet_hours"] = sum(_tell_woken(pid, up, now) for pid, up in awake.items())
     db.session.commit()
     return counts
 
@@ -76,7 +89,7 @@ def _open(program_id: int, now: datetime, grace_s: float, known: dict) -> list[t
             MissedContactFlag.due_at == Sponsorship.contact_due_at,
         ),
     )
-    query, _ = pair_query()
+    query, _, _ = pair_query()
     quiet = pairs_from(
         query.where(
             Sponsorship.program_id == program_id,
@@ -142,7 +155,9 @@ def _raise(program_id: int, now: datetime, grace_s: float, level: int) -> list[t
     ).all()
 
 
-def _announce(opened: list, raised2: list, raised3: list, known: dict, now: datetime) -> None:
+def _announce(
+    opened: list, raised2: list, raised3: list, known: dict, awake: dict, now: datetime
+) -> None:
     # Newly opened flags come with their pair from the opening query; look up only the rest.
     pairs = dict(known)
     pairs.update(pairs_by_id({sid for _, sid, _ in raised2 + raised3} - set(known)))
@@ -151,36 +166,11 @@ def _announce(opened: list, raised2: list, raised3: list, known: dict, now: date
     hooks1, hooks3 = [], []
     for flag_uuid, sid, pid in opened:
         p = pairs[sid]
+        messages += _member_messages(str(flag_uuid), 1, p, awake[pid])
         data = {"sponsorship": p.uuid, "flag": str(flag_uuid), "level": 1}
-        for member_id, other in ((p.sponsee_id, p.sponsor_name), (p.sponsor_id, p.sponsee_name)):
-            messages.append(
-                Message(
-                    member_id,
-                    "contact.overdue",
-                    f"flag:{flag_uuid}:1:{member_id}",
-                    "Time to reconnect",
-                    f"You and {other} have not logged a check-in for a while. A short call or "
-                    "text counts; log it when you have talked.",
-                    pid,
-                    data,
-                )
-            )
         hooks1.append((pid, f"flag:{flag_uuid}:1", data))
     for flag_uuid, sid, pid in raised2:
-        p = pairs[sid]
-        messages.append(
-            Message(
-                p.sponsor_id,
-                "contact.overdue",
-                f"flag:{flag_uuid}:2:{p.sponsor_id}",
-                f"Please reach {p.sponsee_name} today",
-                f"You and {p.sponsee_name} have gone twice your agreed check-in time without "
-                "contact. Please reach out today. If something is in the way, tell your "
-                "coordinator.",
-                pid,
-                {"sponsorship": p.uuid, "flag": str(flag_uuid), "level": 2},
-            )
-        )
+        messages += _member_messages(str(flag_uuid), 2, pairs[sid], awake[pid])
     for flag_uuid, sid, pid in raised3:
         p = pairs[sid]
         data = {"sponsorship": p.uuid, "flag": str(flag_uuid), "level": 3}
@@ -201,3 +191,68 @@ def _announce(opened: list, raised2: list, raised3: list, known: dict, now: date
     queue(messages, now)
     queue_webhooks("contact.overdue", hooks1, now)
     queue_webhooks("contact.escalated", hooks3, now)
+
+
+def _tell_woken(program_id: int, awake: frozenset[str], now: datetime) -> int:
+    """Tell members now awake what their open flags announced while they slept (or while the
+    worker was down). Flags opened by this very run were announced by ``_announce``."""
+    if not awake:
+        return 0
+    query, sponsor, sponsee = pair_query()
+    rows = db.session.execute(
+        query.add_columns(MissedContactFlag.uuid, MissedContactFlag.level)
+        .join(MissedContactFlag, MissedContactFlag.sponsorship_id == Sponsorship.id)
+        .where(
+            MissedContactFlag.program_id == program_id,
+            MissedContactFlag.resolved_at.is_(None),
+            MissedContactFlag.opened_at != now,
+            or_(sponsee.time_zone.in_(awake), sponsor.time_zone.in_(awake)),
+        )
+    ).all()
+    owed = []
+    for row in rows:
+        pair = Pair(row[0], str(row[1]), *row[2:-2])
+        flag_uuid, level = str(row[-2]), row[-1]
+        for upto in range(1, min(level, 2) + 1):
+            owed += _member_messages(flag_uuid, upto, pair, awake)
+    told = existing_keys(Notification.dedupe_key, [m.key for m in owed])
+    messages = [m for m in owed if m.key not in told]
+    queue(messages, now)
+    return len(messages)
+
+
+def _member_messages(flag_uuid: str, level: int, p: Pair, awake: frozenset[str]) -> list:
+    """The level's messages to those of the pair who are awake: both sides at level 1, the
+    sponsor (firmly) at level 2."""
+    data = {"sponsorship": p.uuid, "flag": flag_uuid, "level": level}
+    messages = []
+    if level == 1:
+        for _side, member_id, zone, other in p.sides():
+            if zone in awake:
+                messages.append(
+                    Message(
+                        member_id,
+                        "contact.overdue",
+                        f"flag:{flag_uuid}:1:{member_id}",
+                        "Time to reconnect",
+                        f"You and {other} have not logged a check-in for a while. A short call "
+                        "or text counts; log it when you have talked.",
+                        p.program_id,
+                        data,
+                    )
+                )
+    elif p.sponsor_zone in awake:
+        messages.append(
+            Message(
+                p.sponsor_id,
+                "contact.overdue",
+                f"flag:{flag_uuid}:2:{p.sponsor_id}",
+                f"Please reach {p.sponsee_name} today",
+                f"You and {p.sponsee_name} have gone twice your agreed check-in time without "
+                "contact. Please reach out today. If something is in the way, tell your "
+                "coordinator.",
+                p.program_id,
+                data,
+            )
+        )
+    return messages

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import aliased
@@ -22,10 +23,22 @@ class Pair:
     sponsor_name: str
     sponsee_name: str
     contact_due_at: datetime | None
+    sponsor_zone: str
+    sponsee_zone: str
+
+    def sides(self) -> tuple[tuple[str, int, str, str], ...]:
+        """(side, member id, member's zone, the other side's name) for sponsee and sponsor."""
+        return (
+            ("sponsee", self.sponsee_id, self.sponsee_zone, self.sponsor_name),
+            ("sponsor", self.sponsor_id, self.sponsor_zone, self.sponsee_name),
+        )
 
 
-def pair_query() -> tuple[Select, type[Member]]:
-    """A select of every Pair field (filter it further), and the sponsee alias to filter on."""
+@cache
+def pair_query() -> tuple[Select, type[Member], type[Member]]:
+    """A select of every Pair field (filter it further), and the sponsor and sponsee aliases.
+
+    Built once: aliasing copies every Member column, which costs more than a small run."""
     sponsor, sponsee = aliased(Member), aliased(Member)
     query = (
         select(
@@ -37,11 +50,13 @@ def pair_query() -> tuple[Select, type[Member]]:
             sponsor.display_name,
             sponsee.display_name,
             Sponsorship.contact_due_at,
+            sponsor.time_zone,
+            sponsee.time_zone,
         )
         .join(sponsor, sponsor.id == Sponsorship.sponsor_id)
         .join(sponsee, sponsee.id == Sponsorship.sponsee_id)
     )
-    return query, sponsee
+    return query, sponsor, sponsee
 
 
 def pairs_from(query: Select) -> dict[int, Pair]:
@@ -51,5 +66,5 @@ def pairs_from(query: Select) -> dict[int, Pair]:
 def pairs_by_id(ids: set[int]) -> dict[int, Pair]:
     if not ids:
         return {}
-    query, _ = pair_query()
+    query, _, _ = pair_query()
     return pairs_from(query.where(Sponsorship.id.in_(ids)))

@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, func, select, text, update
+from sqlalchemy import ColumnElement, String, any_, bindparam, func, select, text, update
 from sqlalchemy import insert as plain_insert
 
 from api.errors import Conflict, NotFound
@@ -110,6 +110,25 @@ def _copy_value(value):
     if isinstance(value, dict | list):
         return json.dumps(value)
     return value
+
+
+def existing_keys(column, keys: list[str]) -> set[str]:
+    """Those of ``keys`` already present in the unique text ``column`` (e.g. a dedupe key).
+
+    One array parameter on PostgreSQL; chunks of 5,000 on SQLite (its bound-parameter limit).
+    """
+    if not keys:
+        return set()
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        wanted = bindparam("keys", keys, type_=ARRAY(String))
+        return set(db.session.scalars(select(column).where(column == any_(wanted))))
+    found: set[str] = set()
+    for start in range(0, len(keys), 5000):
+        chunk = keys[start : start + 5000]
+        found.update(db.session.scalars(select(column).where(column.in_(chunk))))
+    return found
 
 
 def epoch(column) -> ColumnElement:

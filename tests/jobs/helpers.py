@@ -18,10 +18,13 @@ def make_pair(
     *,
     started_at: datetime,
     tz: str = "America/New_York",
+    sponsor_tz: str | None = None,
     kind: str = "permanent",
     ends_on=None,
 ) -> Sponsorship:
-    sponsor = make_member(program, "sponsor", time_zone=tz)
+    """A pair whose first contact is due one cadence after ``started_at``; the sponsee lives
+    in ``tz``, the sponsor in ``sponsor_tz`` (default: the same zone)."""
+    sponsor = make_member(program, "sponsor", time_zone=sponsor_tz or tz)
     sponsee = make_member(program, "newcomer", time_zone=tz)
     pair = Sponsorship(
         program_id=program.id,

@@ -32,7 +32,7 @@ def test_prompt_email_is_neutral_stable_and_carries_a_working_link(
     db.session.commit()
     program.settings = {"quiet_hours_start": "00:00", "quiet_hours_end": "00:00"}
     db.session.commit()
-    assert send_checkin_prompts(utcnow()) == 1
+    assert send_checkin_prompts(utcnow()) == 2  # the sponsee prompted, the sponsor nudged
     with caplog.at_level(logging.INFO, logger="sponsor_match.deliver"):
         assert deliver_due(utcnow())["sent"] == 2
     assert len(smtp.messages) == 2 and len(set(smtp.ids)) == 2

@@ -41,7 +41,7 @@ def test_prompt_sent_once_per_due_date_in_waking_hours(db, make_program, make_me
     late_night = datetime(2026, 3, 6, 3, 0, tzinfo=UTC)  # 22:00 in New York: quiet hours
     assert send_checkin_prompts(late_night) == 0
     morning = datetime(2026, 3, 6, 13, 30, tzinfo=UTC)  # 08:30 in New York
-    assert send_checkin_prompts(morning) == 1
+    assert send_checkin_prompts(morning) == 2  # the sponsee prompted, the sponsor nudged
     assert send_checkin_prompts(morning + timedelta(hours=1)) == 0  # twice: nothing new
     assert _count(db, CheckinPrompt) == 1
     assert _kinds(db, pair.sponsee) == ["checkin.due"]
@@ -87,6 +87,7 @@ def test_quiet_pair_climbs_levels_and_contact_resolves(db, make_program, make_me
         "level1": 0,
         "level2": 0,
         "level3": 0,
+        "after_quiet_hours": 0,
     }
 
 
