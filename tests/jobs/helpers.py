@@ -80,19 +80,37 @@ class SmtpSink:
 
 
 class WebhookReceiver:
-    """A real HTTP server on loopback that verifies Standard Webhooks signatures."""
+    """A real HTTP server on loopback that verifies Standard Webhooks signatures.
 
-    def __init__(self, secret: str | None = None, status: int = 200):
+    It counts every request that reaches it (``requests``). ``delay`` makes it sleep before
+    answering (released early by ``__exit__``); ``flood`` makes it answer 200 with an endless
+    body, counting the bytes it managed to write (``flooded``).
+    """
+
+    def __init__(
+        self,
+        secret: str | None = None,
+        status: int = 200,
+        *,
+        delay: float = 0.0,
+        flood: bool = False,
+    ):
         self.secret, self.status = secret, status
         self.received: list[dict] = []
-        self.rejected = 0
+        self.rejected = self.requests = self.flooded = 0
+        self.release = threading.Event()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+                receiver.requests += 1
                 body = self.rfile.read(int(self.headers["Content-Length"]))
+                if delay:
+                    receiver.release.wait(delay)
+                if flood:
+                    return self._flood()
                 try:
                     payload = Webhook(receiver.secret).verify(body, dict(self.headers))
                     receiver.received.append({"id": self.headers["webhook-id"], **payload})
@@ -100,16 +118,31 @@ class WebhookReceiver:
                 except WebhookVerificationError:
                     receiver.rejected += 1
                     code = 400
-                self.send_response(code)
-                self.send_header("Content-Length", "2")
+                try:
+                    self.send_response(code)
+                    self.send_header("Content-Length", "2")
+                    self.end_headers()
+                    self.wfile.write(b"ok")
+                except OSError:
+                    pass  # the sender gave up waiting (timeout test)
+
+            def _flood(self):
+                self.send_response(200)  # HTTP/1.0, no length: the body runs until we stop
                 self.end_headers()
-                self.wfile.write(b"ok")
+                chunk = b"x" * 65536
+                try:
+                    while receiver.flooded < 256 * 2**20:
+                        self.wfile.write(chunk)
+                        receiver.flooded += len(chunk)
+                except OSError:
+                    pass  # the sender closed the connection: what we want
 
             def log_message(self, *args):
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.port = self.server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}/hook"
 
     def __enter__(self) -> WebhookReceiver:
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -117,6 +150,7 @@ class WebhookReceiver:
         return self
 
     def __exit__(self, *exc) -> None:
+        self.release.set()
         self.server.shutdown()
         self.server.server_close()
         self.thread.join()
