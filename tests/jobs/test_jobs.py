@@ -91,6 +91,28 @@ def test_quiet_pair_climbs_levels_and_contact_resolves(db, make_program, make_me
     }
 
 
+def test_a_long_cadence_reaches_level_3_by_the_14_day_rule(db, make_program, make_member):
+    """Every 10 days: three times the cadence would be 20 days overdue, but 14 days overdue
+    (plus the 24 h grace) comes first and escalates to the coordinator."""
+    program = make_program()
+    coordinator = make_member(program, "coordinator")
+    pair = make_pair(make_member, program, started_at=T0)  # 2 March, 14:00 UTC
+    pair.cadence_days = 10
+    pair.contact_due_at = datetime(2026, 3, 12, 14, 0, tzinfo=UTC)
+    db.session.commit()
+    assert flag_missed_contacts(datetime(2026, 3, 13, 15, tzinfo=UTC))["level1"] == 1
+    # Level 2 after twice the cadence since the last contact (10 days overdue + grace).
+    assert flag_missed_contacts(datetime(2026, 3, 23, 13, tzinfo=UTC))["level2"] == 0
+    assert flag_missed_contacts(datetime(2026, 3, 23, 15, tzinfo=UTC))["level2"] == 1
+    # Level 3 on 27 March (14 days overdue + grace), not 2 April (20 days + grace).
+    assert flag_missed_contacts(datetime(2026, 3, 27, 13, tzinfo=UTC))["level3"] == 0
+    assert flag_missed_contacts(datetime(2026, 3, 27, 15, tzinfo=UTC))["level3"] == 1
+    flag = db.session.scalar(select(MissedContactFlag))
+    assert (flag.level, flag.level3_at) == (3, datetime(2026, 3, 27, 15, tzinfo=UTC))
+    assert _kinds(db, coordinator) == ["contact.escalated"]
+    assert flag_missed_contacts(datetime(2026, 4, 3, 15, tzinfo=UTC))["level3"] == 0  # once
+
+
 def test_ended_pair_flag_is_closed(db, make_program, make_member):
     program = make_program()
     pair = make_pair(make_member, program, started_at=T0)
