@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from api.models import Contact, MissedContactFlag, Sponsorship, utcnow
+from api.services.contacts import log_contact
 from api.services.notes import _cipher
 from jobs.missed_contact import flag_missed_contacts
 from tests.jobs.helpers import make_pair
@@ -151,3 +152,40 @@ def test_expired_email_link_is_refused(db, client, pair):
         token = contact_link_token(pair.uuid, pair.sponsee.uuid, "email:checkin:y")
     assert client.post(f"/contact-link/{token}").status_code == 409
     assert db.session.scalar(select(Contact.id)) is None
+
+
+# The programme default, written out by hand: every 3 days while the pair is younger than
+# 90 days, weekly from day 90 on. Due days after the start for a pair that talks on time:
+ON_TIME_DUE_DAYS = [3, 6, 9, 12, 15, 18, 21, 24, 27, 30, 33, 36, 39, 42, 45, 48, 51, 54, 57]
+ON_TIME_DUE_DAYS += [60, 63, 66, 69, 72, 75, 78, 81, 84, 87, 90, 97, 104, 111, 118]
+
+
+def test_cadence_is_every_3_days_until_day_90_then_weekly(db, make_program, make_member):
+    start = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)
+    pair = make_pair(make_member, make_program(), started_at=start)
+    due_days = [(pair.contact_due_at - start) / timedelta(days=1)]
+    while len(due_days) < len(ON_TIME_DUE_DAYS):
+        talked = pair.contact_due_at
+        log_contact(pair.sponsee, pair, kind="call", occurred_at=talked, now=talked)
+        db.session.refresh(pair)
+        due_days.append((pair.contact_due_at - start) / timedelta(days=1))
+    assert due_days == ON_TIME_DUE_DAYS
+
+
+@pytest.mark.parametrize(
+    ("talked_after", "next_due_after"),
+    [
+        (timedelta(days=89, hours=23, minutes=59), timedelta(days=92, hours=23, minutes=59)),
+        (timedelta(days=90), timedelta(days=97)),
+        (timedelta(days=90, minutes=1), timedelta(days=97, minutes=1)),
+    ],
+)
+def test_the_phase_changes_exactly_at_day_90(
+    db, make_program, make_member, talked_after, next_due_after
+):
+    start = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)
+    pair = make_pair(make_member, make_program(), started_at=start)
+    talked = start + talked_after
+    log_contact(pair.sponsor, pair, kind="text", occurred_at=talked, now=talked)
+    db.session.refresh(pair)
+    assert pair.contact_due_at == start + next_due_after
