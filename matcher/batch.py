@@ -34,7 +34,7 @@ from ortools.graph.python import min_cost_flow
 
 from matcher import features as F
 from matcher import rules as R
-from matcher.explain import reasons_for
+from matcher.explain import reasons_for_pairs
 from matcher.types import Assignment, SeekerRequest, Unassigned
 
 SCALE = 1_000_000  # scores are rounded to 1e-6, so scaled scores are exact integers
@@ -369,14 +369,13 @@ def assign(index, requests: list[SeekerRequest], top_k: int = 20):
     index._check_fitted()
     requests = list(requests)
     pairs, feasible_count, _ = assign_pairs(index, requests, top_k)
-    known = index.known_tokens()
+    pairs.sort()
+    reasons = reasons_for_pairs(index, requests, [p[0] for p in pairs], [p[1] for p in pairs])
     assignments = []
     matched = set()
-    for i, row, score in sorted(pairs):
-        q, sponsor = requests[i], index.sponsors_[row]
+    for (i, row, score), why in zip(pairs, reasons, strict=True):
         matched.add(i)
-        reasons = reasons_for(q, sponsor, index.settings_, known)
-        assignments.append(Assignment(q.request_id, sponsor.member_id, score, reasons))
+        assignments.append(Assignment(requests[i].request_id, index.member_ids_[row], score, why))
     unassigned = []
     for i, q in enumerate(requests):
         if i in matched:

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import math
+from functools import lru_cache
+from operator import attrgetter
+
+import numpy as np
+
+from matcher import features as F
 from matcher import rules as R
 from matcher.types import Reason
 
@@ -37,30 +44,8 @@ def _join(words: list[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
-def _block_reason(block: str, seeker, sponsor, known) -> Reason | None:
-    shared = []
-    if block in R.SET_BLOCKS:
-        shared = sorted(R.block_tokens(seeker, block) & R.block_tokens(sponsor, block))
-    if block == "availability":
-        hours = len(shared)
-        if not hours:
-            return None
-        unit = "hour" if hours == 1 else "hours"
-        return Reason(
-            "availability_overlap", f"Your free times overlap about {hours} {unit} a week"
-        )
-    if block == "sobriety":
-        years = int(sponsor.sobriety_days // 365.25)
-        if years >= 1:
-            unit = "year" if years == 1 else "years"
-            return Reason("sobriety", f"Has about {years} {unit} of continuous sobriety")
-        return None
-    if block == "distance":
-        km = R.pair_distance_km(seeker, sponsor)
-        if km is None:
-            return None
-        text = "Less than 1 km apart" if km < 1 else f"About {round(km)} km apart"
-        return Reason("nearby", text)
+def _shared_reason(block: str, shared: list) -> Reason | None:
+    """The reason for the tokens a set block's two sides share (sorted), or None."""
     if not shared:
         return None
     if block == "fellowship":
@@ -82,6 +67,54 @@ def _block_reason(block: str, seeker, sponsor, known) -> Reason | None:
     return None
 
 
+def _hours_reason(hours: int) -> Reason | None:
+    if not hours:
+        return None
+    unit = "hour" if hours == 1 else "hours"
+    return Reason("availability_overlap", f"Your free times overlap about {hours} {unit} a week")
+
+
+def _sobriety_reason(days: int) -> Reason | None:
+    years = int(days // 365.25)
+    if years < 1:
+        return None
+    unit = "year" if years == 1 else "years"
+    return Reason("sobriety", f"Has about {years} {unit} of continuous sobriety")
+
+
+def _distance_reason(km: float | None) -> Reason | None:
+    if km is None:
+        return None
+    return Reason("nearby", "Less than 1 km apart" if km < 1 else f"About {round(km)} km apart")
+
+
+def _block_reason(block: str, seeker, sponsor, known) -> Reason | None:
+    if block == "availability":
+        return _hours_reason(len(R.block_tokens(seeker, block) & R.block_tokens(sponsor, block)))
+    if block == "sobriety":
+        return _sobriety_reason(sponsor.sobriety_days)
+    if block == "distance":
+        return _distance_reason(R.pair_distance_km(seeker, sponsor))
+    if block in R.SET_BLOCKS:
+        shared = sorted(R.block_tokens(seeker, block) & R.block_tokens(sponsor, block))
+        return _shared_reason(block, shared)
+    return None
+
+
+RESPONSIVE = Reason("responsive", "Usually answers requests within a day")
+IN_PROGRAMME = Reason("in_programme", "Is an active sponsor in your programme")
+
+
+def _responsive(sponsor) -> bool:
+    rate, hours = sponsor.answer_rate, sponsor.median_answer_hours
+    return rate is not None and hours is not None and rate >= 0.8 and hours <= 24
+
+
+@lru_cache(maxsize=64)
+def _has_room(spare: int) -> Reason:
+    return Reason("has_room", f"Has room for {spare} more sponsee{'s' * (spare > 1)}")
+
+
 def reasons_for(seeker, sponsor, settings, known) -> tuple[Reason, ...]:
     """Return 2-4 true reasons, the pair's top contributing blocks first.
 
@@ -99,12 +132,127 @@ def reasons_for(seeker, sponsor, settings, known) -> tuple[Reason, ...]:
             reasons.append(reason)
         if len(reasons) == MAX_FROM_BLOCKS:
             break
-    rate, hours = sponsor.answer_rate, sponsor.median_answer_hours
-    if rate is not None and hours is not None and rate >= 0.8 and hours <= 24:
-        reasons.append(Reason("responsive", "Usually answers requests within a day"))
+    if _responsive(sponsor):
+        reasons.append(RESPONSIVE)
     if len(reasons) < MIN_REASONS:
-        spare = sponsor.capacity - sponsor.load
-        reasons.append(Reason("has_room", f"Has room for {spare} more sponsee{'s' * (spare > 1)}"))
+        reasons.append(_has_room(sponsor.capacity - sponsor.load))
     if len(reasons) < MIN_REASONS:
-        reasons.append(Reason("in_programme", "Is an active sponsor in your programme"))
+        reasons.append(IN_PROGRAMME)
     return tuple(reasons)
+
+
+def reasons_for_pairs(index, requests, seekers, rows) -> list[tuple[Reason, ...]]:
+    """Return ``reasons_for`` of many pairs at once: ``requests[seekers[k]]`` with the sponsor
+    in row ``rows[k]`` of the fitted ``index`` (a matching round's assignments).
+
+    The same reasons in the same order (a test checks it), without a Python loop over blocks
+    per pair: each block's similarity comes for every pair at once from exact token counts
+    (so ties order as ``reasons_for`` orders them), and each distinct shared set, overlap,
+    sobriety length or distance is put into words once.
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    if rows.size == 0:
+        return []
+    st = index.settings_
+    qs = [requests[i] for i in np.asarray(seekers, dtype=np.int64).tolist()]
+    sims, said, in_person = _pair_blocks(index, qs, rows)
+    weights = np.array([st.weight(b) for b in _BLOCKS])
+    valid = (sims > 0) & (weights > 0)
+    valid[:, -1] &= in_person  # distance counts only for in-person seekers
+    for j, (inverse, texts) in enumerate(said):  # a block with nothing true to say is skipped
+        valid[:, j] &= np.array([t is not None for t in texts], dtype=bool)[inverse]
+    key = np.where(valid, -(sims * weights), np.inf)  # reasons_for's sort key, stable too
+    order = np.argsort(key, axis=1, kind="stable")[:, :MAX_FROM_BLOCKS]
+    chosen = np.take_along_axis(valid, order, axis=1)
+    unique_rows, at = np.unique(rows, return_inverse=True)
+    responsive = np.array([_responsive(index.sponsors_[r]) for r in unique_rows.tolist()])[at]
+    spare = (index.capacity_[rows] - index.load_[rows]).tolist()
+    indices = [inverse.tolist() for inverse, _ in said]
+    text_lists = [texts for _, texts in said]
+    out = []
+    for k, (blocks_k, ok_k, quick) in enumerate(
+        zip(order.tolist(), chosen.tolist(), responsive.tolist(), strict=True)
+    ):
+        reasons = [text_lists[b][indices[b][k]] for b, ok in zip(blocks_k, ok_k, strict=True) if ok]
+        if quick:
+            reasons.append(RESPONSIVE)
+        if len(reasons) < MIN_REASONS:
+            reasons.append(_has_room(spare[k]))
+        if len(reasons) < MIN_REASONS:
+            reasons.append(IN_PROGRAMME)
+        out.append(tuple(reasons))
+    return out
+
+
+_BLOCKS = R.SET_BLOCKS + ("sobriety", "distance")  # as R.active_blocks orders them
+
+
+def _pair_blocks(index, qs, rows):
+    """Return ``(sims, said, in_person)`` for pairs ``(qs[k], rows[k])``: each block's
+    similarity as ``rules.block_similarities`` computes it (pairs x ``_BLOCKS``), and per
+    block each pair's index into that block's distinct reasons, with those reasons."""
+    st = index.settings_
+    sims = np.zeros((rows.size, len(_BLOCKS)))
+    said = []
+    for j, block in enumerate(R.SET_BLOCKS):
+        if block == "availability":
+            mine = F.pack_hour_sets([q.availability_utc for q in qs])
+            theirs = index.hours_[rows]
+            shared_n = F.popcount(mine & theirs)
+            n_mine, n_theirs = F.popcount(mine), F.popcount(theirs)
+            keys, inverse = np.unique(shared_n, return_inverse=True)
+            texts = [_hours_reason(int(h)) for h in keys]
+        else:
+            vocab = index.vocabulary_[block]
+            cols = np.asarray(index.columns_[block], dtype=np.int64)
+            mine = F.encode_sets(_tokens(qs, block), vocab, cols.size) > 0
+            theirs = index.X_[rows[:, None], cols[None, :]] > 0
+            shared = mine & theirs
+            shared_n, n_mine, n_theirs = shared.sum(axis=1), mine.sum(axis=1), theirs.sum(axis=1)
+            keys, inverse = _distinct_rows(shared)
+            names = sorted(vocab, key=vocab.get)  # the token in each column
+            texts = [
+                _shared_reason(block, sorted(names[c] for c in np.flatnonzero(key).tolist()))
+                for key in keys
+            ]
+        with np.errstate(divide="ignore", invalid="ignore"):  # the cosine, as rules computes it
+            sims[:, j] = np.where(shared_n > 0, shared_n / np.sqrt(n_mine * n_theirs), 0.0)
+        said.append((inverse.reshape(-1), texts))
+    keys, inverse = np.unique(index.sobriety_days_[rows], return_inverse=True)
+    sims[:, len(R.SET_BLOCKS)] = np.array([R.sobriety_value(int(d), st) for d in keys])[inverse]
+    said.append((inverse.reshape(-1), [_sobriety_reason(int(d)) for d in keys]))
+    in_person = np.array([q.in_person_needed for q in qs], dtype=bool)
+    near, texts = np.zeros(rows.size, dtype=np.int64), [None]
+    for k in np.flatnonzero(in_person).tolist():  # only in-person seekers: a few pairs
+        km = R.pair_distance_km(qs[k], index.sponsors_[int(rows[k])])
+        if km is not None:
+            sims[k, -1] = math.exp(-km / st.distance_scale_km)
+            near[k] = len(texts)
+            texts.append(_distance_reason(km))
+    said.append((near, texts))
+    return sims, said, in_person
+
+
+_TOKEN_FIELDS = {
+    "fellowship": "fellowships",
+    "language": "languages",
+    "tags": "tags",
+    "contact_modes": "contact_modes",
+}
+
+
+def _tokens(members, block: str) -> list[tuple]:
+    """Each member's tokens in one dense block, as the dataclasses hold them."""
+    if block == "age":
+        return [() if band is None else (band,) for band in map(attrgetter("age_band"), members)]
+    return list(map(attrgetter(_TOKEN_FIELDS[block]), members))
+
+
+def _distinct_rows(shared: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the distinct rows of a boolean matrix and each row's index among them."""
+    if shared.shape[1] <= 62:  # one integer per row: a 1-d unique is much faster
+        codes = shared.astype(np.int64) @ (np.int64(1) << np.arange(shared.shape[1]))
+        _, first, inverse = np.unique(codes, return_index=True, return_inverse=True)
+        return shared[first], inverse
+    keys, inverse = np.unique(np.packbits(shared, axis=1), axis=0, return_inverse=True)
+    return np.unpackbits(keys, axis=1, count=shared.shape[1]).astype(bool), inverse

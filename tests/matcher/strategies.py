@@ -16,6 +16,13 @@ BANDS = ("25-34", "35-44", "45-54")
 GENDERS = ("man", "woman", None)
 RULES = ("program_default", "same", "any")
 MEMBER_IDS = tuple(f"m{i}" for i in range(8))
+# programme weights: the defaults, the programme defaults, and some a coordinator might set
+WEIGHTS = (
+    {},
+    {"language": 1.0, "availability": 1.0, "contact_modes": 0.5},
+    {"language": 0.0, "tags": 3.0},
+    {"availability": 0.0, "sobriety": 2.0, "distance": 4.0, "age": 0.0},
+)
 
 
 def subset(options, min_size=0, max_size=None):
@@ -87,6 +94,7 @@ def pools(draw, min_size=1, max_size=8):
     settings = MatchSettings(
         min_sobriety_days=draw(st.sampled_from((0, 365))),
         same_gender_default=draw(st.booleans()),
+        weights=draw(st.sampled_from(WEIGHTS)),
     )
     return pool, settings
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from benchmarks.reference import exact_reference
 from matcher import SponsorIndex, batch
 from matcher import rules as R
-from matcher.explain import LANGUAGE_NAMES, MODE_PHRASES, TAG_PHRASES
+from matcher.explain import LANGUAGE_NAMES, MODE_PHRASES, TAG_PHRASES, reasons_for
 from tests.matcher.strategies import TAGS, pools, rounds, seekers
 
 PROFILE = settings(max_examples=40, deadline=None)
@@ -128,6 +128,11 @@ def test_assign_equals_the_exact_reference(case, top_k, path):
     for s in pool:
         taken = sum(a.member_id == s.member_id for a in assignments)
         assert taken <= max(s.capacity - s.load, 0)
+    known = index.known_tokens()
+    for a in assignments:  # the round's vectorised reasons are the shortlist's, and true
+        q, s = by_request[a.request_id], by_id[a.member_id]
+        assert a.reasons == reasons_for(q, s, config, known)
+        assert 2 <= len(a.reasons) <= 4 and all(reason_is_true(r, q, s) for r in a.reasons)
     matched, total = exact_reference(pool, requests, config)
     assert len(assignments) == matched
     assert math.isclose(sum(a.score for a in assignments), total, abs_tol=1e-4)
