@@ -127,9 +127,9 @@ def test_racing_answers_on_one_proposal_have_exactly_one_winner(
         threads.append(n)
         names = [rng.choice(list(actions)) for _ in range(n)]
         names[:2] = rng.sample(list(actions), 2)  # at least two different actions race
-        # Every other trial jitters the start by up to 5 ms: accept reads three rows before
+        # Every other trial jitters the starts by up to 15 ms: accept reads three rows before
         # its first write, so released all at once it (almost) never wins.
-        delays = [rng.uniform(0, 0.005) for _ in names] if len(threads) % 2 else None
+        delays = [rng.uniform(0, 0.015) for _ in names] if len(threads) % 2 else None
         results = _race(app, [actions[name] for name in names], delays)
         assert not [r for r in results if isinstance(r, Exception) and not isinstance(r, AppError)]
         winners = [r for r in results if isinstance(r, str)]
@@ -152,7 +152,7 @@ def test_racing_answers_on_one_proposal_have_exactly_one_winner(
     _report(
         capsys,
         f"race accept/decline/withdraw/expire on one proposal: {TRIALS} trials, "
-        f"{_threads(threads)} (half with starts jittered by up to 5 ms), "
+        f"{_threads(threads)} (half with starts jittered by up to 15 ms), "
         f"winners {dict(sorted(tally.items()))}",
     )
 
