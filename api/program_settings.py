@@ -6,21 +6,14 @@ import re
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
+# One set of default weights: the matcher's own, so a programme that never edits its weights
+# ranks exactly as the matcher's tests and benchmarks do.
+from matcher.types import DEFAULT_WEIGHTS
+
 DEFAULT_CRISIS_LINE = (
     "Not a crisis service. In the US, call or text 988 (Suicide & Crisis Lifeline), "
     "or call the SAMHSA National Helpline at 1-800-662-4357 (free, 24/7)."
 )
-
-DEFAULT_WEIGHTS = {
-    "fellowship": 1.0,
-    "language": 1.0,
-    "tags": 1.0,
-    "contact_modes": 0.5,
-    "availability": 1.0,
-    "age": 0.5,
-    "sobriety": 0.5,
-    "distance": 1.0,
-}
 
 DEFAULTS: dict[str, object] = {
     "min_sobriety_days": 365,
