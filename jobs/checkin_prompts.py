@@ -5,19 +5,21 @@ The sponsee is prompted and the sponsor nudged independently: a side's in-app no
 unique by (pair, due time, side), says whether that member has had it; a CheckinPrompt row,
 unique by (pair, due time), records that both have, so later runs stop looking at that due
 time. A due time that a contact overtook before a side woke up is not announced to that side.
+The job's one query skips pairs with nothing to do (e.g. one side told, the other asleep).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import String, and_, cast, exists, literal, or_, select
+from sqlalchemy.orm import aliased
 
 from api.extensions import db
 from api.models import CheckinPrompt, Member, Notification, Program, Sponsorship
 from api.program_settings import merged
-from api.services.accountability import Message, existing_keys, insert_ignore, queue
-from jobs.pairs import Pair, pair_query, pairs_from
+from api.services.accountability import Message, insert_ignore, queue, seconds_text
+from jobs.pairs import Pair, pair_query
 from jobs.waking import awake_zones, is_waking
 
 __all__ = ["is_waking", "send_checkin_prompts"]
@@ -44,7 +46,8 @@ def _prompt_program(program_id: int, awake: frozenset[str], now: datetime) -> in
         CheckinPrompt.sponsorship_id == Sponsorship.id,
         CheckinPrompt.due_at == Sponsorship.contact_due_at,
     )
-    pairs = pairs_from(
+    # Materialised first, so the notification look-ups below run only for these pairs.
+    due = (
         query.where(
             Sponsorship.program_id == program_id,
             Sponsorship.status == "active",
@@ -52,22 +55,36 @@ def _prompt_program(program_id: int, awake: frozenset[str], now: datetime) -> in
             ~both_told,
             or_(sponsee.time_zone.in_(awake), sponsor.time_zone.in_(awake)),
         )
+        .cte("due_pairs")
+        .prefix_with("MATERIALIZED")
     )
-    if not pairs:
-        return 0
-    keys = {(p.id, side): _key(p, side) for p in pairs.values() for side, *_ in p.sides()}
-    told = existing_keys(Notification.dedupe_key, list(keys.values()))
+    # Each side's message about this due time, if it exists (dedupe keys are unique).
+    told = {side: aliased(Notification) for side in ("sponsee", "sponsor")}
+    query = select(due, *(n.id.is_not(None) for n in told.values()))
+    for side, note in told.items():
+        query = query.outerjoin(note, note.dedupe_key == _key_sql(due, side))
+    rows = db.session.execute(
+        query.where(
+            # Someone awake to tell, or both told already (only the CheckinPrompt row is due).
+            or_(
+                and_(due.c.sponsee_zone.in_(awake), told["sponsee"].id.is_(None)),
+                and_(due.c.sponsor_zone.in_(awake), told["sponsor"].id.is_(None)),
+                and_(told["sponsee"].id.is_not(None), told["sponsor"].id.is_not(None)),
+            )
+        )
+    )
     messages, finished = [], []
-    for pair in pairs.values():
+    for row in rows:
+        pair = Pair(row[0], str(row[1]), *row[2:-2])
+        already = {"sponsee": row[-2], "sponsor": row[-1]}
         waiting = False
         for side, member_id, zone, other in pair.sides():
-            key = keys[pair.id, side]
-            if key in told:
+            if already[side]:
                 continue
             if zone not in awake:
                 waiting = True  # asleep: told at the first run after their quiet hours end
                 continue
-            messages.append(_message(pair, side, member_id, other, key))
+            messages.append(_message(pair, side, member_id, other))
         if not waiting:
             row = {"sponsorship_id": pair.id, "due_at": pair.contact_due_at, "sent_at": now}
             finished.append(row)
@@ -78,11 +95,27 @@ def _prompt_program(program_id: int, awake: frozenset[str], now: datetime) -> in
     return len(messages)
 
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def _key(pair: Pair, side: str) -> str:
-    return f"checkin:{pair.uuid}:{pair.contact_due_at.isoformat()}:{side}"
+    """The dedupe key of one side's message about one due time (whole seconds suffice: due
+    times of a pair are a cadence apart). ``_key_sql`` computes the same in the query."""
+    seconds = (pair.contact_due_at - EPOCH) // timedelta(seconds=1)
+    return f"checkin:{pair.id}:{seconds}:{side}"
 
 
-def _message(pair: Pair, side: str, member_id: int, other: str, key: str) -> Message:
+def _key_sql(pairs, side: str):
+    return (
+        literal("checkin:", String)
+        .concat(cast(pairs.c.id, String))
+        .concat(":")
+        .concat(seconds_text(pairs.c.contact_due_at))
+        .concat(f":{side}")
+    )
+
+
+def _message(pair: Pair, side: str, member_id: int, other: str) -> Message:
     data = {"sponsorship": pair.uuid, "due_at": pair.contact_due_at.isoformat()}
     if side == "sponsee":
         title = "Time to check in"
@@ -93,4 +126,5 @@ def _message(pair: Pair, side: str, member_id: int, other: str, key: str) -> Mes
     else:
         title = "A check-in is due"
         body = f"You and {other} are due to talk. A short call or text counts."
+    key = _key(pair, side)
     return Message(member_id, "checkin.due", key, title, body, pair.program_id, data)

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, exists, func, or_, select, update
+from sqlalchemy import String, and_, case, cast, exists, func, literal, or_, select, update
+from sqlalchemy.orm import aliased
 
 from api.extensions import db
 from api.models import Member, MissedContactFlag, Notification, Program, Sponsorship
@@ -27,10 +28,10 @@ from api.services.accountability import (
     Message,
     coordinators,
     epoch,
-    existing_keys,
     insert_ignore,
     queue,
     queue_webhooks,
+    uuid_text,
 )
 from jobs.pairs import Pair, pair_query, pairs_by_id, pairs_from
 from jobs.waking import awake_zones
@@ -199,26 +200,52 @@ def _tell_woken(program_id: int, awake: frozenset[str], now: datetime) -> int:
     if not awake:
         return 0
     query, sponsor, sponsee = pair_query()
+    flag = MissedContactFlag
+    # Each member message the flag's levels call for, if it exists (dedupe keys are unique).
+    told = {key: aliased(Notification) for key in ((1, "sponsee"), (1, "sponsor"), (2, "sponsor"))}
+    owed = {
+        (1, "sponsee"): and_(sponsee.time_zone.in_(awake), told[1, "sponsee"].id.is_(None)),
+        (1, "sponsor"): and_(sponsor.time_zone.in_(awake), told[1, "sponsor"].id.is_(None)),
+        (2, "sponsor"): and_(
+            flag.level >= 2, sponsor.time_zone.in_(awake), told[2, "sponsor"].id.is_(None)
+        ),
+    }
+    query = query.add_columns(flag.uuid, *owed.values()).join(
+        flag, flag.sponsorship_id == Sponsorship.id
+    )
+    for (level, side), note in told.items():
+        member = sponsee if side == "sponsee" else sponsor
+        query = query.outerjoin(note, note.dedupe_key == _key_sql(level, member))
     rows = db.session.execute(
-        query.add_columns(MissedContactFlag.uuid, MissedContactFlag.level)
-        .join(MissedContactFlag, MissedContactFlag.sponsorship_id == Sponsorship.id)
-        .where(
-            MissedContactFlag.program_id == program_id,
-            MissedContactFlag.resolved_at.is_(None),
-            MissedContactFlag.opened_at != now,
-            or_(sponsee.time_zone.in_(awake), sponsor.time_zone.in_(awake)),
+        query.where(
+            flag.program_id == program_id,
+            flag.resolved_at.is_(None),
+            flag.opened_at != now,
+            or_(*owed.values()),
         )
     ).all()
-    owed = []
+    messages = []
     for row in rows:
-        pair = Pair(row[0], str(row[1]), *row[2:-2])
-        flag_uuid, level = str(row[-2]), row[-1]
-        for upto in range(1, min(level, 2) + 1):
-            owed += _member_messages(flag_uuid, upto, pair, awake)
-    told = existing_keys(Notification.dedupe_key, [m.key for m in owed])
-    messages = [m for m in owed if m.key not in told]
+        pair = Pair(row[0], str(row[1]), *row[2:10])
+        flag_uuid, owing = str(row[10]), dict(zip(owed, row[11:], strict=True))
+        for message in _member_messages(flag_uuid, 1, pair, awake):
+            side = "sponsee" if message.member_id == pair.sponsee_id else "sponsor"
+            if owing[1, side]:
+                messages.append(message)
+        if owing[2, "sponsor"]:
+            messages += _member_messages(flag_uuid, 2, pair, awake)
     queue(messages, now)
     return len(messages)
+
+
+def _key_sql(level: int, member) -> object:
+    """``flag:{uuid}:{level}:{member id}``, the key ``_member_messages`` gives, in SQL."""
+    return (
+        literal("flag:", String)
+        .concat(uuid_text(MissedContactFlag.uuid))
+        .concat(f":{level}:")
+        .concat(cast(member.id, String))
+    )
 
 
 def _member_messages(flag_uuid: str, level: int, p: Pair, awake: frozenset[str]) -> list:

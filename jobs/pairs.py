@@ -47,11 +47,11 @@ def pair_query() -> tuple[Select, type[Member], type[Member]]:
             Sponsorship.program_id,
             Sponsorship.sponsor_id,
             Sponsorship.sponsee_id,
-            sponsor.display_name,
-            sponsee.display_name,
+            sponsor.display_name.label("sponsor_name"),
+            sponsee.display_name.label("sponsee_name"),
             Sponsorship.contact_due_at,
-            sponsor.time_zone,
-            sponsee.time_zone,
+            sponsor.time_zone.label("sponsor_zone"),
+            sponsee.time_zone.label("sponsee_zone"),
         )
         .join(sponsor, sponsor.id == Sponsorship.sponsor_id)
         .join(sponsee, sponsee.id == Sponsorship.sponsee_id)

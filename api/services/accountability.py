@@ -8,7 +8,16 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, String, any_, bindparam, func, select, text, update
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    String,
+    cast,
+    func,
+    select,
+    text,
+    update,
+)
 from sqlalchemy import insert as plain_insert
 
 from api.errors import Conflict, NotFound
@@ -112,23 +121,25 @@ def _copy_value(value):
     return value
 
 
-def existing_keys(column, keys: list[str]) -> set[str]:
-    """Those of ``keys`` already present in the unique text ``column`` (e.g. a dedupe key).
+def seconds_text(column) -> ColumnElement:
+    """Whole seconds since 1970 of a (naive UTC) datetime column, as text (for keys in SQL).
 
-    One array parameter on PostgreSQL; chunks of 5,000 on SQLite (its bound-parameter limit).
-    """
-    if not keys:
-        return set()
+    The same number as ``(value - EPOCH) // timedelta(seconds=1)`` in Python."""
     if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import ARRAY
+        return cast(cast(func.floor(func.extract("epoch", column)), BigInteger), String)
+    return func.strftime("%s", column, type_=String)
 
-        wanted = bindparam("keys", keys, type_=ARRAY(String))
-        return set(db.session.scalars(select(column).where(column == any_(wanted))))
-    found: set[str] = set()
-    for start in range(0, len(keys), 5000):
-        chunk = keys[start : start + 5000]
-        found.update(db.session.scalars(select(column).where(column.in_(chunk))))
-    return found
+
+def uuid_text(column) -> ColumnElement:
+    """A UUID column as text, the way ``str(uuid)`` writes it (SQLite stores 32 hex digits)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return cast(column, String)
+    spans = ((1, 8), (9, 4), (13, 4), (17, 4), (21, 12))
+    parts = [func.substr(column, start, length, type_=String) for start, length in spans]
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = joined.concat("-").concat(part)
+    return joined
 
 
 def epoch(column) -> ColumnElement:
