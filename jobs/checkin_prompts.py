@@ -46,18 +46,16 @@ def _prompt_program(program_id: int, awake: frozenset[str], now: datetime) -> in
         CheckinPrompt.sponsorship_id == Sponsorship.id,
         CheckinPrompt.due_at == Sponsorship.contact_due_at,
     )
-    # Materialised first, so the notification look-ups below run only for these pairs.
-    due = (
-        query.where(
-            Sponsorship.program_id == program_id,
-            Sponsorship.status == "active",
-            Sponsorship.contact_due_at <= now,
-            ~both_told,
-            or_(sponsee.time_zone.in_(awake), sponsor.time_zone.in_(awake)),
-        )
-        .cte("due_pairs")
-        .prefix_with("MATERIALIZED")
-    )
+    due = query.where(
+        Sponsorship.program_id == program_id,
+        Sponsorship.status == "active",
+        Sponsorship.contact_due_at <= now,
+        ~both_told,
+        or_(sponsee.time_zone.in_(awake), sponsor.time_zone.in_(awake)),
+    ).cte("due_pairs")
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Materialised first, so the notification look-ups below run only for these pairs.
+        due = due.prefix_with("MATERIALIZED")
     # Each side's message about this due time, if it exists (dedupe keys are unique).
     told = {side: aliased(Notification) for side in ("sponsee", "sponsor")}
     query = select(due, *(n.id.is_not(None) for n in told.values()))
