@@ -28,7 +28,18 @@ SYDNEY_WAKES = NOW + timedelta(hours=8)  # 08:00 in Sydney: its quiet hours end
 TARGETS = {
     "sweep_missed_contact_s_100k": "< 2",
     "prompt_job_s_100k": "< 2",
+    # Not the target, shown against the same bound so the gap is plain to see.
+    "sweep_missed_contact_worst_s_100k": "< 2",
+    "prompt_job_worst_s_100k": "< 2",
 }
+NOTES = [
+    "Jobs: `sweep_missed_contact_s_100k` and `prompt_job_s_100k` are the scheduled runs over "
+    "100,000 active pairs (every pair scanned; what fell due since the last run acted on). "
+    "`*_catchup_*` is the first run after a long outage, with every overdue pair at once "
+    "(about 14k flags, 37k member messages): it is over 2 s, almost all of it writing those "
+    "messages (in-app and email rows, about 20 µs each with their indexes and foreign keys). "
+    "It happens once, and nothing is lost or sent twice; `*_worst_s_100k` is the slowest run.",
+]
 
 
 def _database() -> tuple[str, str, str]:

@@ -35,6 +35,13 @@ TARGETS = {
 }
 
 
+NOTES = [
+    "Matcher: timings move with the shared machine. The same `assign_pairs` code, checked out "
+    "at an earlier commit and timed back to back with the current one, took 1.1-1.3 s for the "
+    "10k round on 2026-12-04, against 0.76 s recorded on 2026-11-25. The mentor-match ratio "
+    "divides one timing of mentor-match by the median of seven of ours, both on that machine.",
+]
+
 REPEATS = 3  # the machine is shared: each timing is the median of several runs
 
 

@@ -50,6 +50,18 @@ def machine() -> dict[str, str]:
     return {"nproc": str(os.cpu_count()), "cpu": model, "memory": mem}
 
 
+def module_notes() -> list[str]:
+    """Collect ``NOTES`` (plain sentences) from every benchmark module that imports here."""
+    found = []
+    for name in available():
+        try:
+            module = importlib.import_module(f"benchmarks.bench_{name}")
+        except Exception:  # a module that cannot import here has no notes to show
+            continue
+        found += list(getattr(module, "NOTES", []))
+    return found
+
+
 def targets() -> dict[str, str]:
     """Collect ``TARGETS`` from every benchmark module that imports here."""
     found = {}
@@ -62,8 +74,33 @@ def targets() -> dict[str, str]:
     return found
 
 
+def met(target: str, value, results: dict) -> str:
+    """Whether ``value`` meets ``target`` ("≤ 3", "< 2", "≥ 1000 × other_key", "≥ other_key",
+    "true"): "yes", "no", or "" when the target cannot be read or its other key is missing."""
+    text = target.strip()
+    if text == "true":
+        return "yes" if value is True else "no"
+    ops = {"≤": float.__le__, "<": float.__lt__, "≥": float.__ge__, ">": float.__gt__}
+    op = ops.get(text[:1])
+    if op is None or not isinstance(value, int | float) or isinstance(value, bool):
+        return ""
+    bound = text[1:].strip()
+    factor = 1.0
+    if "×" in bound:
+        left, _, bound = bound.partition("×")
+        factor, bound = float(left), bound.strip()
+    try:
+        limit = float(bound)
+    except ValueError:
+        if not isinstance(results.get(bound), int | float):
+            return ""
+        limit = float(results[bound])
+    return "yes" if op(float(value), factor * limit) else "no"
+
+
 def write_doc(results: dict, known_targets: dict[str, str], when: str) -> None:
-    """Write ``docs/benchmarks.md``: every key with its value and target, and the machine."""
+    """Write ``docs/benchmarks.md``: every key with its value, target and whether it is met,
+    the machine, and each benchmark module's ``NOTES``."""
     info = machine()
     lines = [
         "# Benchmarks",
@@ -74,13 +111,19 @@ def write_doc(results: dict, known_targets: dict[str, str], when: str) -> None:
         f"- Date: {when}",
         f"- Python {platform.python_version()} on {platform.system()}",
         "",
-        "| key | value | target |",
-        "|---|---|---|",
+        "| key | value | target | met |",
+        "|---|---|---|---|",
     ]
     for key in sorted(results):
         value = results[key]
         shown = f"{value:.4g}" if isinstance(value, float) else str(value)
-        lines.append(f"| `{key}` | {shown} | {known_targets.get(key, '')} |")
+        target = known_targets.get(key, "")
+        verdict = met(target, value, results) if target else ""
+        lines.append(f"| `{key}` | {shown} | {target} | {verdict} |")
+    notes = module_notes()
+    if notes:
+        lines += ["", "## Notes", ""]
+        lines += [f"- {note}" for note in notes]
     DOC.parent.mkdir(parents=True, exist_ok=True)
     DOC.write_text("\n".join(lines) + "\n")
 

@@ -55,7 +55,7 @@ def _first_waking_step(zone: str, after: datetime, until: datetime) -> datetime 
     return None
 
 
-def test_120_days_of_prompts_and_escalation(db, make_program, make_member):
+def test_120_days_of_prompts_and_escalation(db, make_program, make_member, capsys):
     program = make_program()
     coordinator = make_member(program, "coordinator")
     combinations = [(NEW_YORK, SYDNEY)] + [
@@ -148,6 +148,13 @@ def test_120_days_of_prompts_and_escalation(db, make_program, make_member):
     # Enough happened: over 120 days every pair fell due many times, and some nudges were
     # rightly skipped because the pair talked before the other side woke up.
     assert len(actual) > 18 * 2 * DAYS / 8
+    with capsys.disabled():  # shown in CI logs, not captured
+        print(
+            f"\nsimulation: {DAYS} days, {len(pairs)} pairs in {len(ZONES)} zones, "
+            f"{len(actual)} prompts each sent once inside waking hours (expected {len(expected)}), "
+            f"quiet pair reached levels 1/2/3 on "
+            + ", ".join(levels[n].strftime("%b %d %H:%M") for n in (1, 2, 3))
+        )
     skipped = sum(1 for p in pairs for _ in episodes[p.id]) * 2 - len(expected)
     assert skipped > 0
 
