@@ -29,7 +29,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("DATABASE_URL", str, "SQLAlchemy URL. Default: SQLite file in the instance folder."),
     Setting("TEST_DATABASE_URL", str, "PostgreSQL URL the test suite runs against when set."),
-    Setting("NOTE_KEYS", str, "Comma-separated Fernet keys for private notes; first one encrypts."),
+    Setting("NOTE_KEYS", str, "Private-note Fernet keys, comma-separated; the first encrypts."),
     Setting("BASE_URL", str, "Public address used in links inside emails."),
     Setting("TOKEN_TTL_HOURS", int, "Lifetime of API tokens in hours (default 720)."),
     Setting(

@@ -83,8 +83,23 @@ def seed_demo(if_empty: bool) -> None:
         click.echo(f"  {email}")
 
 
+@click.command("rotate-note-keys")
+@with_appcontext
+def rotate_note_keys() -> None:
+    """Re-encrypt private notes under the first key of SPONSOR_NOTE_KEYS (put the new key
+    first, run this, then drop the old key)."""
+    from api.services.notes import rotate_all_notes
+
+    rotated, unreadable = rotate_all_notes()
+    click.echo(f"{rotated} notes re-encrypted under the first key; {unreadable} unreadable.")
+    if unreadable:
+        raise click.ClickException(
+            f"{unreadable} notes open with none of the configured keys: keep the old key."
+        )
+
+
 def register(app: Flask) -> None:
     from jobs.cli import worker
 
-    for command in (create_admin, create_program, seed_demo, worker):
+    for command in (create_admin, create_program, seed_demo, rotate_note_keys, worker):
         app.cli.add_command(command)

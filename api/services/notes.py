@@ -43,3 +43,39 @@ def decrypt_note(token: str) -> str | None:
 def rotate_note(token: str) -> str:
     """Re-encrypt under the current first key. Raises InvalidToken if no key opens it."""
     return cipher().rotate(token.encode("ascii")).decode("ascii")
+
+
+def rotate_all_notes(batch: int = 500) -> tuple[int, int]:
+    """Re-encrypt every stored note under the first key of SPONSOR_NOTE_KEYS, a batch per
+    transaction, so an old key can then be retired. Returns (rotated, unreadable): notes no
+    configured key opens are left as they are (and counted), never dropped."""
+    from sqlalchemy import select
+
+    from api.extensions import db
+    from api.models import Contact
+
+    rotated = unreadable = 0
+    last_id = 0
+    while True:
+        rows = db.session.execute(
+            select(Contact.id, Contact.note_ciphertext)
+            .where(Contact.id > last_id, Contact.note_ciphertext.is_not(None))
+            .order_by(Contact.id)
+            .limit(batch)
+        ).all()
+        if not rows:
+            return rotated, unreadable
+        for contact_id, token in rows:
+            try:
+                fresh = rotate_note(token)
+            except InvalidToken:
+                unreadable += 1
+                continue
+            db.session.execute(
+                Contact.__table__.update()
+                .where(Contact.id == contact_id, Contact.note_ciphertext == token)
+                .values(note_ciphertext=fresh)
+            )
+            rotated += 1
+        db.session.commit()
+        last_id = rows[-1][0]

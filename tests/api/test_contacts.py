@@ -82,6 +82,28 @@ def test_note_key_rotation(app, db, client, auth, pair):
         app.config["NOTE_KEYS"] = ""
 
 
+def test_rotate_note_keys_command_re_encrypts_every_note(app, db, client, auth, pair, runner):
+    from cryptography.fernet import Fernet
+
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    app.config["NOTE_KEYS"] = old
+    try:
+        for n in range(3):
+            _log(client, auth, pair.sponsee, pair, note=f"{NOTE} {n}")
+        app.config["NOTE_KEYS"] = f"{new},{old}"
+        result = runner.invoke(args=["rotate-note-keys"])
+        assert result.exit_code == 0 and "3 notes re-encrypted" in result.output
+        app.config["NOTE_KEYS"] = new  # the old key retired: every note still opens
+        db.session.expire_all()
+        own = client.get(f"/api/v1/sponsorships/{pair.uuid}/contacts", headers=auth(pair.sponsee))
+        assert sorted(c["note"] for c in own.json) == [f"{NOTE} {n}" for n in range(3)]
+        app.config["NOTE_KEYS"] = Fernet.generate_key().decode()  # a wrong key: refuse
+        result = runner.invoke(args=["rotate-note-keys"])
+        assert result.exit_code != 0 and "keep the old key" in result.output
+    finally:
+        app.config["NOTE_KEYS"] = ""
+
+
 def test_stranger_and_foreign_coordinator_get_404(client, auth, pair, make_member, make_program):
     other = make_program()
     for outsider in (make_member(pair.program, "sponsor"), make_member(other, "coordinator")):
