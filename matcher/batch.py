@@ -15,14 +15,18 @@ faster, but on its own it does not guarantee cardinality first).
 
 Proof: the flow is then checked against the full problem with the *true* costs, using
 dual potentials (shortest-path distances in its residual graph, Bellman-Ford vectorised
-with numpy). If they do not settle, the residual graph has a negative cycle and the round
-is solved again with the true bonus. Every left-out feasible pair with a negative reduced
-cost is added; the potentials are updated on the same flow, and only if they no longer
-settle (the added pairs improve the flow) is it solved again, on a trimmed problem:
-the pairs carrying flow plus those whose reduced cost is below ``TRIM_MARGIN`` (a
-heuristic that only makes the solve smaller). When no left-out pair has
-a negative reduced cost the potentials prove the flow optimal for the full problem.
-After ``MAX_ROUNDS`` it falls back to every feasible pair with the true bonus.
+with numpy; each round relaxes only the arcs out of nodes whose distance just dropped,
+and it gives up early once the parent pointers close a cycle, which is then negative).
+If they do not settle, the residual graph has a negative cycle and the round is solved
+again with the true bonus. Every left-out feasible pair with a negative reduced cost is
+added; the potentials are updated on the same flow, and only if they no longer settle
+(the added pairs improve the flow) is it solved again, on a trimmed problem: the pairs
+carrying flow plus every feasible pair, solved before or not, whose reduced cost under
+the flow's potentials is below ``TRIM_MARGIN`` (a heuristic: the solve stays small, and
+taking the near-zero left-out pairs too usually makes it the last one). When no
+left-out pair has a negative reduced cost the potentials prove the flow optimal for the
+full problem. After ``MAX_ROUNDS`` it falls back to every feasible pair with the true
+bonus.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ OFFSET = 4 * SCALE  # keeps every arc cost non-negative
 MAX_ROUNDS = 12
 MAX_RELAX_ROUNDS = 2000
 WARM_RELAX_ROUNDS = 60
+CYCLE_CHECK = 8  # relaxation rounds between looks for a negative cycle
 SPONSOR_TOP = 4  # each sponsor's best seekers per block also enter the first solve
 FAST_BONUS = 2 * OFFSET
 TRIM_MARGIN = SCALE // 20
@@ -185,18 +190,56 @@ def _potentials(src, dst, w, n_nodes, start=None, rounds=None):
     (upper bounds from an earlier call on a subgraph), then Bellman-Ford relaxation
     rounds run, vectorised over the arcs, until nothing changes. ``None`` means it did
     not settle within ``MAX_RELAX_ROUNDS`` (there may be a negative cycle).
+
+    After the first round only the arcs leaving a node whose distance just dropped can
+    lower anything, so each round relaxes only those (the same rounds and the same
+    distances as relaxing every arc, at a fraction of the work). Every ``CYCLE_CHECK``
+    rounds the pointers to the node that last lowered each distance are followed: a
+    cycle among them is a negative cycle, so it returns ``None`` without waiting for
+    the round limit.
     """
-    order = np.argsort(dst, kind="stable")
+    order = np.argsort(src, kind="stable")
     src, dst, w = src[order], dst[order], w[order]
-    targets, starts = np.unique(dst, return_index=True)
+    out_degree = np.bincount(src, minlength=n_nodes)
+    first_out = np.cumsum(out_degree) - out_degree
     d = np.zeros(n_nodes, dtype=np.int64) if start is None else start.copy()
-    for _ in range(rounds or MAX_RELAX_ROUNDS):
-        best = np.minimum.reduceat(d[src] + w, starts)
-        better = best < d[targets]
+    parent = np.arange(n_nodes)  # the node whose arc last lowered each distance
+    tails, heads, costs = src, dst, w  # every arc in the first round
+    for done in range(rounds or MAX_RELAX_ROUNDS):
+        cand = d[tails] + costs
+        better = cand < d[heads]
         if not better.any():
             return d
-        d[targets[better]] = best[better]
+        tails, heads, cand = tails[better], heads[better], cand[better]
+        np.minimum.at(d, heads, cand)
+        hit = cand == d[heads]
+        parent[heads[hit]] = tails[hit]
+        if done % CYCLE_CHECK == CYCLE_CHECK - 1 and _has_cycle(parent):
+            return None
+        lowered = np.unique(heads)
+        arcs = _ranges(first_out[lowered], out_degree[lowered])
+        tails, heads, costs = src[arcs], dst[arcs], w[arcs]
     return None
+
+
+def _has_cycle(parent) -> bool:
+    """Whether the parent pointers close a cycle (one is then a negative cycle)."""
+    up = parent
+    for _ in range(max(1, int(parent.size).bit_length())):
+        up = up[up]  # 2**k steps up after k doublings: past every chain into a root
+    return bool((parent[up] != up).any())
+
+
+def _ranges(firsts, counts):
+    """Return the concatenation of ``arange(f, f + c)`` over the pairs, vectorised."""
+    keep = counts > 0
+    firsts, counts = firsts[keep], counts[keep]
+    if firsts.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    steps = np.ones(int(counts.sum()), dtype=np.int64)
+    steps[0] = firsts[0]
+    steps[np.cumsum(counts)[:-1]] = firsts[1:] - (firsts[:-1] + counts[:-1] - 1)
+    return np.cumsum(steps)
 
 
 class _Round:
@@ -260,17 +303,18 @@ class _Round:
 
 
 def _trim(blocks, d, node_of_row, solved):
-    """Keep only the active pairs that carry flow or whose reduced cost under ``d`` is
-    below ``TRIM_MARGIN``: the next solve is much smaller, and the final dual check over
-    every feasible pair still decides optimality (dropped pairs come back if needed)."""
+    """Activate exactly the pairs that carry flow and the feasible pairs whose reduced
+    cost under ``d`` is below ``TRIM_MARGIN``: the next solve is much smaller, and the
+    final dual check over every feasible pair still decides optimality (dropped pairs
+    come back if needed)."""
     used = solved.flows[: solved.n_pairs] > 0
     start = 0
     for block, (a, c) in zip(blocks, solved.where, strict=True):
         carries = np.zeros(block.active.shape, dtype=bool)
         carries[a[used[start : start + len(a)]], c[used[start : start + len(a)]]] = True
         start += len(a)
-        carries |= block.reduced(d, node_of_row[block.rows]) < TRIM_MARGIN
-        block.active &= carries
+        carries |= (block.reduced(d, node_of_row[block.rows]) < TRIM_MARGIN) & block.feasible
+        block.active = carries
 
 
 def _violations(blocks, d, node_of_row):
