@@ -96,17 +96,20 @@ class _Block:
 
     def prune(self, k_seeker: int, k_sponsor: int):
         """Activate each seeker's ``k_seeker`` best sponsors and each sponsor's
-        ``k_sponsor`` best seekers (ties by position, so the result is deterministic)."""
+        ``k_sponsor`` best seekers (with every pair tied with the last one taken, so
+        the result does not depend on the order of the partition)."""
         g, c = self.scores.shape
-        masked = np.where(self.feasible, self.scores, np.iinfo(np.int64).min)
+        masked = np.where(self.feasible, self.scores, np.iinfo(self.scores.dtype).min)
         if k_seeker >= c:
             self.active |= self.feasible
         elif k_seeker > 0:
-            top = np.argpartition(masked, c - k_seeker, axis=1)[:, c - k_seeker :]
-            np.put_along_axis(self.active, top, True, axis=1)
+            # values only, on 32-bit integers: twice as fast as an argpartition
+            kth = np.partition(masked, c - k_seeker, axis=1)[:, c - k_seeker]
+            self.active |= masked >= kth[:, None]
         if 0 < k_sponsor < g:
-            top = np.argpartition(masked, g - k_sponsor, axis=0)[g - k_sponsor :]
-            np.put_along_axis(self.active, top, True, axis=0)
+            by_sponsor = np.ascontiguousarray(masked.T)  # rows partition faster than columns
+            kth = np.partition(by_sponsor, g - k_sponsor, axis=1)[:, g - k_sponsor]
+            self.active |= masked >= kth[None, :]
         elif k_sponsor >= g:
             self.active |= True
         self.active &= self.feasible
@@ -178,7 +181,10 @@ def score_blocks(index, requests: list[SeekerRequest]) -> list[_Block]:
                 feasible[loc] &= ~far
                 decay = np.nan_to_num(np.exp(-km / index.settings_.distance_scale_km), nan=0.0)
                 score[loc] += w_distance[members[loc], None] * decay.astype(np.float32)
-        scaled = np.rint(np.round(score.astype(np.float64), 6) * SCALE).astype(np.int64)
+        # rint(score * 1e6) is what np.round(score, 6) * SCALE rounds back to, exactly;
+        # |score| < 4 (see OFFSET), so the scaled scores fit 32 bits
+        scaled = np.multiply(score, SCALE, dtype=np.float64)
+        scaled = np.rint(scaled, out=scaled).astype(np.int32)
         blocks.append(_Block(members, cols, scaled, feasible))
     return blocks
 
