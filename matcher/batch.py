@@ -222,7 +222,9 @@ def _potentials(src, dst, w, n_nodes, start=None, rounds=None):
         parent[heads[hit]] = tails[hit]
         if done % CYCLE_CHECK == CYCLE_CHECK - 1 and _has_cycle(parent):
             return None
-        lowered = np.unique(heads)
+        marked = np.zeros(n_nodes, dtype=bool)
+        marked[heads] = True
+        lowered = np.flatnonzero(marked)  # np.unique, without sorting
         arcs = _ranges(first_out[lowered], out_degree[lowered])
         tails, heads, costs = src[arcs], dst[arcs], w[arcs]
     return None
@@ -254,13 +256,13 @@ class _Round:
     def __init__(self, blocks, n, node_of_row, spare, fast):
         self.n, self.m = n, len(spare)
         self.sink = n + self.m
-        seekers, heads, scores, where = [], [], [], []
-        for block in blocks:
+
+        def arcs(block):
             a, c = np.nonzero(block.active)
-            seekers.append(block.seekers[a])
-            heads.append(node_of_row[block.rows[c]])
-            scores.append(block.scores[a, c])
-            where.append((a, c))
+            return block.seekers[a], node_of_row[block.rows[c]], block.scores[a, c], (a, c)
+
+        seekers, heads, scores, where = zip(*_each(blocks, arcs), strict=True)
+        seekers, heads, scores = list(seekers), list(heads), list(scores)
         self.where = where
         arc_tails = np.concatenate(seekers + [np.zeros(0, np.int64)])
         arc_heads = np.concatenate(heads + [np.zeros(0, np.int64)])
@@ -308,53 +310,64 @@ class _Round:
         return out
 
 
-def _trim(blocks, d, node_of_row, solved):
+def _trim(blocks, solved):
     """Activate exactly the pairs that carry flow and the feasible pairs whose reduced
-    cost under ``d`` is below ``TRIM_MARGIN``: the next solve is much smaller, and the
-    final dual check over every feasible pair still decides optimality (dropped pairs
-    come back if needed)."""
+    cost was below ``TRIM_MARGIN`` in the first check of ``solved`` (``block.near``):
+    the next solve is much smaller, and the final dual check over every feasible pair
+    still decides optimality (dropped pairs come back if needed)."""
     used = solved.flows[: solved.n_pairs] > 0
     start = 0
     for block, (a, c) in zip(blocks, solved.where, strict=True):
-        carries = np.zeros(block.active.shape, dtype=bool)
-        carries[a[used[start : start + len(a)]], c[used[start : start + len(a)]]] = True
+        take = used[start : start + len(a)]
         start += len(a)
-        carries |= (block.reduced(d, node_of_row[block.rows]) < TRIM_MARGIN) & block.feasible
-        block.active = carries
+        block.active = block.near
+        block.active[a[take], c[take]] = True
 
 
-def _violations(blocks, d, node_of_row):
+def _violations(blocks, d, node_of_row, near=False):
     """Activate every left-out feasible pair with a negative reduced cost; return the
-    new arcs as (src, dst, cost), or None when there is none (the flow is optimal)."""
-    src, dst, w = [], [], []
-    for block in blocks:
+    new arcs as (src, dst, cost), or None when there is none (the flow is optimal).
+    With ``near``, also keep each block's feasible pairs whose reduced cost is below
+    ``TRIM_MARGIN`` as ``block.near``, for ``_trim``."""
+
+    def check(block):
         heads = node_of_row[block.rows]
-        bad = block.reduced(d, heads) < 0
+        reduced = block.reduced(d, heads)
+        if near:
+            block.near = (reduced < TRIM_MARGIN) & block.feasible
+        bad = reduced < 0
         bad &= block.feasible > block.active  # feasible and not active
-        if bad.any():
-            block.active |= bad
-            a, c = np.nonzero(bad)
-            src.append(block.seekers[a])
-            dst.append(heads[c])
-            w.append(block.cost[a, c])
-    if not src:
+        if not bad.any():
+            return None
+        block.active |= bad
+        a, c = np.nonzero(bad)
+        return block.seekers[a], heads[c], block.cost[a, c]
+
+    found = [arcs for arcs in _each(blocks, check) if arcs is not None]
+    if not found:
         return None
-    return np.concatenate(src), np.concatenate(dst), np.concatenate(w)
+    src, dst, w = zip(*found, strict=True)
+    return np.concatenate(src), np.concatenate(dst), np.concatenate(w).astype(np.int64)
 
 
-def _each(blocks, work) -> None:
-    """Run ``work(block)`` for every block on ``WORKERS`` threads, largest blocks first.
+def _each(blocks, work) -> list:
+    """Return ``[work(block) for block in blocks]``, run on ``WORKERS`` threads, largest
+    blocks first.
 
-    numpy's partitions release the GIL, so on two cores two blocks prune side by side
-    (0.19 s -> 0.11 s for 10k seekers). Each block writes only its own arrays, so the
-    result does not depend on the order or the timing."""
-    ordered = sorted(blocks, key=lambda b: -b.scores.size)
-    if WORKERS <= 1 or len(ordered) < 2:
-        for block in ordered:
-            work(block)
-        return
+    numpy's partitions and large element-wise operations release the GIL, so on two
+    cores two blocks are pruned or checked side by side (pruning: 0.19 s -> 0.11 s for
+    10k seekers). Each call writes only its own block's arrays and the results come
+    back in the blocks' order, so nothing depends on the order or the timing."""
+    order = sorted(range(len(blocks)), key=lambda i: -blocks[i].scores.size)
+    out = [None] * len(blocks)
+    if WORKERS <= 1 or len(blocks) < 2:
+        for i in order:
+            out[i] = work(blocks[i])
+        return out
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        list(pool.map(work, ordered))
+        for i, result in zip(order, pool.map(lambda i: work(blocks[i]), order), strict=True):
+            out[i] = result
+    return out
 
 
 def assign_pairs(index, requests: list[SeekerRequest], top_k: int = 20):
@@ -402,9 +415,10 @@ def _assign_pairs(index, requests: list[SeekerRequest], top_k: int = 20):
         if d is None:  # the fast solve did not put cardinality first: solve it exactly
             fast = False
             continue
-        trim_with = d
+        first_check = True
         while True:
-            extra = _violations(live, d, node_of_row)
+            extra = _violations(live, d, node_of_row, near=first_check and TRIM_MARGIN is not None)
+            first_check = False
             if extra is None:
                 break
             src, dst, w = (
@@ -416,7 +430,7 @@ def _assign_pairs(index, requests: list[SeekerRequest], top_k: int = 20):
         if d is not None:
             break
         if TRIM_MARGIN is not None:
-            _trim(live, trim_with, node_of_row, solved)
+            _trim(live, solved)
     else:
         for block in live:
             block.active[:] = block.feasible
