@@ -106,6 +106,18 @@ def runner(app):
 
 
 @pytest.fixture
+def smtp(app):
+    """A real SMTP server (aiosmtpd) on loopback that the app sends its email to."""
+    from tests.jobs.helpers import SmtpSink
+
+    with SmtpSink() as sink:
+        old = app.config["SMTP_PORT"]
+        app.config["SMTP_PORT"] = sink.port
+        yield sink
+        app.config["SMTP_PORT"] = old
+
+
+@pytest.fixture
 def is_postgres(database_url) -> bool:
     return database_url.startswith("postgresql")
 

@@ -15,18 +15,8 @@ from api.models import ApiToken, AuditLog, Notification, OutboxMessage, utcnow
 from api.services.csv_io import UNUSABLE_PASSWORD
 from jobs.deliver import deliver_due
 from tests.factories import PASSWORD
-from tests.jobs.helpers import SmtpSink
 
 NEW_PASSWORD = "a brand new passphrase"
-
-
-@pytest.fixture
-def smtp(app):
-    with SmtpSink() as sink:
-        old = app.config["SMTP_PORT"]
-        app.config["SMTP_PORT"] = sink.port
-        yield sink
-        app.config["SMTP_PORT"] = old
 
 
 @pytest.fixture

@@ -5,22 +5,12 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from api.models import Contact, OutboxMessage, utcnow
 from jobs.checkin_prompts import send_checkin_prompts
 from jobs.deliver import backoff, deliver_due
-from tests.jobs.helpers import SmtpSink, make_pair
-
-
-@pytest.fixture
-def smtp(app):
-    with SmtpSink() as sink:
-        old = app.config["SMTP_PORT"]
-        app.config["SMTP_PORT"] = sink.port
-        yield sink
-        app.config["SMTP_PORT"] = old
+from tests.jobs.helpers import make_pair
 
 
 def test_prompt_email_is_neutral_stable_and_carries_a_working_link(
