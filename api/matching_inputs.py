@@ -108,12 +108,14 @@ def _blocks(member_ids: list[int]) -> dict[int, frozenset[str]]:
     return {k: frozenset(v) for k, v in out.items()}
 
 
+def either_way(col_a, col_b, x: int, y: int):
+    """A condition: ``col_a``/``col_b`` hold ``x`` and ``y`` in either order."""
+    return or_(and_(col_a == x, col_b == y), and_(col_a == y, col_b == x))
+
+
 def blocked_between(a_id: int, b_id: int) -> bool:
     """True when either of the two members has blocked the other."""
-    pair = or_(
-        and_(Block.member_id == a_id, Block.blocked_member_id == b_id),
-        and_(Block.member_id == b_id, Block.blocked_member_id == a_id),
-    )
+    pair = either_way(Block.member_id, Block.blocked_member_id, a_id, b_id)
     return db.session.scalar(select(Block.id).where(pair).limit(1)) is not None
 
 

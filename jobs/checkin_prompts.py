@@ -19,10 +19,8 @@ from api.extensions import db
 from api.models import CheckinPrompt, Member, Notification, Program, Sponsorship
 from api.program_settings import merged
 from api.services.accountability import Message, insert_ignore, queue, seconds_text
-from jobs.pairs import Pair, pair_query
-from jobs.waking import awake_zones, is_waking
-
-__all__ = ["is_waking", "send_checkin_prompts"]
+from jobs.pairs import Pair, pair_of, pair_query
+from jobs.waking import awake_zones
 
 
 def send_checkin_prompts(now: datetime) -> int:
@@ -73,7 +71,7 @@ def _prompt_program(program_id: int, awake: frozenset[str], now: datetime) -> in
     )
     messages, finished = [], []
     for row in rows:
-        pair = Pair(row[0], str(row[1]), *row[2:-2])
+        pair = pair_of(row)
         already = {"sponsee": row[-2], "sponsor": row[-1]}
         waiting = False
         for side, member_id, zone, other in pair.sides():

@@ -33,7 +33,7 @@ from api.services.accountability import (
     queue_webhooks,
     uuid_text,
 )
-from jobs.pairs import Pair, pair_query, pairs_by_id, pairs_from
+from jobs.pairs import PAIR_COLUMNS, Pair, pair_of, pair_query, pairs_by_id, pairs_from
 from jobs.waking import awake_zones
 
 FOURTEEN_DAYS_S = 14 * 86400.0
@@ -226,8 +226,9 @@ def _tell_woken(program_id: int, awake: frozenset[str], now: datetime) -> int:
     ).all()
     messages = []
     for row in rows:
-        pair = Pair(row[0], str(row[1]), *row[2:10])
-        flag_uuid, owing = str(row[10]), dict(zip(owed, row[11:], strict=True))
+        pair = pair_of(row)
+        flag_uuid = str(row[PAIR_COLUMNS])
+        owing = dict(zip(owed, row[PAIR_COLUMNS + 1 :], strict=True))
         for message in _member_messages(flag_uuid, 1, pair, awake):
             side = "sponsee" if message.member_id == pair.sponsee_id else "sponsor"
             if owing[1, side]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from functools import cache
 
@@ -59,8 +59,16 @@ def pair_query() -> tuple[Select, type[Member], type[Member]]:
     return query, sponsor, sponsee
 
 
+PAIR_COLUMNS = len(fields(Pair))
+
+
+def pair_of(row) -> Pair:
+    """The Pair in the first columns of a row selected from ``pair_query`` (more may follow)."""
+    return Pair(row[0], str(row[1]), *row[2:PAIR_COLUMNS])
+
+
 def pairs_from(query: Select) -> dict[int, Pair]:
-    return {r[0]: Pair(r[0], str(r[1]), *r[2:]) for r in db.session.execute(query)}
+    return {r[0]: pair_of(r) for r in db.session.execute(query)}
 
 
 def pairs_by_id(ids: set[int]) -> dict[int, Pair]:

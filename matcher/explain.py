@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
-from operator import attrgetter
 
 import numpy as np
 
@@ -205,7 +204,7 @@ def _pair_blocks(index, qs, rows):
         else:
             vocab = index.vocabulary_[block]
             cols = np.asarray(index.columns_[block], dtype=np.int64)
-            mine = F.encode_sets(_tokens(qs, block), vocab, cols.size) > 0
+            mine = F.encode_sets(R.token_lists(qs, block), vocab, cols.size) > 0
             theirs = index.X_[rows[:, None], cols[None, :]] > 0
             shared = mine & theirs
             shared_n, n_mine, n_theirs = shared.sum(axis=1), mine.sum(axis=1), theirs.sum(axis=1)
@@ -231,21 +230,6 @@ def _pair_blocks(index, qs, rows):
             texts.append(_distance_reason(km))
     said.append((near, texts))
     return sims, said, in_person
-
-
-_TOKEN_FIELDS = {
-    "fellowship": "fellowships",
-    "language": "languages",
-    "tags": "tags",
-    "contact_modes": "contact_modes",
-}
-
-
-def _tokens(members, block: str) -> list[tuple]:
-    """Each member's tokens in one dense block, as the dataclasses hold them."""
-    if block == "age":
-        return [() if band is None else (band,) for band in map(attrgetter("age_band"), members)]
-    return list(map(attrgetter(_TOKEN_FIELDS[block]), members))
 
 
 def _distinct_rows(shared: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -663,14 +663,7 @@ class _Probe:
 
 def _pool_tokens(pool) -> dict[str, list]:
     """Return each set block's tokens per member, as given (duplicates are harmless)."""
-    return {
-        "fellowship": [s.fellowships for s in pool],
-        "language": [s.languages for s in pool],
-        "tags": [s.tags for s in pool],
-        "contact_modes": [s.contact_modes for s in pool],
-        "availability": [s.availability_utc for s in pool],
-        "age": [() if s.age_band is None else (s.age_band,) for s in pool],
-    }
+    return {block: R.token_lists(pool, block) for block in R.SET_BLOCKS}
 
 
 def _fairness_priors(pool, st) -> np.ndarray:

@@ -38,6 +38,23 @@ SET_BLOCKS = ("fellowship", "language", "tags", "contact_modes", "availability",
 EARTH_RADIUS_KM = 6371.0088
 
 
+_TOKEN_FIELDS = {
+    "fellowship": "fellowships",
+    "language": "languages",
+    "tags": "tags",
+    "contact_modes": "contact_modes",
+    "availability": "availability_utc",
+}
+
+
+def token_lists(members, block: str) -> list[tuple]:
+    """Each member's tokens in one set block, as the dataclasses hold them (hashable tuples,
+    for encoding many members at once)."""
+    if block == "age":
+        return [() if m.age_band is None else (m.age_band,) for m in members]
+    return [getattr(m, _TOKEN_FIELDS[block]) for m in members]
+
+
 def block_tokens(member, block: str) -> set:
     """Return the set of tokens a seeker or sponsor has in one similarity block."""
     if block == "fellowship":

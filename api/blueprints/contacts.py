@@ -122,10 +122,10 @@ def contact_link(token: str):
     try:
         if request.method == "GET":
             _, pair, _ = contacts.read_contact_link(token)
-            line = pair.program.setting("crisis_line")
-            return render_template_string(_LINK_PAGE, done=None, error=None, crisis_line=line)
-        pair, logged = contacts.log_contact_from_link(token)
-        line = pair.program.setting("crisis_line")
-        return render_template_string(_LINK_PAGE, done=logged, error=None, crisis_line=line)
+            done = None
+        else:
+            pair, done = contacts.log_contact_from_link(token)
     except AppError as exc:
         return render_template_string(_LINK_PAGE, done=False, error=exc.message), exc.status
+    line = pair.program.setting("crisis_line")  # the pair's programme, not the default
+    return render_template_string(_LINK_PAGE, done=done, error=None, crisis_line=line)

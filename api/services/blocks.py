@@ -15,13 +15,13 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from api.errors import Conflict, NotFound
 from api.extensions import db
 from api.matching_index import WarmIndex, pool_changed
-from api.matching_inputs import seeker_request
+from api.matching_inputs import either_way, seeker_request
 from api.models import Block, Member, Proposal, SponsorRequest, Sponsorship, utcnow
 from api.services import proposals
 from matcher.rules import violated_rules
@@ -29,11 +29,6 @@ from matcher.rules import violated_rules
 NO_SUCH_MEMBER = "No such member."
 NO_SUCH_BLOCK = "You have not blocked this member."
 BLOCK_DECLINE_REASON = "not_a_good_fit"
-
-
-def _pair(col_a, col_b, x: int, y: int):
-    """``col_a``/``col_b`` hold ``x`` and ``y`` in either order."""
-    return or_(and_(col_a == x, col_b == y), and_(col_a == y, col_b == x))
 
 
 def _own_block(member: Member, other: Member) -> Block | None:
@@ -66,10 +61,10 @@ def met(member: Member, other: Member, now: datetime | None = None) -> bool:
     if member.id == other.id:
         return False
     proposal = select(Proposal.id).where(
-        _pair(Proposal.newcomer_id, Proposal.sponsor_id, member.id, other.id)
+        either_way(Proposal.newcomer_id, Proposal.sponsor_id, member.id, other.id)
     )
     sponsorship = select(Sponsorship.id).where(
-        _pair(Sponsorship.sponsee_id, Sponsorship.sponsor_id, member.id, other.id)
+        either_way(Sponsorship.sponsee_id, Sponsorship.sponsor_id, member.id, other.id)
     )
     for query in (proposal, sponsorship):
         if db.session.scalar(query.limit(1)) is not None:
@@ -126,7 +121,7 @@ def _end_pending(member: Member, other: Member, now: datetime) -> None:
         select(Proposal)
         .where(
             Proposal.status == "pending",
-            _pair(Proposal.newcomer_id, Proposal.sponsor_id, member.id, other.id),
+            either_way(Proposal.newcomer_id, Proposal.sponsor_id, member.id, other.id),
         )
         .order_by(Proposal.id)
     ).all()

@@ -8,6 +8,10 @@ from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import current_app
+from sqlalchemy import select
+
+from api.extensions import db
+from api.models import Contact
 
 
 @lru_cache(maxsize=8)
@@ -49,11 +53,6 @@ def rotate_all_notes(batch: int = 500) -> tuple[int, int]:
     """Re-encrypt every stored note under the first key of SPONSOR_NOTE_KEYS, a batch per
     transaction, so an old key can then be retired. Returns (rotated, unreadable): notes no
     configured key opens are left as they are (and counted), never dropped."""
-    from sqlalchemy import select
-
-    from api.extensions import db
-    from api.models import Contact
-
     rotated = unreadable = 0
     last_id = 0
     while True:

@@ -69,9 +69,11 @@ def member_for_link(token: str) -> Member:
     except (SignatureExpired, BadSignature, KeyError, TypeError, ValueError):
         raise Invalid("token", BAD_LINK) from None
     member = db.session.scalar(select(Member).where(Member.uuid == member_uuid))
-    if member is None or member.password_fingerprint != data.get("p"):
-        raise Invalid("token", BAD_LINK)
-    if demo_login_refused(member):
+    if (
+        member is None
+        or member.password_fingerprint != data.get("p")  # used: the password changed
+        or demo_login_refused(member)
+    ):
         raise Invalid("token", BAD_LINK)
     return member
 

@@ -17,9 +17,10 @@ from api.models import (
 )
 from api.services.contacts import log_contact
 from jobs.availability import check_availability
-from jobs.checkin_prompts import is_waking, send_checkin_prompts
+from jobs.checkin_prompts import send_checkin_prompts
 from jobs.missed_contact import flag_missed_contacts
 from jobs.temporary_endings import prompt_term_endings
+from jobs.waking import is_waking
 from tests.jobs.helpers import days, make_pair
 
 T0 = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)  # 09:00 in New York
