@@ -321,7 +321,9 @@ def test_withdraw_frees_the_slot_and_offers_the_next_option(client, auth, db, wo
     assert r.json["next_option"]["sponsor"]["id"] != str(sponsor.uuid)
     assert _load(db, sponsor) == 0
     kinds = db.session.scalars(
-        select(Notification.kind).where(Notification.member_id == sponsor.id)
+        select(Notification.kind)
+        .where(Notification.member_id == sponsor.id)
+        .order_by(Notification.id)
     )
     assert list(kinds) == ["match.proposed", "match.withdrawn"]
     assert (

@@ -119,7 +119,9 @@ def test_blocking_with_a_pending_ask_withdraws_it_as_a_withdrawal_would(client, 
     assert db.session.scalar(select(Proposal.status)) == "withdrawn"
     assert _load(db, sponsor) == 0
     kinds = db.session.scalars(
-        select(Notification.kind).where(Notification.member_id == sponsor.id)
+        select(Notification.kind)
+        .where(Notification.member_id == sponsor.id)
+        .order_by(Notification.id)
     ).all()
     assert kinds == ["match.proposed", "match.withdrawn"]  # exactly an ordinary withdrawal
     seen = client.get(f"/api/v1/proposals/{pid}", headers=auth(sponsor))
