@@ -171,6 +171,7 @@ def sponsor_candidates(
         .join(SponsorProfile, SponsorProfile.member_id == Member.id)
         .join(Membership, Membership.member_id == Member.id)
         .where(Membership.program_id == program.id, Membership.is_sponsor.is_(True))
+        .order_by(Member.id)  # a fixed pool order, so ties in a round resolve the same way
     )
     if changed_since is not None:
         query = query.where(SponsorProfile.updated_at >= changed_since)

@@ -77,7 +77,9 @@ class Member(db.Model):
     phone: Mapped[str | None] = mapped_column(String(32))
     contact_email: Mapped[str | None] = mapped_column(String(254))
 
-    memberships: Mapped[list[Membership]] = relationship(back_populates="member")
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="member", order_by="Membership.id"
+    )
     sponsor_profile: Mapped[SponsorProfile | None] = relationship(  # noqa: F821
         back_populates="member", uselist=False
     )

@@ -105,7 +105,7 @@ def member_detail(access: Access, member_uuid: uuid.UUID) -> dict:
             SponsorRequest.newcomer_id == member.id,
             SponsorRequest.program_id == access.program.id,
         )
-        .order_by(SponsorRequest.created_at.desc())
+        .order_by(SponsorRequest.created_at.desc(), SponsorRequest.id.desc())
     ).all()
     open_ids = {member.id} if any(r.status == "open" for r in requests) else set()
     row = _row(membership, open_ids, date.today())

@@ -34,7 +34,7 @@ def _history(sponsorship_id: int) -> list[dict]:
     flags = db.session.scalars(
         select(MissedContactFlag)
         .where(MissedContactFlag.sponsorship_id == sponsorship_id)
-        .order_by(MissedContactFlag.opened_at)
+        .order_by(MissedContactFlag.opened_at, MissedContactFlag.id)
     ).all()
     return [
         {
@@ -78,7 +78,8 @@ def escalation_queue(program: Program, now: datetime | None = None) -> list[Esca
                 history=_history(pair.id),
             )
         )
-    items.sort(key=lambda item: -item.days_without_contact)
+    # Equal silences keep one order whatever order the database returned the rows in.
+    items.sort(key=lambda item: (-item.days_without_contact, item.flag.id))
     return items
 
 

@@ -38,7 +38,7 @@ def list_webhooks(program: Program) -> list[Webhook]:
         db.session.scalars(
             select(Webhook)
             .where(Webhook.program_id == program.id, Webhook.active.is_(True))
-            .order_by(Webhook.created_at)
+            .order_by(Webhook.created_at, Webhook.id)
         )
     )
 

@@ -49,7 +49,9 @@ def test_the_email_link_page_shows_the_pairs_programme_line(client, db, programm
     programme.program.settings = {"crisis_line": OWN_LINE}
     db.session.commit()
     pair = db.session.scalars(
-        select(Sponsorship).where(Sponsorship.program_id == programme.program.id)
+        select(Sponsorship)
+        .where(Sponsorship.program_id == programme.program.id)
+        .order_by(Sponsorship.id)
     ).first()
     token = contact_link_token(pair.uuid, pair.sponsee.uuid, "email:checkin:crisis")
     assert _crisis_twice(client.get(f"/contact-link/{token}").get_data(as_text=True), OWN_LINE)
