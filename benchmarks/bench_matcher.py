@@ -38,10 +38,15 @@ TARGETS = {
 NOTES = [
     "Matcher: timings move with the shared machine. The `assign_pairs` code of 2026-11-25 "
     "measured 0.76 s for the 10k round that day and 1.1-1.3 s on 2026-12-04 (timed back to "
-    "back with the code of the day); after that day's changes (one re-solve, 32-bit value "
-    "partitions, threaded checks) the round takes 0.8-0.9 s here. The mentor-match ratio "
-    "divides one timing of mentor-match by the median of seven of ours; across runs it has "
-    "ranged from about 850x to 1,140x, so a busy machine can put it under the 1,000x target.",
+    "back with the code of the day). After that day's changes (one re-solve, 32-bit value "
+    "partitions, scoring and checks on two threads, each thread given a share of the blocks "
+    "rather than one task per block) the round takes 0.75-0.81 s here, 0.84-0.89 s with "
+    "reasons, in three runs.",
+    "The mentor-match ratio divides one timing of mentor-match by the median of seven of "
+    "ours. It ranged from about 850x to 1,140x while the 1k round gave all 75k feasible "
+    "pairs to the solver on two threads; it now starts from the pruned pairs on one thread "
+    "(`FULL_PAIRS`, `PARALLEL_MIN_PAIRS` in matcher/batch.py: 45 ms -> 34-37 ms, the same "
+    "pairs and total), about 1,230x to 1,320x in three runs.",
 ]
 
 REPEATS = 3  # the machine is shared: each timing is the median of several runs

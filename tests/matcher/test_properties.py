@@ -102,10 +102,17 @@ def test_adding_a_shared_attribute_never_lowers_a_score(pool_settings, q, field,
     assert score(q, richer_s) >= score(q, sponsor) - 1e-6 or token not in getattr(q, field)
 
 
-# (pairs up to which every pair enters the first solve, the fast solve's bonus):
-# the default, always pruned, and pruned with no bonus (the fast solve then often
-# does not put cardinality first, so the dual check must catch it and solve exactly)
-SOLVER_PATHS = ((batch.FULL_PAIRS, batch.FAST_BONUS), (0, batch.FAST_BONUS), (0, 0))
+# (pairs up to which every pair enters the first solve, the fast solve's bonus, pairs from
+# which blocks are scored, pruned and checked on two threads): the default, always pruned,
+# always pruned on two threads, and pruned with no bonus (the fast solve then often does not
+# put cardinality first, so the dual check must catch it and solve exactly)
+ONE_THREAD = batch.PARALLEL_MIN_PAIRS
+SOLVER_PATHS = (
+    (batch.FULL_PAIRS, batch.FAST_BONUS, ONE_THREAD),
+    (0, batch.FAST_BONUS, ONE_THREAD),
+    (0, batch.FAST_BONUS, 0),
+    (0, 0, ONE_THREAD),
+)
 
 
 @settings(max_examples=80, deadline=None)
@@ -116,6 +123,8 @@ def test_assign_equals_the_exact_reference(case, top_k, path):
     with (
         mock.patch.object(batch, "FULL_PAIRS", path[0]),
         mock.patch.object(batch, "FAST_BONUS", path[1]),
+        mock.patch.object(batch, "PARALLEL_MIN_PAIRS", path[2]),
+        mock.patch.object(batch, "WORKERS", 2),
     ):
         assignments, unassigned = index.assign(requests, top_k=top_k)
         again = index.assign(requests, top_k=top_k)
