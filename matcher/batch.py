@@ -54,10 +54,11 @@ CYCLE_CHECK = 8  # relaxation rounds between looks for a negative cycle
 SPONSOR_TOP = 4  # each sponsor's best seekers per block also enter the first solve
 FAST_BONUS = 2 * OFFSET
 TRIM_MARGIN = SCALE // 20
-FULL_PAIRS = 20_000  # up to this many feasible pairs, all enter the first solve (see below)
-WORKERS = min(2, os.cpu_count() or 1)  # threads for the per-block partitions
-# Below this many scored pairs in all, starting threads costs more than it saves: the 1k-seeker
-# round scores 68k pairs, the 10k round 6.8M.
+FULL_PAIRS = 20_000  # up to this many feasible pairs, all enter the first solve (see the top)
+WORKERS = min(2, os.cpu_count() or 1)  # threads for the per-block work
+# Below this many pairs in all, starting threads costs more than it saves (scoring counts
+# seekers x pool, pruning and checks the pairs scored): the 1k-seeker round (500 sponsors)
+# stays on one thread, the 10k round (5k sponsors, 6.8M pairs scored) uses two.
 PARALLEL_MIN_PAIRS = 1_000_000
 
 UNASSIGNED_SENTENCES = {
