@@ -12,7 +12,8 @@ from sqlalchemy.exc import IntegrityError
 from api.auth import demo_login_refused, hash_password, new_token, verify_password
 from api.errors import Conflict, Invalid, NotFound, Unauthorized
 from api.extensions import db
-from api.models import ApiToken, AuditLog, Member, Membership, Program, utcnow
+from api.models import ApiToken, Member, Membership, Program, utcnow
+from api.services.audit import audit
 
 DEFAULT_TAGS = [
     "veteran",
@@ -178,15 +179,8 @@ def update_program(program: Program, actor: Member, changes: dict) -> Program:
         program.settings = {**(program.settings or {}), **changes.pop("settings")}
     for key, value in changes.items():
         setattr(program, key, list(dict.fromkeys(value)) if isinstance(value, list) else value)
-    db.session.add(
-        AuditLog(
-            program_id=program.id,
-            actor_id=actor.id,
-            action="program.update",
-            target_type="program",
-            target_uuid=str(program.uuid),
-            details={"fields": changed},
-        )
+    audit(
+        "program.update", program, program_id=program.id, actor=actor, details={"fields": changed}
     )
     db.session.commit()
     return program

@@ -12,7 +12,8 @@ from api.auth import Access
 from api.errors import NotFound
 from api.extensions import db
 from api.matching_index import pool_changed
-from api.models import AuditLog, Member, Membership, SponsorProfile, SponsorRequest
+from api.models import Member, Membership, SponsorProfile, SponsorRequest
+from api.services.audit import audit
 from api.services.profiles import eligibility_reasons, sponsor_status
 
 
@@ -129,16 +130,13 @@ def _sponsor_profile(access: Access, member_uuid: uuid.UUID) -> tuple[Member, Sp
 
 
 def _audit(access: Access, member: Member, action: str, reason: str, details: dict) -> None:
-    db.session.add(
-        AuditLog(
-            program_id=access.program.id,
-            actor_id=access.member.id,
-            action=action,
-            target_type="member",
-            target_uuid=str(member.uuid),
-            reason=reason,
-            details=details,
-        )
+    audit(
+        action,
+        member,
+        program_id=access.program.id,
+        actor=access.member,
+        reason=reason,
+        details=details,
     )
 
 

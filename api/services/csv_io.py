@@ -20,9 +20,10 @@ from api.auth import Access
 from api.errors import AppError, Invalid
 from api.extensions import db
 from api.gazetteer import city_by_id
-from api.models import AuditLog, Member, Membership, SponsorProfile
+from api.models import Member, Membership, SponsorProfile
 from api.schemas.profiles import ProfileSchema, SponsorProfilePatchSchema
 from api.services.accounts import normalise_email
+from api.services.audit import audit
 from api.services.profiles import apply_profile, list_errors
 
 HEADINGS = (
@@ -307,15 +308,12 @@ def export_csv(access: Access) -> str:
     for membership in memberships:
         writer.writerow(_cells(membership.member, membership))
         count += 1
-    db.session.add(
-        AuditLog(
-            program_id=access.program.id,
-            actor_id=access.member.id,
-            action="csv_export",
-            target_type="program",
-            target_uuid=str(access.program.uuid),
-            details={"people": count},
-        )
+    audit(
+        "csv_export",
+        access.program,
+        program_id=access.program.id,
+        actor=access.member,
+        details={"people": count},
     )
     db.session.commit()
     return "\ufeff" + out.getvalue()

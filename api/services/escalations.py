@@ -10,7 +10,8 @@ from sqlalchemy.orm import aliased
 
 from api.errors import Conflict, Invalid, NotFound
 from api.extensions import db
-from api.models import AuditLog, Member, MissedContactFlag, Program, Sponsorship, utcnow
+from api.models import Member, MissedContactFlag, Program, Sponsorship, utcnow
+from api.services.audit import audit
 
 ACTION_MAX = 1000
 
@@ -95,16 +96,13 @@ def _flag(program: Program, flag_uuid) -> MissedContactFlag:
 
 
 def _audit(program: Program, actor: Member, action: str, flag: MissedContactFlag, reason: str):
-    db.session.add(
-        AuditLog(
-            program_id=program.id,
-            actor_id=actor.id,
-            action=action,
-            target_type="missed_contact_flag",
-            target_uuid=str(flag.uuid),
-            reason=reason,
-            details={"level": flag.level},
-        )
+    audit(
+        action,
+        flag,
+        program_id=program.id,
+        actor=actor,
+        reason=reason,
+        details={"level": flag.level},
     )
 
 

@@ -9,7 +9,8 @@ from sqlalchemy import func, select, update
 
 from api.extensions import db
 from api.matching_index import pool_changed
-from api.models import AuditLog, Member, Membership, Proposal, RequestEvent, SponsorProfile
+from api.models import Member, Membership, Proposal, RequestEvent, SponsorProfile
+from api.services.audit import audit
 from api.services.notify import notify
 from api.services.proposals import release_slot
 from api.services.rerouting import ask_next_best, reroute
@@ -92,14 +93,11 @@ def _pause_repeat_expirers(expired: list[Proposal], now: datetime) -> None:
             .where(Membership.program_id == program_id, Membership.is_coordinator.is_(True))
         ).all()
         for sponsor in db.session.scalars(select(Member).where(Member.id.in_(paused))):
-            db.session.add(
-                AuditLog(
-                    program_id=program_id,
-                    action="sponsor.paused",
-                    target_type="member",
-                    target_uuid=str(sponsor.uuid),
-                    reason=f"{limit} or more proposals expired unanswered",
-                )
+            audit(
+                "sponsor.paused",
+                sponsor,
+                program_id=program_id,
+                reason=f"{limit} or more proposals expired unanswered",
             )
             notify(
                 sponsor,

@@ -17,8 +17,9 @@ from sqlalchemy import select, update
 from api.auth import demo_login_refused, hash_password
 from api.errors import Invalid
 from api.extensions import db
-from api.models import ApiToken, AuditLog, Member, utcnow
+from api.models import ApiToken, Member, utcnow
 from api.services.accounts import find_member_by_email
+from api.services.audit import audit
 from api.services.notify import email_only
 
 LINK_MAX_AGE_S = 3600
@@ -89,13 +90,6 @@ def set_password_with_link(token: str, password: str) -> Member:
         .where(ApiToken.member_id == member.id, ApiToken.revoked_at.is_(None))
         .values(revoked_at=utcnow())
     )
-    db.session.add(
-        AuditLog(
-            actor_id=member.id,
-            action="password.set_by_link",
-            target_type="member",
-            target_uuid=str(member.uuid),
-        )
-    )
+    audit("password.set_by_link", member, program_id=None, actor=member)
     db.session.commit()
     return member

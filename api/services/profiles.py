@@ -11,8 +11,9 @@ from api.errors import Invalid, NotFound
 from api.extensions import db
 from api.gazetteer import City
 from api.matching_index import pool_changed
-from api.models import AuditLog, Member, Membership, Program, SponsorProfile, utcnow
+from api.models import Member, Membership, Program, SponsorProfile, utcnow
 from api.schemas.profiles import unique
+from api.services.audit import audit
 
 LIST_FIELDS = ("fellowships", "languages", "contact_modes", "tags")
 
@@ -184,15 +185,7 @@ def report_relapse(member: Member) -> dict:
     for membership in db.session.scalars(
         select(Membership).where(Membership.member_id == member.id, Membership.is_sponsor)
     ):
-        db.session.add(
-            AuditLog(
-                program_id=membership.program_id,
-                actor_id=member.id,
-                action="sponsor.self_pause",
-                target_type="member",
-                target_uuid=str(member.uuid),
-            )
-        )
+        audit("sponsor.self_pause", member, program_id=membership.program_id, actor=member)
     pool_changed(member.id)
     db.session.commit()
     return sponsor_view(member)

@@ -14,7 +14,6 @@ from api.extensions import db
 from api.matching_index import WarmIndex, pool_changed
 from api.matching_inputs import blocked_between, seeker_request
 from api.models import (
-    AuditLog,
     MatchingRound,
     Member,
     Program,
@@ -24,6 +23,7 @@ from api.models import (
     SponsorRequest,
     utcnow,
 )
+from api.services.audit import audit
 from api.services.notify import notify
 from api.services.proposals import announce_proposal, hold_open_request, take_slot
 from api.services.shortlist import feasible_entry
@@ -46,17 +46,7 @@ def _open_requests(program: Program) -> list[SponsorRequest]:
 
 
 def _audit(rnd: MatchingRound, actor: Member, action: str, reason=None, **details) -> None:
-    db.session.add(
-        AuditLog(
-            program_id=rnd.program_id,
-            actor_id=actor.id,
-            action=action,
-            target_type="matching_round",
-            target_uuid=str(rnd.uuid),
-            reason=reason,
-            details=details,
-        )
-    )
+    audit(action, rnd, program_id=rnd.program_id, actor=actor, reason=reason, details=details)
 
 
 def run_round(program: Program, actor: Member, now: datetime | None = None) -> MatchingRound:

@@ -13,7 +13,6 @@ from api.extensions import db
 from api.matching_index import pool_changed
 from api.matching_inputs import blocked_between
 from api.models import (
-    AuditLog,
     Member,
     MissedContactFlag,
     Proposal,
@@ -22,6 +21,7 @@ from api.models import (
     Sponsorship,
     utcnow,
 )
+from api.services.audit import audit
 from api.services.cadence import next_contact_due
 from api.services.notify import emit_webhooks, notify
 from api.services.proposals import NOT_PENDING, proposal_for, release_slot
@@ -173,16 +173,13 @@ def end(
         .values(resolved_at=now, resolution="ended")
         .execution_options(synchronize_session=False)
     )
-    db.session.add(
-        AuditLog(
-            program_id=row.program_id,
-            actor_id=member.id,
-            action="sponsorship.end",
-            target_type="sponsorship",
-            target_uuid=str(row.uuid),
-            reason=note,
-            details={"reason": reason},
-        )
+    audit(
+        "sponsorship.end",
+        row,
+        program_id=row.program_id,
+        actor=member,
+        reason=note,
+        details={"reason": reason},
     )
     other = row.sponsee if member.id == row.sponsor_id else row.sponsor
     data = {"sponsorship_id": str(row.uuid)}

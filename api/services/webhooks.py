@@ -8,7 +8,8 @@ from sqlalchemy import select, update
 from api.channels.webhook import TargetRefused, new_secret, resolve_target
 from api.errors import Invalid, NotFound
 from api.extensions import db
-from api.models import AuditLog, Member, OutboxMessage, Program, Webhook
+from api.models import Member, OutboxMessage, Program, Webhook
+from api.services.audit import audit
 
 
 def register_webhook(program: Program, actor: Member, url: str) -> Webhook:
@@ -20,15 +21,7 @@ def register_webhook(program: Program, actor: Member, url: str) -> Webhook:
     hook = Webhook(program_id=program.id, url=url, secret=new_secret(), active=True)
     db.session.add(hook)
     db.session.flush()
-    db.session.add(
-        AuditLog(
-            program_id=program.id,
-            actor_id=actor.id,
-            action="webhook.created",
-            target_type="webhook",
-            target_uuid=str(hook.uuid),
-        )
-    )
+    audit("webhook.created", hook, program_id=program.id, actor=actor)
     db.session.commit()
     return hook
 
@@ -56,13 +49,5 @@ def remove_webhook(program: Program, actor: Member, webhook_uuid) -> None:
         .where(OutboxMessage.webhook_id == hook.id, OutboxMessage.status == "pending")
         .values(status="dead", last_error="webhook: endpoint removed")
     )
-    db.session.add(
-        AuditLog(
-            program_id=program.id,
-            actor_id=actor.id,
-            action="webhook.removed",
-            target_type="webhook",
-            target_uuid=str(hook.uuid),
-        )
-    )
+    audit("webhook.removed", hook, program_id=program.id, actor=actor)
     db.session.commit()

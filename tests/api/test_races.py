@@ -81,6 +81,19 @@ def _member(make_member, program, *roles, **kw):
     return make_member(program, *roles, availability=SLOTS, **kw)
 
 
+def _asked(make_member, program, capacity):
+    """A sponsor with ``capacity``, a newcomer with an open request, and the newcomer's ask."""
+    sponsor = _member(make_member, program, "sponsor", sponsor={"capacity": capacity})
+    newcomer = _member(make_member, program, "newcomer")
+    request = open_request(newcomer, program)
+    return (
+        sponsor,
+        newcomer,
+        request,
+        proposals.ask(newcomer, request.uuid, sponsor_uuid=sponsor.uuid),
+    )
+
+
 def _get(model, pk):
     return _db.session.get(model, pk)
 
@@ -117,10 +130,7 @@ def test_racing_answers_on_one_proposal_have_exactly_one_winner(
     program = make_program()
     tally, threads = Counter(), []
     for _ in range(TRIALS):
-        sponsor = _member(make_member, program, "sponsor", sponsor={"capacity": 1})
-        newcomer = _member(make_member, program, "newcomer")
-        request = open_request(newcomer, program)
-        proposal = proposals.ask(newcomer, request.uuid, sponsor_uuid=sponsor.uuid)
+        sponsor, newcomer, request, proposal = _asked(make_member, program, capacity=1)
         pid, sid, nid, deadline = proposal.uuid, sponsor.id, newcomer.id, proposal.deadline_at
         actions = _answers(sid, nid, pid, deadline)
         n = rng.randint(2, 10)
@@ -276,10 +286,8 @@ def test_accept_racing_the_newcomer_withdrawing_the_request(
     program = make_program()
     tally, threads = Counter(), []
     for _ in range(TRIALS // 2):
-        sponsor = _member(make_member, program, "sponsor", sponsor={"capacity": 1})
-        newcomer = _member(make_member, program, "newcomer")
-        request = open_request(newcomer, program)
-        pid = proposals.ask(newcomer, request.uuid, sponsor_uuid=sponsor.uuid).uuid
+        sponsor, newcomer, request, proposal = _asked(make_member, program, capacity=1)
+        pid = proposal.uuid
         sid, nid, rid = sponsor.id, newcomer.id, request.uuid
 
         def accept(sid=sid, pid=pid):
@@ -319,10 +327,8 @@ def test_a_block_racing_asks_and_answers_never_leaves_a_proposal_between_the_two
     program = make_program()
     tally, threads = Counter(), []
     for trial in range(TRIALS // 2):
-        sponsor = _member(make_member, program, "sponsor", sponsor={"capacity": 3})
-        newcomer = _member(make_member, program, "newcomer")
-        request = open_request(newcomer, program)
-        pid = proposals.ask(newcomer, request.uuid, sponsor_uuid=sponsor.uuid).uuid
+        sponsor, newcomer, request, proposal = _asked(make_member, program, capacity=3)
+        pid = proposal.uuid
         sid, nid, rid, suuid = sponsor.id, newcomer.id, request.uuid, sponsor.uuid
         by_newcomer = trial % 2 == 0
         if by_newcomer:  # the newcomer blocks the sponsor they asked, as the sponsor accepts
