@@ -57,6 +57,8 @@ class Member(db.Model):
     password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
     display_name: Mapped[str] = mapped_column(String(40), nullable=False)
     time_zone: Mapped[str] = mapped_column(String(64), nullable=False, default="UTC")
+    # The language of pages and emails ("en", "es"); None: the browser's Accept-Language.
+    locale: Mapped[str | None] = mapped_column(String(8))
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     created_at: Mapped[datetime] = created_at()
     # Profile (issue: intake). Private unless stated: see api/schemas public views.
