@@ -64,10 +64,17 @@ def test_cross_fellowship_opt_in():
 
 
 def test_in_person_within_distance_passes():
+    # The easy pair lives about 6.5 km apart. With no free hours or tags listed, distance is
+    # among the three blocks that add most to the score, so it must be given as a reason.
     index = SponsorIndex().fit([easy_sponsor()])
-    seeker = easy_seeker(in_person_needed=True, max_distance_km=25)
+    seeker = easy_seeker(in_person_needed=True, max_distance_km=25, availability_utc=(), tags=())
+    assert index.explain_exclusions(seeker) == {}
     [entry] = index.shortlist(seeker, 3)
-    assert "nearby" in [r.code for r in entry.reasons] or len(entry.reasons) >= 2
+    assert ("nearby", "About 7 km apart") in [(r.code, r.text) for r in entry.reasons]
+    # 6 km is less than the distance between them: the same sponsor is then too far.
+    assert index.explain_exclusions(easy_seeker(in_person_needed=True, max_distance_km=6)) == {
+        "too_far": 1
+    }
 
 
 def test_explain_counts_first_failing_rule_and_adds_up():
