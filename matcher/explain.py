@@ -48,21 +48,23 @@ def _shared_reason(block: str, shared: list) -> Reason | None:
     if not shared:
         return None
     if block == "fellowship":
-        return Reason("shared_fellowship", f"You are both in {_join(shared)}")
+        return Reason("shared_fellowship", f"You are both in {_join(shared)}", {"items": shared})
     if block == "language":
         names = [LANGUAGE_NAMES.get(c, c) for c in shared]
-        return Reason("shared_language", f"You both speak {_join(names)}")
+        return Reason("shared_language", f"You both speak {_join(names)}", {"items": shared})
     if block == "tags":
         named = [TAG_PHRASES[t] for t in shared if t in TAG_PHRASES]
         other = [f"“{t}”" for t in shared if t not in TAG_PHRASES]
         if named:
-            return Reason("shared_background", f"You are both {_join(named)}")
-        return Reason("shared_background", f"You both listed {_join(other)}")
+            return Reason("shared_background", f"You are both {_join(named)}", {"items": shared})
+        return Reason("shared_background", f"You both listed {_join(other)}", {"items": shared})
     if block == "contact_modes":
         modes = [MODE_PHRASES.get(m, m) for m in shared]
-        return Reason("shared_contact_modes", f"You both like {_join(modes)}")
+        return Reason("shared_contact_modes", f"You both like {_join(modes)}", {"items": shared})
     if block == "age":
-        return Reason("same_age_band", f"You are in the same age group ({shared[0]})")
+        return Reason(
+            "same_age_band", f"You are in the same age group ({shared[0]})", {"band": shared[0]}
+        )
     return None
 
 
@@ -70,7 +72,11 @@ def _hours_reason(hours: int) -> Reason | None:
     if not hours:
         return None
     unit = "hour" if hours == 1 else "hours"
-    return Reason("availability_overlap", f"Your free times overlap about {hours} {unit} a week")
+    return Reason(
+        "availability_overlap",
+        f"Your free times overlap about {hours} {unit} a week",
+        {"hours": hours},
+    )
 
 
 def _sobriety_reason(days: int) -> Reason | None:
@@ -78,13 +84,14 @@ def _sobriety_reason(days: int) -> Reason | None:
     if years < 1:
         return None
     unit = "year" if years == 1 else "years"
-    return Reason("sobriety", f"Has about {years} {unit} of continuous sobriety")
+    return Reason("sobriety", f"Has about {years} {unit} of continuous sobriety", {"years": years})
 
 
 def _distance_reason(km: float | None) -> Reason | None:
     if km is None:
         return None
-    return Reason("nearby", "Less than 1 km apart" if km < 1 else f"About {round(km)} km apart")
+    text = "Less than 1 km apart" if km < 1 else f"About {round(km)} km apart"
+    return Reason("nearby", text, {"km": 0 if km < 1 else round(km)})
 
 
 def _block_reason(block: str, seeker, sponsor, known) -> Reason | None:
@@ -111,7 +118,8 @@ def _responsive(sponsor) -> bool:
 
 @lru_cache(maxsize=64)
 def _has_room(spare: int) -> Reason:
-    return Reason("has_room", f"Has room for {spare} more sponsee{'s' * (spare > 1)}")
+    text = f"Has room for {spare} more sponsee{'s' * (spare > 1)}"
+    return Reason("has_room", text, {"spare": spare})
 
 
 def reasons_for(seeker, sponsor, settings, known) -> tuple[Reason, ...]:

@@ -119,10 +119,19 @@ class MatchSettings:
 
 @dataclass(frozen=True)
 class Reason:
-    """One plain-language reason a sponsor fits a seeker; ``code`` is stable."""
+    """One plain-language reason a sponsor fits a seeker; ``code`` is stable.
+
+    ``args`` holds the values the English ``text`` was made from (``items``, ``hours``,
+    ``years``, ``km``, ``spare``, ``band``), so pages can say the same in another language.
+    """
 
     code: str
     text: str
+    args: dict = field(default_factory=dict, compare=False, hash=False)
+
+    def as_dict(self) -> dict:
+        """The reason as stored and sent: code, English text and its values."""
+        return {"code": self.code, "text": self.text, "args": dict(self.args)}
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ NEWCOMER_STATUS = {"declined": "not_available", "expired": "not_available"}
 class ReasonSchema(Schema):
     code = fields.String(dump_only=True)
     text = fields.String(dump_only=True)
+    args = fields.Dict(dump_only=True)  # the values of ``text``, for other languages
 
 
 class ShortlistEntrySchema(Schema):

@@ -166,7 +166,7 @@ def create_proposal(
         source=source,
         status="pending",
         score=entry.score,
-        reasons=[{"code": r.code, "text": r.text} for r in entry.reasons],
+        reasons=[r.as_dict() for r in entry.reasons],
         created_at=now,
         deadline_at=now + timedelta(hours=hours),
     )

@@ -79,7 +79,7 @@ def run_round(program: Program, actor: Member, now: datetime | None = None) -> M
                 request_id=by_uuid[a.request_id].id,
                 sponsor_id=sponsors[a.member_id],
                 score=a.score,
-                reasons=[{"code": r.code, "text": r.text} for r in a.reasons],
+                reasons=[r.as_dict() for r in a.reasons],
                 status="draft",
             )
         )
@@ -141,7 +141,7 @@ def replace_pair(
     sponsor = db.session.scalar(select(Member).where(Member.uuid == sponsor_uuid))
     old = str(pair.sponsor.uuid)
     pair.sponsor_id, pair.score, pair.change_reason = sponsor.id, entry.score, reason
-    pair.reasons = [{"code": r.code, "text": r.text} for r in entry.reasons]
+    pair.reasons = [r.as_dict() for r in entry.reasons]
     _audit(
         rnd,
         actor,

@@ -52,7 +52,7 @@ def entry_dict(entry: ShortlistEntry, sponsor: Member, request: SponsorRequest) 
     return {
         "sponsor": public_view(sponsor, request.newcomer, request.program),
         "score": round(entry.score, 4),
-        "reasons": [{"code": r.code, "text": r.text} for r in entry.reasons],
+        "reasons": [r.as_dict() for r in entry.reasons],
     }
 
 
