@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -29,7 +31,11 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("DATABASE_URL", str, "SQLAlchemy URL. Default: SQLite file in the instance folder."),
     Setting("TEST_DATABASE_URL", str, "PostgreSQL URL the test suite runs against when set."),
-    Setting("NOTE_KEYS", str, "Private-note Fernet keys, comma-separated; the first encrypts."),
+    Setting(
+        "NOTE_KEYS",
+        str,
+        "Private-note Fernet keys, comma-separated; the first encrypts. Required in production.",
+    ),
     Setting("BASE_URL", str, "Public address used in links inside emails."),
     Setting("TOKEN_TTL_HOURS", int, "Lifetime of API tokens in hours (default 720)."),
     Setting(
@@ -167,12 +173,29 @@ def _refuse_unsafe_production(values: Mapping[str, object]) -> None:
             f"{PREFIX}SECRET_KEY is not set: production needs a long random secret key "
             f"(e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')"
         )
+    if not _note_keys_valid(str(values.get("NOTE_KEYS") or "")):
+        # Without keys the note key would be derived from SECRET_KEY: one leaked secret would
+        # open every private note, and rotating the secret would lose them all.
+        raise ConfigError(
+            f"{PREFIX}NOTE_KEYS is not set or not valid: production needs one or more Fernet "
+            f"keys, comma-separated (e.g. python -c 'from cryptography.fernet import Fernet; "
+            f"print(Fernet.generate_key().decode())')"
+        )
     if values["WEBHOOK_ALLOW_LOOPBACK"]:
         # Loopback targets let a coordinator's webhook reach services on the server itself.
         raise ConfigError(
             f"{PREFIX}WEBHOOK_ALLOW_LOOPBACK is for tests only: production refuses to start "
             f"with it set (unset it or set it to false)"
         )
+
+
+def _note_keys_valid(raw: str) -> bool:
+    """True if ``raw`` holds at least one key and every key is 32 url-safe base64 bytes."""
+    keys = [key.strip() for key in raw.split(",") if key.strip()]
+    try:
+        return bool(keys) and all(len(base64.urlsafe_b64decode(key)) == 32 for key in keys)
+    except (binascii.Error, ValueError):
+        return False
 
 
 def finalize(values: dict[str, object], instance_path: str) -> dict[str, object]:

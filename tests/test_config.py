@@ -23,25 +23,44 @@ def test_env_overrides_are_typed():
     assert values["TOKEN_TTL_HOURS"] == 5
 
 
+NOTE_KEY = "x" * 43 + "="  # 32 bytes, url-safe base64: the shape of a Fernet key
+PROD = {"SPONSOR_SECRET_KEY": "x" * 48, "SPONSOR_NOTE_KEYS": NOTE_KEY}
+
+
 def test_production_refuses_to_start_without_secret_key():
     with pytest.raises(config.ConfigError, match="SPONSOR_SECRET_KEY"):
         config.load("production", environ={})
 
 
 def test_production_starts_with_a_real_key():
-    values = config.load("production", environ={"SPONSOR_SECRET_KEY": "x" * 48})
+    values = config.load("production", environ=PROD)
     assert values["ALLOW_DEMO"] is False
+
+
+@pytest.mark.parametrize("keys", [None, "", " , ", "not-a-key", f"{NOTE_KEY},short"])
+def test_production_refuses_to_start_without_note_keys(keys):
+    """Finding 11: production derived the note key from the secret key when none was set."""
+    environ = {"SPONSOR_SECRET_KEY": "x" * 48}
+    if keys is not None:
+        environ["SPONSOR_NOTE_KEYS"] = keys
+    with pytest.raises(config.ConfigError, match="SPONSOR_NOTE_KEYS"):
+        config.load("production", environ=environ)
+
+
+def test_production_accepts_several_note_keys():
+    environ = {**PROD, "SPONSOR_NOTE_KEYS": f"{NOTE_KEY}, {'y' * 43}="}
+    assert config.load("production", environ=environ)["NOTE_KEYS"].startswith(NOTE_KEY)
 
 
 @pytest.mark.parametrize("value", ["true", "1", "yes"])
 def test_production_refuses_to_start_with_loopback_webhooks(value):
-    environ = {"SPONSOR_SECRET_KEY": "x" * 48, "SPONSOR_WEBHOOK_ALLOW_LOOPBACK": value}
+    environ = {**PROD, "SPONSOR_WEBHOOK_ALLOW_LOOPBACK": value}
     with pytest.raises(config.ConfigError, match="SPONSOR_WEBHOOK_ALLOW_LOOPBACK"):
         config.load("production", environ=environ)
 
 
 def test_production_starts_with_loopback_webhooks_explicitly_off():
-    environ = {"SPONSOR_SECRET_KEY": "x" * 48, "SPONSOR_WEBHOOK_ALLOW_LOOPBACK": "false"}
+    environ = {**PROD, "SPONSOR_WEBHOOK_ALLOW_LOOPBACK": "false"}
     assert config.load("production", environ=environ)["WEBHOOK_ALLOW_LOOPBACK"] is False
 
 

@@ -56,6 +56,7 @@ def test_demo_logins_still_work_where_demo_is_allowed(client, make_member):
 def production_app(app, database_url, monkeypatch):
     """A ProductionConfig app on the shared test database (as if deployed over a dev one)."""
     monkeypatch.setenv("SPONSOR_SECRET_KEY", "p" * 48)
+    monkeypatch.setenv("SPONSOR_NOTE_KEYS", "n" * 43 + "=")
     monkeypatch.delenv("SPONSOR_WEBHOOK_ALLOW_LOOPBACK", raising=False)
     production = create_app({"ENV_NAME": "production", "DATABASE_URL": database_url})
     assert production.config["ALLOW_DEMO"] is False
