@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import importlib.util
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -61,6 +62,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("WORKER_LOCK_PATH", str, "Lock file that keeps one worker active on SQLite."),
     Setting("WORKER_STALE_AFTER_S", int, "Heartbeat age after which /readyz reports the worker."),
     Setting("LOG_LEVEL", str, "Logging level (default INFO)."),
+    Setting(
+        "METRICS_TOKEN",
+        str,
+        "Bearer token for /metrics. Production without it answers 404 there (docs/operations.md).",
+    ),
+    Setting("WORKER_METRICS_PORT", int, "Loopback port of the worker's /metrics (0: none)."),
 )
 
 
@@ -89,6 +96,9 @@ class Config:
     WORKER_LOCK_PATH = ""
     WORKER_STALE_AFTER_S = 180
     LOG_LEVEL = "INFO"
+    METRICS_TOKEN = ""
+    WORKER_METRICS_PORT = 0
+    WEB_CONCURRENCY = 1  # gunicorn's own variable: web worker processes on this node
     ALLOW_DEMO = True
     ARGON2_TIME_COST = 3
     ARGON2_MEMORY_COST = 65536
@@ -161,9 +171,32 @@ def load(name: str | None = None, environ: Mapping[str, str] | None = None) -> d
         raw = environ.get(PREFIX + setting.name)
         if raw is not None and setting.name != "ENV":
             values[setting.name] = _parse(setting, raw)
+    if environ.get("WEB_CONCURRENCY"):
+        try:
+            values["WEB_CONCURRENCY"] = int(environ["WEB_CONCURRENCY"])
+        except ValueError as exc:
+            raise ConfigError("WEB_CONCURRENCY must be an int") from exc
+    refuse_unusable_rate_limits(str(values["RATELIMIT_STORAGE_URI"]), 1)
     if cls is ProductionConfig:
         _refuse_unsafe_production(values)
     return values
+
+
+def refuse_unusable_rate_limits(storage_uri: str, web_workers: int) -> None:
+    """Raise ConfigError, naming the setting, when rate limits would not hold as configured:
+    a redis:// store without the redis client, or one in-memory store per web worker (each
+    process would count on its own, so 10/minute would allow 10 per worker)."""
+    if storage_uri.startswith("redis") and importlib.util.find_spec("redis") is None:
+        raise ConfigError(
+            f"{PREFIX}RATELIMIT_STORAGE_URI is a Redis URL but the redis client is not "
+            f"installed: pip install 'sponsor-match[redis]'"
+        )
+    if storage_uri.startswith("memory") and web_workers > 1:
+        raise ConfigError(
+            f"{PREFIX}RATELIMIT_STORAGE_URI is {storage_uri} but {web_workers} web workers "
+            f"would each count rate limits on their own: set it to a shared store such as "
+            f"redis://127.0.0.1:6379 (or run one web worker)"
+        )
 
 
 def _refuse_unsafe_production(values: Mapping[str, object]) -> None:
@@ -181,6 +214,9 @@ def _refuse_unsafe_production(values: Mapping[str, object]) -> None:
             f"keys, comma-separated (e.g. python -c 'from cryptography.fernet import Fernet; "
             f"print(Fernet.generate_key().decode())')"
         )
+    refuse_unusable_rate_limits(
+        str(values["RATELIMIT_STORAGE_URI"]), int(values["WEB_CONCURRENCY"])
+    )
     if values["WEBHOOK_ALLOW_LOOPBACK"]:
         # Loopback targets let a coordinator's webhook reach services on the server itself.
         raise ConfigError(

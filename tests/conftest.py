@@ -23,6 +23,7 @@ PG_HINT = (
     "needs PostgreSQL: set SPONSOR_TEST_DATABASE_URL="
     "postgresql+psycopg://postgres@127.0.0.1:5432/test (see README)"
 )
+REDIS_URL = "redis://127.0.0.1:6379"
 
 
 def _test_database_url() -> str:
@@ -131,6 +132,17 @@ def pytest_runtest_setup(item):
         _missing(PG_HINT)
     if item.get_closest_marker("browser") and not os.path.exists(CHROMIUM):
         _missing(f"needs Chromium at {CHROMIUM} (apt-get install chromium)")
+    if item.get_closest_marker("redis") and not _redis_answers():
+        _missing(f"needs Redis at {REDIS_URL} (apt-get install redis-server)")
+
+
+def _redis_answers() -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
 
 
 def _missing(why: str) -> None:

@@ -1,0 +1,62 @@
+"""The rate-limit store: the documented Redis setting works, and per-worker memory is refused."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+import config
+from api import create_app
+from api.extensions import limiter
+from tests.conftest import REDIS_URL
+
+NOTE_KEY = "x" * 43 + "="
+PROD = {"SPONSOR_SECRET_KEY": "x" * 48, "SPONSOR_NOTE_KEYS": NOTE_KEY}
+
+
+def test_production_with_several_web_workers_refuses_the_memory_store():
+    with pytest.raises(config.ConfigError, match="SPONSOR_RATELIMIT_STORAGE_URI") as caught:
+        config.load("production", environ={**PROD, "WEB_CONCURRENCY": "3"})
+    assert "3 web workers" in str(caught.value)
+
+
+def test_production_with_several_web_workers_and_redis_starts():
+    values = config.load(
+        "production",
+        environ={**PROD, "WEB_CONCURRENCY": "3", "SPONSOR_RATELIMIT_STORAGE_URI": REDIS_URL},
+    )
+    assert values["WEB_CONCURRENCY"] == 3
+
+
+def test_one_web_worker_may_keep_the_memory_store():
+    assert config.load("production", environ=PROD)["RATELIMIT_STORAGE_URI"] == "memory://"
+
+
+def test_a_bad_worker_count_is_named():
+    with pytest.raises(config.ConfigError, match="WEB_CONCURRENCY"):
+        config.load("production", environ={**PROD, "WEB_CONCURRENCY": "three"})
+
+
+@pytest.mark.redis
+def test_redis_store_counts_across_processes(app, database_url):
+    """Two app instances (as two workers would) share one count in Redis."""
+    settings = {
+        "ENV_NAME": "testing",
+        "DATABASE_URL": database_url,
+        "RATELIMIT_STORAGE_URI": REDIS_URL,
+        "RATELIMIT_KEY_PREFIX": f"sm-test-{uuid.uuid4().hex}",
+        "LOGIN_RATE_LIMIT": "3/minute",
+    }
+    body = {"email": "nobody@example.test", "password": "wrong"}
+    try:
+        first = create_app(dict(settings))
+        codes = [first.test_client().post("/api/v1/auth/tokens", json=body).status_code]
+        codes += [first.test_client().post("/api/v1/auth/tokens", json=body).status_code]
+        # A second instance gets its own storage object: only a shared store remembers.
+        second = create_app(dict(settings))
+        codes += [second.test_client().post("/api/v1/auth/tokens", json=body).status_code]
+        codes += [second.test_client().post("/api/v1/auth/tokens", json=body).status_code]
+    finally:
+        limiter.init_app(app)  # back to the shared test app's in-memory store
+    assert codes == [401, 401, 401, 429]
