@@ -19,6 +19,7 @@ import itertools
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import func, select
 
 from api.models import MissedContactFlag, Notification, Sponsorship
@@ -55,6 +56,7 @@ def _first_waking_step(zone: str, after: datetime, until: datetime) -> datetime 
     return None
 
 
+@pytest.mark.slow  # about a minute: 2,880 hourly runs of the prompt job
 def test_120_days_of_prompts_and_escalation(db, make_program, make_member, capsys):
     program = make_program()
     coordinator = make_member(program, "coordinator")
