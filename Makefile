@@ -6,7 +6,7 @@ PORT ?= 5000
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 PYTEST_ARGS ?=
 
-.PHONY: migration run test test-postgres lint fmt worker bench install install-dev migrate seed clean
+.PHONY: migration run test test-fast test-postgres lint fmt worker bench install install-dev migrate seed clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ worker: migrate
 ## The whole suite on SQLite (and on PostgreSQL too when SPONSOR_TEST_DATABASE_URL is set).
 test: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## The inner loop: the suite without the tests marked `slow` (each over ~20 s).
+test-fast: install-dev
+	$(BIN)/python -m pytest -m 'not slow' $(PYTEST_ARGS)
 
 test-postgres: install-dev
 	SPONSOR_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest $(PYTEST_ARGS)
