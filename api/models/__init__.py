@@ -28,6 +28,7 @@ from api.models.matching import (
     Sponsorship,
 )
 from api.models.notify import Notification, OutboxMessage, Webhook
+from api.models.scheduler import SchedulerLease
 from api.models.types import utcnow
 
 __all__ = [
@@ -50,6 +51,7 @@ __all__ = [
     "Proposal",
     "RequestEvent",
     "RoundPair",
+    "SchedulerLease",
     "SponsorProfile",
     "SponsorRequest",
     "Sponsorship",

@@ -54,6 +54,9 @@ class OutboxMessage(db.Model):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = created_at()
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set in its own commit just before a send; still set at the next attempt means the
+    # previous one was interrupted (it may have reached the receiver: same id, counted).
+    sending_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Webhook(db.Model):
