@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import Blueprint, current_app, jsonify
-from sqlalchemy import inspect, select, text
+from sqlalchemy import inspect, text
 
+from api.database import probe
 from api.extensions import db
 
 bp = Blueprint("health", __name__)
-
-# Check values that do not make the service unready (a fresh install whose worker never ran).
-_READY = frozenset({"ok", "not started"})
 
 
 @bp.get("/healthz")
@@ -23,28 +19,29 @@ def healthz():
 
 @bp.get("/readyz")
 def readyz():
-    """Ready: database reachable, migrations at head, and (if one has run) the worker alive.
+    """Ready to serve on this web node: database reachable within a timeout, migrations at head.
 
-    Answers ``{"status": "ok" | "unavailable", "checks": {"database", "migrations", "worker"}}``
-    with 200 or 503; each check says "ok" or what is wrong.
+    Answers ``{"status": "ok" | "unavailable", "checks": {"database", "migrations"}}`` with 200
+    or 503; each check says "ok" or what is wrong. The scheduler is reported separately
+    (``/readyz/scheduler``): a stopped scheduler must not take web nodes out of a load balancer.
     """
-    checks = {"database": _check_database()}
+    checks = {"database": probe(float(current_app.config.get("READYZ_DB_TIMEOUT_S", 3)))}
     if checks["database"] == "ok":
         checks["migrations"] = _check_migrations()
-        checks["worker"] = _check_worker()
     else:
-        checks["migrations"] = checks["worker"] = "not checked: database unavailable"
-    ok = all(value in _READY for value in checks.values())
+        checks["migrations"] = "not checked: database unavailable"
+    ok = all(value == "ok" for value in checks.values())
     return jsonify(status="ok" if ok else "unavailable", checks=checks), 200 if ok else 503
 
 
-def _check_database() -> str:
-    try:
-        db.session.execute(text("SELECT 1"))
-    except Exception as exc:  # any failure to reach the database means "not ready"
-        db.session.rollback()
-        return f"unavailable: {type(exc).__name__}"
-    return "ok"
+@bp.get("/readyz/scheduler")
+def readyz_scheduler():
+    """The scheduler's health, for monitoring (not for a load balancer): 200 while the leading
+    worker reported within WORKER_STALE_AFTER_S, else 503; the body says when it last did."""
+    from api.services.scheduler import scheduler_status
+
+    status = scheduler_status()
+    return jsonify(status.as_dict()), 200 if status.state == "ok" else 503
 
 
 def _check_migrations() -> str:
@@ -63,19 +60,3 @@ def _check_migrations() -> str:
     if current is None:
         return f"not applied: alembic_version is empty; head is {head}"
     return "ok" if current == head else f"at {current}, head is {head}"
-
-
-def _check_worker() -> str:
-    from api.models import WorkerHeartbeat, utcnow
-
-    try:
-        beat = db.session.scalar(select(WorkerHeartbeat).order_by(WorkerHeartbeat.beat_at.desc()))
-    except Exception as exc:  # e.g. the table is missing while migrations are behind
-        db.session.rollback()
-        return f"unknown: {type(exc).__name__}"
-    if beat is None:
-        return "not started"
-    stale_after = timedelta(seconds=current_app.config["WORKER_STALE_AFTER_S"])
-    if utcnow() - beat.beat_at > stale_after:
-        return f"stale since {beat.beat_at.isoformat()}"
-    return "ok"

@@ -66,10 +66,7 @@ def test_readyz_is_ready_at_head_before_any_worker_ran(client, migrated_to, head
     migrated_to(head)
     res = client.get("/readyz")
     assert res.status_code == 200
-    assert res.json == {
-        "status": "ok",
-        "checks": {"database": "ok", "migrations": "ok", "worker": "not started"},
-    }
+    assert res.json == {"status": "ok", "checks": {"database": "ok", "migrations": "ok"}}
 
 
 def _beat(db, age: timedelta) -> None:
@@ -80,23 +77,32 @@ def _beat(db, age: timedelta) -> None:
     db.session.commit()
 
 
-def test_readyz_with_a_live_worker_is_ready(app, client, db, migrated_to, head):
-    migrated_to(head)
+def test_scheduler_with_a_live_worker_is_ok(app, client, db):
     _beat(db, timedelta(seconds=5))
+    res = client.get("/readyz/scheduler")
+    assert res.status_code == 200
+    assert res.json["state"] == "ok" and 4 <= res.json["age_s"] < 60
+
+
+def test_scheduler_not_started_is_reported_separately(client, migrated_to, head):
+    migrated_to(head)
+    assert client.get("/readyz").status_code == 200
+    res = client.get("/readyz/scheduler")
+    assert res.status_code == 503
+    assert res.json["state"] == "not started" and res.json["reported_at"] is None
+
+
+def test_a_stale_scheduler_leaves_the_web_node_ready(app, client, db, migrated_to, head):
+    # Issue 13 item 2: a dead scheduler must not take every web node out of the load balancer.
+    migrated_to(head)
+    _beat(db, timedelta(seconds=app.config["WORKER_STALE_AFTER_S"] + 360))
     res = client.get("/readyz")
     assert res.status_code == 200
-    assert res.json["checks"]["worker"] == "ok"
-
-
-def test_readyz_reports_a_stale_worker_as_unavailable(app, client, db, migrated_to, head):
-    migrated_to(head)
-    _beat(db, timedelta(seconds=app.config["WORKER_STALE_AFTER_S"] + 60))
-    res = client.get("/readyz")
-    # Policy: a worker that stopped beating makes the service unready (503), so it is noticed.
+    assert res.json["checks"] == {"database": "ok", "migrations": "ok"}
+    res = client.get("/readyz/scheduler")
     assert res.status_code == 503
-    assert res.json["status"] == "unavailable"
-    assert res.json["checks"]["worker"].startswith("stale since ")
-    assert res.json["checks"]["database"] == res.json["checks"]["migrations"] == "ok"
+    assert res.json["state"] == "stale"
+    assert res.json["age_s"] >= app.config["WORKER_STALE_AFTER_S"] + 360
 
 
 def test_readyz_reports_an_unreachable_database(tmp_path, database_url, is_postgres):
