@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 from flask import Flask
@@ -19,7 +18,7 @@ def create_app(config: str | dict | None = None) -> Flask:
     settings.update(overrides)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(app_config.finalize(settings, app.instance_path))
-    logging.getLogger("sponsor_match").setLevel(app.config["LOG_LEVEL"])
+    register_observability(app)  # first, so request ids and timings cover everything below
 
     register_extensions(app)
     register_blueprints(app)
@@ -28,6 +27,12 @@ def create_app(config: str | dict | None = None) -> Flask:
     register_template_context(app)
     register_security_headers(app)
     return app
+
+
+def register_observability(app: Flask) -> None:
+    from api.observability import init_app
+
+    init_app(app)
 
 
 def register_extensions(app: Flask) -> None:
