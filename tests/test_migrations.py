@@ -37,7 +37,7 @@ def test_upgrade_from_empty_to_head_matches_models(empty_database_url):
         client = app.test_client()
         ready = client.get("/readyz")
         assert ready.status_code == 200, ready.json  # at head, before any worker ran
-        assert ready.json["checks"] == {"database": "ok", "migrations": "ok"}
+        assert ready.json["checks"]["migrations"] == "ok"
         db.session.remove()  # release the read transaction the requests left open
         downgrade(revision="base")
         db.engine.dispose()
