@@ -17,6 +17,7 @@ from api.models.accounts import (
     Program,
     SponsorProfile,
 )
+from api.models.idempotency import IdempotencyKey
 from api.models.matching import (
     DECLINE_REASONS,
     END_REASONS,
@@ -41,6 +42,7 @@ __all__ = [
     "Block",
     "CheckinPrompt",
     "Contact",
+    "IdempotencyKey",
     "Member",
     "Membership",
     "MatchingRound",
