@@ -6,7 +6,7 @@ PORT ?= 5000
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 PYTEST_ARGS ?=
 
-.PHONY: migration run test test-fast test-postgres lint fmt worker bench install install-dev migrate seed clean
+.PHONY: translations migration run test test-fast test-postgres lint fmt worker bench install install-dev migrate seed clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,14 @@ fmt: install-dev
 
 bench: install-dev
 	$(BIN)/python -m benchmarks.run
+
+## Extract every string for translators, merge into the catalogues, compile them.
+translations: install-dev
+	$(BIN)/pybabel --quiet extract -F babel.cfg -k _l -k N_ -k lazy_gettext --no-location --sort-output \
+	    -o api/translations/messages.pot .
+	$(BIN)/pybabel --quiet update -i api/translations/messages.pot -d api/translations \
+	    --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel --quiet compile -d api/translations
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -24,7 +24,7 @@ def create_app(config: str | dict | None = None) -> Flask:
     register_blueprints(app)
     register_error_handlers(app)
     register_commands(app)
-    register_template_context(app)
+    register_pages(app)
     register_security_headers(app)
     return app
 
@@ -78,10 +78,14 @@ def register_commands(app: Flask) -> None:
     register(app)
 
 
-def register_template_context(app: Flask) -> None:
-    from api.web.context import inject_crisis_line
+def register_pages(app: Flask) -> None:
+    """Languages, the layout's values (crisis line, menu) and the form pattern's CSRF check."""
+    from api import i18n
+    from api.web import context, forms
 
-    app.context_processor(inject_crisis_line)
+    i18n.init_app(app)
+    context.init_app(app)
+    forms.init_app(app)
 
 
 def register_security_headers(app: Flask) -> None:

@@ -65,20 +65,76 @@ def error_body(status: int, code: str, message: str, errors: dict | None = None)
 
 
 def _wants_html() -> bool:
-    return not request.path.startswith("/api") and request.accept_mimetypes.accept_html
+    """People's pages answer errors as pages, unless the client asked for JSON only."""
+    if request.path.startswith("/api"):
+        return False
+    return request.accept_mimetypes.best_match(("text/html", "application/json"), "text/html") == (
+        "text/html"
+    )
+
+
+def html_error(status: int, message: str | None = None):
+    """An error as a page in plain words, with the crisis line (never raw JSON to a person)."""
+    from flask import render_template
+    from flask_babel import gettext as _
+
+    words = {
+        400: (_("That did not work"), _("Please go back and try again.")),
+        401: (_("Please log in"), _("Log in to see this page.")),
+        404: (
+            _("We could not find that page"),
+            _("The link may be old, or the page may have moved."),
+        ),
+        413: (_("That was too large"), _("Please send something smaller.")),
+        429: (_("Too many tries"), _("Too many tries. Please wait a minute, then try again.")),
+        500: (
+            _("Something went wrong on our side"),
+            _("It is not your fault. Please try again in a few minutes."),
+        ),
+        503: (
+            _("We are busy for a moment"),
+            _("Please try again in a minute."),
+        ),
+    }
+    shown = 404 if status in (403, 404, 405) else status
+    heading, default = words.get(shown, words[500 if status >= 500 else 400])
+    try:
+        page = render_template(
+            "error.html", heading=heading, message=message or default, status=shown
+        )
+    except Exception:  # the layout itself failed (e.g. no database): a page with no layout
+        from markupsafe import escape
+
+        from api.program_settings import DEFAULT_CRISIS_LINE
+
+        page = f"<!doctype html><title>{escape(heading)}</title><h1>{escape(heading)}</h1>"
+        page += f"<p>{escape(default)}</p><p>{escape(DEFAULT_CRISIS_LINE)}</p>"
+    return page, shown
 
 
 def register_error_handlers(app: Flask) -> None:
-    """Translate every error into ``{"code", "status", "message", "errors"}``."""
+    """Translate every error into ``{"code", "status", "message", "errors"}`` for the API and
+    into a page in plain words for people."""
 
     @app.errorhandler(AppError)
     def _app_error(exc: AppError):
         db.session.rollback()
+        if _wants_html():
+            return html_error(exc.status, None if exc.status == 404 else exc.message)
         return error_body(exc.status, exc.code, exc.message, exc.errors)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
         db.session.rollback()
+        if _wants_html():
+            from flask_babel import gettext as _
+            from flask_wtf.csrf import CSRFError
+
+            if isinstance(exc, CSRFError):
+                return html_error(
+                    400, _("This page had expired. Please go back, reload it and try again.")
+                )
+            return html_error(exc.code or 500)
         errors = None
         data = getattr(exc, "data", None) or {}
         if isinstance(data, dict) and "messages" in data:
@@ -87,10 +143,6 @@ def register_error_handlers(app: Flask) -> None:
         message = exc.description or exc.name
         if exc.code == 422:
             code, message = "validation_error", "The request has invalid fields."
-        if _wants_html() and exc.code in (404, 405):
-            from flask import render_template
-
-            return render_template("error.html", status=exc.code, message=message), exc.code
         return error_body(exc.code or 500, code, message, errors)
 
     @app.errorhandler(Exception)
@@ -99,6 +151,8 @@ def register_error_handlers(app: Flask) -> None:
         app.logger.error(
             "unhandled error on %s %s\n%s", request.method, request.path, loggable_traceback(exc)
         )
+        if _wants_html():
+            return html_error(500)
         return error_body(500, "internal_error", "Something went wrong on our side.")
 
 

@@ -183,7 +183,7 @@ class SponsorIndex:
                 set_codes[1:] != set_codes[:-1]
             )
         starts = np.flatnonzero(change)
-        ends = np.append(starts[1:], n)
+        ends = np.append(starts[1:], n)[: starts.size]  # an empty pool has no segments
         self.blocks_ = [
             (int(lo), int(hi), int(keys[0, lo]), int(keys[1, lo]), bool(keys[2, lo]))
             + (frozenset(pool[lo].fellowships),)

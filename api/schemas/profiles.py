@@ -8,6 +8,7 @@ from datetime import date
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 from api.gazetteer import City, city_by_id, find_city
+from api.i18n import N_
 from api.schemas.common import validate_display_name, validate_time_zone
 
 GENDERS = ("woman", "man", "nonbinary", "other")
@@ -185,7 +186,7 @@ class SponsorRequestSchema(Schema):
     @validates_schema
     def _distance(self, data: dict, **kwargs) -> None:
         if data.get("in_person_needed") and data.get("max_distance_km") is None:
-            raise ValidationError("Needed when meeting in person: 1–500 km.", "max_distance_km")
+            raise ValidationError(N_("Needed when meeting in person: 1–500 km."), "max_distance_km")
 
 
 class SponsorProfilePatchSchema(SponsorProfileSchema):

@@ -40,6 +40,7 @@ class ShortlistSchema(Schema):
     request_id = fields.UUID(dump_only=True)
     entries = fields.List(fields.Nested(ShortlistEntrySchema), dump_only=True)
     explanation = fields.String(dump_only=True, allow_none=True)
+    explanation_code = fields.String(dump_only=True, allow_none=True)  # the main obstacle
 
 
 class AskSchema(Schema):

@@ -113,12 +113,21 @@ def feasible_entry(index: SponsorIndex, seeker: SeekerRequest, member_uuid: str)
     return ShortlistEntry(member_id=member_uuid, score=score, reasons=reasons)
 
 
-def explanation(counts: dict[str, int], request: SponsorRequest) -> str:
-    """Why nobody qualified, in words, from the exclusion counts."""
+def main_obstacle(counts: dict[str, int]) -> str:
+    """The code of what leaves nobody on the shortlist: a rule's code, ``busy`` (every sponsor
+    who fits is busy or paused) or ``no_sponsors``."""
     counts = {c: n for c, n in counts.items() if c not in ("self", "different_program")}
     if not counts:
-        return f"No sponsor has joined this programme yet; {TOLD}"
+        return "no_sponsors"
     main = max(counts, key=lambda c: (counts[c], -list(EXCLUSION_SENTENCES).index(c)))
+    return main if main in HEADLINES else "busy"
+
+
+def explanation(counts: dict[str, int], request: SponsorRequest) -> str:
+    """Why nobody qualified, in words, from the exclusion counts."""
+    main = main_obstacle(counts)
+    if main == "no_sponsors":
+        return f"No sponsor has joined this programme yet; {TOLD}"
     if main in HEADLINES:
         names = [LANGUAGE_NAMES.get(x, x) for x in request.languages_required or ()]
         text = HEADLINES[main].format(
@@ -151,15 +160,16 @@ def shortlist_for(member: Member, request_uuid: uuid.UUID, now: datetime | None 
     )
     if first.rowcount:
         db.session.add(RequestEvent(request_id=request.id, event="shortlisted", actor_id=member.id))
-    text = None
+    text = code = None
     if not entries:
-        text = explanation(counts, request)
+        text, code = explanation(counts, request), main_obstacle(counts)
         _tell_coordinators(request, text, now)
     db.session.commit()
     return {
         "request_id": request.uuid,
         "entries": [entry_dict(e, sponsors[e.member_id], request) for e in entries],
         "explanation": text,
+        "explanation_code": code,
     }
 
 

@@ -1,15 +1,147 @@
-"""Values every page template needs: the crisis line above all."""
+"""Values every page template needs: the crisis line, the role-aware navigation, filters."""
 
 from __future__ import annotations
 
-from flask_login import current_user
+import re
+from dataclasses import dataclass
 
+from flask import Flask, current_app, request, url_for
+from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from markupsafe import Markup, escape
+from sqlalchemy import func, select
+
+from api.extensions import db
+from api.i18n import LANGUAGES
 from api.program_settings import DEFAULT_CRISIS_LINE
 
+# Phone numbers inside a crisis line: 3 or more digits, with spaces, dashes, dots or brackets.
+_PHONE = re.compile(r"(?<![\w+])(\+?\d[\d\-. ()]*\d)(?![\w])")
 
-def inject_crisis_line() -> dict[str, str]:
-    """The crisis line of the member's first programme, else the default (988 / SAMHSA)."""
-    line = DEFAULT_CRISIS_LINE
-    if current_user and current_user.is_authenticated and current_user.memberships:
-        line = current_user.memberships[0].program.setting("crisis_line")
-    return {"crisis_line": line}
+
+@dataclass(frozen=True)
+class NavItem:
+    endpoint: str
+    label: object  # a lazy string
+    badge: int = 0
+
+
+# Who sees what: (role, endpoint, label). A role's items appear once the page exists.
+NAVIGATION = (
+    ("newcomer", "newcomer.home", _l("My sponsor")),
+    ("sponsor", "sponsor.inbox", _l("Asks")),
+    ("sponsor", "sponsor.sponsees", _l("My sponsees")),
+    ("sponsor", "sponsor.profile", _l("Sponsoring")),
+    ("coordinator", "console.home", _l("Coordinator")),
+    ("member", "account.notifications", _l("Notifications")),
+    ("member", "account.profile", _l("Profile")),
+)
+
+
+def member_roles(member) -> set[str]:
+    roles = {"member"}
+    for membership in member.memberships:
+        roles.update(membership.roles)
+    if member.is_admin:
+        roles.add("coordinator")
+    return roles
+
+
+def crisis_text(line: str | None) -> str:
+    """The programme's crisis line; the default one in the reader's language."""
+    if not line or line == DEFAULT_CRISIS_LINE:
+        from flask_babel import gettext
+
+        return gettext(
+            "Not a crisis service. In the US, call or text 988 (Suicide & Crisis Lifeline), "
+            "or call the SAMHSA National Helpline at 1-800-662-4357 (free, 24/7)."
+        )
+    return line
+
+
+def tel_links(text: str) -> Markup:
+    """``text`` escaped, with each phone number in it a tappable ``tel:`` link."""
+    out, last = [], 0
+    for found in _PHONE.finditer(text):
+        number = found.group(1)
+        digits = re.sub(r"[^\d+]", "", number)
+        if len(digits.lstrip("+")) < 3:
+            continue
+        out.append(escape(text[last : found.start(1)]))
+        out.append(Markup('<a href="tel:{}">{}</a>').format(digits, number))
+        last = found.end(1)
+    out.append(escape(text[last:]))
+    return Markup("").join(out)
+
+
+def _unread(member) -> int:
+    from api.models import Notification
+
+    return db.session.scalar(
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.member_id == member.id, Notification.read_at.is_(None))
+    )
+
+
+def navigation(member) -> list[NavItem]:
+    if member is None:
+        return []
+    roles = member_roles(member)
+    views = current_app.view_functions
+    items = []
+    for role, endpoint, label in NAVIGATION:
+        if role in roles and endpoint in views:
+            badge = _unread(member) if endpoint == "account.notifications" else 0
+            items.append(NavItem(endpoint, label, badge))
+    return items
+
+
+def page_context() -> dict:
+    """The crisis line of the member's first programme (else the default) and the menu."""
+    member = current_user if current_user and current_user.is_authenticated else None
+    line = None
+    if member is not None and member.memberships:
+        line = member.memberships[0].program.setting("crisis_line")
+    return {
+        "crisis_line": line or DEFAULT_CRISIS_LINE,
+        "nav_items": navigation(member),
+        "languages": LANGUAGES,
+        "current_locale": str(get_locale() or "en"),
+        "here": request.full_path.rstrip("?") if request else "/",
+    }
+
+
+def url_for_nav(item: NavItem) -> str:
+    return url_for(item.endpoint)
+
+
+def when(value) -> str:
+    """A moment as people say it, in the reader's zone and language: "Sun, December 6 at
+    2:30 PM" / "dom, 6 de diciembre, 14:30"."""
+    if not value:
+        return ""
+    from babel.dates import format_skeleton, format_time
+    from flask_babel import get_timezone, gettext
+
+    zone, locale = get_timezone(), get_locale()
+    day = format_skeleton("MMMMEEEEd", value, tzinfo=zone, locale=locale, fuzzy=True)
+    time = format_time(value, "short", tzinfo=zone, locale=locale)
+    return gettext("%(day)s at %(time)s", day=day, time=time)
+
+
+def init_app(app: Flask) -> None:
+    from api.web import wording
+
+    app.context_processor(page_context)
+    app.jinja_env.globals["wording"] = wording
+    app.jinja_env.filters["when"] = when
+    app.jinja_env.filters["tel_links"] = tel_links
+    app.jinja_env.filters["crisis_text"] = crisis_text
+    app.jinja_env.filters["datetime"] = lambda value, fmt="medium": (
+        format_datetime(value, fmt) if value else ""
+    )
+    app.jinja_env.filters["date"] = lambda value, fmt="medium": (
+        format_date(value, fmt) if value else ""
+    )

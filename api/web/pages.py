@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_user, logout_user
 from marshmallow import ValidationError
 
 from api.errors import Invalid, Unauthorized
-from api.extensions import limiter
+from api.extensions import db, limiter
+from api.i18n import LANG_COOKIE, LANGUAGES
 from api.schemas.common import validate_password
 from api.services import passwords
 from api.services.accounts import authenticate
@@ -44,6 +54,20 @@ def home():
     return render_template(
         "home.html", memberships=memberships, endpoints=current_app.view_functions
     )
+
+
+@bp.post("/language")
+def language():
+    """Switch the pages' language: saved for a member, kept in a cookie for a visitor."""
+    locale = request.form.get("locale", "")
+    if locale not in LANGUAGES:
+        abort(400)
+    if current_user.is_authenticated:
+        current_user.locale = locale
+        db.session.commit()
+    response = redirect(_safe_next(request.form.get("next")))
+    response.set_cookie(LANG_COOKIE, locale, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    return response
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -127,3 +127,10 @@ def test_load_and_recent_proposals_lower_rank_a_little():
     reliable = dataclasses.replace(quiet, answer_rate=1.0, median_answer_hours=1.0)
     slow = dataclasses.replace(quiet, answer_rate=0.2, median_answer_hours=90.0)
     assert R.fairness_prior(reliable, settings) > R.fairness_prior(slow, settings)
+
+
+def test_an_empty_pool_shortlists_nobody_and_explains_why(requests):
+    """A new programme has no sponsors yet: the shortlist is empty, never an error."""
+    index = SponsorIndex(MatchSettings()).fit([])
+    assert index.shortlist(requests[0], 5) == []
+    assert sum(index.explain_exclusions(requests[0]).values()) == 0

@@ -1,0 +1,197 @@
+"""Values the pages show, in the reader's language: reasons, languages, choices, bands.
+
+The services speak in codes (a reason's ``code`` and ``args``, a decline reason, a band); this
+module is the one place that turns a code into words for people.
+"""
+
+from __future__ import annotations
+
+from babel import Locale
+from babel.lists import format_list
+from flask_babel import get_locale, gettext, ngettext
+from flask_babel import lazy_gettext as _l
+
+
+def _locale() -> Locale:
+    return get_locale() or Locale("en")
+
+
+def join(items: list[str]) -> str:
+    """ "a, b and c" in the reader's language."""
+    return format_list([str(i) for i in items], locale=_locale()) if items else ""
+
+
+def language_name(code: str) -> str:
+    """A language's name in the reader's language ("Spanish", "español"), from Babel's data."""
+    name = _locale().languages.get(code)
+    return name[:1].upper() + name[1:] if name else code
+
+
+def language_options(codes=None) -> list[tuple[str, str]]:
+    """(code, name) pairs for ``codes`` (default: the common ones), sorted by name."""
+    codes = codes or COMMON_LANGUAGES
+    return sorted(((c, language_name(c)) for c in codes), key=lambda pair: pair[1].lower())
+
+
+COMMON_LANGUAGES = (
+    "en", "es", "fr", "de", "pt", "it", "zh", "vi", "tl", "ar", "ru", "uk", "pl", "ko", "ja",
+    "hi", "ur", "fa", "so", "sw", "am", "ht", "nl",
+)  # fmt: skip
+
+GENDERS = {
+    "woman": _l("Woman"),
+    "man": _l("Man"),
+    "nonbinary": _l("Non-binary"),
+    "other": _l("Another gender"),
+}
+GENDER_RULES = {
+    "program_default": _l("Follow my group's custom"),
+    "same": _l("Someone of my own gender"),
+    "any": _l("Any gender is fine"),
+}
+CONTACT_MODES = {
+    "phone": _l("Phone calls"),
+    "text": _l("Text messages"),
+    "video": _l("Video calls"),
+    "in_person": _l("Meeting in person"),
+}
+TAGS = {
+    "veteran": _l("Veteran"),
+    "parent": _l("Parent"),
+    "lgbtq": _l("LGBTQ+"),
+    "lgbtq+": _l("LGBTQ+"),
+    "faith-based": _l("Faith-based"),
+    "secular": _l("Secular"),
+    "professional": _l("Working professional"),
+    "student": _l("Student"),
+    "retired": _l("Retired"),
+    "first-responder": _l("First responder"),
+    "healthcare-worker": _l("Healthcare worker"),
+    "dual-diagnosis": _l("Living with a dual diagnosis"),
+    "chronic-pain": _l("Living with chronic pain"),
+}
+AGE_BANDS = ("18-24", "25-34", "35-44", "45-54", "55-64", "65+")
+SOBRIETY_BANDS = {
+    "under 1 year": _l("under 1 year"),
+    "1–2 years": _l("1–2 years"),
+    "2–5 years": _l("2–5 years"),
+    "5–10 years": _l("5–10 years"),
+    "10+ years": _l("10+ years"),
+}
+DISTANCE_BANDS = {
+    "under 5 km": _l("under 5 km"),
+    "5–25 km": _l("5–25 km"),
+    "25–100 km": _l("25–100 km"),
+    "over 100 km": _l("over 100 km"),
+}
+DECLINE_REASONS = {
+    "at_capacity": _l("I have as many sponsees as I can take right now"),
+    "not_a_good_fit": _l("I don't think I'm the right fit"),
+    "unavailable_now": _l("I'm not available right now"),
+    "other": _l("Another reason"),
+}
+END_REASONS = {
+    "moved_on": _l("We have moved on"),
+    "not_a_good_fit": _l("It was not a good fit"),
+    "sponsor_unavailable": _l("The sponsor is no longer available"),
+    "relapse": _l("A relapse changed things"),
+    "lost_contact": _l("We lost contact"),
+    "found_permanent_sponsor": _l("Found a permanent sponsor"),
+    "temporary_period_over": _l("The temporary time is over"),
+    "other": _l("Another reason"),
+}
+CONTACT_KINDS = {
+    "call": _l("Phone call"),
+    "text": _l("Texts"),
+    "video": _l("Video call"),
+    "meeting": _l("Met at a meeting"),
+    "in_person": _l("Met in person"),
+    "step_work": _l("Step work"),
+}
+WEEKDAYS = (
+    _l("Monday"),
+    _l("Tuesday"),
+    _l("Wednesday"),
+    _l("Thursday"),
+    _l("Friday"),
+    _l("Saturday"),
+    _l("Sunday"),
+)
+
+
+def label(table: dict, code: str | None) -> str:
+    """A code's words from one of the tables above (the code itself when unknown)."""
+    if code is None:
+        return ""
+    return str(table.get(code, code))
+
+
+def options(table: dict) -> list[tuple[str, str]]:
+    return [(code, str(text)) for code, text in table.items()]
+
+
+def reason_text(reason: dict) -> str:
+    """One shortlist or proposal reason in the reader's language (``code`` + ``args``)."""
+    code, args = reason.get("code"), reason.get("args") or {}
+    items = list(args.get("items") or ())
+    if code == "shared_fellowship" and items:
+        return gettext("You are both in %(names)s", names=join(items))
+    if code == "shared_language" and items:
+        return gettext("You both speak %(names)s", names=join([language_name(c) for c in items]))
+    if code == "shared_background" and items:
+        return gettext(
+            "You have this in common: %(names)s", names=join([label(TAGS, t) for t in items])
+        )
+    if code == "shared_contact_modes" and items:
+        names = join([label(CONTACT_MODES, m).lower() for m in items])
+        return gettext("You both like %(modes)s", modes=names)
+    if code == "same_age_band" and args.get("band"):
+        return gettext("You are in the same age group (%(band)s)", band=args["band"])
+    if code == "availability_overlap" and "hours" in args:
+        n = int(args["hours"])
+        return ngettext(
+            "Your free times overlap about %(num)d hour a week",
+            "Your free times overlap about %(num)d hours a week",
+            n,
+        )
+    if code == "sobriety" and "years" in args:
+        n = int(args["years"])
+        return ngettext(
+            "Has about %(num)d year of continuous sobriety",
+            "Has about %(num)d years of continuous sobriety",
+            n,
+        )
+    if code == "nearby" and "km" in args:
+        km = int(args["km"])
+        if km < 1:
+            return gettext("Less than 1 km apart")
+        return gettext("About %(km)d km apart", km=km)
+    if code == "has_room" and "spare" in args:
+        n = int(args["spare"])
+        return ngettext(
+            "Has room for %(num)d more sponsee", "Has room for %(num)d more sponsees", n
+        )
+    if code == "responsive":
+        return gettext("Usually answers requests within a day")
+    if code == "in_programme":
+        return gettext("Is an active sponsor in your programme")
+    return str(reason.get("text", ""))
+
+
+def why_nobody(code: str | None, languages: list[str], km: int | None) -> str:
+    """Why nobody is on the shortlist, from the service's main obstacle code."""
+    names = join([language_name(c) for c in languages]) or gettext("your language")
+    headlines = {
+        "required_language_missing": gettext(
+            "No sponsor who speaks %(languages)s is free yet.", languages=names
+        ),
+        "no_shared_language": gettext("No sponsor who shares a language with you is free yet."),
+        "no_shared_fellowship": gettext("No sponsor in your fellowship is free yet."),
+        "gender_rule": gettext("No sponsor who fits your group's same-gender custom is free yet."),
+        "sponsor_gender_preference": gettext("No sponsor of the gender you asked for is free yet."),
+        "no_in_person": gettext("No sponsor who meets in person is free yet."),
+        "too_far": gettext("No sponsor who meets in person lives within %(km)s km yet.", km=km),
+        "previously_ended_or_declined": gettext("Everyone who fits has already been asked."),
+        "no_sponsors": gettext("No sponsor has joined this group yet."),
+    }
+    return headlines.get(code or "", gettext("Everyone who fits you is busy right now."))
