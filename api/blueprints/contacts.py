@@ -19,7 +19,7 @@ from api.schemas.contacts import (
     NotificationSchema,
     SponsorshipScheduleSchema,
 )
-from api.services import accountability, contacts
+from api.services import accountability, contacts, idempotency
 
 blp = Blueprint("contacts", __name__, url_prefix="/api/v1", description="Contacts and check-ins")
 page_bp = PageBlueprint("contact_link", __name__)
@@ -30,12 +30,13 @@ class Contacts(MethodView):
     @auth_required
     @blp.arguments(ContactCreateSchema)
     @blp.response(201, ContactSchema)
+    @blp.doc(parameters=[idempotency.HEADER_DOC])
     def post(self, data, sponsorship_id):
         """Log a contact (either side). The private note is readable by you only."""
         member = current_member()
         pair = contacts.sponsorship_for(member, sponsorship_id)
         g.contact_viewer_id = member.id
-        return contacts.log_contact(member, pair, **data)
+        return idempotency.once(member, lambda: contacts.log_contact(member, pair, **data))
 
     @auth_required
     @blp.response(200, ContactSchema(many=True))

@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 
 from api.auth import auth_required, current_member, program_access
 from api.schemas.profiles import SponsorRequestSchema
-from api.services import sponsor_requests
+from api.services import idempotency, sponsor_requests
 
 blp = Blueprint("requests", __name__, url_prefix="/api/v1", description="Sponsor requests")
 
@@ -17,10 +17,14 @@ class ProgramRequests(MethodView):
     @auth_required
     @blp.arguments(SponsorRequestSchema)
     @blp.response(201, SponsorRequestSchema)
+    @blp.doc(parameters=[idempotency.HEADER_DOC])
     def post(self, data, program_id):
         """Ask for a sponsor (newcomers; one open request at a time)."""
         access = program_access(current_member(), program_id, "newcomer")
-        return sponsor_requests.open_request(access.member, access.program, data)
+        return idempotency.once(
+            access.member,
+            lambda: sponsor_requests.open_request(access.member, access.program, data),
+        )
 
 
 @blp.route("/me/requests")

@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 
 from api.auth import auth_required, current_member, program_access
 from api.schemas.workflow import PairRemoveSchema, PairReplaceSchema, RoundSchema, round_view
-from api.services import rounds
+from api.services import idempotency, rounds
 
 blp = Blueprint("rounds", __name__, url_prefix="/api/v1/programs", description="Matching rounds")
 
@@ -21,10 +21,15 @@ def _round(program_id, round_id):
 class Rounds(MethodView):
     @auth_required
     @blp.response(201, RoundSchema)
+    @blp.doc(parameters=[idempotency.HEADER_DOC])
     def post(self, program_id):
         """Draft a round over every open request with nothing pending (coordinators)."""
         access = program_access(current_member(), program_id, "coordinator")
-        return round_view(rounds.run_round(access.program, access.member), access.member)
+        return idempotency.once(
+            access.member,
+            lambda: rounds.run_round(access.program, access.member),
+            lambda drafted: round_view(drafted, access.member),
+        )
 
 
 @blp.route("/<uuid:program_id>/rounds/<uuid:round_id>")

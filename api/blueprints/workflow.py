@@ -18,7 +18,7 @@ from api.schemas.workflow import (
     proposal_view,
     sponsorship_view,
 )
-from api.services import proposals, shortlist, sponsorships
+from api.services import idempotency, proposals, shortlist, sponsorships
 
 blp = Blueprint("workflow", __name__, url_prefix="/api/v1", description="Shortlists and proposals")
 
@@ -44,6 +44,7 @@ class RequestProposals(MethodView):
     @auth_required
     @blp.arguments(AskSchema)
     @blp.response(201, ProposalSchema)
+    @blp.doc(parameters=[idempotency.HEADER_DOC])
     def post(self, data, request_id):
         """Ask one sponsor from your shortlist, or ``{"best": true}`` to let us ask the best.
 
@@ -51,10 +52,13 @@ class RequestProposals(MethodView):
         option) or you already have a proposal waiting.
         """
         member = current_member()
-        proposal = proposals.ask(
-            member, request_id, sponsor_uuid=data.get("sponsor_id"), best=bool(data.get("best"))
+        return idempotency.once(
+            member,
+            lambda: proposals.ask(
+                member, request_id, sponsor_uuid=data.get("sponsor_id"), best=bool(data.get("best"))
+            ),
+            lambda proposal: proposal_view(proposal, member),
         )
-        return proposal_view(proposal, member)
 
 
 @blp.route("/me/proposals")
