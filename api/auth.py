@@ -10,8 +10,9 @@ from functools import wraps
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from blinker import ANY
 from flask import current_app, request
-from flask_login import current_user
+from flask_login import current_user, user_logged_out
 from sqlalchemy import select
 
 from api.errors import NotFound, Unauthorized
@@ -21,6 +22,7 @@ from api.models import ApiToken, Member, Membership, Program, utcnow
 TOKEN_PREFIX = "smt_"
 DEMO_EMAIL_DOMAIN = "@demo.example"  # the seeded demo logins, which share one known password
 _ENV_KEY = "sponsor_match.member"
+_TOKEN_KEY = "sponsor_match.token_id"
 _ARGON2_PREFIX = "$argon2"
 
 
@@ -100,25 +102,44 @@ def member_from_bearer() -> Member | None:
     )
     if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
         return None
-    if demo_login_refused(row.member):
+    if row.member.closed_at is not None or demo_login_refused(row.member):
         return None
+    request.environ[_TOKEN_KEY] = row.id
     return row.member
 
 
 @login_manager.user_loader
 def _load_user(session_id: str) -> Member | None:
-    """The member of a session cookie, if their password is still the one they logged in with."""
+    """The member of a session cookie, if the session was made after their last logout (the
+    session version) with the password they still have (the fingerprint)."""
     import uuid
 
-    member_uuid, _, fingerprint = session_id.partition(".")
+    member_uuid, _, rest = session_id.partition(".")
+    version, _, fingerprint = rest.partition(".")
     try:
         key = uuid.UUID(member_uuid)
+        version_number = int(version)
     except ValueError:
         return None
     member = db.session.scalar(select(Member).where(Member.uuid == key))
-    if member is None or not secrets.compare_digest(fingerprint, member.password_fingerprint):
+    if (
+        member is None
+        or member.closed_at is not None
+        or version_number != (member.session_version or 0)
+        or not secrets.compare_digest(fingerprint, member.password_fingerprint)
+    ):
         return None
     return None if demo_login_refused(member) else member
+
+
+@user_logged_out.connect_via(ANY)
+def _end_server_side_session(sender, user=None, **extra) -> None:
+    """Logging out ends the session on the server too: a copy of the cookie saved before
+    stops working, because the member's session version moves on."""
+    if isinstance(user, Member):
+        from api.services.sessions import end_sessions
+
+        end_sessions(user, revoke_tokens=False)
 
 
 def current_member() -> Member:
@@ -131,6 +152,11 @@ def current_member() -> Member:
             raise Unauthorized("Send a valid token as 'Authorization: Bearer <token>'.")
         request.environ[_ENV_KEY] = member
     return member
+
+
+def current_token_id() -> int | None:
+    """The row id of the bearer token this API request came with (after current_member())."""
+    return request.environ.get(_TOKEN_KEY)
 
 
 def auth_required(view: Callable) -> Callable:

@@ -116,6 +116,8 @@ def _send_email(message: OutboxMessage, cfg) -> None:
         cfg=cfg,
         link=link,
         crisis_line=program.setting("crisis_line") if program else "",
+        minimal=bool(member.minimal_emails),
+        event=message.event,
     )
     send_email(email, cfg)
 

@@ -55,6 +55,9 @@ class MemberFactory(_Base):
     languages = factory.LazyFunction(lambda: ["en"])
     contact_modes = factory.LazyFunction(lambda: ["phone", "text"])
     phone = "+1-555-0100"
+    # Verified, like an account whose owner opened the sign-up link; pass
+    # email_verified_at=None for one that has not (see also ``verify_by_link``).
+    email_verified_at = factory.LazyFunction(utcnow)
 
 
 class MembershipFactory(_Base):

@@ -17,8 +17,9 @@ from api.schemas.accounts import (
     SignupSchema,
     TokenRequestSchema,
     TokenSchema,
+    VerifySchema,
 )
-from api.services import accounts, passwords
+from api.services import accounts, passwords, verification
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Accounts and tokens")
 
@@ -34,14 +35,28 @@ class Signup(MethodView):
     decorators = [limiter.limit(_login_limit)]
 
     @blp.arguments(SignupSchema)
-    @blp.response(201, AccountSchema)
+    @blp.response(202, MessageSchema)
     def post(self, data):
-        """Create an account in the programme that owns the join code.
+        """Start an account in the programme that owns the join code.
 
-        An email that already has an account joins the programme with that account's password;
-        a wrong password gets the same 401 as a bad login.
+        The answer is the same whether or not the email has an account ("check your email"),
+        and one email goes out either way: a link that confirms a new address (the account
+        can log in once it is opened), or a note to an existing account saying so.
         """
-        return accounts.sign_up(**data)
+        return {"message": accounts.sign_up(**data).message}
+
+
+@blp.route("/auth/verify")
+class VerifyEmail(MethodView):
+    decorators = [limiter.limit(_login_limit)]
+
+    @blp.arguments(VerifySchema)
+    @blp.response(204)
+    def post(self, data):
+        """Confirm an email address with the token of the emailed link (the page
+        ``/verify/<token>`` does the same and logs the member in). A used, expired or
+        forged token is a 422 naming ``token``."""
+        verification.verify_email(data["token"])
 
 
 @blp.route("/auth/tokens")

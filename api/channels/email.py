@@ -21,6 +21,15 @@ def message_id(idempotency_key: str, mail_from: str) -> str:
     return f"<{hashlib.sha256(idempotency_key.encode()).hexdigest()[:40]}@{domain}>"
 
 
+# What an inbox preview shows (the first ~140 characters) is this sentence, whatever the message
+# says below it: a phone on a shared table must not announce anything about recovery.
+OPENING = (
+    "Hello, there is an update for you in your account. It follows below this short "
+    "greeting, and you can also read it, and answer it, in the app:"
+)
+MINIMAL = "There is an update for you in your account. Open it here:"
+
+
 def build_email(
     *,
     idempotency_key: str,
@@ -29,7 +38,15 @@ def build_email(
     cfg,
     link: str | None = None,
     crisis_line: str = "",
+    minimal: bool = False,
+    event: str = "",
 ) -> EmailMessage:
+    """The email for one outbox message. Bodies open with a neutral greeting (OPENING); a
+    member who chose minimal emails gets one neutral line and a link, nothing else. Mail that
+    carries its own link to act on (verification, password) is already neutral and is sent
+    as written."""
+    from api.services.notify import VERIFICATION_EVENTS
+
     msg = EmailMessage()
     # The subject and sender name never say what kind of group this is.
     msg["Subject"] = EMAIL_SUBJECT
@@ -37,9 +54,16 @@ def build_email(
     msg["To"] = to
     msg["Date"] = formatdate(usegmt=True)
     msg["Message-ID"] = message_id(idempotency_key, cfg["MAIL_FROM"])
-    parts = [payload.get("title", ""), "", payload.get("body", "")]
-    if link:
-        parts += ["", "Talked today? One click notes it (the link works for a week):", link]
+    home = str(cfg["BASE_URL"]).rstrip("/") + "/"
+    if event in VERIFICATION_EVENTS:
+        parts = [payload.get("title", ""), "", payload.get("body", "")]
+    elif minimal:
+        parts = [MINIMAL, link or home]
+        crisis_line = ""
+    else:
+        parts = [OPENING, home, "", payload.get("title", ""), "", payload.get("body", "")]
+        if link:
+            parts += ["", "Talked today? One click notes it (the link works for a week):", link]
     if crisis_line:
         parts += ["", "--", crisis_line]
     msg.set_content("\n".join(parts).strip() + "\n")

@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -61,6 +62,18 @@ class Member(db.Model):
     locale: Mapped[str | None] = mapped_column(String(8))
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     created_at: Mapped[datetime] = created_at()
+    # Trust (issue 12). Until the email is verified, only verification mail goes to it.
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Bumped by logout, "log out everywhere" and a password change: sessions carry the version
+    # they were made with, and an older one no longer loads.
+    session_version: Mapped[int] = mapped_column(
+        Integer, default=0, server_default="0", nullable=False
+    )
+    # "Minimal emails": a neutral line and a link, nothing else.
+    minimal_emails: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false(), nullable=False
+    )
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # account deleted
     # Profile (issue: intake). Private unless stated: see api/schemas public views.
     gender: Mapped[str | None] = mapped_column(String(20))
     gender_rule: Mapped[str] = mapped_column(String(20), default="program_default", nullable=False)
@@ -92,9 +105,10 @@ class Member(db.Model):
     is_anonymous = False
 
     def get_id(self) -> str:
-        """The session's user id: the uuid plus a fingerprint of the password hash, so setting
-        a new password ends every session that was logged in with the old one."""
-        return f"{self.uuid}.{self.password_fingerprint}"
+        """The session's user id: the uuid, the session version and a fingerprint of the
+        password hash, so logging out (which bumps the version) or setting a new password ends
+        every session made before."""
+        return f"{self.uuid}.{self.session_version or 0}.{self.password_fingerprint}"
 
     @property
     def password_fingerprint(self) -> str:

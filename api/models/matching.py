@@ -19,6 +19,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -61,7 +62,11 @@ class SponsorRequest(db.Model):
     in_person_needed: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     max_distance_km: Mapped[int | None] = mapped_column(Integer)
     temporary_ok: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
-    note: Mapped[str | None] = mapped_column(Text)  # private: the newcomer and coordinator only
+    note: Mapped[str | None] = mapped_column(Text)  # private to the newcomer
+    # The newcomer ticked "my coordinator may read this": only then does a coordinator see note.
+    note_for_coordinator: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false(), nullable=False
+    )
     created_at: Mapped[datetime] = created_at()
     first_shortlist_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     matched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

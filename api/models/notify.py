@@ -37,7 +37,11 @@ class OutboxMessage(db.Model):
     logical message unique, and is reused as the email Message-ID / webhook-id on every attempt.
     """
 
-    __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_status_next", "status", "next_attempt_at"),
+        # The hourly mail cap counts a member's recent emails (services.notify).
+        Index("ix_outbox_member_created", "member_id", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     uuid: Mapped[uuid.UUID] = public_id()

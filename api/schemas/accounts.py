@@ -46,6 +46,10 @@ class PasswordSetSchema(Schema):
     password = fields.String(required=True, load_only=True, validate=validate_password)
 
 
+class VerifySchema(Schema):
+    token = fields.String(required=True, validate=validate.Length(min=10, max=500))
+
+
 class MessageSchema(Schema):
     message = fields.String(dump_only=True)
 

@@ -7,13 +7,24 @@ import zoneinfo
 
 from marshmallow import ValidationError
 
-DISPLAY_NAME = re.compile(r"^[^\W\d_][^\W\d_'\- ]*(?:['\- ][^\W\d_]+)* [^\W\d_]\.$")
+# One first name (letters; a hyphen or apostrophe may join two parts), one space, one letter
+# and a full stop. No second word: "Mary Ann Smith K." would carry a surname.
+DISPLAY_NAME = re.compile(r"^[^\W\d_]+(?:['\-][^\W\d_]+)? [^\W\d_]\.$")
+DISPLAY_NAME_RULE = (
+    "Use your first name, one space and the first letter of your last name with a full stop, "
+    'like "Sam K." or "Mary-Ann K.": one first name (a hyphen or apostrophe may join two '
+    "parts), no second word, no digits, at most 30 characters."
+)
 
 
 def validate_display_name(value: str) -> None:
-    """First name + last initial, e.g. "Sam K." — never a surname."""
-    if len(value) > 40 or not DISPLAY_NAME.match(value):
-        raise ValidationError('Use your first name and last initial, like "Sam K.".')
+    """First name + last initial, e.g. "Sam K." — never a surname; one script only."""
+    from api.services.names import MIXED_SCRIPTS, scripts_of
+
+    if len(value) > 30 or not DISPLAY_NAME.match(value):
+        raise ValidationError(DISPLAY_NAME_RULE)
+    if len(scripts_of(value)) > 1:
+        raise ValidationError(MIXED_SCRIPTS)
 
 
 def validate_time_zone(value: str) -> None:

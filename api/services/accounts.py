@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -14,6 +16,7 @@ from api.errors import Conflict, Invalid, NotFound, Unauthorized
 from api.extensions import db
 from api.models import ApiToken, Member, Membership, Program, utcnow
 from api.services.audit import audit
+from api.services.notify import email_only
 
 DEFAULT_TAGS = [
     "veteran",
@@ -64,47 +67,102 @@ def _add_roles(membership: Membership, roles: list[str]) -> None:
     membership.is_sponsor = membership.is_sponsor or "sponsor" in roles
 
 
+CHECK_EMAIL = "Check your email to continue: we sent a message to this address."
+CONFIRM_FIRST = "Confirm your email first: open the link we sent you when you signed up."
+
+
+@dataclass(frozen=True)
+class SignUpReceipt:
+    """What a sign-up answers, the same whether or not the address had an account: the API
+    and the join page both say ``message`` (and may repeat the address the person typed)."""
+
+    message: str
+    email: str
+
+
 def sign_up(
     *, join_code: str, email: str, password: str, display_name: str, time_zone: str, roles
-) -> Member:
-    """Create an account in the programme with this join code, or join it with an existing one.
+) -> SignUpReceipt:
+    """Start an account in the programme with this join code; one email goes out either way.
 
-    An email that already has an account joins the programme when the password is that
-    account's (its name and time zone stay as they are); otherwise the answer is the one a bad
-    login gets, so sign-up tells an attacker no more than the login route does.
-    Raises Invalid (unknown join code) or Unauthorized (BAD_LOGIN).
+    A new address gets an account that cannot log in yet and a link to confirm the address
+    (api.services.verification). An address with a confirmed account gets a note saying so
+    ("log in, or set a new password"), and nothing about it changes. An address whose account
+    was never confirmed starts again: the new password, name and roles replace the old ones
+    and only the newest link works, so whoever reads that inbox decides.
+    The answer, and the work done (one argon2 hash, one queued email), are the same in every
+    case, so sign-up reveals nothing about who has an account. Raises Invalid (unknown join
+    code or a name that would impersonate someone in the programme).
     """
+    from api.services.names import check_display_name
+
     program = _program_by_code(join_code)
-    existing = find_member_by_email(email)
-    if existing is not None:
-        return _join_with_password(existing, password, program, roles)
-    member = Member(
-        email=normalise_email(email),
-        password_hash=hash_password(password),
-        display_name=display_name,
-        time_zone=time_zone,
-    )
-    membership = Membership(member=member, program=program)
-    _add_roles(membership, roles)
-    db.session.add_all([member, membership])
-    try:
+    address = normalise_email(email)
+    receipt = SignUpReceipt(message=CHECK_EMAIL, email=address)
+    password_hash = hash_password(password)
+    existing = find_member_by_email(address)
+    if existing is not None and existing.email_verified_at is not None:
+        _tell_account_exists(existing)
         db.session.commit()
+        return receipt
+    check_display_name(display_name, program, exclude=existing)
+    if existing is None:
+        member = Member(email=address, password_hash=password_hash, display_name=display_name)
+        db.session.add(member)
+    else:  # never confirmed (or imported by a coordinator): the newest attempt decides
+        member = existing
+        member.password_hash = password_hash
+        member.display_name = display_name
+    member.time_zone = time_zone
+    try:
+        db.session.flush()
     except IntegrityError:
+        # The same address signed up a moment ago (a double submit, or a race): that attempt
+        # sent its link; this one answers the same and sends nothing more.
         db.session.rollback()
-        existing = find_member_by_email(email)
-        if existing is None:
-            raise
-        # The same email signed up a moment ago (a double submit, or a race).
-        return _join_with_password(existing, password, program, roles)
-    return member
-
-
-def _join_with_password(member: Member, password: str, program: Program, roles) -> Member:
-    """Sign-up with an existing account's email: join if the password is that account's."""
-    _checked(member, password)
+        return receipt
     _add_roles(membership_of(member, program), roles)
+    _send_verification(member, program)
     db.session.commit()
-    return member
+    return receipt
+
+
+def _send_verification(member: Member, program: Program) -> None:
+    from api.services.verification import verification_link
+
+    email_only(
+        member,
+        "account.verify",
+        key=f"verify:{member.uuid}:{member.password_fingerprint}",
+        title=_("Confirm your email address"),
+        body=_(
+            "Open this link to confirm your email address and finish creating your account "
+            "(it works once, for a week):\n\n%(link)s\n\n"
+            "If you did not ask for this, ignore this message: nothing happens without the link.",
+            link=verification_link(member),
+        ),
+        program=program,
+    )
+
+
+def _tell_account_exists(member: Member) -> None:
+    base = str(current_app.config["BASE_URL"]).rstrip("/")
+    hour = int(utcnow().timestamp()) // 3600
+    email_only(
+        member,
+        "account.exists",
+        key=f"account-exists:{member.uuid}:{hour}",
+        title=_("You already have an account"),
+        body=_(
+            "Someone (we hope you) tried to create an account with this email address, but "
+            "you already have one. Log in here:\n\n%(login)s\n\n"
+            "Forgot your password? Set a new one here:\n\n%(reset)s\n\n"
+            "If it was not you, ignore this message: nothing has changed.",
+            login=f"{base}/login",
+            reset=f"{base}/forgot-password",
+        ),
+        program=None,
+    )
 
 
 def join_program(member: Member, *, join_code: str, roles) -> Membership:
@@ -126,6 +184,9 @@ def _checked(member: Member | None, password: str) -> Member:
     demo data is refused). Raises Unauthorized(BAD_LOGIN), the same for every miss."""
     if not verify_password(member, password) or demo_login_refused(member):
         raise Unauthorized(BAD_LOGIN)
+    if member.email_verified_at is None:
+        # Only someone who knows this password (the person who signed up) learns this.
+        raise Unauthorized(CONFIRM_FIRST)
     return member
 
 
@@ -196,6 +257,7 @@ def create_member(
         display_name=display_name,
         time_zone=time_zone,
         is_admin=is_admin,
+        email_verified_at=utcnow(),  # made by an operator, who vouches for the address
     )
     db.session.add(member)
     try:

@@ -7,7 +7,9 @@ inserts ignore a key that already exists, so a job that runs twice queues nothin
 
 from __future__ import annotations
 
-from sqlalchemy import insert, select
+from datetime import timedelta
+
+from sqlalchemy import func, insert, select
 
 from api.extensions import db
 from api.models import Member, Notification, OutboxMessage, Program, Webhook, utcnow
@@ -32,9 +34,20 @@ EVENTS = frozenset(
         "availability.paused",
         "member.paused",
         "account.password_link",
+        "account.verify",
+        "account.exists",
+        "account.digest",
     }
 )
 EMAIL_SUBJECT = "A note from your group"
+# The only mail an address gets before it is verified: each proves or restores access to it.
+VERIFICATION_EVENTS = frozenset({"account.verify", "account.exists", "account.password_link"})
+MAIL_PER_HOUR = 4  # emails to one person in any hour; more are folded into one digest
+DIGEST_EVENT = "account.digest"
+NOT_VERIFIED = "not sent: the address is not verified"
+CLOSED = "not sent: the account is closed"
+OVER_HOURLY = "not sent: over the hourly limit, folded into the digest"
+OVER_HOURLY_VERIFY = "not sent: over the hourly limit for this address"
 
 
 def _insert_ignore(model, rows: list[dict], key: str) -> None:
@@ -93,11 +106,8 @@ def notify(
     )
     if email:
         payload = {"subject": EMAIL_SUBJECT, "title": title, "body": body, "data": data or {}}
-        _insert_ignore(
-            OutboxMessage,
-            [_outbox_row(f"email:{key}", "email", event, payload, now, program_id, member.id)],
-            "idempotency_key",
-        )
+        rows = _email_rows(member, event, key, payload, now, program_id)
+        _insert_ignore(OutboxMessage, rows, "idempotency_key")
 
 
 def email_only(
@@ -109,8 +119,69 @@ def email_only(
         raise ValueError(f"unknown event {event!r}")
     payload = {"subject": EMAIL_SUBJECT, "title": title, "body": body, "data": {}}
     program_id = program.id if program is not None else None
-    row = _outbox_row(f"email:{key}", "email", event, payload, utcnow(), program_id, member.id)
-    _insert_ignore(OutboxMessage, [row], "idempotency_key")
+    rows = _email_rows(member, event, key, payload, utcnow(), program_id)
+    _insert_ignore(OutboxMessage, rows, "idempotency_key")
+
+
+def _email_rows(member: Member, event, key, payload, now, program_id) -> list[dict]:
+    """The outbox row of one email, held back where it must not go out (and why, visibly):
+
+    - an unverified address gets verification mail only; a closed account gets nothing
+      (status ``skipped``);
+    - past MAIL_PER_HOUR emails in the last hour, the message is ``folded``: it stays in the
+      app, and one digest email at the next full hour says there is more to read. Nothing is
+      dropped silently: every held message keeps its row and reason.
+    """
+    row = _outbox_row(f"email:{key}", "email", event, payload, now, program_id, member.id)
+    if member.closed_at is not None:
+        return [_held(row, "skipped", CLOSED)]
+    if member.email_verified_at is None and event not in VERIFICATION_EVENTS:
+        return [_held(row, "skipped", NOT_VERIFIED)]
+    if _emails_in_last_hour(member.id, now) < MAIL_PER_HOUR:
+        return [row]
+    if event in VERIFICATION_EVENTS:  # a link nobody asked for twice in an hour: not repeated
+        return [_held(row, "skipped", OVER_HOURLY_VERIFY)]
+    return [_held(row, "folded", OVER_HOURLY), _digest_row(member, now, program_id)]
+
+
+def _held(row: dict, status: str, reason: str) -> dict:
+    row.update(status=status, last_error=reason)
+    return row
+
+
+def _emails_in_last_hour(member_id: int, now) -> int:
+    return db.session.scalar(
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(
+            OutboxMessage.member_id == member_id,
+            OutboxMessage.channel == "email",
+            OutboxMessage.status.in_(("pending", "sent", "dead")),
+            OutboxMessage.event != DIGEST_EVENT,
+            OutboxMessage.created_at > now - timedelta(hours=1),
+        )
+    )
+
+
+def _digest_row(member: Member, now, program_id) -> dict:
+    """One digest per member per hour, sent at the next full hour (its key makes it one)."""
+    from flask import current_app
+
+    at = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    base = str(current_app.config["BASE_URL"]).rstrip("/")
+    payload = {
+        "subject": EMAIL_SUBJECT,
+        "title": "More updates are waiting for you",
+        "body": (
+            "There were more updates for you this hour than we send by email. "
+            f"Open your account to read them all: {base}/"
+        ),
+        "data": {},
+    }
+    key = f"email:digest:{member.uuid}:{at.isoformat()}"
+    row = _outbox_row(key, "email", DIGEST_EVENT, payload, now, program_id, member.id)
+    row["next_attempt_at"] = at
+    return row
 
 
 def emit_webhooks(program: Program, event: str, *, key: str, data: dict) -> None:

@@ -21,6 +21,7 @@ from api.models import ApiToken, Member, utcnow
 from api.services.accounts import find_member_by_email
 from api.services.audit import audit
 from api.services.notify import email_only
+from api.services.verification import mark_verified
 
 LINK_MAX_AGE_S = 3600
 RESEND_AFTER_S = 300  # one email per account per five minutes, however often someone asks
@@ -80,11 +81,13 @@ def member_for_link(token: str) -> Member:
 
 
 def set_password_with_link(token: str, password: str) -> Member:
-    """Set the password of the link's member, end their sessions and revoke their API tokens.
+    """Set the password of the link's member, verify their email, end their sessions and
+    revoke their API tokens.
 
     Raises Invalid naming ``token`` for a bad, used or expired link (nothing changes)."""
     member = member_for_link(token)
     member.password_hash = hash_password(password)
+    mark_verified(member)  # the link reached this inbox: the address is the member's
     db.session.execute(
         update(ApiToken)
         .where(ApiToken.member_id == member.id, ApiToken.revoked_at.is_(None))

@@ -63,6 +63,10 @@ def update_profile(member: Member, data: dict) -> Member:
     if errors:
         field, messages = next(iter(errors.items()))
         raise Invalid(field, messages[0])
+    if "display_name" in data and data["display_name"] != member.display_name:
+        from api.services.names import check_display_name
+
+        check_display_name(data["display_name"], list(programs), exclude=member)
     apply_profile(member, data)
     pool_changed(member.id)  # languages, slots, tags... feed the warm matcher index
     db.session.commit()

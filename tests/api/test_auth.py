@@ -6,7 +6,9 @@ import pytest
 from sqlalchemy import func, select
 
 from api.models import ApiToken, Member, Membership, utcnow
+from api.services.accounts import CHECK_EMAIL
 from tests.factories import PASSWORD
+from tests.signup import sign_up_confirmed, verification_token
 
 SIGNUP = {
     "email": "New.Comer@example.test",
@@ -21,23 +23,29 @@ def signup(client, program, **overrides):
     return client.post("/api/v1/auth/signup", json=body)
 
 
-def test_sign_up_with_join_code_then_log_in_and_use_token(client, make_program):
+def test_sign_up_confirm_by_link_then_log_in_and_use_token(client, make_program):
     program = make_program()
     res = signup(client, program)
-    assert res.status_code == 201, res.json
-    assert res.json["display_name"] == "Jamie R."
-    assert res.json["memberships"][0]["roles"] == ["newcomer"]
-    assert "password" not in res.json and "password_hash" not in res.json
-
-    res = client.post(
-        "/api/v1/auth/tokens",
-        json={"email": "new.comer@example.test", "password": "long enough pw"},
+    assert res.status_code == 202, res.json
+    assert res.json == {"message": CHECK_EMAIL}
+    login = {"email": "new.comer@example.test", "password": "long enough pw"}
+    before = client.post("/api/v1/auth/tokens", json=login)
+    assert before.status_code == 401  # not before the address is confirmed
+    assert (
+        client.post(
+            "/api/v1/auth/verify", json={"token": verification_token(SIGNUP["email"])}
+        ).status_code
+        == 204
     )
+
+    res = client.post("/api/v1/auth/tokens", json=login)
     assert res.status_code == 201
     assert set(res.json) >= {"token", "expires_at"}
     me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {res.json['token']}"})
     assert me.status_code == 200
     assert me.json["email"] == "new.comer@example.test"
+    assert me.json["display_name"] == "Jamie R."
+    assert me.json["memberships"][0]["roles"] == ["newcomer"]
 
 
 def test_unknown_join_code_is_named(client, db):
@@ -47,42 +55,22 @@ def test_unknown_join_code_is_named(client, db):
     assert db.session.scalar(select(func.count(Member.id))) == 0
 
 
-def test_sign_up_with_an_existing_account_and_its_password_joins_the_programme(
+def test_sign_up_with_a_confirmed_account_changes_nothing_and_answers_alike(
     client, make_program, db
 ):
     first, second = make_program(), make_program()
-    fresh = signup(client, first)
-    assert fresh.status_code == 201
-    res = signup(client, second, display_name="Other P.", roles=["sponsor"])
-    assert res.status_code == 201, res.json
-    assert set(res.json) == set(fresh.json)
-    assert res.json["id"] == fresh.json["id"]
-    assert res.json["display_name"] == "Jamie R."  # the account keeps its own name
-    joined = {m["program"]["id"]: m["roles"] for m in res.json["memberships"]}
-    assert joined == {str(first.uuid): ["newcomer"], str(second.uuid): ["sponsor"]}
-    assert db.session.scalar(select(func.count(Member.id))) == 1
-
-
-def _bad_login(client):
-    return client.post(
-        "/api/v1/auth/tokens", json={"email": "ghost@example.test", "password": "wrong pw 123"}
-    )
-
-
-def test_sign_up_with_an_existing_email_and_wrong_password_answers_like_a_bad_login(
-    client, make_program, db
-):
-    first, second = make_program(), make_program()
-    assert signup(client, first).status_code == 201
-    res = signup(client, second, password="someone else's guess")
-    bad_login = _bad_login(client)
-    assert res.status_code == bad_login.status_code == 401
-    assert res.json == bad_login.json
-    assert db.session.scalar(select(func.count(Member.id))) == 1
+    sign_up_confirmed(client, {**SIGNUP, "join_code": first.join_code})
+    res = signup(client, second, display_name="Other P.", roles=["sponsor"], password="x" * 12)
+    assert res.status_code == 202
+    assert res.json == {"message": CHECK_EMAIL}
+    member = db.session.scalar(select(Member))
+    assert member.display_name == "Jamie R."  # the account keeps its own name and password
     assert db.session.scalar(select(func.count(Membership.id))) == 1
+    login = {"email": SIGNUP["email"], "password": SIGNUP["password"]}
+    assert client.post("/api/v1/auth/tokens", json=login).status_code == 201
 
 
-def test_sign_up_with_an_imported_account_answers_like_a_bad_login(client, make_program, db):
+def test_sign_up_with_an_imported_account_sends_a_link_that_claims_it(client, make_program, db):
     from api.services.csv_io import UNUSABLE_PASSWORD
 
     program = make_program()
@@ -95,9 +83,17 @@ def test_sign_up_with_an_imported_account_answers_like_a_bad_login(client, make_
     )
     db.session.commit()
     res = signup(client, program)
-    assert res.status_code == 401
-    assert res.json == _bad_login(client).json
-    assert db.session.scalar(select(func.count(Membership.id))) == 0
+    assert res.status_code == 202
+    assert res.json == {"message": CHECK_EMAIL}
+    assert (
+        client.post(
+            "/api/v1/auth/verify", json={"token": verification_token(SIGNUP["email"])}
+        ).status_code
+        == 204
+    )
+    login = {"email": SIGNUP["email"], "password": SIGNUP["password"]}
+    assert client.post("/api/v1/auth/tokens", json=login).status_code == 201
+    assert db.session.scalar(select(func.count(Member.id))) == 1
 
 
 @pytest.mark.parametrize(

@@ -23,7 +23,9 @@ NEW_PASSWORD = "a brand new passphrase"
 def imported(make_program, make_member):
     """A member brought in by CSV: no usable password yet."""
     program = make_program(settings={"crisis_line": "Call 555-0100 any hour."})
-    return make_member(program, "newcomer", password_hash=UNUSABLE_PASSWORD + "abc123")
+    return make_member(
+        program, "newcomer", password_hash=UNUSABLE_PASSWORD + "abc123", email_verified_at=None
+    )
 
 
 def _mailed_link(smtp) -> str:

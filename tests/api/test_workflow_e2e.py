@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from tests.factories import PASSWORD
+from tests.signup import sign_up_confirmed
 
 SLOTS = [{"day": d, "start": "18:00", "end": "21:00"} for d in (0, 2, 4)]
 PROFILE = {
@@ -27,7 +28,7 @@ def _sign_up(client, program, email, name, roles, **profile):
         "time_zone": "America/Chicago",
         "roles": roles,
     }
-    assert client.post("/api/v1/auth/signup", json=body).status_code == 201
+    sign_up_confirmed(client, body)
     token = client.post("/api/v1/auth/tokens", json={"email": email, "password": PASSWORD})
     headers = {"Authorization": f"Bearer {token.json['token']}"}
     r = client.patch("/api/v1/me/profile", json={**PROFILE, **profile}, headers=headers)
