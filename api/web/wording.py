@@ -195,3 +195,35 @@ def why_nobody(code: str | None, languages: list[str], km: int | None) -> str:
         "no_sponsors": gettext("No sponsor has joined this group yet."),
     }
     return headlines.get(code or "", gettext("Everyone who fits you is busy right now."))
+
+
+# --- the sponsor's own state and a pair's missed-contact flag (sponsor and pair pages) -------
+
+SPONSOR_STATUS = {
+    "accepting": _l("Open to new asks"),
+    "paused": _l("Paused: no new asks for now"),
+    "at_capacity": _l("Full: you have as many sponsees as you said you can take"),
+}
+FLAG_LEVELS = {
+    1: _l("It has been a little while since you two last talked. A short call or text is enough."),
+    2: _l("It has been some time since you two last talked. Reaching out today would help."),
+    3: _l(
+        "It has been a long while since you two talked, so your coordinator has been asked "
+        "to check in with you. Reaching out is still the best next step."
+    ),
+}
+
+
+def eligibility_text(code: str, min_days: int) -> str:
+    """Why a sponsor cannot be asked in a programme now, from ``eligibility_reasons``' codes."""
+    if code == "sobriety_below_minimum":
+        return ngettext(
+            "Your group asks sponsors for at least %(num)d day of continuous sobriety.",
+            "Your group asks sponsors for at least %(num)d days of continuous sobriety.",
+            min_days,
+        )
+    if code == "not_accepting":
+        return gettext("You have paused new asks.")
+    if code == "paused":
+        return gettext("You are paused for now.")
+    return code
