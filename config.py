@@ -43,6 +43,24 @@ SETTINGS: tuple[Setting, ...] = (
         "LOGIN_RATE_LIMIT", str, "Login/token attempts allowed per client (default 10/minute)."
     ),
     Setting(
+        "ACCOUNT_RATE_LIMIT",
+        str,
+        "Password attempts per account, all password endpoints together (default "
+        "5/minute;20/hour).",
+    ),
+    Setting(
+        "PASSWORD_IP_RATE_LIMIT",
+        str,
+        "Password attempts per client address, all password endpoints together (default "
+        "30/minute).",
+    ),
+    Setting(
+        "TRUSTED_PROXIES",
+        int,
+        "How many reverse proxies in front set X-Forwarded-For (default 0: use the socket's "
+        "address).",
+    ),
+    Setting(
         "RATELIMIT_STORAGE_URI", str, "Rate-limit store: memory:// (default) or redis://host:6379."
     ),
     Setting("SMTP_HOST", str, "SMTP server host (default 127.0.0.1)."),
@@ -82,6 +100,9 @@ class Config:
     BASE_URL = "http://127.0.0.1:5000"
     TOKEN_TTL_HOURS = 720
     LOGIN_RATE_LIMIT = "10/minute"
+    ACCOUNT_RATE_LIMIT = "5/minute;20/hour"
+    PASSWORD_IP_RATE_LIMIT = "30/minute"
+    TRUSTED_PROXIES = 0
     RATELIMIT_STORAGE_URI = "memory://"
     SMTP_HOST = "127.0.0.1"
     SMTP_PORT = 25
@@ -127,6 +148,8 @@ class TestingConfig(Config):
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 1024
     LOGIN_RATE_LIMIT = "1000/minute"
+    ACCOUNT_RATE_LIMIT = "1000/minute"
+    PASSWORD_IP_RATE_LIMIT = "1000/minute"
     WEBHOOK_ALLOW_LOOPBACK = True
 
 

@@ -21,6 +21,7 @@ def create_app(config: str | dict | None = None) -> Flask:
     register_observability(app)  # first, so request ids and timings cover everything below
 
     register_extensions(app)
+    register_request_guards(app)
     register_blueprints(app)
     register_error_handlers(app)
     register_commands(app)
@@ -50,6 +51,15 @@ def register_extensions(app: Flask) -> None:
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "opaque token"}
     )
+
+
+def register_request_guards(app: Flask) -> None:
+    """Unusable JSON bodies refused first; then password attempts counted (per account and
+    per client address, the address taken through the trusted proxies)."""
+    from api import input_guard, throttle
+
+    input_guard.init_app(app)
+    throttle.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
