@@ -7,10 +7,12 @@ import zoneinfo
 
 from marshmallow import ValidationError
 
+from api.i18n import N_
+
 # One first name (letters; a hyphen or apostrophe may join two parts), one space, one letter
 # and a full stop. No second word: "Mary Ann Smith K." would carry a surname.
 DISPLAY_NAME = re.compile(r"^[^\W\d_]+(?:['\-][^\W\d_]+)? [^\W\d_]\.$")
-DISPLAY_NAME_RULE = (
+DISPLAY_NAME_RULE = N_(
     "Use your first name, one space and the first letter of your last name with a full stop, "
     'like "Sam K." or "Mary-Ann K.": one first name (a hyphen or apostrophe may join two '
     "parts), no second word, no digits, at most 30 characters."
@@ -33,11 +35,11 @@ def validate_time_zone(value: str) -> None:
             raise ValueError
         zoneinfo.ZoneInfo(value)
     except (ValueError, zoneinfo.ZoneInfoNotFoundError):
-        raise ValidationError("Not an IANA time zone (e.g. Europe/Berlin).") from None
+        raise ValidationError(N_("Not an IANA time zone (e.g. Europe/Berlin).")) from None
 
 
 def validate_password(value: str) -> None:
     if len(value) < 10:
-        raise ValidationError("Use at least 10 characters.")
+        raise ValidationError(N_("Use at least 10 characters."))
     if len(value) > 200:
-        raise ValidationError("Use at most 200 characters.")
+        raise ValidationError(N_("Use at most 200 characters."))

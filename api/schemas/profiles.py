@@ -33,14 +33,14 @@ _PHONE = re.compile(r"^\+[0-9][0-9 ().\-]{5,24}$")
 
 def validate_language(value: str) -> None:
     if value not in ISO_639_1:
-        raise ValidationError("Use a two-letter ISO 639-1 language code, e.g. en, es.")
+        raise ValidationError(N_("Use a two-letter ISO 639-1 language code, e.g. en, es."))
 
 
 def validate_phone(value: str) -> None:
     """International format: a leading + and 7–15 digits; spaces, dots and dashes allowed."""
     digits = sum(ch.isdigit() for ch in value)
     if not _PHONE.match(value) or not 7 <= digits <= 15:
-        raise ValidationError("Use international format with a country code, e.g. +1 555 0100.")
+        raise ValidationError(N_("Use international format with a country code, e.g. +1 555 0100."))
 
 
 def unique(values: list) -> list:
@@ -75,13 +75,13 @@ class SlotSchema(Schema):
     """One weekly availability slot in the member's local time (0 = Monday)."""
 
     day = fields.Integer(required=True, validate=validate.Range(0, 6))
-    start = fields.String(required=True, validate=validate.Regexp(_HHMM, error="Use HH:MM."))
-    end = fields.String(required=True, validate=validate.Regexp(_HHMM, error="Use HH:MM."))
+    start = fields.String(required=True, validate=validate.Regexp(_HHMM, error=N_("Use HH:MM.")))
+    end = fields.String(required=True, validate=validate.Regexp(_HHMM, error=N_("Use HH:MM.")))
 
     @validates_schema
     def _order(self, data: dict, **kwargs) -> None:
         if data["start"] >= data["end"]:
-            raise ValidationError("end must be after start.", "end")
+            raise ValidationError(N_("end must be after start."), "end")
 
 
 def _codes(validator, max_len: int) -> fields.List:

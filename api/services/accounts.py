@@ -8,12 +8,13 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from api.auth import demo_login_refused, hash_password, new_token, verify_password
 from api.errors import Conflict, Invalid, NotFound, Unauthorized
 from api.extensions import db
+from api.i18n import N_
 from api.models import ApiToken, Member, Membership, Program, utcnow
 from api.services.audit import audit
 from api.services.notify import email_only
@@ -31,7 +32,7 @@ DEFAULT_TAGS = [
     "healthcare-worker",
 ]
 
-BAD_LOGIN = "Email or password is incorrect."
+BAD_LOGIN = N_("Email or password is incorrect.")
 
 
 def normalise_email(email: str) -> str:
@@ -42,10 +43,22 @@ def find_member_by_email(email: str) -> Member | None:
     return db.session.scalar(select(Member).where(Member.email == normalise_email(email)))
 
 
+def find_program_by_code(join_code: str) -> Program | None:
+    """The programme with this join code, matched case-insensitively (people type codes from a
+    poster or a phone call); an exact match wins if two codes differ only in case."""
+    code = join_code.strip()
+    return db.session.scalar(
+        select(Program)
+        .where(func.lower(Program.join_code) == code.lower())
+        .order_by((Program.join_code == code).desc(), Program.id)
+        .limit(1)
+    )
+
+
 def _program_by_code(join_code: str) -> Program:
-    program = db.session.scalar(select(Program).where(Program.join_code == join_code.strip()))
+    program = find_program_by_code(join_code)
     if program is None:
-        raise Invalid("join_code", "No programme has this join code.")
+        raise Invalid("join_code", N_("No programme has this join code."))
     return program
 
 
@@ -67,8 +80,8 @@ def _add_roles(membership: Membership, roles: list[str]) -> None:
     membership.is_sponsor = membership.is_sponsor or "sponsor" in roles
 
 
-CHECK_EMAIL = "Check your email to continue: we sent a message to this address."
-CONFIRM_FIRST = "Confirm your email first: open the link we sent you when you signed up."
+CHECK_EMAIL = N_("Check your email to continue: we sent a message to this address.")
+CONFIRM_FIRST = N_("Confirm your email first: open the link we sent you when you signed up.")
 
 
 @dataclass(frozen=True)

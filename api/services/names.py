@@ -17,13 +17,16 @@ from sqlalchemy import select
 
 from api.errors import Invalid
 from api.extensions import db
+from api.i18n import N_
 from api.models import Member, Membership, Program
 
-LOOKS_LIKE = (
+LOOKS_LIKE = N_(
     "This name looks like the name of someone already in your programme. Use a name that is "
     "written differently (for example with another initial)."
 )
-MIXED_SCRIPTS = "Write your name in one alphabet (for example all Latin or all Cyrillic letters)."
+MIXED_SCRIPTS = N_(
+    "Write your name in one alphabet (for example all Latin or all Cyrillic letters)."
+)
 _NEUTRAL_SCRIPTS = frozenset({"COMMON", "INHERITED"})
 
 
