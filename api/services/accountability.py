@@ -271,6 +271,17 @@ def mark_read(member: Member, notification_uuid) -> Notification:
     return note
 
 
+def mark_all_read(member: Member) -> int:
+    """Mark every unread notification of the caller read; returns how many changed."""
+    changed = db.session.execute(
+        update(Notification)
+        .where(Notification.member_id == member.id, Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+    ).rowcount
+    db.session.commit()
+    return changed
+
+
 # --- availability answers -------------------------------------------------------------------
 
 
