@@ -190,6 +190,7 @@ def _person(rng: random.Random, program, email, password_hash, roles) -> Member:
     )
     member.availability = rng.choice(SLOTS)
     member.tags = sorted(rng.sample(DEFAULT_TAGS, rng.randint(0, 3)))
+    member.tags_shown = list(member.tags)  # demo people show every tag they chose
     member.age_band = rng.choice(["18-24", "25-34", "35-44", "45-54", "55-64", "65+"])
     member.about = rng.choice(ABOUT)
     member.phone = f"+1-555-01{rng.randint(0, 99):02d}"

@@ -68,6 +68,11 @@ def _shared_reason(block: str, shared: list) -> Reason | None:
     return None
 
 
+def tag_reason(shared: list) -> Reason | None:
+    """The shared-background reason for these tags (the API trims it to tags both show)."""
+    return _shared_reason("tags", list(shared))
+
+
 def _hours_reason(hours: int) -> Reason | None:
     if not hours:
         return None

@@ -87,6 +87,8 @@ class Member(db.Model):
     contact_modes: Mapped[list] = json_list()
     availability: Mapped[list] = json_list()  # [{"day": 0-6, "start": "HH:MM", "end": "HH:MM"}]
     tags: Mapped[list] = json_list()
+    # The tags this member lets others see ("you share ..."); the rest only feed matching.
+    tags_shown: Mapped[list] = json_list()
     age_band: Mapped[str | None] = mapped_column(String(10))
     about: Mapped[str | None] = mapped_column(Text)
     phone: Mapped[str | None] = mapped_column(String(32))

@@ -109,6 +109,10 @@ class ProfileSchema(Schema):
     tags = fields.List(
         fields.String(validate=validate.Length(1, 30)), validate=validate.Length(max=20)
     )
+    # Which of ``tags`` others may see ("you share ..."); the rest are used for matching only.
+    tags_shown = fields.List(
+        fields.String(validate=validate.Length(1, 30)), validate=validate.Length(max=20)
+    )
     age_band = fields.String(allow_none=True, validate=validate.OneOf(AGE_BANDS))
     about = fields.String(allow_none=True, validate=validate.Length(max=500))
     phone = fields.String(allow_none=True, validate=validate_phone)

@@ -74,6 +74,37 @@ def _is_sponsor_in(member: Member, program: Program | None) -> bool:
     return any(m.program_id == program.id and m.is_sponsor for m in member.memberships)
 
 
+def shown_tags(member: Member | None) -> set[str]:
+    """The tags ``member`` chose to let others see (and still has)."""
+    if member is None:
+        return set()
+    return set(member.tags_shown or ()) & set(member.tags or ())
+
+
+def shared_tags(a: Member, b: Member | None) -> list[str]:
+    """What two members share: only tags both chose to show. Ticking every tag yourself
+    therefore reveals nothing the other side did not choose to show anyone (DESIGN §6)."""
+    return sorted(shown_tags(a) & shown_tags(b))
+
+
+def visible_reasons(reasons: list[dict], a: Member, b: Member) -> list[dict]:
+    """A pair's stored reasons with the shared-background reason cut down to shared_tags
+    (dropped when nothing is left): the matcher scores on every tag, people see only these."""
+    from matcher.explain import tag_reason
+
+    visible = set(shared_tags(a, b))
+    out = []
+    for reason in reasons or ():
+        if reason.get("code") != "shared_background":
+            out.append(reason)
+            continue
+        items = [t for t in (reason.get("args") or {}).get("items", ()) if t in visible]
+        kept = tag_reason(items)
+        if kept is not None:
+            out.append(kept.as_dict())
+    return out
+
+
 def public_view(
     member: Member, viewer: Member | None, program: Program | None, today: date | None = None
 ) -> dict:
@@ -84,14 +115,13 @@ def public_view(
     """
     profile = member.sponsor_profile
     band = sobriety_band(profile.sobriety_date, today) if _is_sponsor_in(member, program) else None
-    viewer_tags = set(viewer.tags or ()) if viewer is not None else set()
     return {
         "id": str(member.uuid),
         "display_name": member.display_name,
         "sobriety_band": band,
         "languages": list(member.languages or ()),
         "fellowships": list(member.fellowships or ()),
-        "shared_tags": sorted(viewer_tags & set(member.tags or ())),
+        "shared_tags": shared_tags(member, viewer),
         "distance_band": distance_band(member, viewer),
         "contact_modes": list(member.contact_modes or ()),
     }

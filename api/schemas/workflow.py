@@ -19,7 +19,7 @@ from api.models import (
     Proposal,
     Sponsorship,
 )
-from api.schemas.public import PublicMemberSchema, public_view
+from api.schemas.public import PublicMemberSchema, public_view, visible_reasons
 
 NEWCOMER_STATUS = {"declined": "not_available", "expired": "not_available"}
 
@@ -134,7 +134,7 @@ def proposal_view(proposal: Proposal, viewer: Member) -> dict:
         else NEWCOMER_STATUS.get(proposal.status, proposal.status),
         "source": proposal.source,
         "score": proposal.score,
-        "reasons": proposal.reasons,
+        "reasons": visible_reasons(proposal.reasons, proposal.newcomer, proposal.sponsor),
         "temporary_ok": proposal.request.temporary_ok,
         "created_at": proposal.created_at,
         "deadline_at": proposal.deadline_at,
@@ -221,7 +221,7 @@ def round_view(rnd: MatchingRound, viewer: Member) -> dict:
                 "newcomer": public_view(p.request.newcomer, viewer, program),
                 "sponsor": public_view(p.sponsor, viewer, program),
                 "score": p.score,
-                "reasons": p.reasons,
+                "reasons": visible_reasons(p.reasons, p.request.newcomer, p.sponsor),
                 "status": p.status,
                 "change_reason": p.change_reason,
             }

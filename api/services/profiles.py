@@ -15,7 +15,7 @@ from api.models import Member, Membership, Program, SponsorProfile, utcnow
 from api.schemas.profiles import unique
 from api.services.audit import audit
 
-LIST_FIELDS = ("fellowships", "languages", "contact_modes", "tags")
+LIST_FIELDS = ("fellowships", "languages", "contact_modes", "tags", "tags_shown")
 
 
 def member_programs(member: Member) -> list[Program]:
@@ -63,6 +63,11 @@ def update_profile(member: Member, data: dict) -> Member:
     if errors:
         field, messages = next(iter(errors.items()))
         raise Invalid(field, messages[0])
+    tags = data.get("tags", member.tags or [])
+    if "tags_shown" in data and not set(data["tags_shown"]) <= set(tags):
+        raise Invalid("tags_shown", "Only tags you have chosen can be shown.")
+    if "tags" in data and "tags_shown" not in data:
+        data["tags_shown"] = [t for t in member.tags_shown or () if t in set(tags)]
     if "display_name" in data and data["display_name"] != member.display_name:
         from api.services.names import check_display_name
 

@@ -15,7 +15,7 @@ from api.extensions import db
 from api.matching_index import WarmIndex
 from api.matching_inputs import seeker_request
 from api.models import Member, Membership, RequestEvent, SponsorRequest, utcnow
-from api.schemas.public import public_view
+from api.schemas.public import public_view, visible_reasons
 from api.services.notify import notify
 from matcher import EXCLUSION_SENTENCES, SeekerRequest, ShortlistEntry, SponsorIndex
 from matcher.explain import LANGUAGE_NAMES, reasons_for
@@ -52,7 +52,7 @@ def entry_dict(entry: ShortlistEntry, sponsor: Member, request: SponsorRequest) 
     return {
         "sponsor": public_view(sponsor, request.newcomer, request.program),
         "score": round(entry.score, 4),
-        "reasons": [r.as_dict() for r in entry.reasons],
+        "reasons": visible_reasons([r.as_dict() for r in entry.reasons], sponsor, request.newcomer),
     }
 
 

@@ -32,12 +32,15 @@ def test_public_view_has_only_public_keys_and_no_private_values(make_program, ma
         program,
         "sponsor",
         tags=["veteran", "parent"],
+        tags_shown=["veteran", "parent"],
         about="I like long walks by the river.",
         contact_email="private@example.test",
         age_band="35-44",
         sponsor={"pause_reason": "family matters"},
     )
-    viewer = make_member(program, "newcomer", tags=["parent", "secular"])
+    viewer = make_member(
+        program, "newcomer", tags=["parent", "secular"], tags_shown=["parent", "secular"]
+    )
     _locate(sponsor, 45.52, -122.68, "Portland, US")
     _locate(viewer, 45.5, -122.6, "Gresham, US")
     db.session.commit()
