@@ -14,6 +14,7 @@ from api.schemas.coordinator import (
     ImportResultSchema,
     MemberQueryArgsSchema,
     PauseSchema,
+    RolesSchema,
     UnpauseSchema,
 )
 from api.services import coordinator, csv_io
@@ -75,6 +76,16 @@ class UnpauseSponsor(MethodView):
     def post(self, data, program_id, member_id):
         """Let a paused sponsor receive proposals again, with a reason (audited)."""
         return coordinator.unpause_sponsor(_access(program_id), member_id, **data)
+
+
+@blp.route("/<uuid:program_id>/members/<uuid:member_id>/roles")
+class MemberRoles(MethodView):
+    @auth_required
+    @blp.arguments(RolesSchema)
+    @blp.response(200, CoordinatorMemberDetailSchema)
+    def put(self, data, program_id, member_id):
+        """Set a member's roles in your programme, with a reason (audited)."""
+        return coordinator.set_roles(_access(program_id), member_id, **data)
 
 
 @blp.route("/<uuid:program_id>/import/template.csv")

@@ -6,7 +6,13 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api.auth import auth_required, current_member, program_access
-from api.schemas.workflow import PairRemoveSchema, PairReplaceSchema, RoundSchema, round_view
+from api.schemas.workflow import (
+    PairRemoveSchema,
+    PairReplaceSchema,
+    RoundSchema,
+    ShortlistEntrySchema,
+    round_view,
+)
 from api.services import idempotency, rounds
 
 blp = Blueprint("rounds", __name__, url_prefix="/api/v1/programs", description="Matching rounds")
@@ -52,6 +58,16 @@ class RemovePair(MethodView):
         access, rnd = _round(program_id, round_id)
         rnd = rounds.remove_pair(rnd, pair_id, access.member, data["reason"])
         return round_view(rnd, access.member)
+
+
+@blp.route("/<uuid:program_id>/rounds/<uuid:round_id>/pairs/<uuid:pair_id>/alternatives")
+class PairAlternatives(MethodView):
+    @auth_required
+    @blp.response(200, ShortlistEntrySchema(many=True))
+    def get(self, program_id, round_id, pair_id):
+        """Other sponsors who pass every rule for a drafted pair's request, best first."""
+        _access, rnd = _round(program_id, round_id)
+        return rounds.alternatives(rnd, pair_id)
 
 
 @blp.route("/<uuid:program_id>/rounds/<uuid:round_id>/pairs/<uuid:pair_id>/replace")

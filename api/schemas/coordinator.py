@@ -14,6 +14,8 @@ class MemberQueryArgsSchema(Schema):
     role = fields.String(validate=validate.OneOf(ROLES))
     status = fields.String(validate=validate.OneOf(SPONSOR_STATUSES))
     q = fields.String(validate=validate.Length(1, 40))
+    fellowship = fields.String(validate=validate.Length(1, 20))
+    waiting = fields.Boolean()  # with an open request
 
 
 class SponsorStatusSchema(Schema):
@@ -66,6 +68,11 @@ class PauseSchema(Schema):
 
 
 class UnpauseSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(3, 300))
+
+
+class RolesSchema(Schema):
+    roles = fields.List(fields.String(validate=validate.OneOf(ROLES)), required=True)
     reason = fields.String(required=True, validate=validate.Length(3, 300))
 
 

@@ -5,14 +5,22 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from api.auth import Access
-from api.errors import NotFound
+from api.errors import Invalid, NotFound
 from api.extensions import db
 from api.matching_index import pool_changed
-from api.models import Member, Membership, SponsorProfile, SponsorRequest
+from api.models import (
+    Member,
+    Membership,
+    MissedContactFlag,
+    SponsorProfile,
+    SponsorRequest,
+    Sponsorship,
+)
 from api.services.audit import audit
 from api.services.profiles import eligibility_reasons, sponsor_status
 
@@ -57,9 +65,16 @@ def _matches(row: dict, status: str | None) -> bool:
 
 
 def list_members(
-    access: Access, *, role: str | None = None, status: str | None = None, q: str | None = None
+    access: Access,
+    *,
+    role: str | None = None,
+    status: str | None = None,
+    q: str | None = None,
+    fellowship: str | None = None,
+    waiting: bool | None = None,
 ) -> list[dict]:
-    """The programme's members by display name, filtered by role, sponsor status and name."""
+    """The programme's members by display name, filtered by role, sponsor status, name,
+    fellowship and whether they wait with an open request."""
     program = access.program
     query = (
         select(Membership)
@@ -82,7 +97,13 @@ def list_members(
     )
     today = date.today()
     rows = [_row(m, open_ids, today) for m in db.session.scalars(query)]
-    return [row for row in rows if _matches(row, status)]
+    return [
+        row
+        for row in rows
+        if _matches(row, status)
+        and (fellowship is None or fellowship in (row["fellowships"] or ()))
+        and (waiting is None or row["open_request"] == waiting)
+    ]
 
 
 def _membership(access: Access, member_uuid: uuid.UUID) -> Membership:
@@ -160,5 +181,75 @@ def unpause_sponsor(access: Access, member_uuid: uuid.UUID, *, reason: str) -> d
     profile.paused_until = None
     _audit(access, member, "sponsor.unpause", reason, {})
     pool_changed(member.id)
+    db.session.commit()
+    return member_detail(access, member_uuid)
+
+
+def member_pairs(access: Access, member_uuid: uuid.UUID) -> list[dict]:
+    """A member's active sponsorships in the programme, each with the other side and the level
+    of its open missed-contact flag (None when the pair is in touch). Raises NotFound."""
+    member = _membership(access, member_uuid).member
+    pairs = db.session.scalars(
+        select(Sponsorship)
+        .where(
+            Sponsorship.program_id == access.program.id,
+            Sponsorship.status == "active",
+            (Sponsorship.sponsor_id == member.id) | (Sponsorship.sponsee_id == member.id),
+        )
+        .order_by(Sponsorship.started_at, Sponsorship.id)
+    ).all()
+    levels = dict(
+        db.session.execute(
+            select(MissedContactFlag.sponsorship_id, MissedContactFlag.level).where(
+                MissedContactFlag.sponsorship_id.in_([p.id for p in pairs]),
+                MissedContactFlag.resolved_at.is_(None),
+            )
+        ).all()
+    )
+    return [
+        {
+            "sponsorship": p,
+            "role": "sponsor" if p.sponsor_id == member.id else "sponsee",
+            "other": p.sponsee if p.sponsor_id == member.id else p.sponsor,
+            "flag_level": levels.get(p.id),
+        }
+        for p in pairs
+    ]
+
+
+def set_roles(access: Access, member_uuid: uuid.UUID, *, roles: list[str], reason: str) -> dict:
+    """Give a member of the programme exactly these roles (audited with the reason).
+
+    Raises NotFound, or Invalid naming ``roles`` when a coordinator would remove their own
+    coordinator role, or a role still in use (a sponsor with sponsees or asks waiting, a
+    newcomer with an open request).
+    """
+    membership = _membership(access, member_uuid)
+    member = membership.member
+    wanted = set(roles)
+    if member.id == access.member.id and "coordinator" not in wanted and membership.is_coordinator:
+        raise Invalid("roles", _("You cannot remove your own coordinator role."))
+    profile = member.sponsor_profile
+    if membership.is_sponsor and "sponsor" not in wanted and profile and profile.load > 0:
+        raise Invalid(
+            "roles",
+            _("They still have sponsees or asks waiting: end those first, then remove the role."),
+        )
+    has_open = db.session.scalar(
+        select(SponsorRequest.id).where(
+            SponsorRequest.newcomer_id == member.id,
+            SponsorRequest.program_id == access.program.id,
+            SponsorRequest.status == "open",
+        )
+    )
+    if membership.is_newcomer and "newcomer" not in wanted and has_open:
+        raise Invalid("roles", _("They are waiting for a sponsor: withdraw their request first."))
+    before = membership.roles
+    membership.is_newcomer = "newcomer" in wanted
+    membership.is_sponsor = "sponsor" in wanted
+    membership.is_coordinator = "coordinator" in wanted
+    _audit(access, member, "member.roles", reason, {"before": before, "after": membership.roles})
+    if "sponsor" in before or "sponsor" in wanted:
+        pool_changed(member.id)
     db.session.commit()
     return member_detail(access, member_uuid)

@@ -26,10 +26,11 @@ from api.models import (
 from api.services.audit import audit
 from api.services.notify import notify
 from api.services.proposals import announce_proposal, hold_open_request, take_slot
-from api.services.shortlist import feasible_entry
+from api.services.shortlist import entry_dict, feasible_entry, members_by_uuid, ranked
 
 
-def _open_requests(program: Program) -> list[SponsorRequest]:
+def open_requests(program: Program) -> list[SponsorRequest]:
+    """The programme's open requests with nothing pending: what a round would draft for."""
     pending = select(Proposal.request_id).where(Proposal.status == "pending")
     return list(
         db.session.scalars(
@@ -52,7 +53,7 @@ def _audit(rnd: MatchingRound, actor: Member, action: str, reason=None, **detail
 def run_round(program: Program, actor: Member, now: datetime | None = None) -> MatchingRound:
     """Draft a round: the best global assignment for every open request with nothing pending."""
     now = now or utcnow()
-    requests = _open_requests(program)
+    requests = open_requests(program)
     by_uuid = {str(r.uuid): r for r in requests}
     seekers = [seeker_request(r, now) for r in requests]
     with WarmIndex(program, now) as index:
@@ -120,6 +121,17 @@ def remove_pair(
     _audit(rnd, actor, "round.pair_removed", reason, pair=str(pair.uuid))
     db.session.commit()
     return rnd
+
+
+def alternatives(
+    rnd: MatchingRound, pair_uuid: uuid.UUID, k: int = 5, now: datetime | None = None
+) -> list[dict]:
+    """Other sponsors who pass every rule for a drafted pair's request, best first (wire
+    dicts like shortlist entries). Raises NotFound or Conflict like the other draft edits."""
+    pair = _draft_pair(rnd, pair_uuid)
+    entries, _, _ = ranked(pair.request, k, exclude=[pair.sponsor.uuid], now=now)
+    people = members_by_uuid([e.member_id for e in entries])
+    return [entry_dict(e, people[e.member_id], pair.request) for e in entries]
 
 
 def replace_pair(

@@ -227,3 +227,65 @@ def eligibility_text(code: str, min_days: int) -> str:
     if code == "paused":
         return gettext("You are paused for now.")
     return code
+
+
+# ---- the coordinator's console (matching rounds, member pages) -------------------------------
+LEFT_OUT = {
+    "no_eligible_sponsor": _l("no sponsor in the programme meets the rules for this request yet"),
+    "all_candidates_taken": _l(
+        "everyone who fits was paired with another newcomer in this round; more sponsors with "
+        "room are needed"
+    ),
+}
+PAIR_STATES = {
+    "draft": _l("In the draft"),
+    "removed": _l("Taken out"),
+    "published": _l("Asked"),
+    "failed": _l("Could not be asked"),
+}
+ROLES = {
+    "newcomer": _l("Newcomer"),
+    "sponsor": _l("Sponsor"),
+    "coordinator": _l("Coordinator"),
+}
+
+
+def pair_reason_text(reason: dict) -> str:
+    """A reason of a drafted pair as a coordinator reads it ("Both are in AA")."""
+    code, args = reason.get("code"), reason.get("args") or {}
+    items = list(args.get("items") or ())
+    if code == "shared_fellowship" and items:
+        return gettext("Both are in %(names)s", names=join(items))
+    if code == "shared_language" and items:
+        return gettext("Both speak %(names)s", names=join([language_name(c) for c in items]))
+    if code == "shared_background" and items:
+        return gettext("In common: %(names)s", names=join([label(TAGS, t) for t in items]))
+    if code == "shared_contact_modes" and items:
+        names = join([label(CONTACT_MODES, m).lower() for m in items])
+        return gettext("Both like %(modes)s", modes=names)
+    if code == "same_age_band" and args.get("band"):
+        return gettext("Same age group (%(band)s)", band=args["band"])
+    if code == "nearby" and "km" in args:
+        return gettext("About %(km)d km apart", km=int(args["km"]))
+    return reason_text(reason)  # the rest read the same for anyone
+
+
+SPONSOR_STATUS_SEEN = {  # a sponsor's state as their coordinator reads it
+    "accepting": _l("Open to new asks"),
+    "paused": _l("Paused: no new asks"),
+    "at_capacity": _l("Full for now"),
+}
+NOT_ELIGIBLE_SEEN = {
+    "sobriety_below_minimum": _l("Less continuous sobriety than the programme asks"),
+    "not_accepting": _l("Not taking new sponsees"),
+    "paused": _l("Paused"),
+}
+
+
+def roles_text(roles) -> str:
+    """A member's roles in words ("Newcomer and Sponsor")."""
+    return join([label(ROLES, r) for r in roles])
+
+
+def languages_text(codes) -> str:
+    return join([language_name(c) for c in codes])
