@@ -30,6 +30,7 @@ EVENTS = frozenset(
         "checkin.due",
         "contact.overdue",
         "contact.escalated",
+        "contact.coordinator_message",
         "availability.check",
         "availability.paused",
         "member.paused",
