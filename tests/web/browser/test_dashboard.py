@@ -1,0 +1,68 @@
+"""The coordinator's dashboard and the API docs in a real browser, on the shared demo server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.web.browser.journeys import log_in
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[3]
+# Saved outside git on every run; copy it to docs/screenshots/ when the dashboard changes.
+SCREENSHOT = ROOT / "test-artifacts" / "dashboard.png"
+
+
+def test_coordinator_dashboard_in_a_real_browser(browse, tmp_path):
+    page = browse("en")
+    page.set_viewport_size({"width": 1200, "height": 900})
+    log_in(page, "coordinator@demo.example")
+    page.click("text=Coordinator dashboard")
+    page.wait_for_selector("figure.chart svg")
+    assert "988" in page.inner_text(".crisis")
+
+    charts = page.locator("figure.chart svg")
+    assert charts.count() == 7
+    for i in range(7):
+        chart = charts.nth(i)
+        assert chart.locator(".no_data").count() == 0, f"chart {i} has no data"
+        points = chart.locator(".series rect, .series path, .series circle")
+        assert points.count() > 0, f"chart {i} drew no data points"
+    assert page.locator("section.report table").count() >= 7
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT), full_page=True)
+
+    page.emulate_media(media="print")  # the print stylesheet: no forms, crisis line kept
+    assert not page.locator("form").first.is_visible()
+    assert page.locator(".crisis").is_visible()
+    assert page.locator("figure.chart svg").first.is_visible()
+    page.emulate_media(media="screen")
+
+    with page.expect_download() as info:
+        page.click("#queue a.csv")
+    csv_path = tmp_path / "queue.csv"
+    info.value.save_as(csv_path)
+    lines = csv_path.read_text().splitlines()
+    assert lines[0] == "request,display_name,waiting_days,proposals,declined_or_expired"
+    assert len(lines) > 1
+
+    page.locator("nav.menu").get_by_role("link", name="Escalations").click()
+    first = page.locator("section.escalation").first
+    first.locator("input[name=action_taken]").fill("Phoned the sponsor; call booked")
+    first.locator("form.ack button").click()
+    page.wait_for_selector("text=Acknowledged: your action is recorded.")
+    assert page.locator(".acknowledged").first.is_visible()
+    assert "Phoned the sponsor; call booked" in page.content()
+
+
+def test_api_docs_render_with_no_network_beyond_the_server(browse):
+    """Swagger UI comes from the installed package: every request it makes stays on our host
+    (the harness refuses and reports any other)."""
+    page = browse("en")
+    page.goto("/docs")
+    page.wait_for_selector(".opblock", timeout=20_000)
+    assert page.locator(".opblock").count() >= 20
+    assert "/api/v1/auth/tokens" in page.inner_text("#swagger-ui")
+    assert "988" in page.inner_text(".crisis")
