@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -20,6 +21,8 @@ from api.services.notes import encrypt_note
 CLOCK_SKEW = timedelta(minutes=5)
 LINK_MAX_AGE_S = 7 * 24 * 3600
 _LINK_SALT = "contact-link"
+
+ENDED = "This sponsorship has ended; it can no longer be changed."
 
 
 def sponsorship_for(member: Member, sponsorship_uuid, *, coordinators: bool = False):
@@ -139,9 +142,18 @@ def confirm_contact(member: Member, contact_uuid) -> Contact:
         raise NotFound("No such contact.")
     if contact.logged_by_id == member.id:
         raise Conflict("The other side of the sponsorship confirms a contact.")
+    if pair.status != "active":
+        raise Conflict(ENDED)
     db.session.execute(
         update(Contact)
-        .where(Contact.id == contact.id, Contact.confirmed_at.is_(None))
+        .where(
+            Contact.id == contact.id,
+            Contact.confirmed_at.is_(None),
+            # Checked in the same statement: a pair ended a moment ago is not changed either.
+            Contact.sponsorship_id.in_(
+                select(Sponsorship.id).where(Sponsorship.status == "active")
+            ),
+        )
         .values(confirmed_at=utcnow(), confirmed_by_id=member.id)
     )
     db.session.commit()
@@ -150,11 +162,23 @@ def confirm_contact(member: Member, contact_uuid) -> Contact:
 
 
 def set_cadence(pair: Sponsorship, cadence_days: int | None) -> Sponsorship:
-    """Either side sets the pair's own cadence (None: back to the programme's)."""
-    pair.cadence_days = cadence_days
-    basis = pair.last_contact_at or pair.started_at
-    pair.contact_due_at = next_contact_due(pair, pair.program, basis)
+    """Either side sets the pair's own cadence (None: back to the programme's). Raises
+    Conflict when the sponsorship has ended (an ended pair is a record, not a plan)."""
+    if pair.status != "active":
+        raise Conflict(ENDED)
+    planned = SimpleNamespace(cadence_days=cadence_days, started_at=pair.started_at)
+    due = next_contact_due(planned, pair.program, pair.last_contact_at or pair.started_at)
+    done = db.session.execute(
+        update(Sponsorship)
+        .where(Sponsorship.id == pair.id, Sponsorship.status == "active")
+        .values(cadence_days=cadence_days, contact_due_at=due)
+        .execution_options(synchronize_session=False)
+    )
+    if done.rowcount != 1:
+        db.session.rollback()
+        raise Conflict(ENDED)
     db.session.commit()
+    db.session.refresh(pair)
     return pair
 
 
