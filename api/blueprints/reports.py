@@ -12,6 +12,7 @@ from api.reports import make_params, run_report
 from api.reports.csv import to_csv
 from api.schemas.reports import (
     AcknowledgeSchema,
+    CheckInMessageSchema,
     EscalationSchema,
     FlagSchema,
     ReportQueryArgsSchema,
@@ -84,3 +85,15 @@ class Resolve(MethodView):
         """Close an escalation as handled (audited)."""
         access = program_access(current_member(), program_id, "coordinator")
         return escalations.resolve(access.program, access.member, flag_id, **data)
+
+
+@blp.route("/escalations/<uuid:flag_id>/check-in")
+class CheckIn(MethodView):
+    @auth_required
+    @blp.arguments(CheckInMessageSchema)
+    @blp.response(200, FlagSchema)
+    def post(self, data, program_id, flag_id):
+        """Send both sides of the pair a check-in message from you (in the app and by email;
+        logged in the audit trail)."""
+        access = program_access(current_member(), program_id, "coordinator")
+        return escalations.send_check_in(access.program, access.member, flag_id, **data)

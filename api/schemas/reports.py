@@ -59,3 +59,9 @@ class AcknowledgeSchema(Schema):
 
 class ResolveSchema(Schema):
     action_taken = fields.String(validate=validate.Length(max=1000))
+
+
+class CheckInMessageSchema(Schema):
+    """A coordinator's message to both sides of an escalated pair."""
+
+    message = fields.String(required=True, validate=validate.Length(min=1, max=1000))

@@ -5,13 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from flask_babel import gettext as _
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import aliased
 
 from api.errors import Conflict, Invalid, NotFound
 from api.extensions import db
-from api.models import Member, MissedContactFlag, Program, Sponsorship, utcnow
+from api.models import AuditLog, Member, MissedContactFlag, Program, Sponsorship, utcnow
 from api.services.audit import audit
+from api.services.notify import notify
 
 ACTION_MAX = 1000
 
@@ -165,3 +167,53 @@ def resolve(
     db.session.commit()
     db.session.refresh(flag)
     return flag
+
+
+CHECK_IN_MAX = 1000
+
+
+def send_check_in(program: Program, actor: Member, flag_uuid, message: str) -> MissedContactFlag:
+    """Send both sides of an escalated pair a coordinator's check-in message (in the app and by
+    email, through the outbox) and log it in the audit trail.
+
+    Raises NotFound (not this programme's flag), Invalid (no message, or too long), Conflict
+    (the flag is resolved).
+    """
+    text = (message or "").strip()
+    if not text:
+        raise Invalid("message", _("Write a few words to the pair."))
+    if len(text) > CHECK_IN_MAX:
+        raise Invalid("message", _("Use at most %(num)d characters.", num=CHECK_IN_MAX))
+    flag = _flag(program, flag_uuid)
+    if flag.resolved_at is not None:
+        raise Conflict("This flag is already resolved.")
+    pair = flag.sponsorship
+    sent = db.session.scalar(
+        select(func.count())
+        .select_from(AuditLog)
+        .where(AuditLog.action == "escalation.check_in", AuditLog.target_uuid == str(flag.uuid))
+    )
+    for member in (pair.sponsor, pair.sponsee):
+        notify(
+            member,
+            "contact.coordinator_message",
+            key=f"flag:{flag.uuid}:check-in:{sent + 1}:{member.uuid}",
+            title=_("A message from your coordinator"),
+            body=text,
+            program=program,
+            data={"sponsorship_id": str(pair.uuid)},
+        )
+    _audit(program, actor, "escalation.check_in", flag, text)
+    db.session.commit()
+    return flag
+
+
+def check_ins(flag: MissedContactFlag) -> list[AuditLog]:
+    """The check-in messages coordinators sent about this flag, oldest first."""
+    return list(
+        db.session.scalars(
+            select(AuditLog)
+            .where(AuditLog.action == "escalation.check_in", AuditLog.target_uuid == str(flag.uuid))
+            .order_by(AuditLog.at, AuditLog.id)
+        )
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
@@ -11,8 +12,21 @@ from api.errors import AppError, NotFound
 from api.reports import REPORTS, make_params, run_report
 from api.reports.charts import CHARTS
 from api.reports.csv import to_csv
-from api.schemas.reports import ReportQueryArgsSchema
+from api.schemas.reports import (
+    AcknowledgeSchema,
+    CheckInMessageSchema,
+    ReportQueryArgsSchema,
+    ResolveSchema,
+)
 from api.services import escalations
+from api.web.console.base import people_labels
+from api.web.forms import Form, form_view
+
+CHECK_IN_TEXT = _l(
+    "Hello from your group's coordinator. It has been a while since you two logged a talk. "
+    "A short call or text is enough. If something is getting in the way, let me know and we "
+    "will find a way together."
+)
 
 bp = Blueprint("dashboard", __name__, url_prefix="/programs/<uuid:program_id>")
 FILTERS = ("start", "end", "fellowship")
@@ -90,27 +104,69 @@ def report_csv(program_id, name: str):
 def escalation_queue(program_id):
     access = _access(program_id)
     items = escalations.escalation_queue(access.program)
-    return render_template("dashboard/escalations.html", program=access.program, items=items)
+    pairs = [item.flag.sponsorship for item in items]
+    names = people_labels(access.program, [m for p in pairs for m in (p.sponsor, p.sponsee)])
+    return render_template(
+        "dashboard/escalations.html",
+        program=access.program,
+        items=items,
+        names=names,
+        sent={item.id: escalations.check_ins(item.flag) for item in items},
+    )
 
 
-@bp.post("/escalations/<uuid:flag_id>/<any(acknowledge, resolve):action>")
-@login_required
-def escalation_action(program_id, flag_id, action: str):
-    access = _access(program_id)
-    text = request.form.get("action_taken", "")
-    try:
-        if action == "acknowledge":
-            escalations.acknowledge(access.program, access.member, flag_id, text)
-            flash("Acknowledged: your action is recorded.", "ok")
-        else:
-            escalations.resolve(access.program, access.member, flag_id, text)
-            flash("Resolved: the pair has left the queue.", "ok")
-    except NotFound:
+# What each action on an escalation asks for: (schema, field, service call).
+ACTIONS = {
+    "acknowledge": (AcknowledgeSchema, "action_taken", escalations.acknowledge),
+    "resolve": (ResolveSchema, "action_taken", escalations.resolve),
+    "check-in": (CheckInMessageSchema, "message", escalations.send_check_in),
+}
+DONE = {
+    "acknowledge": _l("Acknowledged: your note is recorded."),
+    "resolve": _l("Resolved: the pair has left the queue."),
+    "check-in": _l("Your message is on its way to both of them, and it is logged."),
+}
+
+
+def _item(access, flag_id):
+    item = next((i for i in escalations.escalation_queue(access.program) if i.id == flag_id), None)
+    if item is None:
         abort(404)
-    except AppError as exc:
-        items = escalations.escalation_queue(access.program)
-        page = render_template(
-            "dashboard/escalations.html", program=access.program, items=items, error=exc
-        )
-        return page, exc.status
-    return redirect(url_for("dashboard.escalation_queue", program_id=access.program.uuid))
+    return item
+
+
+@bp.route(
+    "/escalations/<uuid:flag_id>/<any(acknowledge, resolve, 'check-in'):action>",
+    methods=["GET", "POST"],
+)
+@login_required
+@form_view
+def escalation_action(program_id, flag_id, action: str):
+    """Acknowledge, resolve or send a check-in message: a page with a short note that says
+    what will happen (the confirmation), then the service call."""
+    access = _access(program_id)
+    item = _item(access, flag_id)
+    schema, field, act = ACTIONS[action]
+    initial = {field: str(CHECK_IN_TEXT)} if action == "check-in" else {}
+    form = Form(schema(), (field,), initial=initial)
+    if form.validate():
+        try:
+            act(access.program, access.member, flag_id, form.data.get(field))
+        except NotFound:
+            abort(404)
+        except AppError as exc:
+            form.fail(exc)
+        else:
+            flash(str(DONE[action]), "ok")
+            return redirect(url_for("dashboard.escalation_queue", program_id=access.program.uuid))
+    pair = item.flag.sponsorship
+    names = people_labels(access.program, [pair.sponsor, pair.sponsee])
+    return form.render(
+        "dashboard/escalation_action.html",
+        program=access.program,
+        item=item,
+        action=action,
+        field=field,
+        sponsor=names[pair.sponsor_id],
+        sponsee=names[pair.sponsee_id],
+    )

@@ -7,7 +7,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from api.models import AuditLog, MissedContactFlag
+from api.models import AuditLog, MissedContactFlag, Notification
 from tests.api.reports_fixture import SECRETS, programme_fixture  # noqa: F401
 from tests.factories import PASSWORD
 
@@ -62,10 +62,11 @@ def test_others_get_404_on_every_page(client, programme, who):
     for path in ("dashboard", "dashboard/queue.csv", "escalations"):
         assert client.get(page(programme, path)).status_code == 404, path
     flag = programme.flags["F2"].uuid
-    res = client.post(
-        page(programme, f"escalations/{flag}/acknowledge"), data={"action_taken": "x"}
-    )
-    assert res.status_code == 404
+    for action in ("acknowledge", "resolve", "check-in"):
+        url = page(programme, f"escalations/{flag}/{action}")
+        assert client.get(url).status_code == 404
+        res = client.post(url, data={"action_taken": "x", "message": "x"})
+        assert res.status_code == 404
 
 
 def test_pages_need_a_login(client, programme):
@@ -73,25 +74,44 @@ def test_pages_need_a_login(client, programme):
     assert res.status_code == 302 and "/login" in res.headers["Location"]
 
 
-def test_acknowledge_and_resolve_from_the_escalation_page(client, programme, db):
+def test_acknowledge_check_in_and_resolve_each_ask_for_a_note_and_confirm(client, programme, db):
     login(client, programme.coordinator)
     html = client.get(page(programme, "escalations")).get_data(as_text=True)
-    assert "Sponb S." in html and "Newb N." in html and "days without logged contact" in html
+    assert "Sponb S. (sponsor) and Newb N." in html and "days without a logged talk" in html
     flag = programme.flags["F2"]
-    res = client.post(
-        page(programme, f"escalations/{flag.uuid}/acknowledge"),
-        data={"action_taken": "Texted the sponsor"},
-        follow_redirects=True,
-    )
+    sponsorship = flag.sponsorship
+    assert f"/coordinator/{programme.program.uuid}/members/{sponsorship.sponsor.uuid}" in html
+    # Each action is a page that says what will happen, with its note; nothing happens on GET.
+    ack = page(programme, f"escalations/{flag.uuid}/acknowledge")
+    assert "other coordinators know" in client.get(ack).get_data(as_text=True)
+    res = client.post(ack, data={"action_taken": ""})
+    assert res.status_code == 422 and 'id="action_taken-error"' in res.get_data(as_text=True)
+    res = client.post(ack, data={"action_taken": "Texted the sponsor"}, follow_redirects=True)
     assert res.status_code == 200 and "Texted the sponsor" in res.get_data(as_text=True)
-    res = client.post(page(programme, f"escalations/{flag.uuid}/acknowledge"), data={})
-    assert res.status_code == 422 and "Say what you did" in res.get_data(as_text=True)
-    res = client.post(page(programme, f"escalations/{flag.uuid}/resolve"), follow_redirects=True)
-    assert res.status_code == 200
+
+    check_in = page(programme, f"escalations/{flag.uuid}/check-in")
+    assert "A short call or text is enough" in client.get(check_in).get_data(as_text=True)
+    res = client.post(check_in, data={"message": "Hi both, how are things?"})
+    assert res.status_code == 302
+    notes = db.session.scalars(
+        select(Notification).where(Notification.kind == "contact.coordinator_message")
+    ).all()
+    assert {n.member_id for n in notes} == {sponsorship.sponsor_id, sponsorship.sponsee_id}
+    assert {n.body for n in notes} == {"Hi both, how are things?"}
+    assert "Check-in message sent" in client.get(page(programme, "escalations")).get_data(
+        as_text=True
+    )
+
+    resolve = page(programme, f"escalations/{flag.uuid}/resolve")
+    assert "The pair leaves the queue" in client.get(resolve).get_data(as_text=True)
+    res = client.post(resolve, data={"action_taken": "They talked on Sunday"})
+    assert res.status_code == 302
     db.session.expire_all()
-    assert db.session.get(MissedContactFlag, flag.id).resolution == "coordinator"
+    resolved = db.session.get(MissedContactFlag, flag.id)
+    assert resolved.resolution == "coordinator" and resolved.action_taken == "They talked on Sunday"
     actions = db.session.scalars(select(AuditLog.action).order_by(AuditLog.id)).all()
-    assert actions == ["escalation.acknowledge", "escalation.resolve"]
+    assert actions == ["escalation.acknowledge", "escalation.check_in", "escalation.resolve"]
+    assert client.get(resolve).status_code == 404  # no longer in the queue
 
 
 def test_home_page_links_coordinators_to_the_dashboard(client, programme):
