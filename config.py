@@ -76,6 +76,7 @@ SETTINGS: tuple[Setting, ...] = (
         "Allow loopback webhook targets. Tests only: production refuses to start with it.",
     ),
     Setting("WEBHOOK_TIMEOUT_S", float, "Webhook delivery timeout in seconds (default 5)."),
+    Setting("WEBHOOK_PORTS", str, "Webhook ports allowed besides 80 and 443, comma-separated."),
     Setting("OUTBOX_MAX_ATTEMPTS", int, "Delivery attempts before a message is dead-lettered."),
     Setting("WORKER_LOCK_PATH", str, "Lock file that keeps one worker active on SQLite."),
     Setting("WORKER_STALE_AFTER_S", int, "Heartbeat age after which /readyz reports the worker."),
@@ -113,6 +114,7 @@ class Config:
     MAIL_SENDER_NAME = "Your group"
     WEBHOOK_ALLOW_LOOPBACK = False
     WEBHOOK_TIMEOUT_S = 5.0
+    WEBHOOK_PORTS = ""
     OUTBOX_MAX_ATTEMPTS = 8
     WORKER_LOCK_PATH = ""
     WORKER_STALE_AFTER_S = 180

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import current_app
 from sqlalchemy import select, update
 
-from api.channels.webhook import TargetRefused, new_secret, resolve_target
+from api.channels.webhook import TargetRefused, new_secret, resolve_target, webhook_ports
 from api.errors import Invalid, NotFound
 from api.extensions import db
 from api.models import Member, OutboxMessage, Program, Webhook
@@ -14,8 +14,11 @@ from api.services.audit import audit
 
 def register_webhook(program: Program, actor: Member, url: str) -> Webhook:
     """Add an endpoint; its signing secret is returned once. Raises Invalid on a refused URL."""
+    cfg = current_app.config
     try:
-        resolve_target(url, allow_loopback=bool(current_app.config["WEBHOOK_ALLOW_LOOPBACK"]))
+        resolve_target(
+            url, allow_loopback=bool(cfg["WEBHOOK_ALLOW_LOOPBACK"]), ports=webhook_ports(cfg)
+        )
     except TargetRefused as exc:
         raise Invalid("url", str(exc)) from None
     hook = Webhook(program_id=program.id, url=url, secret=new_secret(), active=True)
