@@ -38,7 +38,6 @@ from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-from ortools.graph.python import min_cost_flow
 
 from matcher import features as F
 from matcher import rules as R
@@ -289,6 +288,9 @@ class _Round:
         if fast:  # a small bonus solves several times faster; the dual check proves it
             solver_costs = self.costs.copy()
             solver_costs[self.n_pairs : self.n_pairs + n] = OFFSET + FAST_BONUS
+        # Imported here: only matching rounds need OR-Tools (~25 MB a process that loads it).
+        from ortools.graph.python import min_cost_flow
+
         flow = min_cost_flow.SimpleMinCostFlow()
         flow.add_arcs_with_capacity_and_unit_cost(self.tails, self.heads, self.caps, solver_costs)
         supplies = np.zeros(self.sink + 1, dtype=np.int64)
