@@ -39,17 +39,19 @@ def failing_app(app, database_url):
 
 def test_failing_statement_keeps_email_out_of_log_and_500_body(failing_app, caplog):
     with caplog.at_level(logging.ERROR):
-        res = failing_app.test_client().get("/boom")
+        res = failing_app.test_client().get("/boom", headers={"Accept": "application/json"})
+        page = failing_app.test_client().get("/boom", headers={"Accept": "text/html"})
     assert res.status_code == 500
     assert res.json == {
         "code": "internal_error",
         "status": 500,
         "message": "Something went wrong on our side.",
     }
+    assert page.status_code == 500 and "Something went wrong on our side" in page.text
     assert "IntegrityError" in caplog.text  # the log still says what failed, and where
     assert "_insert_duplicate_member" in caplog.text
     assert EMAIL not in caplog.text
-    assert EMAIL not in res.get_data(as_text=True)
+    assert EMAIL not in res.get_data(as_text=True) and EMAIL not in page.text
 
 
 def test_failing_job_keeps_email_out_of_worker_log(app, caplog):
