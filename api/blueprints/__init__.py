@@ -36,10 +36,11 @@ def api_blueprints() -> list:
 def page_blueprints() -> list:
     """Plain Flask blueprints: probes, API docs and the pages for people."""
     from api.blueprints import contacts, docs, health
-    from api.web import console, dashboard, newcomer, pages, verify
+    from api.web import console, dashboard, newcomer, pages, pairs, sponsor, verify
 
     return [
         *(health.bp, docs.bp, pages.bp, dashboard.bp, contacts.page_bp, newcomer.bp),
         verify.bp,
         console.bp,
+        *(sponsor.bp, pairs.bp),
     ]

@@ -131,7 +131,15 @@ def withdraw():
 @bp.get("/mine")
 @login_required
 def my_sponsor():
-    """Placeholder until the 'My sponsor' page lands: who your sponsor is."""
+    """Your sponsor's pair page while you have one; else how to ask and your past pairs."""
+    from api.web.pairs import pair_summaries, render_pair
+
     access = role_access("newcomer")
-    pairs = sponsorships.mine(access.member, "active")
-    return render_template("newcomer/my_sponsor.html", program=access.program, pairs=pairs)
+    member = access.member
+    mine = [s for s in sponsorships.mine(member) if s.sponsee_id == member.id]
+    active = next((s for s in mine if s.status == "active"), None)
+    if active is not None:
+        return render_pair(active, member)
+    return render_template(
+        "newcomer/my_sponsor.html", program=access.program, ended=pair_summaries(mine, member)
+    )

@@ -1,0 +1,255 @@
+"""One page per sponsorship, for both sides: how to reach each other, when to talk next,
+"we talked", the contact history, and ending, blocking or making a temporary pair permanent.
+
+The sponsee reaches their pair from "My sponsor" (newcomer.my_sponsor), the sponsor from
+"My sponsees" (sponsor.sponsees). Only the two sides of a pair open its page; anyone else gets
+the ordinary 404 page, as the API answers (sponsorships.sponsorship_for).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from api.errors import AppError, Conflict
+from api.extensions import db
+from api.models import END_REASONS, Member, MissedContactFlag, Sponsorship, utcnow
+from api.schemas.contacts import ContactCreateSchema, _note_for_viewer
+from api.schemas.workflow import EndSchema, sponsorship_view
+from api.services import blocks, contacts, sponsorships
+from api.services.cadence import cadence_days
+from api.web import wording
+from api.web.forms import Form, form_view
+
+bp = Blueprint("pairs", __name__, url_prefix="/pairs")
+
+CONTACT_FIELDS = ("kind", "occurred_at", "duration_minutes", "note")
+END_FIELDS = ("reason", "note")
+
+
+def open_flag_levels(rows: list[Sponsorship]) -> dict[int, int]:
+    """The level of each pair's open missed-contact flag (pairs without one are left out)."""
+    ids = [row.id for row in rows]
+    if not ids:
+        return {}
+    found = db.session.execute(
+        select(MissedContactFlag.sponsorship_id, MissedContactFlag.level).where(
+            MissedContactFlag.sponsorship_id.in_(ids), MissedContactFlag.resolved_at.is_(None)
+        )
+    )
+    return dict(found.all())
+
+
+def pair_summaries(rows: list[Sponsorship], member: Member) -> list[dict]:
+    """Each pair as its side sees it (``sponsorship_view``) with its open flag level."""
+    levels = open_flag_levels(rows)
+    return [{**sponsorship_view(row, member), "flag_level": levels.get(row.id)} for row in rows]
+
+
+def _sentence_case(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def public_facts(person: dict) -> list[tuple[str, str]]:
+    """A newcomer's public view as (label, words) rows; "you share" is the intersection."""
+    facts = []
+    if person["languages"]:
+        names = [wording.language_name(c) for c in person["languages"]]
+        facts.append((_("Speaks"), wording.join(names)))
+    if person["fellowships"]:
+        facts.append((_("Fellowships"), wording.join(person["fellowships"])))
+    if person["shared_tags"]:
+        shared = [wording.label(wording.TAGS, t) for t in person["shared_tags"]]
+        facts.append((_("You share"), wording.join(shared)))
+    if person["distance_band"]:
+        facts.append(
+            (_("Distance"), wording.label(wording.DISTANCE_BANDS, person["distance_band"]))
+        )
+    if person["contact_modes"]:
+        modes = [wording.label(wording.CONTACT_MODES, m).lower() for m in person["contact_modes"]]
+        facts.append((_("Likes"), _sentence_case(wording.join(modes))))
+    return facts
+
+
+def _now_iso(_form) -> str:
+    return utcnow().isoformat()
+
+
+def contact_form(initial: dict | None = None) -> Form:
+    """ "We talked": the kind (a call unless changed), optional minutes and a private note;
+    the moment is now."""
+    return Form(
+        ContactCreateSchema(),
+        CONTACT_FIELDS,
+        initial=initial or {"kind": "call"},
+        convert={"occurred_at": _now_iso},
+    )
+
+
+def _history(pair: Sponsorship, member: Member) -> list[dict]:
+    rows = []
+    for contact in contacts.list_contacts(pair):
+        mine = contact.logged_by_id == member.id
+        rows.append(
+            {
+                "id": contact.uuid,
+                "kind": contact.kind,
+                "occurred_at": contact.occurred_at,
+                "duration": contact.duration_minutes,
+                "mine": mine,
+                "by": contact.logged_by.display_name,
+                "note": _note_for_viewer(contact) if mine else None,  # the author's eyes only
+                "confirmed": contact.confirmed_at is not None,
+            }
+        )
+    return rows
+
+
+def _blocked(member: Member, other_id: int) -> bool:
+    return any(other.id == other_id for _, other in blocks.my_blocks(member))
+
+
+def render_pair(pair: Sponsorship, member: Member, form: Form | None = None):
+    """The pair's page for one of its sides (422 when ``form`` came back with errors)."""
+    from flask import g
+
+    g.contact_viewer_id = member.id  # private notes are decrypted for their author only
+    form = form or contact_form()
+    view = sponsorship_view(pair, member)
+    other = pair.sponsee if view["role"] == "sponsor" else pair.sponsor
+    history = _history(pair, member)
+    return form.render(
+        "pairs/pair.html",
+        program=pair.program,
+        pair=view,
+        flag_level=open_flag_levels([pair]).get(pair.id) if pair.status == "active" else None,
+        cadence=cadence_days(pair, pair.program, utcnow()),
+        history=history,
+        first_steps=pair.status == "active" and not history,
+        blocked=_blocked(member, other.id),
+        facts=public_facts(view["other"]),
+        end_reasons=END_REASONS,
+    )
+
+
+def _back(pair: Sponsorship) -> str:
+    return url_for("pairs.pair", pair_id=pair.uuid)
+
+
+@bp.get("/<uuid:pair_id>")
+@login_required
+def pair(pair_id):
+    row = sponsorships.sponsorship_for(current_user, pair_id)
+    return render_pair(row, current_user)
+
+
+@bp.post("/<uuid:pair_id>/contacts")
+@login_required
+@form_view
+def log_contact(pair_id):
+    """ "We talked": log a contact now; from the sponsees list it returns there."""
+    member = current_user
+    row = contacts.sponsorship_for(member, pair_id)
+    form = contact_form()
+    if form.validate():
+        try:
+            contacts.log_contact(member, row, **form.data)
+        except AppError as exc:
+            form.fail(exc)
+        else:
+            flash(_("Noted. Thank you for staying in touch."), "ok")
+            if request.form.get("back") == "sponsees":
+                return redirect(url_for("sponsor.sponsees"))
+            return redirect(_back(row))
+    return render_pair(row, member, form)
+
+
+@bp.post("/contacts/<uuid:contact_id>/confirm")
+@login_required
+def confirm_contact(contact_id):
+    """Confirm a contact the other side logged."""
+    try:
+        contact = contacts.confirm_contact(current_user, contact_id)
+    except Conflict:
+        flash(_("The other person confirms a contact you logged."), "info")
+        return redirect(url_for("web.home"))
+    flash(_("Thank you. The contact is confirmed."), "ok")
+    return redirect(_back(contact.sponsorship))
+
+
+def _end_page(row: Sponsorship, form: Form):
+    return form.render(
+        "pairs/end.html",
+        program=row.program,
+        pair=sponsorship_view(row, current_user),
+    )
+
+
+@bp.get("/<uuid:pair_id>/end")
+@login_required
+def end(pair_id):
+    """Ending takes a reason and a second look; a temporary pair may arrive with its reason."""
+    row = sponsorships.sponsorship_for(current_user, pair_id)
+    if row.status != "active":
+        return redirect(_back(row))
+    reason = request.args.get("reason")
+    initial = {"reason": reason} if reason in END_REASONS else {}
+    return _end_page(row, Form(EndSchema(), END_FIELDS, initial=initial))
+
+
+@bp.post("/<uuid:pair_id>/end")
+@login_required
+@form_view
+def save_end(pair_id):
+    row = sponsorships.sponsorship_for(current_user, pair_id)
+    form = Form(EndSchema(), END_FIELDS)
+    if form.validate():
+        try:
+            sponsorships.end(current_user, pair_id, form.data["reason"], form.data["note"])
+        except Conflict:
+            flash(_("This sponsorship has already ended."), "info")
+        else:
+            flash(_("The sponsorship has ended. Thank you for the time you gave each other."), "ok")
+        return redirect(_back(row))
+    return _end_page(row, form)
+
+
+@bp.post("/<uuid:pair_id>/convert")
+@login_required
+def convert(pair_id):
+    """Make a temporary sponsorship permanent (either side)."""
+    row = sponsorships.sponsorship_for(current_user, pair_id)
+    try:
+        sponsorships.convert(current_user, pair_id)
+    except Conflict:
+        flash(_("Only a temporary sponsorship that is still going can be made permanent."), "info")
+    else:
+        flash(_("You are now a permanent pair."), "ok")
+    return redirect(_back(row))
+
+
+@bp.get("/<uuid:pair_id>/block")
+@login_required
+def block(pair_id):
+    row = sponsorships.sponsorship_for(current_user, pair_id)
+    view = sponsorship_view(row, current_user)
+    return render_template("pairs/block.html", program=row.program, pair=view)
+
+
+@bp.post("/<uuid:pair_id>/block")
+@login_required
+def save_block(pair_id):
+    member = current_user
+    row = sponsorships.sponsorship_for(member, pair_id)
+    other = row.sponsee if row.sponsor_id == member.id else row.sponsor
+    blocks.block(member, other.uuid)
+    flash(
+        _(
+            "You blocked %(name)s. Neither of you will be suggested to the other again.",
+            name=other.display_name,
+        ),
+        "ok",
+    )
+    return redirect(_back(row))

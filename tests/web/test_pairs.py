@@ -1,0 +1,210 @@
+"""Pair pages for both sides ("My sponsor", a sponsee's page): contact details only while
+active, the next check-in, "we talked" with a private note, confirming, ending with a reason,
+blocking, a temporary pair's convert-or-close choice, and 404 for anyone else."""
+
+from __future__ import annotations
+
+import html as entities
+import re
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from api.extensions import db
+from api.models import Block, Contact, MissedContactFlag, Sponsorship, utcnow
+from api.services import contacts
+from tests.factories import PASSWORD
+from tests.jobs.helpers import make_pair
+
+NOTE = "Talked about the fear of step four."
+
+
+def _login(client, member):
+    res = client.post("/login", data={"email": member.email, "password": PASSWORD})
+    assert res.status_code == 302
+
+
+def _text(res) -> str:
+    return entities.unescape(res.get_data(as_text=True))
+
+
+def _field_error(page: str, name: str) -> str | None:
+    found = re.search(rf'<p class="field-error" id="{name}-error">([^<]*)</p>', page)
+    return found.group(1) if found else None
+
+
+@pytest.fixture
+def pair(make_program, make_member):
+    program = make_program()
+    row = make_pair(make_member, program, started_at=utcnow() - timedelta(hours=2))
+    row.sponsor.display_name, row.sponsee.display_name = "Rita S.", "Ana P."
+    row.sponsor.phone, row.sponsor.contact_email = "+1 555 0142", "rita@contact.test"
+    row.sponsee.phone = "+1 555 0199"
+    db.session.commit()
+    return row
+
+
+def test_my_sponsor_shows_how_to_reach_them_and_when_to_talk(client, pair):
+    _login(client, pair.sponsee)
+    page = _text(client.get("/sponsor/mine"))
+    assert "Your sponsor is Rita S." in page
+    assert 'href="tel:+15550142"' in page and "rita@contact.test" in page
+    assert "Your first call" in page and "It's normal to feel nervous." in page
+    assert "Your group suggests talking at least every 3 days." in page
+    assert "Next check-in" in page and "Not yet" in page
+    assert "UTC" not in page
+    # the newcomer's home page now leads here
+    assert client.get("/sponsor").headers["Location"] == "/sponsor/mine"
+
+
+def test_a_sponsee_without_a_sponsor_is_told_how_to_ask(client, make_program, make_member):
+    program = make_program()
+    member = make_member(program, "newcomer")
+    _login(client, member)
+    page = _text(client.get("/sponsor/mine"))
+    assert "You don't have a sponsor right now" in page and 'href="/sponsor"' in page
+
+
+def test_we_talked_is_one_tap_and_the_note_stays_with_its_author(client, pair):
+    _login(client, pair.sponsee)
+    res = client.post(
+        f"/pairs/{pair.uuid}/contacts",
+        data={"kind": "video", "duration_minutes": "25", "note": NOTE},
+    )
+    assert res.status_code == 302 and res.headers["Location"] == f"/pairs/{pair.uuid}"
+    contact = db.session.scalar(select(Contact))
+    assert (contact.kind, contact.duration_minutes, contact.logged_by_id) == (
+        "video",
+        25,
+        pair.sponsee_id,
+    )
+    page = _text(client.get(f"/pairs/{pair.uuid}"))
+    assert "Noted. Thank you for staying in touch." in page
+    assert "Video call" in page and "25 minutes" in page and f"Your note: {NOTE}" in page
+    assert "Your first call" not in page
+    _login(client, pair.sponsor)
+    page = _text(client.get(f"/pairs/{pair.uuid}"))
+    assert "Ana P. noted this." in page and NOTE not in page and "step four" not in page
+    assert "Yes, we talked" in page  # the other side may confirm
+
+
+def test_a_bad_duration_is_shown_beside_its_field(client, pair):
+    _login(client, pair.sponsor)
+    res = client.post(
+        f"/pairs/{pair.uuid}/contacts", data={"kind": "call", "duration_minutes": "0", "note": "x"}
+    )
+    page = _text(res)
+    assert res.status_code == 422
+    assert _field_error(page, "duration_minutes") == "Enter a number from 1 to 600."
+    assert "<details open>" in page and "x</textarea>" in page
+    assert db.session.query(Contact).count() == 0
+    res = client.post(f"/pairs/{pair.uuid}/contacts", data={"kind": "shouting"})
+    assert _field_error(_text(res), "kind") == "Choose one of the options."
+
+
+def test_the_other_side_confirms_a_contact(client, pair):
+    logged = contacts.log_contact(pair.sponsee, pair, kind="call", occurred_at=utcnow())
+    _login(client, pair.sponsee)
+    own = client.post(f"/pairs/contacts/{logged.uuid}/confirm")
+    assert own.status_code == 302
+    _login(client, pair.sponsor)
+    res = client.post(f"/pairs/contacts/{logged.uuid}/confirm")
+    assert res.status_code == 302 and res.headers["Location"] == f"/pairs/{pair.uuid}"
+    db.session.refresh(logged)
+    assert logged.confirmed_by_id == pair.sponsor_id
+    page = _text(client.get(f"/pairs/{pair.uuid}"))
+    assert "Confirmed." in page and "Yes, we talked" not in page
+
+
+def test_ending_takes_a_reason_and_closes_the_contact_details(client, pair):
+    _login(client, pair.sponsor)
+    form = _text(client.get(f"/pairs/{pair.uuid}/end"))
+    assert "End your sponsorship with Ana P.?" in form and 'value="moved_on"' in form
+    res = client.post(f"/pairs/{pair.uuid}/end", data={"note": "moving away"})
+    assert res.status_code == 422
+    assert _field_error(_text(res), "reason") == "Choose one of the options."
+    assert "moving away</textarea>" in _text(res)
+    res = client.post(f"/pairs/{pair.uuid}/end", data={"reason": "moved_on"})
+    assert res.status_code == 302 and res.headers["Location"] == f"/pairs/{pair.uuid}"
+    db.session.refresh(pair)
+    assert (pair.status, pair.end_reason) == ("ended", "moved_on")
+    _login(client, pair.sponsee)
+    page = _text(client.get(f"/pairs/{pair.uuid}"))
+    assert "Your sponsorship with Rita S. has ended" in page
+    assert "+1 555 0142" not in page and "rita@contact.test" not in page
+    assert "We talked" not in page
+    assert "You don't have a sponsor right now" in _text(client.get("/sponsor/mine"))
+
+
+def test_blocking_from_the_pair_page(client, pair):
+    _login(client, pair.sponsee)
+    page = _text(client.get(f"/pairs/{pair.uuid}/block"))
+    assert "Block Rita S.?" in page and "Blocking does not end your sponsorship." in page
+    res = client.post(f"/pairs/{pair.uuid}/block")
+    assert res.status_code == 302
+    block = db.session.scalar(select(Block))
+    assert (block.member_id, block.blocked_member_id) == (pair.sponsee_id, pair.sponsor_id)
+    assert "You have blocked Rita S." in _text(client.get(f"/pairs/{pair.uuid}"))
+
+
+def test_a_temporary_pair_chooses_to_go_on_or_to_close(client, make_program, make_member):
+    program = make_program()
+    ends = date.today() + timedelta(days=5)
+    row = make_pair(
+        make_member,
+        program,
+        started_at=utcnow() - timedelta(days=85),
+        kind="temporary",
+        ends_on=ends,
+    )
+    _login(client, row.sponsee)
+    page = _text(client.get(f"/pairs/{row.uuid}"))
+    assert "A temporary sponsorship until" in page and "Go on as a permanent pair" in page
+    close = f"/pairs/{row.uuid}/end?reason=temporary_period_over"
+    assert close in page.replace("&amp;", "&")
+    assert 'value="temporary_period_over" checked' in _text(client.get(close))
+    res = client.post(f"/pairs/{row.uuid}/convert")
+    assert res.status_code == 302
+    db.session.refresh(row)
+    assert (row.kind, row.ends_on) == ("permanent", None)
+    assert "You are now a permanent pair." in _text(client.get(f"/pairs/{row.uuid}"))
+
+
+def test_an_open_missed_contact_flag_is_worded_kindly(client, pair):
+    db.session.add(
+        MissedContactFlag(
+            sponsorship_id=pair.id, program_id=pair.program_id, level=2, due_at=utcnow()
+        )
+    )
+    db.session.commit()
+    _login(client, pair.sponsor)
+    expected = "It has been some time since you two last talked. Reaching out today would help."
+    assert expected in _text(client.get(f"/pairs/{pair.uuid}"))
+    assert expected in _text(client.get("/sponsees"))
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/pairs/{pair}"),
+        ("post", "/pairs/{pair}/contacts"),
+        ("get", "/pairs/{pair}/end"),
+        ("post", "/pairs/{pair}/end"),
+        ("post", "/pairs/{pair}/convert"),
+        ("get", "/pairs/{pair}/block"),
+        ("post", "/pairs/{pair}/block"),
+        ("post", "/pairs/contacts/{contact}/confirm"),
+    ],
+)
+def test_another_members_pair_is_not_found(client, pair, make_member, method, path):
+    logged = contacts.log_contact(pair.sponsee, pair, kind="call", occurred_at=utcnow())
+    stranger = make_member(pair.program, "sponsor", "newcomer")
+    _login(client, stranger)
+    url = path.format(pair=pair.uuid, contact=logged.uuid)
+    res = getattr(client, method)(url, data={"kind": "call", "reason": "other"})
+    assert res.status_code == 404
+    assert "Rita S." not in _text(res) and "Ana P." not in _text(res)
+    db.session.expire_all()
+    assert db.session.get(Sponsorship, pair.id).status == "active"
+    assert db.session.query(Contact).count() == 1 and db.session.query(Block).count() == 0
