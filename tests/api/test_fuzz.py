@@ -6,6 +6,7 @@ programme's real id in every ``program_id``. Any answer of 500 or more fails the
 
 from __future__ import annotations
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
@@ -13,6 +14,7 @@ from schemathesis.checks import not_a_server_error
 EXAMPLES_PER_OPERATION = 12
 
 
+@pytest.mark.slow  # 12 s on an idle machine, near a minute on a busy one
 def test_no_operation_answers_a_server_error(app, make_program, make_member, auth):
     program = make_program()
     headers = auth(make_member(program, "coordinator", "sponsor", "newcomer"))
