@@ -60,3 +60,29 @@ def test_redis_store_counts_across_processes(app, database_url):
     finally:
         limiter.init_app(app)  # back to the shared test app's in-memory store
     assert codes == [401, 401, 401, 429]
+
+
+@pytest.mark.parametrize(("proxies", "expected"), [(0, [401, 429]), (1, [401, 401])])
+def test_behind_a_trusted_proxy_each_client_has_its_own_limit(app, database_url, proxies, expected):
+    """Behind nginx every request comes from 127.0.0.1: only the forwarded address tells
+    clients apart (and only when the proxy is trusted, else anyone could pick an address)."""
+    proxied = create_app(
+        {
+            "ENV_NAME": "testing",
+            "DATABASE_URL": database_url,
+            "LOGIN_RATE_LIMIT": "1/minute",
+            "RATELIMIT_KEY_PREFIX": f"sm-test-{uuid.uuid4().hex}",
+            "TRUSTED_PROXIES": proxies,
+        }
+    )
+    body = {"email": "nobody@example.test", "password": "wrong"}
+    try:
+        codes = [
+            proxied.test_client()
+            .post("/api/v1/auth/tokens", json=body, headers={"X-Forwarded-For": address})
+            .status_code
+            for address in ("203.0.113.5", "198.51.100.7")
+        ]
+    finally:
+        limiter.init_app(app)
+    assert codes == expected
