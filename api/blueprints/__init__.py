@@ -35,12 +35,15 @@ def api_blueprints() -> list:
 
 def page_blueprints() -> list:
     """Plain Flask blueprints: probes, API docs and the pages for people."""
+    import api.web.account
+    import api.web.join
     from api.blueprints import contacts, docs, health
     from api.web import console, dashboard, newcomer, pages, pairs, sponsor, verify
 
     return [
         *(health.bp, docs.bp, pages.bp, dashboard.bp, contacts.page_bp, newcomer.bp),
         verify.bp,
+        *(api.web.join.bp, api.web.account.bp),
         console.bp,
         *(sponsor.bp, pairs.bp),
     ]

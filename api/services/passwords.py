@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 from api.auth import demo_login_refused, hash_password
 from api.errors import Invalid
 from api.extensions import db
+from api.i18n import N_
 from api.models import ApiToken, Member, utcnow
 from api.services.accounts import find_member_by_email
 from api.services.audit import audit
@@ -25,8 +26,8 @@ from api.services.verification import mark_verified
 
 LINK_MAX_AGE_S = 3600
 RESEND_AFTER_S = 300  # one email per account per five minutes, however often someone asks
-SENT = "If an account uses this email, a link to set its password is on its way."
-BAD_LINK = "This link is not valid any more (links work once, for an hour). Ask for a new one."
+SENT = N_("If an account uses this email, a link to set its password is on its way.")
+BAD_LINK = N_("This link is not valid any more (links work once, for an hour). Ask for a new one.")
 
 
 def _serializer() -> URLSafeTimedSerializer:

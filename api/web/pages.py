@@ -14,15 +14,18 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from marshmallow import ValidationError
 
 from api.errors import Invalid, Unauthorized
 from api.extensions import db, limiter
 from api.i18n import LANG_COOKIE, LANGUAGES
+from api.schemas.accounts import PasswordLinkRequestSchema, PasswordSetSchema, TokenRequestSchema
 from api.schemas.common import validate_password
 from api.services import passwords
 from api.services.accounts import authenticate
+from api.web.forms import Form
 
 bp = Blueprint("web", __name__)
 
@@ -50,10 +53,15 @@ def _safe_next(target: str | None) -> str:
 
 @bp.get("/")
 def home():
-    memberships = current_user.memberships if current_user.is_authenticated else []
-    return render_template(
-        "home.html", memberships=memberships, endpoints=current_app.view_functions
-    )
+    """A visitor reads what this is; a member gets the one next thing for each role they hold
+    (a newcomer or sponsor who has not started a profile goes to its first step)."""
+    from api.web.account import next_things, profile_unstarted
+
+    if not current_user.is_authenticated:
+        return render_template("home.html")
+    if profile_unstarted(current_user):
+        return redirect(url_for("join.about"))
+    return render_template("home.html", things=next_things(current_user))
 
 
 @bp.post("/language")
@@ -74,13 +82,15 @@ def language():
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
 def login():
     next_url = request.args.get("next")
+    form = Form(TokenRequestSchema(), ("email", "password"))
     if request.method == "GET":
-        return render_template("login.html", next=next_url)
+        return form.render("login.html", next=next_url)
     email = request.form.get("email", "")
     try:
         member = authenticate(email, request.form.get("password", ""))
     except Unauthorized as exc:
-        return render_template("login.html", error=exc.message, email=email, next=next_url), 401
+        form.fail(exc)
+        return render_template("login.html", form=form, next=next_url), 401
     login_user(member)
     return redirect(_safe_next(next_url))
 
@@ -95,12 +105,15 @@ def logout():
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
 def forgot_password():
     """Ask for a password link; the page says the same whether or not the email is known."""
+    form = Form(PasswordLinkRequestSchema(), ("email",))
     if request.method == "GET":
-        return render_template("forgot_password.html")
+        return form.render("forgot_password.html")
     email = request.form.get("email", "").strip()
     if not 3 <= len(email) <= 254:
-        return render_template("forgot_password.html", error="Enter your email."), 422
-    return render_template("forgot_password.html", sent=passwords.request_password_link(email))
+        form.errors["email"] = [_("Enter your email.")]
+        return form.render("forgot_password.html")
+    sent = _(passwords.request_password_link(email))
+    return render_template("forgot_password.html", form=form, sent=sent)
 
 
 @bp.route("/reset-password/<token>", methods=["GET", "POST"])
@@ -110,16 +123,19 @@ def reset_password(token: str):
     try:
         passwords.member_for_link(token)
     except Invalid as exc:
-        return render_template("reset_password.html", invalid=exc.message), 404
+        return render_template("reset_password.html", invalid=_(exc.message)), 404
+    form = Form(PasswordSetSchema(), ("password",))
     if request.method == "GET":
-        return render_template("reset_password.html")
+        return form.render("reset_password.html")
     password = request.form.get("password", "")
     try:
         validate_password(password)
     except ValidationError as exc:
-        return render_template("reset_password.html", error=" ".join(exc.messages)), 422
+        form.errors["password"] = list(exc.messages)
+        return form.render("reset_password.html")
     if password != request.form.get("confirm", ""):
-        return render_template("reset_password.html", error="The two passwords differ."), 422
+        form.errors["confirm"] = [_("The two passwords differ.")]
+        return form.render("reset_password.html")
     passwords.set_password_with_link(token, password)
-    flash("Your password is set. Log in with it.", "ok")
+    flash(_("Your password is set. Log in with it."), "ok")
     return redirect(url_for("web.login"))

@@ -1,0 +1,295 @@
+"""The way in: a join code, an account, then three short profile steps.
+
+Sign-up goes through the API's service and schema (``accounts.sign_up``, ``SignupSchema``) and
+answers the same for a new and a known address ("check your email"); the emailed link
+(api/web/verify.py) logs the member in and the home page brings them to the first step. The
+steps save through ``ProfileSchema`` and ``profiles.update_profile``, like PATCH
+/api/v1/me/profile. Nothing here asks for a surname, an address or a photo.
+"""
+
+from __future__ import annotations
+
+from babel.dates import get_day_names
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from werkzeug.datastructures import MultiDict
+
+from api.errors import AppError
+from api.extensions import limiter
+from api.schemas.accounts import JoinSchema, SignupSchema
+from api.schemas.profiles import AGE_BANDS, ProfileSchema
+from api.services import accounts, profiles
+from api.web import wording
+from api.web.context import member_roles
+from api.web.forms import OMIT, Form, form_view
+
+bp = Blueprint("join", __name__)
+
+SIGNUP_FIELDS = ("join_code", "email", "password", "display_name", "time_zone", "roles")
+ROLE_CHOICES = {"newcomer": ["newcomer"], "sponsor": ["sponsor"], "both": ["newcomer", "sponsor"]}
+STEPS = {
+    "about": ("gender", "gender_rule", "fellowships", "cross_fellowship_ok", "languages",
+              "age_band", "about"),
+    "talk": ("contact_modes", "tags", "location", "phone", "contact_email"),
+    "times": ("availability", "time_zone"),
+}  # fmt: skip
+# The parts of a day in the availability grid, in the member's own time.
+PARTS = {
+    "morning": ("06:00", "12:00"),
+    "afternoon": ("12:00", "17:00"),
+    "evening": ("17:00", "21:00"),
+    "night": ("21:00", "23:59"),
+}
+
+# Suggestions for the time zone field (any IANA zone may be typed).
+COMMON_ZONES = (
+    "America/New_York", "America/Chicago", "America/Denver", "America/Phoenix",
+    "America/Los_Angeles", "America/Anchorage", "Pacific/Honolulu", "America/Puerto_Rico",
+    "America/Mexico_City", "America/Bogota", "America/Lima", "America/Santiago",
+    "America/Argentina/Buenos_Aires", "America/Caracas", "America/Guatemala",
+    "America/El_Salvador", "America/Sao_Paulo", "America/Toronto", "America/Vancouver",
+    "Europe/London", "Europe/Madrid", "Europe/Paris", "Europe/Berlin", "Europe/Lisbon",
+    "Africa/Lagos", "Asia/Manila", "Asia/Kolkata", "Australia/Sydney", "UTC",
+)  # fmt: skip
+
+
+def _limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _roles_from_choice(form: MultiDict):
+    choice = form.get("roles", "")
+    return ROLE_CHOICES.get(choice, [choice]) if choice else OMIT
+
+
+# ---- the join code -----------------------------------------------------------------------
+
+
+@bp.route("/join", methods=["GET", "POST"])
+@limiter.limit(_limit, methods=["POST"])
+@form_view
+def start():
+    """A form for typing the join code someone gave you; a known code opens its join page."""
+    form = Form(JoinSchema(), ("join_code",))
+    if form.validate():
+        program = accounts.find_program_by_code(form.data["join_code"])
+        if program is not None:
+            return redirect(url_for("join.with_code", code=program.join_code))
+        form.errors["join_code"] = [_unknown_code()]
+    elif "join_code" in form.errors:  # too short or too long: no such code either
+        typed = form.value("join_code").strip()
+        form.errors["join_code"] = [_unknown_code() if typed else _("Please fill this in.")]
+    return form.render("join/code.html")
+
+
+def _unknown_code() -> str:
+    return _("We don't know this code. Check it with the person who gave it to you.")
+
+
+@bp.route("/join/<code>", methods=["GET", "POST"])
+@limiter.limit(_limit, methods=["POST"])
+@form_view
+def with_code(code: str):
+    """Create an account in the programme of this code (or, logged in, join it)."""
+    program = accounts.find_program_by_code(code)
+    if program is None:
+        form = Form(JoinSchema(), ("join_code",), initial={"join_code": code})
+        form.errors["join_code"] = [_unknown_code()]
+        return render_template("join/code.html", form=form), 404
+    if current_user.is_authenticated:
+        return _join_another(program, code)
+    form = Form(
+        SignupSchema(),
+        SIGNUP_FIELDS,
+        initial={"roles": "newcomer"},
+        convert={"join_code": lambda _form: code, "roles": _roles_from_choice},
+    )
+    if form.validate():
+        try:
+            receipt = accounts.sign_up(**form.data)
+        except AppError as exc:
+            form.fail(exc)
+        else:
+            session["join_email"] = receipt.email
+            return redirect(url_for("join.check_email"))
+    return form.render("join/account.html", program=program, code=code)
+
+
+def _join_another(program, code: str):
+    form = Form(
+        JoinSchema(),
+        ("join_code", "roles"),
+        initial={"roles": "newcomer"},
+        convert={"join_code": lambda _form: code, "roles": _roles_from_choice},
+    )
+    if form.validate():
+        try:
+            accounts.join_program(current_user, **form.data)
+        except AppError as exc:
+            form.fail(exc)
+        else:
+            flash(_("You are in %(programme)s now.", programme=program.name), "ok")
+            return redirect(url_for("web.home"))
+    return form.render("join/member.html", program=program, code=code)
+
+
+@bp.get("/check-your-email")
+def check_email():
+    """Where sign-up lands: the same words whether or not the address had an account."""
+    return render_template("join/check_email.html", email=session.get("join_email"))
+
+
+# ---- the profile steps -------------------------------------------------------------------
+
+
+def _programmes_lists(member) -> tuple[list[str], list[str]]:
+    fellowships, tags = {}, {}
+    for program in profiles.member_programs(member):
+        fellowships.update(dict.fromkeys(program.fellowships or ()))
+        tags.update(dict.fromkeys(program.tags or ()))
+    return list(fellowships), list(tags)
+
+
+def slots_from_grid(form: MultiDict) -> list[dict]:
+    """Ticked "day-part" boxes as weekly slots, neighbouring parts of a day joined into one."""
+    ticked = set(form.getlist("availability"))
+    slots: list[dict] = []
+    for day in range(7):
+        for part, (start, end) in PARTS.items():
+            if f"{day}-{part}" not in ticked:
+                continue
+            last = slots[-1] if slots else None
+            if last and last["day"] == day and last["end"] == start:
+                last["end"] = end
+            else:
+                slots.append({"day": day, "start": start, "end": end})
+    return slots
+
+
+def grid_from_slots(slots: list[dict]) -> list[str]:
+    """The grid's boxes a member's saved slots touch (slots from the API may be finer)."""
+    cells = []
+    for slot in slots or ():
+        for part, (start, end) in PARTS.items():
+            if slot["start"] < end and slot["end"] > start:
+                cells.append(f"{slot['day']}-{part}")
+    return cells
+
+
+def _location_from_text(form: MultiDict):
+    """ "Portland, US" → the API's {"city", "country"}; empty clears the city."""
+    text = form.get("location", "").strip()
+    if not text:
+        return None
+    city, _comma, country = text.rpartition(",")
+    if not city:
+        return {"city": text, "country": ""}
+    return {"city": city.strip(), "country": country.strip()}
+
+
+def _initial(member, step: str) -> dict:
+    values = ProfileSchema(only=STEPS[step]).dump(member)
+    if step == "talk":
+        values["location"] = member.city_label or ""
+    if step == "times":
+        values["availability"] = grid_from_slots(member.availability)
+    if step == "about" and not member.languages:
+        values["languages"] = [str(request.accept_languages.best or "en")[:2]]
+    return values
+
+
+def _after_step(member, step: str):
+    if request.args.get("from") == "account":
+        flash(_("Saved."), "ok")
+        return redirect(url_for("account.profile"))
+    following = {"about": "join.talk", "talk": "join.times"}
+    if step in following:
+        return redirect(url_for(following[step]))
+    flash(_("Your profile is ready. Thank you!"), "ok")
+    roles, views = member_roles(member), current_app.view_functions
+    if "sponsor" in roles and member.sponsor_profile is None and "sponsor.profile" in views:
+        return redirect(url_for("sponsor.profile"))
+    if "newcomer" in roles and "newcomer.home" in views:
+        return redirect(url_for("newcomer.home"))
+    return redirect(url_for("web.home"))
+
+
+def _step(step: str):
+    member = current_user
+    convert = {"location": _location_from_text, "availability": slots_from_grid}
+    form = Form(
+        ProfileSchema(),
+        STEPS[step],
+        initial=None if request.method == "POST" else _initial(member, step),
+        convert={k: v for k, v in convert.items() if k in STEPS[step]},
+    )
+    if form.validate():
+        try:
+            profiles.update_profile(member, form.data)
+        except AppError as exc:
+            form.fail(exc)
+        else:
+            return _after_step(member, step)
+    if "location" in form.errors:
+        form.errors["location"] = [
+            _('We could not find this city. Write the city, a comma and the country\'s '
+              'two-letter code, like "Portland, US".')
+        ]  # fmt: skip
+    fellowships, tags = _programmes_lists(member)
+    return form.render(
+        f"join/{step}.html",
+        action=url_for(request.endpoint, **request.args),
+        number=list(STEPS).index(step) + 1,
+        back=request.args.get("from") == "account",
+        fellowships=[(name, name) for name in fellowships],
+        tags=[(t, wording.label(wording.TAGS, t)) for t in tags],
+        language_choices=wording.language_options(
+            list(dict.fromkeys([*wording.COMMON_LANGUAGES, *(member.languages or ())]))
+        ),
+        ages=[(band, band) for band in AGE_BANDS],
+        parts=PARTS,
+        part_names=_part_names(),
+        day_names=get_day_names("abbreviated", locale=get_locale()),
+        zones=COMMON_ZONES,
+    )
+
+
+def _part_names() -> dict[str, str]:
+    return {
+        "morning": _("Mornings"),
+        "afternoon": _("Afternoons"),
+        "evening": _("Evenings"),
+        "night": _("Nights"),
+    }
+
+
+@bp.route("/profile/about-you", methods=["GET", "POST"])
+@login_required
+@form_view
+def about():
+    return _step("about")
+
+
+@bp.route("/profile/talking", methods=["GET", "POST"])
+@login_required
+@form_view
+def talk():
+    return _step("talk")
+
+
+@bp.route("/profile/times", methods=["GET", "POST"])
+@login_required
+@form_view
+def times():
+    return _step("times")

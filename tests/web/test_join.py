@@ -1,0 +1,276 @@
+"""The way in: a join code (any letter case), an account through the sign-up service, the
+emailed link, then three profile steps saved through the profile service."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from api.models import Member, Membership
+from tests.factories import PASSWORD
+from tests.signup import verification_token
+
+ACCOUNT = {
+    "roles": "newcomer",
+    "display_name": "Ana P.",
+    "email": "ana@example.test",
+    "password": "a long password",
+    "time_zone": "America/Mexico_City",
+}
+
+
+def _field_error(html: str, name: str) -> str | None:
+    found = re.search(rf'<p class="field-error" id="{name}-error">([^<]*)</p>', html)
+    return found.group(1) if found else None
+
+
+def _login(client, member):
+    assert client.post("/login", data={"email": member.email, "password": PASSWORD}).status_code
+    return member
+
+
+# ---- join code ---------------------------------------------------------------------------
+
+
+def test_the_join_code_is_matched_whatever_the_letter_case(client, make_program):
+    program = make_program(join_code="River-Group-7")
+    for typed in ("river-group-7", "RIVER-GROUP-7", "  River-Group-7 "):
+        res = client.post("/join", data={"join_code": typed})
+        assert res.status_code == 302, typed
+        assert res.headers["Location"] == "/join/River-Group-7"
+    page = client.get("/join/river-group-7")
+    assert page.status_code == 200
+    assert f"Join {program.name}" in page.get_data(as_text=True)
+
+
+def test_the_sign_up_api_matches_codes_case_insensitively_too(client, db, make_program):
+    program = make_program(join_code="River-Group-7")
+    res = client.post(
+        "/api/v1/auth/signup",
+        json={"join_code": "RIVER-group-7", "email": "x@example.test", "password": "a" * 12,
+              "display_name": "Jo P."},
+    )  # fmt: skip
+    assert res.status_code == 202
+    member = db.session.scalar(select(Member).where(Member.email == "x@example.test"))
+    assert member.memberships[0].program_id == program.id
+
+
+def test_an_unknown_code_is_said_beside_the_field(client, make_program):
+    make_program(join_code="River-Group-7")
+    res = client.post("/join", data={"join_code": "nothing-like-it"})
+    assert res.status_code == 422
+    assert "We don&#39;t know this code" in _field_error(res.get_data(as_text=True), "join_code")
+    missing = client.get("/join/nothing-like-it")
+    assert missing.status_code == 404
+    assert 'value="nothing-like-it"' in missing.get_data(as_text=True)
+    short = client.post("/join", data={"join_code": "ab"})
+    assert "We don&#39;t know this code" in _field_error(short.get_data(as_text=True), "join_code")
+    empty = client.post("/join", data={"join_code": ""})
+    assert _field_error(empty.get_data(as_text=True), "join_code") == "Please fill this in."
+
+
+# ---- account -----------------------------------------------------------------------------
+
+
+def test_the_account_form_asks_only_for_a_first_name_and_initial(client, make_program):
+    make_program(join_code="River-Group-7")
+    html = client.get("/join/River-Group-7").get_data(as_text=True)
+    assert "Ana P." in html  # the example of the form a name takes
+    for name in ("display_name", "email", "password", "roles", "time_zone"):
+        assert f'name="{name}"' in html
+    for asked in ("surname", "last_name", "address", "photo"):
+        assert f'name="{asked}"' not in html
+    assert 'type="file"' not in html
+    assert "I'm looking for a sponsor" in html and "I'd like to sponsor" in html
+    assert "timezone.js" in html
+
+
+def test_sign_up_says_check_your_email_and_the_link_leads_to_the_profile(client, db, make_program):
+    program = make_program(join_code="River-Group-7")
+    res = client.post("/join/river-group-7", data={**ACCOUNT, "roles": "both"})
+    assert res.status_code == 302 and res.headers["Location"] == "/check-your-email"
+    page = client.get("/check-your-email").get_data(as_text=True)
+    assert "We sent a message to ana@example.test" in page
+
+    member = db.session.scalar(select(Member).where(Member.email == ACCOUNT["email"]))
+    assert member.display_name == "Ana P." and member.time_zone == "America/Mexico_City"
+    membership = db.session.scalar(select(Membership).where(Membership.member_id == member.id))
+    assert membership.program_id == program.id
+    assert membership.is_newcomer and membership.is_sponsor
+
+    opened = client.get(f"/verify/{verification_token(ACCOUNT['email'])}")
+    assert opened.status_code == 302 and opened.headers["Location"] == "/"
+    home = client.get("/")
+    assert home.status_code == 302 and home.headers["Location"] == "/profile/about-you"
+    step = client.get("/profile/about-you").get_data(as_text=True)
+    assert "Step 1 of 3" in step and "Your email address is confirmed" in step
+
+
+def test_a_known_address_gets_the_same_answer(client, db, make_program, make_member):
+    program = make_program(join_code="River-Group-7")
+    make_member(program, "sponsor", email="ana@example.test", display_name="Ana Q.")
+    res = client.post("/join/River-Group-7", data=ACCOUNT)
+    assert res.status_code == 302 and res.headers["Location"] == "/check-your-email"
+    assert "We sent a message to ana@example.test" in client.get("/check-your-email").get_data(
+        as_text=True
+    )
+    member = db.session.scalar(select(Member).where(Member.email == ACCOUNT["email"]))
+    assert member.display_name == "Ana Q."  # nothing changed
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("display_name", "Ana Pérez", "Use your first name, one space"),
+        ("email", "not-an-address", "Enter an email address like name@example.org."),
+        ("password", "short", "Use at least 10 characters."),
+        ("roles", "coordinator", "Choose one of the options."),
+    ],
+)
+def test_account_errors_sit_beside_their_field(client, db, make_program, field, value, message):
+    make_program(join_code="River-Group-7")
+    res = client.post("/join/River-Group-7", data={**ACCOUNT, field: value})
+    html = res.get_data(as_text=True)
+    assert res.status_code == 422
+    assert _field_error(html, field).startswith(message)
+    if field != "email":
+        assert 'value="ana@example.test"' in html  # re-filled
+    assert db.session.scalar(select(Member).where(Member.email == ACCOUNT["email"])) is None
+
+
+def test_account_errors_read_in_spanish(client, make_program):
+    make_program(join_code="River-Group-7")
+    res = client.post(
+        "/join/River-Group-7",
+        data={**ACCOUNT, "password": "short"},
+        headers={"Accept-Language": "es"},
+    )
+    html = res.get_data(as_text=True)
+    assert _field_error(html, "password") == "Usa al menos 10 caracteres."
+    assert "Crear mi cuenta" in html
+
+
+def test_a_logged_in_member_joins_another_programme_with_its_code(
+    client, db, make_program, make_member
+):
+    first, second = make_program(), make_program(join_code="Second-Group")
+    member = _login(client, make_member(first, "newcomer"))
+    page = client.get("/join/second-group")
+    assert page.status_code == 200 and 'name="email"' not in page.get_data(as_text=True)
+    res = client.post("/join/second-group", data={"roles": "sponsor"})
+    assert res.status_code == 302
+    db.session.refresh(member)
+    joined = {m.program_id: m for m in member.memberships}
+    assert joined[second.id].is_sponsor and not joined[second.id].is_newcomer
+
+
+# ---- profile steps -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def newcomer(make_program, make_member, client):
+    program = make_program(fellowships=["AA", "NA"], tags=["veteran", "parent"])
+    member = make_member(
+        program, "newcomer", fellowships=[], languages=[], contact_modes=[], phone=None
+    )
+    return _login(client, member)
+
+
+def test_the_three_steps_save_through_the_profile_service_and_end_at_ask(client, db, newcomer):
+    res = client.post(
+        "/profile/about-you",
+        data={"gender": "woman", "gender_rule": "same", "fellowships": ["NA"],
+              "languages": ["es", "en"], "age_band": "25-34", "about": "Mom of two."},
+    )  # fmt: skip
+    assert res.status_code == 302 and res.headers["Location"] == "/profile/talking"
+    res = client.post(
+        "/profile/talking",
+        data={"contact_modes": ["phone", "video"], "tags": ["parent"],
+              "location": "portland, us", "phone": "+1 503 555 0100", "contact_email": ""},
+    )  # fmt: skip
+    assert res.status_code == 302 and res.headers["Location"] == "/profile/times"
+    res = client.post(
+        "/profile/times",
+        data={"availability": ["0-morning", "0-afternoon", "0-night", "5-evening"],
+              "time_zone": "America/Los_Angeles"},
+    )  # fmt: skip
+    assert res.status_code == 302 and res.headers["Location"] == "/sponsor"
+
+    db.session.refresh(newcomer)
+    assert newcomer.gender == "woman" and newcomer.gender_rule == "same"
+    assert newcomer.fellowships == ["NA"] and newcomer.languages == ["es", "en"]
+    assert newcomer.age_band == "25-34" and newcomer.about == "Mom of two."
+    assert newcomer.contact_modes == ["phone", "video"] and newcomer.tags == ["parent"]
+    assert newcomer.city_label == "Portland, US" and newcomer.phone == "+1 503 555 0100"
+    assert newcomer.contact_email is None
+    assert newcomer.availability == [
+        {"day": 0, "start": "06:00", "end": "17:00"},
+        {"day": 0, "start": "21:00", "end": "23:59"},
+        {"day": 5, "start": "17:00", "end": "21:00"},
+    ]
+    assert newcomer.time_zone == "America/Los_Angeles"
+    # the saved profile comes back in the forms
+    html = client.get("/profile/times").get_data(as_text=True)
+    assert re.search(r'value="0-afternoon" checked', html)
+    assert not re.search(r'value="1-morning" checked', html)
+    assert 'value="Portland, US"' in client.get("/profile/talking").get_data(as_text=True)
+
+
+def test_steps_offer_only_the_programmes_fellowships_and_tags(client, newcomer):
+    html = client.get("/profile/about-you").get_data(as_text=True)
+    assert 'name="fellowships" value="AA"' in html and 'name="fellowships" value="NA"' in html
+    assert 'name="fellowships" value="CA"' not in html
+    talk = client.get("/profile/talking").get_data(as_text=True)
+    assert 'name="tags" value="veteran"' in talk and 'name="tags" value="lgbtq"' not in talk
+    for asked in ("surname", "address", "photo"):
+        assert f'name="{asked}"' not in html + talk
+
+
+@pytest.mark.parametrize(
+    ("path", "data", "field", "message"),
+    [
+        ("/profile/about-you", {"fellowships": ["CA"]}, "fellowships", "Not offered"),
+        ("/profile/about-you", {"about": "x" * 501}, "about", "Use at most 500 characters."),
+        ("/profile/talking", {"phone": "555"}, "phone", "Use international format"),
+        ("/profile/talking", {"location": "Atlantis, ZZ"}, "location", "We could not find"),
+        ("/profile/talking", {"location": "Portland"}, "location", "We could not find"),
+        ("/profile/times", {"time_zone": "Mars/Base"}, "time_zone", "Not an IANA time zone"),
+    ],
+)
+def test_step_errors_sit_beside_their_field(client, db, newcomer, path, data, field, message):
+    res = client.post(path, data=data)
+    assert res.status_code == 422
+    assert _field_error(res.get_data(as_text=True), field).startswith(message)
+    db.session.refresh(newcomer)
+    assert newcomer.fellowships == [] and newcomer.phone is None
+
+
+def test_the_grid_never_makes_more_slots_than_the_schema_allows(client, db, newcomer):
+    every_box = [f"{d}-{p}" for d in range(7) for p in ("morning", "afternoon", "evening", "night")]
+    assert client.post("/profile/times", data={"availability": every_box}).status_code == 302
+    db.session.refresh(newcomer)
+    assert len(newcomer.availability) == 7
+    assert newcomer.availability[0] == {"day": 0, "start": "06:00", "end": "23:59"}
+
+
+def test_editing_a_step_from_the_account_page_goes_back_there(client, newcomer):
+    page = client.get("/profile/talking?from=account").get_data(as_text=True)
+    assert "Step 2 of 3" not in page and 'action="/profile/talking?from=account"' in page
+    res = client.post("/profile/talking?from=account", data={"contact_modes": ["text"]})
+    assert res.status_code == 302 and res.headers["Location"] == "/account"
+
+
+def test_a_sponsor_with_a_sponsor_profile_goes_home_after_the_last_step(
+    client, make_program, make_member
+):
+    _login(client, make_member(make_program(), "sponsor"))
+    res = client.post("/profile/times", data={"availability": ["2-evening"]})
+    assert res.status_code == 302 and res.headers["Location"] == "/"
+
+
+def test_profile_steps_need_a_login(client):
+    for path in ("/profile/about-you", "/profile/talking", "/profile/times"):
+        res = client.get(path)
+        assert res.status_code == 302 and res.headers["Location"].startswith("/login"), path
