@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 import config
+from tests.conftest import IN_CI
 from tests.jobs.helpers import free_port
 
 BIN = Path(sys.executable).parent
@@ -74,6 +75,46 @@ def test_procfile_runs_web_and_worker_under_honcho(tmp_path):
     print(f"honcho: up after {took:.1f} s, stopped after {time.monotonic() - stopping:.1f} s")
     assert web_ok, out
     assert beat, out  # the worker line ran the scheduler, which wrote its heartbeat
+
+
+NGINX = "/usr/sbin/nginx"
+NGINX_MAIN = """
+pid {tmp}/nginx.pid;
+events {{}}
+http {{
+    client_body_temp_path {tmp}/body;
+    proxy_temp_path {tmp}/proxy;
+    include {tmp}/site.conf;
+}}
+"""
+
+
+def test_nginx_example_is_valid(tmp_path):
+    if not os.path.exists(NGINX):
+        why = f"needs nginx at {NGINX} (apt-get install nginx-light)"
+        if IN_CI:
+            pytest.fail(f"CI must run this test, but it {why}")
+        pytest.skip(why)
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
+        + ["-keyout", tmp_path / "key.pem", "-out", tmp_path / "cert.pem", "-subj", "/CN=t"],
+        check=True,
+        capture_output=True,
+    )
+    site = (DEPLOY / "nginx.conf").read_text()
+    site = site.replace("/etc/letsencrypt/live/sponsors.example.org/fullchain.pem", "cert.pem")
+    site = site.replace("/etc/letsencrypt/live/sponsors.example.org/privkey.pem", "key.pem")
+    site = site.replace("cert.pem", str(tmp_path / "cert.pem"))
+    site = site.replace("key.pem", str(tmp_path / "key.pem"))
+    (tmp_path / "site.conf").write_text(site)
+    (tmp_path / "main.conf").write_text(NGINX_MAIN.format(tmp=tmp_path))
+    checked = subprocess.run(
+        [NGINX, "-t", "-e", str(tmp_path / "error.log"), "-c", str(tmp_path / "main.conf")],
+        capture_output=True,
+        text=True,
+    )
+    assert checked.returncode == 0, checked.stderr
+    assert "proxy_request_buffering on" in site and "location = /metrics" in site
 
 
 def _unit(name: str) -> configparser.ConfigParser:
