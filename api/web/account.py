@@ -113,18 +113,18 @@ def notification_link(member, note) -> str | None:
     pair_id = _uuid(data.get("sponsorship_id") or data.get("sponsorship"))
     if pair_id is not None:
         pair = db.session.scalar(select(Sponsorship).where(Sponsorship.uuid == pair_id))
-        if pair is None:
+        if pair is None or member.id not in (pair.sponsor_id, pair.sponsee_id):
             return None
-        if pair.sponsee_id == member.id:
-            endpoint = _endpoint("newcomer.my_sponsor")
-        else:
-            endpoint = _endpoint("sponsor.sponsees")
+        if _endpoint("pairs.pair"):
+            return url_for("pairs.pair", pair_id=pair.uuid)
+        mine = "newcomer.my_sponsor" if pair.sponsee_id == member.id else "sponsor.sponsees"
+        endpoint = _endpoint(mine)
         return url_for(endpoint) if endpoint else None
     if data.get("request_id"):
         endpoint = _endpoint("newcomer.home")
         return url_for(endpoint) if endpoint else None
     if data.get("check"):
-        endpoint = _endpoint("sponsor.availability", "sponsor.profile")
+        endpoint = _endpoint("sponsor.still_available", "sponsor.profile")
         return url_for(endpoint) if endpoint else None
     return None
 

@@ -1,0 +1,213 @@
+"""A member's own pages: the account (language, time zone, each profile step, password), the
+notifications with links to what they are about, and the home page's one next thing."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from flask_babel import refresh
+from sqlalchemy import select
+
+from api.models import Notification, utcnow
+from api.services import proposals, sponsor_requests
+from tests.factories import PASSWORD
+
+
+def _login(client, member):
+    res = client.post("/login", data={"email": member.email, "password": PASSWORD})
+    assert res.status_code == 302
+    return member
+
+
+def _field_error(html: str, name: str) -> str | None:
+    found = re.search(rf'<p class="field-error" id="{name}-error">([^<]*)</p>', html)
+    return found.group(1) if found else None
+
+
+@pytest.fixture
+def program(make_program):
+    return make_program()
+
+
+@pytest.fixture
+def newcomer(program, make_member, client):
+    return _login(client, make_member(program, "newcomer", languages=["en", "es"]))
+
+
+def _note(db, member, title, *, minutes_ago=0, read=False, data=None):
+    note = Notification(
+        dedupe_key=f"test:{member.id}:{title}",
+        member_id=member.id,
+        kind="test.kind",
+        title=title,
+        body=f"Body of {title}",
+        data=data or {},
+        created_at=utcnow() - timedelta(minutes=minutes_ago),
+        read_at=utcnow() if read else None,
+    )
+    db.session.add(note)
+    db.session.commit()
+    return note
+
+
+# ---- account page ------------------------------------------------------------------------
+
+
+def test_the_account_page_links_each_step_the_language_and_the_password(client, newcomer):
+    html = client.get("/account").get_data(as_text=True)
+    assert newcomer.display_name in html and newcomer.email in html
+    for path in ("/profile/about-you", "/profile/talking", "/profile/times"):
+        assert f'href="{path}?from=account"' in html
+    assert 'href="/forgot-password"' in html
+    assert 'action="/language"' in html and 'name="next" value="/account"' in html
+    assert 'name="time_zone"' in html and 'value="America/New_York"' in html
+
+
+def test_choosing_spanish_is_saved_on_the_member(client, db, newcomer):
+    res = client.post("/language", data={"locale": "es", "next": "/account"})
+    assert res.status_code == 302 and res.headers["Location"] == "/account"
+    db.session.refresh(newcomer)
+    assert newcomer.locale == "es"
+    html = client.get("/account").get_data(as_text=True)
+    assert '<html lang="es">' in html and "Tu cuenta" in html
+
+
+def test_the_time_zone_is_saved_after_a_redirect(client, db, newcomer):
+    res = client.post("/account/time-zone", data={"time_zone": "America/Bogota"})
+    assert res.status_code == 302 and res.headers["Location"] == "/account"
+    db.session.refresh(newcomer)
+    assert newcomer.time_zone == "America/Bogota"
+    assert "Your time zone is saved." in client.get("/account").get_data(as_text=True)
+
+
+def test_a_wrong_time_zone_is_said_beside_the_field_in_the_readers_language(client, db, newcomer):
+    res = client.post("/account/time-zone", data={"time_zone": "Mars/Base"})
+    html = res.get_data(as_text=True)
+    assert res.status_code == 422
+    assert _field_error(html, "time_zone").startswith("Not an IANA time zone")
+    assert 'value="Mars/Base"' in html  # re-filled
+    newcomer.locale = "es"
+    db.session.commit()
+    refresh()  # the test shares one app context, where Flask-Babel keeps the locale
+    res = client.post("/account/time-zone", data={"time_zone": "Mars/Base"})
+    assert _field_error(res.get_data(as_text=True), "time_zone").startswith(
+        "No es una zona horaria válida"
+    )
+    db.session.refresh(newcomer)
+    assert newcomer.time_zone == "America/New_York"
+
+
+@pytest.mark.parametrize("path", ["/account", "/notifications"])
+def test_own_pages_need_a_login(client, path):
+    res = client.get(path)
+    assert res.status_code == 302 and res.headers["Location"].startswith("/login")
+
+
+# ---- notifications -----------------------------------------------------------------------
+
+
+def test_notifications_are_newest_first_unread_marked_and_only_ones_own(
+    client, db, program, make_member, newcomer
+):
+    _note(db, newcomer, "Older", minutes_ago=60, read=True)
+    _note(db, newcomer, "Newer", minutes_ago=5)
+    _note(db, make_member(program, "newcomer"), "Someone else's")
+    html = client.get("/notifications").get_data(as_text=True)
+    assert html.index("Newer") < html.index("Older")
+    assert "Someone else" not in html
+    assert html.count('class="card notification unread"') == 1
+    assert "Body of Newer" in html
+    assert "UTC" not in html and re.search(r"at \d{1,2}:\d\d", html)  # local time, in words
+    assert 'action="/notifications/read"' in html  # the one-tap "mark all read"
+
+
+def test_mark_all_read_in_one_tap(client, db, newcomer):
+    for n in range(3):
+        _note(db, newcomer, f"Note {n}", minutes_ago=n)
+    assert '<span class="badge">3' in client.get("/account").get_data(as_text=True)
+    res = client.post("/notifications/read")
+    assert res.status_code == 302 and res.headers["Location"] == "/notifications"
+    unread = db.session.scalars(select(Notification).where(Notification.read_at.is_(None)))
+    assert list(unread) == []
+    html = client.get("/notifications").get_data(as_text=True)
+    assert 'class="card notification unread"' not in html
+    assert 'action="/notifications/read"' not in html
+
+
+def test_a_notification_links_to_the_page_it_is_about(client, db, program, make_member, newcomer):
+    sponsor = make_member(program, "sponsor", languages=["en"])
+    request = sponsor_requests.open_request(newcomer, program, {"temporary_ok": True})
+    proposals.ask(newcomer, request.uuid, sponsor_uuid=sponsor.uuid)  # tells the sponsor
+    _note(db, newcomer, "About my request", data={"request_id": str(request.uuid)})
+    _note(db, newcomer, "Junk", data={"proposal_id": "not-a-uuid", "sponsorship": 7})
+    html = client.get("/notifications").get_data(as_text=True)
+    # the request's page; the junk links nowhere
+    assert html.count('class="button secondary" href="/sponsor"') == 1
+    client.post("/logout")
+    _login(client, sponsor)
+    _note(db, sponsor, "Still available?", data={"check": "x"})
+    html = client.get("/notifications").get_data(as_text=True)
+    assert 'class="button secondary" href="/asks"' in html
+    assert 'class="button secondary" href="/still-available"' in html
+
+
+def test_a_pair_notification_opens_the_pair_page_for_its_two_members_only(
+    client, db, program, make_member, newcomer
+):
+    from api.services import sponsorships
+
+    sponsor = make_member(program, "sponsor", languages=["en"])
+    request = sponsor_requests.open_request(newcomer, program, {"temporary_ok": True})
+    proposal = proposals.ask(newcomer, request.uuid, sponsor_uuid=sponsor.uuid)
+    pair = sponsorships.accept(sponsor, proposal.uuid)
+    _note(db, newcomer, "Paired", data={"sponsorship_id": str(pair.uuid)})
+    assert f'href="/pairs/{pair.uuid}"' in client.get("/notifications").get_data(as_text=True)
+    client.post("/logout")
+    stranger = _login(client, make_member(program, "newcomer"))
+    _note(db, stranger, "Not yours", data={"sponsorship_id": str(pair.uuid)})
+    assert f"/pairs/{pair.uuid}" not in client.get("/notifications").get_data(as_text=True)
+
+
+# ---- home --------------------------------------------------------------------------------
+
+
+def test_a_visitor_reads_what_this_is_and_can_log_in_or_join(client):
+    html = client.get("/").get_data(as_text=True)
+    assert 'href="/join"' in html and "I have a join code" in html
+    assert 'href="/login"' in html
+    spanish = client.get("/", headers={"Accept-Language": "es"}).get_data(as_text=True)
+    assert "Tengo un código para unirme" in spanish
+
+
+def test_a_newcomer_is_offered_the_one_next_thing(client, db, program, make_member, newcomer):
+    html = client.get("/").get_data(as_text=True)
+    assert newcomer.display_name in html and "Ask for a sponsor" in html
+    sponsor = make_member(program, "sponsor", languages=["en"])
+    request = sponsor_requests.open_request(newcomer, program, {"temporary_ok": True})
+    proposals.ask(newcomer, request.uuid, sponsor_uuid=sponsor.uuid)
+    assert "See who you asked" in client.get("/").get_data(as_text=True)
+
+
+def test_a_sponsor_sees_how_many_asks_wait(client, db, program, make_member):
+    sponsor = make_member(program, "sponsor", languages=["en"])
+    for _ in range(2):
+        seeker = make_member(program, "newcomer", languages=["en"])
+        request = sponsor_requests.open_request(seeker, program, {"temporary_ok": True})
+        proposals.ask(seeker, request.uuid, sponsor_uuid=sponsor.uuid)
+    _login(client, sponsor)
+    html = client.get("/").get_data(as_text=True)
+    assert "2 asks waiting" in html and 'href="/asks"' in html
+
+
+def test_a_member_without_a_profile_is_sent_to_the_first_step(client, program, make_member):
+    _login(client, make_member(program, "newcomer", fellowships=[], languages=[]))
+    res = client.get("/")
+    assert res.status_code == 302 and res.headers["Location"] == "/profile/about-you"
+
+
+def test_a_coordinator_gets_the_dashboard(client, program, make_member):
+    _login(client, make_member(program, "coordinator", fellowships=[], languages=[]))
+    html = client.get("/").get_data(as_text=True)
+    assert f"/programs/{program.uuid}/dashboard" in html and "Coordinator dashboard" in html
