@@ -52,22 +52,24 @@ def _sentence_case(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def public_facts(person: dict) -> list[tuple[str, str]]:
-    """A newcomer's public view as (label, words) rows; "you share" is the intersection."""
+def public_facts(person: dict, keys=None) -> list[tuple[str, str]]:
+    """A member's public view as (label, words) rows (only ``keys`` when given); "you share"
+    is the intersection of what both chose to show."""
+    person = {k: v for k, v in person.items() if keys is None or k in keys}
     facts = []
-    if person["languages"]:
+    if person.get("languages"):
         names = [wording.language_name(c) for c in person["languages"]]
         facts.append((_("Speaks"), wording.join(names)))
-    if person["fellowships"]:
+    if person.get("fellowships"):
         facts.append((_("Fellowships"), wording.join(person["fellowships"])))
-    if person["shared_tags"]:
+    if person.get("shared_tags"):
         shared = [wording.label(wording.TAGS, t) for t in person["shared_tags"]]
         facts.append((_("You share"), wording.join(shared)))
-    if person["distance_band"]:
+    if person.get("distance_band"):
         facts.append(
             (_("Distance"), wording.label(wording.DISTANCE_BANDS, person["distance_band"]))
         )
-    if person["contact_modes"]:
+    if person.get("contact_modes"):
         modes = [wording.label(wording.CONTACT_MODES, m).lower() for m in person["contact_modes"]]
         facts.append((_("Likes"), _sentence_case(wording.join(modes))))
     return facts
@@ -129,7 +131,7 @@ def render_pair(pair: Sponsorship, member: Member, form: Form | None = None):
         history=history,
         first_steps=pair.status == "active" and not history,
         blocked=_blocked(member, other.id),
-        facts=public_facts(view["other"]),
+        facts=public_facts(view["other"], ("languages", "contact_modes")),
         end_reasons=END_REASONS,
     )
 

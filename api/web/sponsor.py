@@ -198,8 +198,14 @@ def inbox():
     member = access.member
     asked = proposals.inbox(member)
     now = utcnow()
-    pending = [_ask_view(p, member, now) for p in asked if p.status == "pending"]
-    history = [proposal_view(p, member) for p in asked if p.status != "pending"]
+    # A pending ask past its deadline is over even before the expiry job marks it.
+    waiting = [p for p in asked if p.status == "pending" and p.deadline_at > now]
+    pending = [_ask_view(p, member, now) for p in waiting]
+    history = [
+        {**proposal_view(p, member), **({"status": "expired"} if p.status == "pending" else {})}
+        for p in asked
+        if p not in waiting
+    ]
     return render_template(
         "sponsor/inbox.html",
         program=access.program,
@@ -225,7 +231,10 @@ def accept(proposal_id):
     except Invalid:
         flash(_("This newcomer asked for a permanent sponsor."), "error")
         return redirect(url_for("sponsor.inbox"))
-    flash(_("You said yes. Here is how to reach %(name)s.", name=pair.sponsee.display_name), "ok")
+    flash(
+        _("You said yes to %(name)s. Here is how to reach them.", name=pair.sponsee.display_name),
+        "ok",
+    )
     return redirect(url_for("pairs.pair", pair_id=pair.uuid))
 
 

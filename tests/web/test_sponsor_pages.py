@@ -321,3 +321,14 @@ def test_still_available_without_a_check_confirms_or_pauses(client, ask):
     assert profile.accepting is False
     res = client.post("/still-available", data={})  # neither answer: nothing changes
     assert res.headers["Location"] == "/still-available"
+
+
+def test_an_ask_past_its_deadline_cannot_be_accepted_from_the_inbox(client, ask):
+    ask.deadline_at = utcnow() - timedelta(minutes=1)  # the expiry job has not run yet
+    db.session.commit()
+    _login(client, ask.sponsor)
+    page = entities.unescape(client.get("/asks").get_data(as_text=True))
+    assert "Nobody is waiting for your answer right now." in page
+    assert "Ana P.: the time to answer ran out." in page
+    assert client.post(f"/asks/{ask.uuid}/accept").headers["Location"] == "/asks"
+    assert db.session.query(Sponsorship).count() == 0
