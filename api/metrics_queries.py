@@ -12,9 +12,6 @@ from sqlalchemy import func, select
 from api.extensions import db
 from api.models import MissedContactFlag, OutboxMessage, WorkerHeartbeat, utcnow
 
-# Delivered or given up: everything else is still waiting to go out.
-_DONE = ("sent", "dead")
-
 
 @dataclass
 class Gauges:
@@ -43,7 +40,9 @@ def read_gauges() -> Gauges:
 def _read() -> Gauges:
     now = utcnow()
     gauges = Gauges()
-    waiting = OutboxMessage.status.not_in(_DONE)
+    # Pending rows wait for delivery (or are being sent: claimed rows keep "pending" until
+    # the send is recorded); sent, dead and skipped rows are finished.
+    waiting = OutboxMessage.status == "pending"
     rows = db.session.execute(
         select(OutboxMessage.channel, func.count()).where(waiting).group_by(OutboxMessage.channel)
     )
@@ -87,7 +86,7 @@ class DatabaseCollector:
             return
         backlog = GaugeMetricFamily(
             "sponsor_outbox_backlog",
-            "Outbox messages not yet delivered (pending or being sent), by channel.",
+            "Outbox messages waiting for delivery (including ones being sent), by channel.",
             labels=["channel"],
         )
         for channel, count in sorted(gauges.backlog.items()):

@@ -160,7 +160,8 @@ def test_metrics_report_latency_outbox_flags_and_heartbeat(db, client, make_prog
     now = utcnow()
     program = make_program()
     pair = make_pair(make_member, program, started_at=now - timedelta(days=20))
-    for n, (status, age) in enumerate([("pending", 600), ("pending", 30), ("sent", 900)]):
+    statuses = [("pending", 600), ("pending", 30), ("sent", 900), ("skipped", 1200)]
+    for n, (status, age) in enumerate(statuses):
         db.session.add(
             OutboxMessage(
                 idempotency_key=f"k{n}",
