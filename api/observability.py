@@ -251,16 +251,17 @@ def observe_job(job_id: str) -> Iterator[None]:
         JOB_DURATION.labels(job_id).observe(time.perf_counter() - started)
 
 
-def serve_worker_metrics(app: Flask) -> int | None:
-    """Serve the worker's metrics (job durations and failures, and the database gauges) on
-    127.0.0.1:SPONSOR_WORKER_METRICS_PORT in a daemon thread; None when the port is 0."""
+def serve_worker_metrics(app: Flask):
+    """Serve the scheduler's metrics (job durations and failures, and the database gauges) on
+    127.0.0.1:SPONSOR_WORKER_METRICS_PORT from a daemon thread. Returns the HTTP server (its
+    ``shutdown()`` stops it), or None when the port is 0."""
     from prometheus_client import start_http_server
 
     port = int(app.config["WORKER_METRICS_PORT"])
     if not port:
         return None
-    start_http_server(port, addr="127.0.0.1", registry=_registry(app))
-    return port
+    server, _thread = start_http_server(port, addr="127.0.0.1", registry=_registry(app))
+    return server
 
 
 # --- /metrics -------------------------------------------------------------------------------

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from api.observability import observe_job
 
 
 @dataclass(frozen=True)
@@ -17,8 +20,16 @@ class JobSpec:
     misfire_grace_s: int
 
     def load(self) -> Callable:
+        """The job function, timed and its failures counted for /metrics (observe_job)."""
         module, _, name = self.func.partition(":")
-        return getattr(importlib.import_module(module), name)
+        func = getattr(importlib.import_module(module), name)
+
+        @functools.wraps(func)
+        def observed(*args, **kwargs):
+            with observe_job(self.id):
+                return func(*args, **kwargs)
+
+        return observed
 
 
 # Ids are stable: APScheduler, logs and dashboards refer to jobs by them. Every job catches up

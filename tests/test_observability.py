@@ -231,3 +231,42 @@ def test_job_runs_are_timed_and_failures_counted():
         raise ValueError("boom")
     assert _sample(JOB_DURATION, "obs-test", "_count") == 2
     assert _sample(JOB_FAILURES, "obs-test", "_total") == before + 1
+
+
+def flaky_job(now) -> str:
+    if now == "bad":
+        raise RuntimeError("boom")
+    return "done"
+
+
+def test_scheduled_jobs_are_observed_through_their_spec():
+    from jobs.schedule import JobSpec
+
+    job = JobSpec("obs-spec", f"{__name__}:flaky_job", every_s=60, misfire_grace_s=60).load()
+    assert job("now") == "done"
+    with pytest.raises(RuntimeError):
+        job("bad")
+    assert _sample(JOB_DURATION, "obs-spec", "_count") == 2
+    assert _sample(JOB_FAILURES, "obs-spec", "_total") == 1
+
+
+def test_the_worker_serves_its_metrics_on_loopback(app, monkeypatch):
+    import urllib.request
+
+    from api.observability import serve_worker_metrics
+    from tests.jobs.helpers import free_port
+
+    assert serve_worker_metrics(app) is None  # port 0: nothing served
+    port = free_port()
+    monkeypatch.setitem(app.config, "WORKER_METRICS_PORT", port)
+    with observe_job("obs-worker"):
+        pass
+    server = serve_worker_metrics(app)
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as res:
+            text = res.read().decode()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert 'sponsor_job_duration_seconds_count{job="obs-worker"} 1.0' in text
+    assert "sponsor_database_up 1.0" in text
