@@ -97,7 +97,7 @@ def test_a_bad_duration_is_shown_beside_its_field(client, pair):
     page = _text(res)
     assert res.status_code == 422
     assert _field_error(page, "duration_minutes") == "Enter a number from 1 to 600."
-    assert "<details open>" in page and "x</textarea>" in page
+    assert '<details class="contact-details" open>' in page and "x</textarea>" in page
     assert db.session.query(Contact).count() == 0
     res = client.post(f"/pairs/{pair.uuid}/contacts", data={"kind": "shouting"})
     assert _field_error(_text(res), "kind") == "Choose one of the options."

@@ -63,7 +63,7 @@ def test_the_profile_shows_the_state_and_eligibility_in_words(client, ask):
     _login(client, ask.sponsor)
     html = client.get("/sponsoring").get_data(as_text=True)
     assert "Open to new asks" in html
-    assert "1 of your 3 places is taken" in html
+    assert "Places taken: 1 of 3." in html
     assert f"Newcomers in {ask.request.program.name} can ask you." in html
     assert 'value="3"' in html and 'name="temporary_willing" value="y" checked' in html
     assert "Report a relapse" in html
