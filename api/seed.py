@@ -11,7 +11,7 @@ from sqlalchemy import select
 from api.auth import hash_password
 from api.extensions import db
 from api.gazetteer import find_city
-from api.models import Member, Program, SponsorProfile, utcnow
+from api.models import Member, Membership, Program, SponsorProfile, utcnow
 from api.seed_history import seed_history
 from api.services.accounts import DEFAULT_TAGS, membership_of
 
@@ -167,12 +167,35 @@ def _upsert_member(program, email, display_name, tz, password_hash, roles) -> Me
     return member
 
 
+INITIALS = "ABCDEFGHJKLMNPRSTW"
+
+
+def _unused_name(program, email: str, first: str, initial: str) -> str:
+    """``first initial.``, or the next free initial when someone else in the demo already has
+    that name (so no two demo people share a name; no random draw, so the rest of the seed
+    stays the same)."""
+    taken = set(
+        db.session.scalars(
+            select(Member.display_name)
+            .join(Membership, Membership.member_id == Member.id)
+            .where(Membership.program_id == program.id, Member.email != email)
+        )
+    )
+    start = INITIALS.index(initial)
+    for step in range(len(INITIALS)):
+        name = f"{first} {INITIALS[(start + step) % len(INITIALS)]}."
+        if name not in taken:
+            return name
+    return f"{first} {initial}."
+
+
 def _person(rng: random.Random, program, email, password_hash, roles) -> Member:
     gender = rng.choices(["woman", "man", "nonbinary"], weights=[46, 46, 8])[0]
     first = rng.choice(FIRST_NAMES[gender])
-    initial = rng.choice("ABCDEFGHJKLMNPRSTW")
+    initial = rng.choice(INITIALS)
     city_name, country, tz, main_lang, extra = rng.choice(PLACES)
-    member = _upsert_member(program, email, f"{first} {initial}.", tz, password_hash, roles)
+    name = _unused_name(program, email, first, initial)
+    member = _upsert_member(program, email, name, tz, password_hash, roles)
     city = find_city(city_name, country)
     member.gender = gender
     member.gender_rule = "any" if gender == "nonbinary" or rng.random() < 0.1 else "program_default"

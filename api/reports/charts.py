@@ -1,4 +1,5 @@
-"""Server-side SVG charts (pygal) for each report; no JavaScript, no CDN."""
+"""Server-side SVG charts (pygal) for each report, sized and worded for a phone; no JavaScript,
+no CDN. Labels are in the reader's language (charts are drawn inside a request)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,18 @@ import re
 import sys
 
 import pygal
-from markupsafe import Markup
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
 from pygal.style import Style
 
 # pygal appends a legacy ``find_module``-only finder (for map plugins we never use) to
 # sys.meta_path; every later failed optional import then raises ImportWarning. Take it out.
 sys.meta_path[:] = [f for f in sys.meta_path if type(f).__name__ != "PluginImportFixer"]
 
+# Drawn at phone width: an SVG scales with its box, so a 360-unit chart keeps its 14-unit text
+# at >= 12 px on a 320-390 px phone (a 720-unit chart shrank it to about 6 px).
+WIDTH, HEIGHT = 360, 300
 STYLE = Style(
     background="#ffffff",
     plot_background="#ffffff",
@@ -21,12 +27,45 @@ STYLE = Style(
     foreground_subtle="#5b6475",
     colors=("#2456a6", "#c0504d", "#8a4b00", "#4f8a3c", "#7a5aa6"),
     font_family="system-ui, sans-serif",
-    label_font_size=12,
-    major_label_font_size=12,
-    legend_font_size=12,
+    label_font_size=14,
+    major_label_font_size=14,
+    legend_font_size=14,
     title_font_size=15,
+    value_font_size=14,
+    value_label_font_size=14,
+    no_data_font_size=16,
+    tooltip_font_size=14,
 )
 _SCRIPT = re.compile(r"<script\b.*?</script>", re.S)
+STATUS_WORDS = {
+    "accepted": _l("said yes"),
+    "declined": _l("said no"),
+    "expired": _l("ran out of time"),
+    "pending": _l("waiting"),
+    "withdrawn": _l("withdrawn"),
+}
+DIMENSION_WORDS = {
+    "fellowship": _l("Fellowship"),
+    "language": _l("Language"),
+    "gender_rule": _l("Same-gender custom"),
+}
+GENDER_RULE_WORDS = {
+    "program_default": _l("follows the group's custom"),
+    "same": _l("asked for the same gender"),
+    "any": _l("any gender"),
+}
+
+
+def cell_words(dimension: str, value: str) -> str:
+    """A breakdown cell in words: "Language: Spanish", "Same-gender custom: any gender"."""
+    if dimension == "language":
+        from api.web.wording import language_name
+
+        value = language_name(value)
+    elif dimension == "gender_rule":
+        value = str(GENDER_RULE_WORDS.get(value, value))
+    name = DIMENSION_WORDS.get(dimension, dimension)
+    return _("%(dimension)s: %(value)s", dimension=name, value=value)
 
 
 def _config(**kw) -> dict:
@@ -34,89 +73,105 @@ def _config(**kw) -> dict:
         "js": [],  # pygal's default pulls tooltips from a CDN; we serve none
         "disable_xml_declaration": True,
         "style": STYLE,
-        "width": 720,
-        "height": 320,
+        "width": WIDTH,
+        "height": HEIGHT,
         "print_values": False,
         "show_legend": True,
         "legend_at_bottom": True,
-        "truncate_label": 18,
+        "legend_at_bottom_columns": 2,
+        "truncate_label": 24,
+        "truncate_legend": 30,
+        "margin": 6,
         **kw,
     }
 
 
 def _svg(chart, label: str) -> Markup:
     svg = _SCRIPT.sub("", chart.render(is_unicode=True))
-    svg = svg.replace("<svg ", f'<svg role="img" aria-label="{label}" ', 1)
+    svg = svg.replace("<svg ", f'<svg role="img" aria-label="{escape(label)}" ', 1)
     return Markup(svg)  # our own rendering of numbers and escaped labels
 
 
 def queue_chart(result: dict) -> Markup:
-    chart = pygal.HorizontalBar(**_config(title="Days waiting (open requests)", show_legend=False))
-    rows = result["queue"][:15][::-1]  # pygal draws the first row at the bottom
-    chart.x_labels = [f"{r['display_name']} ({r['request']})" for r in rows]
-    chart.add("days waiting", [r["waiting_days"] for r in rows])
-    return _svg(chart, "Days each open request has waited")
+    chart = pygal.HorizontalBar(**_config(show_legend=False, truncate_label=30))
+    rows = result["queue"][:10][::-1]  # pygal draws the first row at the bottom
+    chart.x_labels = [r.get("label") or r["display_name"] for r in rows]
+    chart.add(_("days waiting"), [r["waiting_days"] for r in rows])
+    return _svg(chart, _("Days each newcomer has waited, the longest ten"))
 
 
 def timings_chart(result: dict) -> Markup:
-    chart = pygal.Bar(**_config(title="Time from request (days)"))
+    chart = pygal.Bar(**_config(y_title=_("days")))
     stages = result["stages"]
     to_days = [24.0 if s["unit"] == "hours" else 1.0 for s in stages]
-    chart.x_labels = [s["label"].removeprefix("Request → ") for s in stages]
-    for key in ("median", "p90"):
+    chart.x_labels = [str(STAGE_SHORT.get(s["stage"], s["stage"])) for s in stages]
+    for key, name in (("median", _("typical")), ("p90", _("slowest tenth"))):
         values = [
             None if s[key] is None else round(s[key] / f, 2)
             for s, f in zip(stages, to_days, strict=True)
         ]
-        chart.add(key, values)
-    return _svg(chart, "Median and 90th percentile days from request to each stage")
+        chart.add(name, values)
+    return _svg(chart, _("Typical and slow days from asking to each step"))
+
+
+STAGE_SHORT = {
+    "to_shortlist": _l("shortlist"),
+    "to_accepted": _l("a sponsor"),
+    "to_first_contact": _l("first talk"),
+}
 
 
 def proposals_chart(result: dict) -> Markup:
-    chart = pygal.StackedBar(**_config(title="Proposals by sponsor load at the time"))
+    chart = pygal.StackedBar(**_config(x_title=_("sponsees the sponsor had then")))
     bands = result["by_load"]
-    chart.x_labels = [f"{b['load_band']} sponsees" for b in bands]
+    chart.x_labels = [str(b["load_band"]) for b in bands]
     for status in ("accepted", "declined", "expired", "pending", "withdrawn"):
-        chart.add(status, [b[status] for b in bands])
-    return _svg(chart, "Proposal outcomes by sponsor load band")
+        chart.add(str(STATUS_WORDS[status]), [b[status] for b in bands])
+    return _svg(chart, _("How asks ended, by how many sponsees the sponsor had"))
 
 
 def survival_chart(result: dict) -> Markup:
     chart = pygal.XY(
         **_config(
-            title="Share of pairs still active (Kaplan–Meier)",
-            range=(0, 1),
+            range=(0, 100),
             show_dots=False,
             show_legend=False,
+            x_title=_("days since the pair started"),
+            y_title=_("percent still together"),
         )
     )
-    chart.add("still active", [(c["day"], c["surviving"]) for c in result["curve"]])
-    return _svg(chart, "Kaplan–Meier survival curve of sponsorships by day")
+    chart.value_formatter = lambda v: f"{v:.0f}%"
+    chart.add(
+        _("still together"), [(c["day"], round(c["surviving"] * 100, 1)) for c in result["curve"]]
+    )
+    return _svg(chart, _("Percent of pairs still together, by days since they started"))
 
 
 def pool_chart(result: dict) -> Markup:
-    chart = pygal.Bar(**_config(title="Sponsors by current load", show_legend=False))
+    chart = pygal.Bar(**_config(show_legend=False, x_title=_("sponsees and asks waiting")))
     chart.x_labels = [str(d["load"]) for d in result["load_distribution"]]
-    chart.add("sponsors", [d["sponsors"] for d in result["load_distribution"]])
-    return _svg(chart, "Number of sponsors at each load")
+    chart.add(_("sponsors"), [d["sponsors"] for d in result["load_distribution"]])
+    return _svg(chart, _("How many sponsors have each number of sponsees and asks waiting"))
 
 
 def flags_chart(result: dict) -> Markup:
-    chart = pygal.Bar(**_config(title="Missed-contact flags by level"))
-    chart.x_labels = [f"level {row['level']}" for row in result["levels"]]
-    for key in ("opened", "resolved", "open_now"):
-        chart.add(key.replace("_", " "), [row[key] for row in result["levels"]])
-    return _svg(chart, "Flags opened, resolved and open now, by level")
+    chart = pygal.Bar(**_config())
+    chart.x_labels = [_("level %(level)d", level=row["level"]) for row in result["levels"]]
+    for key, name in (
+        ("opened", _("reached")),
+        ("resolved", _("settled")),
+        ("open_now", _("open now")),
+    ):
+        chart.add(name, [row[key] for row in result["levels"]])
+    return _svg(chart, _("Reminders to pairs that went quiet, by level"))
 
 
 def breakdowns_chart(result: dict) -> Markup:
-    chart = pygal.HorizontalBar(
-        **_config(title="Median wait in days (suppressed cells left out)", show_legend=False)
-    )
+    chart = pygal.HorizontalBar(**_config(show_legend=False, truncate_label=30))
     cells = [c for c in result["cells"] if not c["suppressed"]][::-1]
-    chart.x_labels = [f"{c['dimension'].replace('_', ' ')}: {c['value']}" for c in cells]
-    chart.add("median wait (days)", [c["median_wait_days"] for c in cells])
-    return _svg(chart, "Median wait in days by fellowship, language and gender rule")
+    chart.x_labels = [cell_words(c["dimension"], c["value"]) for c in cells]
+    chart.add(_("typical wait (days)"), [c["median_wait_days"] for c in cells])
+    return _svg(chart, _("Typical wait in days by fellowship, language and gender custom"))
 
 
 CHARTS = {

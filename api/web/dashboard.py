@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from api.auth import Access, program_access
 from api.errors import AppError, NotFound
+from api.extensions import db
+from api.models import SponsorRequest
 from api.reports import REPORTS, make_params, run_report
-from api.reports.charts import CHARTS
+from api.reports.charts import CHARTS, cell_words
+from api.reports.common import short_id
 from api.reports.csv import to_csv
 from api.schemas.reports import (
     AcknowledgeSchema,
@@ -22,6 +28,11 @@ from api.services import escalations
 from api.web.console.base import people_labels
 from api.web.forms import Form, form_view
 
+STAGE_WORDS = {
+    "to_shortlist": _l("From asking to a shortlist"),
+    "to_accepted": _l("From asking to a sponsor's yes"),
+    "to_first_contact": _l("From asking to the first logged talk"),
+}
 CHECK_IN_TEXT = _l(
     "Hello from your group's coordinator. It has been a while since you two logged a talk. "
     "A short call or text is enough. If something is getting in the way, let me know and we "
@@ -64,6 +75,8 @@ def overview(program_id):
     if errors:
         status = 422
         params = make_params(access.program)
+    if "queue" in results:
+        _name_the_waiting(access.program, results["queue"]["queue"])
     charts = {name: CHARTS[name](result) for name, result in results.items()}
     return (
         render_template(
@@ -75,10 +88,30 @@ def overview(program_id):
             errors=errors,
             r=results,
             charts=charts,
-            titles={name: module.TITLE for name, module in REPORTS.items()},
+            stage_words=STAGE_WORDS,
+            unit_words={"hours": _("hours"), "days": _("days")},
+            filter_words={"start": _("From"), "end": _("To"), "fellowship": _("Fellowship")},
+            cell_words=cell_words,
         ),
         status,
     )
+
+
+def _name_the_waiting(program, rows: list[dict]) -> None:
+    """Give each open-request row a ``label``: the newcomer's name, told apart from anyone
+    else in the programme with the same name (never by an id fragment)."""
+    newcomers = {
+        short_id(r.uuid): r.newcomer
+        for r in db.session.scalars(
+            select(SponsorRequest)
+            .where(SponsorRequest.program_id == program.id, SponsorRequest.status == "open")
+            .options(selectinload(SponsorRequest.newcomer))
+        )
+    }
+    labels = people_labels(program, newcomers.values())
+    for row in rows:
+        member = newcomers.get(row["request"])
+        row["label"] = labels[member.id] if member is not None else row["display_name"]
 
 
 @bp.get("/dashboard/<string:name>.csv")

@@ -28,12 +28,44 @@ def test_dashboard_shows_a_chart_and_a_table_for_every_report(client, programme)
     html = res.get_data(as_text=True)
     assert html.count("<svg ") == 7
     assert html.count('class="card report"') == 7
-    assert html.count("Download CSV") == 7
-    assert "Newe N." in html and "suppressed" in html
+    assert html.count("Download these figures (CSV)") == 7
+    assert "Newe N." in html and "hidden (fewer than 5 people)" in html
     assert "988" in html  # the crisis line, on every page
     assert "<script" not in html and "kozea.github.io" not in html  # no JS, no CDN
     for secret in SECRETS:
         assert secret not in html
+
+
+def test_every_figure_is_in_plain_words_and_charts_keep_phone_sized_text(client, programme):
+    login(client, programme.coordinator)
+    html = client.get(page(programme, "dashboard?start=2026-01-01&end=2026-12-31")).get_data(
+        as_text=True
+    )
+    words = re.sub(r"<[^>]+>", " ", re.sub(r"<svg.*?</svg>", " ", html, flags=re.S))
+    for jargon in ("Gini", "p90", "censored", "Kaplan", "program_default", "percentile"):
+        assert jargon not in words and jargon not in html, jargon
+    assert "How evenly asks are spread across sponsors: 0 is perfectly even" in html
+    assert html.count('class="means"') >= 14  # every figure says what it means
+    # Survival in percent against days; every chart drawn 360 units wide with >= 14-unit text,
+    # so a 320-390 px phone shows it at >= 12 px.
+    assert "days since the pair started" in html and "percent still together" in html
+    for svg in re.findall(r"<svg .*?</svg>", html, flags=re.S):
+        assert re.search(r'viewBox="0 0 360 300"', svg)
+        sizes = [float(x) for x in re.findall(r"font-size:\s*([\d.]+)px", svg)]
+        assert sizes and min(sizes) >= 14
+    # Tables scroll inside their card, never the page.
+    assert html.count('<div class="scroll"') == 10
+    assert not re.search(r"\([0-9a-f]{8}\)", html)  # no id fragments to tell people apart
+
+
+def test_the_dashboard_reads_in_spanish(client, programme):
+    login(client, programme.coordinator)
+    client.post("/language", data={"locale": "es", "next": "/"})
+    html = client.get(page(programme, "dashboard?start=2026-01-01&end=2026-12-31")).get_data(
+        as_text=True
+    )
+    assert "Qué tan parejo se reparten las solicitudes" in html
+    assert "días desde que empezó la" in html
 
 
 def test_csv_link_keeps_the_filters_and_downloads(client, programme):

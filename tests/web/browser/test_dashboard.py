@@ -13,6 +13,7 @@ pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[3]
 # Saved outside git on every run; copy it to docs/screenshots/ when the dashboard changes.
 SCREENSHOT = ROOT / "test-artifacts" / "dashboard.png"
+PHONE_SHOT = ROOT / "test-artifacts" / "console-dashboard-390.png"
 
 
 def test_coordinator_dashboard_in_a_real_browser(browse, tmp_path):
@@ -22,6 +23,20 @@ def test_coordinator_dashboard_in_a_real_browser(browse, tmp_path):
     page.click("text=Coordinator dashboard")
     page.wait_for_selector("figure.chart svg")
     assert "988" in page.inner_text(".crisis")
+    # A phone: no sideways scroll of the page, chart text at least 12 px on screen.
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    smallest = page.evaluate(
+        """() => Math.min(...[...document.querySelectorAll('figure.chart svg text')]
+            .filter(t => t.getBoundingClientRect().height > 0 && t.textContent.trim())
+            .map(t => parseFloat(getComputedStyle(t).fontSize)
+                 * t.ownerSVGElement.getBoundingClientRect().width
+                 / t.ownerSVGElement.viewBox.baseVal.width))"""
+    )
+    assert smallest >= 12, smallest
+    PHONE_SHOT.parent.mkdir(exist_ok=True)
+    page.screenshot(path=str(PHONE_SHOT), full_page=False)
+    page.set_viewport_size({"width": 1200, "height": 900})
 
     charts = page.locator("figure.chart svg")
     assert charts.count() == 7
@@ -50,9 +65,10 @@ def test_coordinator_dashboard_in_a_real_browser(browse, tmp_path):
 
     page.locator("nav.menu").get_by_role("link", name="Escalations").click()
     first = page.locator("section.escalation").first
-    first.locator("input[name=action_taken]").fill("Phoned the sponsor; call booked")
-    first.locator("form.ack button").click()
-    page.wait_for_selector("text=Acknowledged: your action is recorded.")
+    first.get_by_role("link", name="Acknowledge…").click()
+    page.fill("input[name=action_taken]", "Phoned the sponsor; call booked")
+    page.get_by_role("button", name="Acknowledge with this note").click()
+    page.wait_for_selector("text=Acknowledged: your note is recorded.")
     assert page.locator(".acknowledged").first.is_visible()
     assert "Phoned the sponsor; call booked" in page.content()
 
