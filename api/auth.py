@@ -11,7 +11,7 @@ from functools import wraps
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from blinker import ANY
-from flask import current_app, request
+from flask import current_app, has_request_context, request
 from flask_login import current_user, user_logged_out
 from sqlalchemy import select
 
@@ -169,6 +169,17 @@ def auth_required(view: Callable) -> Callable:
 
     wrapper._auth_required = True  # read by the OpenAPI security marker
     return wrapper
+
+
+def request_member() -> Member | None:
+    """Who this request comes from (bearer token, else session), or None. Never raises: for
+    views that word one answer differently for its owner and for others."""
+    if not has_request_context():
+        return None
+    member = request.environ.get(_ENV_KEY) or member_from_bearer()
+    if member is None and current_user.is_authenticated:
+        member = current_user
+    return member
 
 
 def web_member() -> Member | None:

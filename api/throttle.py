@@ -27,7 +27,7 @@ PASSWORD_ENDPOINTS = frozenset(
         "auth.Tokens",
         "auth.PasswordLink",
         "auth.PasswordSet",
-        "account.Password",
+        "me.Password",
         "web.login",
         "web.forgot_password",
         "web.reset_password",

@@ -6,6 +6,7 @@ from __future__ import annotations
 def api_blueprints() -> list:
     """flask-smorest blueprints under /api/v1 (bearer-token auth, no CSRF)."""
     from api.blueprints import (
+        account,
         auth,
         blocks,
         contacts,
@@ -23,6 +24,7 @@ def api_blueprints() -> list:
     return [
         *(workflow.blp, sponsorships.blp, rounds.blp, blocks.blp),
         auth.blp,
+        account.blp,
         programs.blp,
         profiles.blp,
         requests.blp,

@@ -46,6 +46,26 @@ class PasswordSetSchema(Schema):
     password = fields.String(required=True, load_only=True, validate=validate_password)
 
 
+class PasswordChangeSchema(Schema):
+    current_password = fields.String(
+        required=True, load_only=True, validate=validate.Length(max=200)
+    )
+    new_password = fields.String(required=True, load_only=True, validate=validate_password)
+
+
+class PreferencesSchema(Schema):
+    """The member's own choices about mail."""
+
+    minimal_emails = fields.Boolean(
+        required=True,
+        metadata={"description": "Emails carry one neutral line and a link, nothing else."},
+    )
+
+
+class CloseAccountSchema(Schema):
+    password = fields.String(required=True, load_only=True, validate=validate.Length(max=200))
+
+
 class VerifySchema(Schema):
     token = fields.String(required=True, validate=validate.Length(min=10, max=500))
 
@@ -85,6 +105,8 @@ class AccountSchema(Schema):
     time_zone = fields.String(dump_only=True)
     is_admin = fields.Boolean(dump_only=True)
     created_at = fields.DateTime(dump_only=True)
+    email_verified_at = fields.DateTime(dump_only=True)
+    minimal_emails = fields.Boolean(dump_only=True)
     memberships = fields.List(fields.Nested(MembershipSchema), dump_only=True)
 
 

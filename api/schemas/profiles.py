@@ -5,7 +5,15 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+from marshmallow import (
+    Schema,
+    ValidationError,
+    fields,
+    post_dump,
+    validate,
+    validates,
+    validates_schema,
+)
 
 from api.gazetteer import City, city_by_id, find_city
 from api.i18n import N_
@@ -162,7 +170,8 @@ class RequestEventSchema(Schema):
 
 
 class SponsorRequestSchema(Schema):
-    """A newcomer's request with preferences; the note is private to them and coordinators."""
+    """A newcomer's request with preferences; the note is private to them (and to their
+    coordinators when they allow it)."""
 
     id = fields.UUID(attribute="uuid", dump_only=True)
     program_id = fields.Function(lambda r: str(r.program.uuid), dump_only=True)
@@ -181,11 +190,27 @@ class SponsorRequestSchema(Schema):
     )
     temporary_ok = fields.Boolean(load_default=True)
     note = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=500))
+    note_for_coordinator = fields.Boolean(
+        load_default=False,
+        metadata={"description": "My coordinator may read my note (otherwise only I can)."},
+    )
     created_at = fields.DateTime(dump_only=True)
     first_shortlist_at = fields.DateTime(dump_only=True)
     matched_at = fields.DateTime(dump_only=True)
     closed_at = fields.DateTime(dump_only=True)
     history = fields.List(fields.Nested(RequestEventSchema), attribute="events", dump_only=True)
+
+    @post_dump(pass_original=True)
+    def _note_for_its_reader(self, data: dict, request, **kwargs) -> dict:
+        """The note goes to the newcomer who wrote it; a coordinator reads it only when the
+        newcomer ticked "my coordinator may read this"."""
+        from api.auth import request_member
+
+        viewer = request_member()
+        owner = viewer is not None and viewer.id == request.newcomer_id
+        if not owner and not request.note_for_coordinator:
+            data["note"] = None
+        return data
 
     @validates_schema
     def _distance(self, data: dict, **kwargs) -> None:

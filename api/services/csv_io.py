@@ -47,6 +47,14 @@ HEADINGS = (
     "accepting",
     "temporary_willing",
 )
+# The export holds only what a re-import needs and a coordinator's job requires: no phone
+# numbers, no location, no age band, no background tags, no contact modes (members keep those
+# themselves; a re-import leaves columns it does not see as they are).
+EXPORTED = tuple(
+    h
+    for h in HEADINGS
+    if h not in ("phone", "city", "country", "age_band", "tags", "contact_modes")
+)
 REQUIRED = ("email", "display_name", "roles")
 LISTS = ("roles", "fellowships", "languages", "contact_modes", "tags")
 PROFILE_COLUMNS = ("display_name", "time_zone", "gender", "gender_rule", "age_band", "phone")
@@ -286,17 +294,18 @@ def _cells(member: Member, membership: Membership) -> list[str]:
             accepting=str(profile.accepting).lower(),
             temporary_willing=str(profile.temporary_willing).lower(),
         )
-    return [neutralise(values.get(h) or "") for h in HEADINGS]
+    return [neutralise(values.get(h) or "") for h in EXPORTED]
 
 
 def export_csv(access: Access) -> str:
-    """The programme's newcomers and sponsors as UTF-8 CSV with a BOM (no notes, no passwords).
+    """The programme's newcomers and sponsors as UTF-8 CSV with a BOM: the EXPORTED columns
+    only (no phone numbers, notes or passwords).
 
-    The file holds contact details and sobriety dates, so every export is audited: who took
-    it, when, and how many people it held."""
+    The file holds emails and sobriety dates, so every export is audited: who took it, when,
+    and how many people it held."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(HEADINGS)
+    writer.writerow(EXPORTED)
     memberships = db.session.scalars(
         select(Membership)
         .join(Member, Member.id == Membership.member_id)

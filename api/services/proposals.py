@@ -10,10 +10,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, or_, select, update
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from api.errors import Conflict, Invalid, NotFound
+from api.errors import AppError, Conflict, Invalid, NotFound
 from api.extensions import db
 from api.matching_index import WarmIndex, pool_changed
 from api.matching_inputs import blocked_between, seeker_request
@@ -34,6 +34,23 @@ from matcher.rules import violated_rules
 UNAVAILABLE = "This sponsor has just become unavailable."
 ALREADY_PENDING = "You already have a request waiting for an answer: withdraw it first."
 NOT_PENDING = "This proposal is no longer waiting for an answer."
+
+
+ASKS_PER_SPONSOR_PER_DAY = 2
+TOO_MANY_ASKS = (
+    "You have already asked this person twice today. You can ask them again tomorrow, or ask "
+    "someone else on your list now."
+)
+
+
+class TooManyAsks(AppError):
+    """429 naming ``sponsor_id``: ask → withdraw → ask again must not flood one inbox."""
+
+    status = 429
+    code = "too_many_requests"
+
+    def __init__(self):
+        super().__init__(TOO_MANY_ASKS, {"json": {"sponsor_id": [TOO_MANY_ASKS]}})
 
 
 class SponsorUnavailable(Conflict):
@@ -71,6 +88,10 @@ def ask(
     request = load_own_request(member, request_uuid)
     if request.status != "open":
         raise Conflict("This request is not open.")
+    if sponsor_uuid is not None and _recent_asks(member, sponsor_uuid, now) >= (
+        ASKS_PER_SPONSOR_PER_DAY
+    ):
+        raise TooManyAsks()
     seeker = seeker_request(request, now)
     with WarmIndex(request.program, now) as index:
         if best:
@@ -90,6 +111,19 @@ def ask(
         )
     source = "best" if best else "newcomer"
     return create_proposal(request, entry, source=source, now=now, actor=member)
+
+
+def _recent_asks(member: Member, sponsor_uuid: uuid.UUID, now: datetime) -> int:
+    """How often ``member`` asked this sponsor in the last 24 hours (any outcome)."""
+    return db.session.scalar(
+        select(func.count(Proposal.id))
+        .join(Member, Member.id == Proposal.sponsor_id)
+        .where(
+            Proposal.newcomer_id == member.id,
+            Member.uuid == sponsor_uuid,
+            Proposal.created_at > now - timedelta(hours=24),
+        )
+    )
 
 
 def hold_open_request(request_id: int) -> bool:
