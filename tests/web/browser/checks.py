@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -127,13 +128,16 @@ def shot(page, name: str, *, show=None) -> Path:
 
 def look(page, name: str, *, show=None) -> None:
     """Everything one step of a journey must pass, then its screenshot."""
+    started = time.monotonic()
     page.wait_for_load_state("load")
     assert_clean(page)
     weight = weigh(page)
     phone(page)
     found = axe_check(page)
     shot(page, name, show=show)
-    REPORT.append({"step": name, "path": urlsplit(page.url).path, "bytes": weight, "axe": found})
+    seconds = round(time.monotonic() - started, 2)
+    where = urlsplit(page.url).path
+    REPORT.append({"step": name, "path": where, "bytes": weight, "axe": found, "s": seconds})
     assert_clean(page)
 
 

@@ -174,14 +174,15 @@ def _page_report():
 
 @pytest.fixture
 def browse(live, chromium) -> Iterator[Callable]:
-    """``browse(lang="en")``: a new phone in a person's hand, guarded (see checks.guard)."""
+    """``browse(lang, time_zone=...)``: a new phone in a person's hand, guarded (checks.guard)."""
     contexts = []
 
-    def open_page(lang: str = "en"):
+    def open_page(lang: str = "en", *, time_zone: str = "America/Chicago"):
         context = chromium.new_context(
             viewport=PHONE,
             base_url=live.url,
             locale={"en": "en-US", "es": "es-US"}[lang],
+            timezone_id=time_zone,
             extra_http_headers={"Accept-Language": f"{lang};q=1.0"},
         )
         contexts.append(context)
