@@ -16,6 +16,7 @@ from api.errors import Conflict, Invalid, NotFound, Unauthorized
 from api.extensions import db
 from api.i18n import N_
 from api.models import ApiToken, Member, Membership, Program, utcnow
+from api.program_settings import merged
 from api.services.audit import audit
 from api.services.notify import email_only
 
@@ -249,13 +250,15 @@ def create_program(
 def update_program(program: Program, actor: Member, changes: dict) -> Program:
     """Apply a coordinator's edits to name, fellowships, tags or settings (audited)."""
     changed = sorted(changes)
+    details: dict = {"fields": changed}
     if "settings" in changes:
-        program.settings = {**(program.settings or {}), **changes.pop("settings")}
+        new = changes.pop("settings")
+        before = merged(program.settings)
+        details["settings"] = {k: {"from": before.get(k), "to": v} for k, v in sorted(new.items())}
+        program.settings = {**(program.settings or {}), **new}
     for key, value in changes.items():
         setattr(program, key, list(dict.fromkeys(value)) if isinstance(value, list) else value)
-    audit(
-        "program.update", program, program_id=program.id, actor=actor, details={"fields": changed}
-    )
+    audit("program.update", program, program_id=program.id, actor=actor, details=details)
     db.session.commit()
     return program
 
