@@ -67,10 +67,11 @@ def register_extensions(app: Flask) -> None:
 def register_request_guards(app: Flask) -> None:
     """Unusable JSON bodies refused first; then password attempts counted (per account and
     per client address, the address taken through the trusted proxies)."""
-    from api import input_guard, throttle
+    from api import devlog, input_guard, throttle
 
     input_guard.init_app(app)
     throttle.init_app(app)
+    devlog.init_app(app)  # the development server's request lines, without tokens
 
 
 def register_blueprints(app: Flask) -> None:
