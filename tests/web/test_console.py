@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -59,7 +60,9 @@ def test_a_round_is_drafted_changed_and_published_with_a_count(client, w):
     # Remove one pair: the reason is required and named beside its field.
     res = client.post(f"{round_url}/pairs/{first.uuid}/remove", data={"reason": ""})
     assert res.status_code == 422 and 'id="reason-error"' in text(res)
-    res = client.post(f"{round_url}/pairs/{first.uuid}/remove", data={"reason": "They know each other"})
+    res = client.post(
+        f"{round_url}/pairs/{first.uuid}/remove", data={"reason": "They know each other"}
+    )
     assert res.status_code == 302
     # Replace the sponsor of another from the eligible alternatives offered on its page.
     change = text(client.get(f"{round_url}/pairs/{second.uuid}"))
@@ -137,6 +140,8 @@ ROUTES = [
     ("get", "/members/{member}"),
     ("post", "/members/{member}/pause"),
     ("post", "/members/{member}/roles"),
+    ("get", "/settings"),
+    ("post", "/settings"),
 ]
 
 
@@ -161,3 +166,36 @@ def test_a_round_of_another_programme_is_404(client, w, world):
     login(client, w.coordinator)
     assert client.get(f"{base(w)}/rounds/{rnd.uuid}").status_code == 404
     assert client.post(f"{base(w)}/rounds/{rnd.uuid}/publish").status_code == 404
+
+
+def test_settings_show_every_setting_with_its_default_and_changes_are_audited(client, w):
+    from api.program_settings import DEFAULTS
+
+    login(client, w.coordinator)
+    url = base(w) + "/settings"
+    page = text(client.get(url))
+    for name in DEFAULTS:
+        if name != "match_weights":
+            assert f'name="{name}"' in page, name
+    assert 'name="weight_language"' in page
+    assert "Default: 48." in page and "Default: 365." in page and "Default: 1.5." in page
+    form = dict(
+        re.findall(
+            r'<input id="([a-z_]+)" name="\1" type="(?:number|time|text)" value="([^"]*)"', page
+        )
+    )
+    form["crisis_line"] = html.unescape(
+        re.search(r'<textarea id="crisis_line"[^>]*>([^<]*)<', page).group(1)
+    )
+    form["same_gender_default"] = "y"
+    res = client.post(url, data={**form, "proposal_deadline_hours": "0"})
+    assert res.status_code == 422 and 'id="proposal_deadline_hours-error"' in text(res)
+    res = client.post(url, data={**form, "proposal_deadline_hours": "72", "weight_language": "3"})
+    assert res.status_code == 302
+    db.session.expire_all()
+    assert w.program.setting("proposal_deadline_hours") == 72
+    assert w.program.setting("match_weights")["language"] == 3.0
+    assert set(w.program.settings) == {"proposal_deadline_hours", "match_weights"}
+    row = db.session.scalars(select(AuditLog).where(AuditLog.action == "program.update")).one()
+    assert row.details["settings"]["proposal_deadline_hours"] == {"from": 48, "to": 72}
+    assert "Saved. The change is in the log." in text(client.get(url))

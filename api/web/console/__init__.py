@@ -11,6 +11,7 @@ from api.services.escalations import escalation_queue
 from api.services.rounds import open_requests
 from api.web.console import members as _members  # noqa: F401  (registers its routes)
 from api.web.console import rounds as _rounds  # noqa: F401
+from api.web.console import settings as _settings  # noqa: F401
 from api.web.console.base import bp, coordinated_programs, coordinator_access
 
 __all__ = ["bp"]
