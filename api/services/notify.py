@@ -37,12 +37,16 @@ EVENTS = frozenset(
         "account.password_link",
         "account.verify",
         "account.exists",
+        "account.invitation",
         "account.digest",
     }
 )
 EMAIL_SUBJECT = "A note from your group"
 # The only mail an address gets before it is verified: each proves or restores access to it.
-VERIFICATION_EVENTS = frozenset({"account.verify", "account.exists", "account.password_link"})
+# An invitation is one too: its link is how an invited person proves the address is theirs.
+VERIFICATION_EVENTS = frozenset(
+    {"account.verify", "account.exists", "account.password_link", "account.invitation"}
+)
 MAIL_PER_HOUR = 4  # emails to one person in any hour; more are folded into one digest
 DIGEST_EVENT = "account.digest"
 NOT_VERIFIED = "not sent: the address is not verified"
