@@ -99,6 +99,8 @@ def _unknown_code() -> str:
 
 @bp.route("/join/<code>", methods=["GET", "POST"])
 @limiter.limit(_limit, methods=["POST"])
+# Guessing codes by address: only the misses count, so opening a real link never runs out.
+@limiter.limit(_limit, methods=["GET"], deduct_when=lambda response: response.status_code == 404)
 @form_view
 def with_code(code: str):
     """Create an account in the programme of this code (or, logged in, join it)."""

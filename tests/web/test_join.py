@@ -71,6 +71,22 @@ def test_an_unknown_code_is_said_beside_the_field(client, make_program):
     assert _field_error(empty.get_data(as_text=True), "join_code") == "Please fill this in."
 
 
+def test_guessing_codes_by_address_is_limited_but_a_real_link_is_not(app, client, make_program):
+    make_program(join_code="River-Group-7")
+    old = app.config["LOGIN_RATE_LIMIT"]
+    app.config["LOGIN_RATE_LIMIT"] = "3/minute"
+    try:
+        for _ in range(5):
+            assert client.get("/join/River-Group-7").status_code == 200
+        misses = [client.get(f"/join/guess-{n}").status_code for n in range(4)]
+        assert misses == [404, 404, 404, 429]
+    finally:
+        app.config["LOGIN_RATE_LIMIT"] = old
+        from api.extensions import limiter
+
+        limiter.reset()
+
+
 # ---- account -----------------------------------------------------------------------------
 
 
