@@ -286,6 +286,19 @@ def test_a_sponsor_with_a_sponsor_profile_goes_home_after_the_last_step(
     assert res.status_code == 302 and res.headers["Location"] == "/"
 
 
+def test_a_new_sponsor_goes_on_to_set_up_sponsoring(client, make_program):
+    make_program(join_code="River-Group-7")
+    client.post("/join/River-Group-7", data={**ACCOUNT, "roles": "sponsor"})
+    client.get(f"/verify/{verification_token(ACCOUNT['email'])}")
+    assert client.get("/").headers["Location"] == "/profile/about-you"
+    client.post("/profile/about-you", data={"fellowships": ["AA"], "languages": ["en"]})
+    client.post("/profile/talking", data={"contact_modes": ["phone"]})
+    res = client.post("/profile/times", data={"availability": ["1-morning"]})
+    assert res.status_code == 302 and res.headers["Location"] == "/sponsoring"
+    home = client.get("/").get_data(as_text=True)
+    assert "Set up your sponsor profile" in home and "Ask for a sponsor" not in home
+
+
 def test_profile_steps_need_a_login(client):
     for path in ("/profile/about-you", "/profile/talking", "/profile/times"):
         res = client.get(path)
