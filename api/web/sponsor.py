@@ -252,7 +252,7 @@ def _decline_page(access, proposal, form: Form):
 def decline(proposal_id):
     access = role_access("sponsor")
     proposal = proposals.proposal_for(access.member, proposal_id, "sponsor")
-    if proposal.status != "pending":
+    if proposal.status != "pending" or proposal.deadline_at <= utcnow():
         flash(_("This ask is no longer waiting for an answer."), "info")
         return redirect(url_for("sponsor.inbox"))
     return _decline_page(access, proposal, Form(DeclineSchema(), DECLINE_FIELDS))

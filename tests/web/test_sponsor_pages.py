@@ -331,4 +331,5 @@ def test_an_ask_past_its_deadline_cannot_be_accepted_from_the_inbox(client, ask)
     assert "Nobody is waiting for your answer right now." in page
     assert "Ana P.: the time to answer ran out." in page
     assert client.post(f"/asks/{ask.uuid}/accept").headers["Location"] == "/asks"
+    assert client.get(f"/asks/{ask.uuid}/decline").headers["Location"] == "/asks"
     assert db.session.query(Sponsorship).count() == 0
