@@ -18,7 +18,6 @@ from api.models import (
 from tests.api.workflow_fixture import open_request, world_fixture  # noqa: F401
 from tests.jobs.helpers import make_pair
 
-
 AN_HOUR_AGO = (utcnow() - timedelta(hours=1)).isoformat()
 
 
