@@ -208,3 +208,24 @@ def test_another_members_pair_is_not_found(client, pair, make_member, method, pa
     db.session.expire_all()
     assert db.session.get(Sponsorship, pair.id).status == "active"
     assert db.session.query(Contact).count() == 1 and db.session.query(Block).count() == 0
+
+
+def test_a_sponsor_with_a_sponsor_of_their_own_sees_each_pair_on_its_side(
+    client, pair, make_member
+):
+    """Rita sponsors Ana and has a sponsor herself: "My sponsees" lists only Ana."""
+    program = pair.program
+    rita = pair.sponsor
+    rita.memberships[0].is_newcomer = True
+    own = make_member(program, "sponsor", display_name="Olga V.")
+    db.session.add(
+        Sponsorship(
+            program_id=program.id, sponsor_id=own.id, sponsee_id=rita.id, started_at=utcnow()
+        )
+    )
+    db.session.commit()
+    _login(client, rita)
+    sponsees = _text(client.get("/sponsees"))
+    assert "Ana P." in sponsees and "Olga V." not in sponsees
+    mine = _text(client.get("/sponsor/mine"))
+    assert "Your sponsor is Olga V." in mine and "Ana P." not in mine
