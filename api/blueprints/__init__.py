@@ -7,6 +7,7 @@ def api_blueprints() -> list:
     """flask-smorest blueprints under /api/v1 (bearer-token auth, no CSRF)."""
     from api.blueprints import (
         account,
+        audit,
         auth,
         blocks,
         contacts,
@@ -29,6 +30,7 @@ def api_blueprints() -> list:
         profiles.blp,
         requests.blp,
         coordinator.blp,
+        audit.blp,
         reports.blp,
         contacts.blp,
         webhooks.blp,
