@@ -48,6 +48,6 @@ def page_blueprints() -> list:
         *(health.bp, docs.bp, pages.bp, dashboard.bp, contacts.page_bp, newcomer.bp),
         verify.bp,
         *(api.web.join.bp, api.web.account.bp),
-        console.bp,
+        *(console.bp, console.invitation_bp),
         *(sponsor.bp, pairs.bp),
     ]

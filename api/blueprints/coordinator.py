@@ -12,12 +12,14 @@ from api.schemas.coordinator import (
     CoordinatorMemberSchema,
     ImportArgsSchema,
     ImportResultSchema,
+    InvitationCreateSchema,
+    InvitationSentSchema,
     MemberQueryArgsSchema,
     PauseSchema,
     RolesSchema,
     UnpauseSchema,
 )
-from api.services import coordinator, csv_io
+from api.services import coordinator, csv_io, invitations
 
 blp = Blueprint(
     "coordinator", __name__, url_prefix="/api/v1/programs", description="Coordinator tools"
@@ -86,6 +88,17 @@ class MemberRoles(MethodView):
     def put(self, data, program_id, member_id):
         """Set a member's roles in your programme, with a reason (audited)."""
         return coordinator.set_roles(_access(program_id), member_id, **data)
+
+
+@blp.route("/<uuid:program_id>/invitations")
+class Invitations(MethodView):
+    @auth_required
+    @blp.arguments(InvitationCreateSchema)
+    @blp.response(202, InvitationSentSchema)
+    def post(self, data, program_id):
+        """Invite someone by email to join your programme with these roles. One email goes out
+        and the answer is the same whether or not the address has an account anywhere."""
+        return invitations.invite(_access(program_id), data["email"], data["roles"])
 
 
 @blp.route("/<uuid:program_id>/import/template.csv")

@@ -6,6 +6,8 @@ from datetime import date
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from api.schemas.common import validate_display_name, validate_password, validate_time_zone
+
 ROLES = ("newcomer", "sponsor", "coordinator")
 SPONSOR_STATUSES = ("accepting", "paused", "at_capacity", "eligible", "ineligible")
 
@@ -74,6 +76,30 @@ class UnpauseSchema(Schema):
 class RolesSchema(Schema):
     roles = fields.List(fields.String(validate=validate.OneOf(ROLES)), required=True)
     reason = fields.String(required=True, validate=validate.Length(3, 300))
+
+
+class InvitationCreateSchema(Schema):
+    """Invite one address to your programme (the answer is the same for every address)."""
+
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    roles = fields.List(
+        fields.String(validate=validate.OneOf(("newcomer", "sponsor"))),
+        load_default=lambda: ["newcomer"],
+        validate=validate.Length(min=1, max=2),
+    )
+
+
+class InvitationSentSchema(Schema):
+    email = fields.String(dump_only=True)
+    roles = fields.List(fields.String(), dump_only=True)
+
+
+class InvitationAcceptSchema(Schema):
+    """Opening an invitation without a confirmed account: a name and a password."""
+
+    display_name = fields.String(required=True, validate=validate_display_name)
+    password = fields.String(required=True, load_only=True, validate=validate_password)
+    time_zone = fields.String(load_default="UTC", validate=validate_time_zone)
 
 
 class ImportArgsSchema(Schema):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import secrets
 from dataclasses import dataclass, field
 
 from marshmallow import Schema, ValidationError, fields
@@ -20,10 +19,12 @@ from api.auth import Access
 from api.errors import AppError, Invalid
 from api.extensions import db
 from api.gazetteer import city_by_id
+from api.i18n import N_
 from api.models import Member, Membership, SponsorProfile
 from api.schemas.profiles import ProfileSchema, SponsorProfilePatchSchema
 from api.services.accounts import normalise_email
 from api.services.audit import audit
+from api.services.invitations import queue_invitation
 from api.services.profiles import apply_profile, list_errors
 
 HEADINGS = (
@@ -114,7 +115,7 @@ def _read(raw: bytes) -> list[dict]:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise Invalid("file", "The file is not UTF-8 text.") from None
+        raise Invalid("file", N_("The file is not UTF-8 text.")) from None
     try:
         reader = csv.DictReader(io.StringIO(text, newline=""))
         headings = [h.strip() for h in reader.fieldnames or ()]
@@ -132,6 +133,12 @@ def _read(raw: bytes) -> list[dict]:
         raise Invalid("file", f"Not readable as CSV: {exc}.") from None
 
 
+def read_rows(raw: bytes) -> list[dict]:
+    """The file's rows as {heading: cell} (what a preview shows). Raises Invalid naming
+    ``file`` for a file that is not UTF-8 CSV with the required headings."""
+    return _read(raw)
+
+
 def _plan(access: Access, number: int, cells: dict, seen: set[str]) -> RowPlan:
     errors: list[dict] = []
 
@@ -145,22 +152,24 @@ def _plan(access: Access, number: int, cells: dict, seen: set[str]) -> RowPlan:
     except ValidationError as exc:
         error("email", exc.messages)
     if email in seen:
-        error("email", "This email appears on an earlier row.")
+        error("email", N_("This email appears on an earlier row."))
     seen.add(email)
-    member = db.session.scalar(select(Member).where(Member.email == email)) if email else None
-    membership = None
-    if member is not None:
-        membership = db.session.scalar(
-            select(Membership).where(
-                Membership.member_id == member.id, Membership.program_id == access.program.id
-            )
+    # Only people already in this programme are updated. Anyone else - a new address or an
+    # account elsewhere - is checked and invited the same way, so nothing in the answer (or the
+    # work done) says whether the address has an account outside this programme.
+    member = (
+        db.session.scalar(
+            select(Member)
+            .join(Membership, Membership.member_id == Member.id)
+            .where(Member.email == email, Membership.program_id == access.program.id)
         )
-        if membership is None:
-            error("email", "This person has an account outside this programme: ask them to join.")
+        if email
+        else None
+    )
     lists = {k: [p.strip() for p in get[k].split(";") if p.strip()] for k in LISTS if k in get}
     roles = lists.pop("roles", [])
     if not roles or any(r not in IMPORT_ROLES for r in roles):
-        error("roles", "Use newcomer, sponsor or newcomer;sponsor.")
+        error("roles", N_("Use newcomer, sponsor or newcomer;sponsor."))
 
     profile_in = {k: get[k] for k in PROFILE_COLUMNS if k in get} | lists
     if "city" in get or "country" in get:
@@ -172,7 +181,7 @@ def _plan(access: Access, number: int, cells: dict, seen: set[str]) -> RowPlan:
                 "country": get.get("country", ""),
             }
     if member is None and "display_name" not in get:
-        error("display_name", "Needed for a new member.")
+        error("display_name", N_("Needed for a new member."))
     profile: dict = {}
     try:
         profile = ProfileSchema().load(profile_in)
@@ -192,26 +201,19 @@ def _plan(access: Access, number: int, cells: dict, seen: set[str]) -> RowPlan:
             error(key, messages)
     existing = member.sponsor_profile if member is not None else None
     if "sponsor" in roles and existing is None and "sobriety_date" not in get:
-        error("sobriety_date", "Needed for a new sponsor.")
+        error("sobriety_date", N_("Needed for a new sponsor."))
     if existing and sponsor.get("capacity") is not None and sponsor["capacity"] < existing.load:
         error("capacity", f"Below current load: {existing.load} sponsees or pending requests.")
     if sponsor and "sponsor" not in roles and existing is None:
-        error("roles", "Sponsor columns are filled but the roles do not include sponsor.")
+        error("roles", N_("Sponsor columns are filled but the roles do not include sponsor."))
     return RowPlan(number, email, member, roles, profile, sponsor, errors)
 
 
 def _apply(access: Access, plan: RowPlan) -> None:
     member = plan.member
-    if member is None:
-        member = Member(
-            email=plan.email,
-            password_hash=UNUSABLE_PASSWORD + secrets.token_hex(16),
-            display_name=plan.profile["display_name"],
-        )
-        db.session.add(member)
-        db.session.flush()
-        db.session.add(Membership(member_id=member.id, program_id=access.program.id))
-        db.session.flush()
+    if member is None:  # not in this programme: an invitation, the same for every address
+        queue_invitation(access, plan.email, plan.roles, profile=plan.profile, sponsor=plan.sponsor)
+        return
     membership = db.session.scalar(
         select(Membership).where(
             Membership.member_id == member.id, Membership.program_id == access.program.id
@@ -245,7 +247,14 @@ def import_members(access: Access, raw: bytes, *, dry_run: bool) -> dict:
         "created": created,
         "updated": len(plans) - created,
         "errors": errors,
-        "note": "New members get no usable password: they set one with the emailed password link.",
+        # Per row: "invite" (not in this programme yet, whoever they are) or "update".
+        "actions": [
+            {"row": p.row, "action": "invite" if p.member is None else "update"} for p in plans
+        ],
+        "note": N_(
+            "People not yet in this programme (created) get an email inviting them to join; "
+            "they are added when they open it."
+        ),
     }
     if dry_run:
         db.session.rollback()

@@ -71,6 +71,16 @@ def people(db) -> int:
     return db.session.scalar(select(func.count(Member.id)))
 
 
+def accept_invitations(program, rows: list[dict]) -> None:
+    """Each imported person opens the invitation link they were emailed."""
+    from api.services.invitations import accept_invitation, invitation_link
+
+    for row in rows:
+        roles = row["roles"].split(";")
+        token = invitation_link(program, row["email"].lower(), roles).rsplit("/", 1)[1]
+        accept_invitation(token, password="correct horse battery", display_name=row["display_name"])
+
+
 def _documented_headings() -> list[str]:
     """The first column of the table under '## Headings' in docs/csv-import.md."""
     section = DOC.read_text(encoding="utf-8").split("\n## Headings\n", 1)[1].split("\n## ", 1)[0]
@@ -94,7 +104,11 @@ def test_import_creates_then_upserts_idempotently(client, coordinated, db):
     ana = db.session.scalar(select(Member).where(Member.email == "ana@example.test"))
     assert ana.city_label == "Chicago, US" and ana.languages == ["en", "es"]
     assert ana.sponsor_profile.capacity == 3 and ana.sponsor_profile.temporary_willing is False
-    assert ana.password_hash.startswith("!")  # unusable until a reset
+    assert ana.password_hash.startswith("!")  # unusable until the invitation is opened
+    assert not ana.memberships  # in the programme only once they open the invitation
+    res = post(client, program, headers, to_csv(GOOD))
+    assert (res.json["created"], res.json["updated"]) == (2, 0)  # invited again, not created
+    accept_invitations(program, GOOD)
     res = post(client, program, headers, to_csv(GOOD))
     assert (res.json["created"], res.json["updated"]) == (0, 2)
     assert people(db) == before + 2
@@ -153,12 +167,22 @@ def test_unreadable_files_are_named(client, coordinated):
     assert res.status_code == 422 and "file" in res.json["errors"]["json"]
 
 
-def test_outsiders_email_is_refused(client, coordinated, make_program, make_member, db):
+def test_an_account_elsewhere_is_invited_like_a_new_address(
+    client, coordinated, make_program, make_member, db
+):
+    """The answer never says whether an address has an account in another programme, and
+    that account is left as it is (it only gets an invitation)."""
     program, headers = coordinated
-    other = make_member(make_program(), "newcomer", email="elsewhere@example.test")
-    res = post(client, program, headers, to_csv([{**GOOD[1], "email": other.email}]))
-    assert res.status_code == 422
-    assert res.json["errors"]["csv"][0]["column"] == "email"
+    other = make_member(make_program(), "newcomer", email="elsewhere@example.test", phone=None)
+    answers = []
+    for email in (other.email, "brand-new@example.test"):
+        for dry_run in (True, False):
+            res = post(client, program, headers, to_csv([{**GOOD[1], "email": email}]), dry_run)
+            answers.append(res.get_data())
+    assert answers[0] == answers[2] and answers[1] == answers[3]
+    assert b'"created": 1' in answers[1] or b'"created":1' in answers[1]
+    db.session.expire_all()
+    assert db.session.get(Member, other.id).display_name != "Nia C."  # untouched
     assert db.session.scalar(select(func.count(Membership.id))) == 2
 
 
@@ -166,6 +190,7 @@ def test_export_round_trips_and_neutralises_formulas(client, coordinated, db):
     program, headers = coordinated
     rows = [dict(GOOD[0]), {**GOOD[1], "tags": "parent"}]
     assert post(client, program, headers, to_csv(rows)).status_code == 200
+    accept_invitations(program, rows)
     nia = db.session.scalar(select(Member).where(Member.email == "nia@example.test"))
     nia.phone = "+44 20 7946 0000"
     nia.display_name = "Nia C."

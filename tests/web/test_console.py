@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import html
+import io
 import re
 
 import pytest
 from sqlalchemy import select
 
 from api.extensions import db
-from api.models import AuditLog, MatchingRound, Notification, Proposal, RoundPair
+from api.models import (
+    AuditLog,
+    MatchingRound,
+    Member,
+    Notification,
+    OutboxMessage,
+    Proposal,
+    RoundPair,
+)
 from tests.api.workflow_fixture import open_request, world_fixture  # noqa: F401
 from tests.factories import PASSWORD
 
@@ -142,6 +151,13 @@ ROUTES = [
     ("post", "/members/{member}/roles"),
     ("get", "/settings"),
     ("post", "/settings"),
+    ("get", "/invite"),
+    ("post", "/invite"),
+    ("get", "/import"),
+    ("post", "/import/preview"),
+    ("post", "/import"),
+    ("get", "/import/template.csv"),
+    ("get", "/export.csv"),
 ]
 
 
@@ -199,3 +215,113 @@ def test_settings_show_every_setting_with_its_default_and_changes_are_audited(cl
     row = db.session.scalars(select(AuditLog).where(AuditLog.action == "program.update")).one()
     assert row.details["settings"]["proposal_deadline_hours"] == {"from": 48, "to": 72}
     assert "Saved. The change is in the log." in text(client.get(url))
+
+
+def _ids_out(body: bytes) -> bytes:
+    """A response without what differs on every request: CSRF tokens and uuids."""
+    body = re.sub(rb'name="csrf_token" value="[^"]+"', b"", body)
+    return re.sub(rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", b"", body)
+
+
+def test_an_invitation_answers_the_same_for_any_address(client, w, make_program, make_member):
+    elsewhere = make_member(make_program(), "sponsor", email="elsewhere@example.test")
+    login(client, w.coordinator)
+    url = base(w) + "/invite"
+    assert "Send the invitation" in text(client.get(url))
+    res = client.post(url, data={"email": "nope", "roles": ["newcomer"]})
+    assert res.status_code == 422 and 'id="email-error"' in text(res)
+    pages = []
+    for email in ("elsewhere@example.test", "brand-new@example.test"):
+        res = client.post(url, data={"email": email, "roles": ["newcomer"]})
+        assert res.status_code == 302
+        page = client.get(res.headers["Location"]).get_data()
+        pages.append(page.replace(email.encode(), b"EMAIL"))
+    assert _ids_out(pages[0]) == _ids_out(pages[1])
+    assert b"We sent an invitation to EMAIL." in pages[0]
+    mails = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.event == "account.invitation")
+    ).all()
+    assert len(mails) == 2 and all(m.status == "pending" for m in mails)
+    assert db.session.get(Member, elsewhere.id).memberships[0].program_id != w.program.id
+
+
+def test_the_invitee_joins_from_the_link_and_sets_a_password(client, w):
+    from api.services.invitations import invitation_link
+
+    link = invitation_link(w.program, "new@example.test", ["newcomer"])
+    path = link.split("localhost", 1)[-1] if "localhost" in link else "/" + link.split("/", 3)[3]
+    page = text(client.get(path))
+    assert "Choose a password" in page and w.program.name in page
+    res = client.post(path, data={"display_name": "Lu B.", "password": "short", "time_zone": "UTC"})
+    assert res.status_code == 422 and 'id="password-error"' in text(res)
+    res = client.post(
+        path,
+        data={"display_name": "Lu B.", "password": "a long enough pass", "time_zone": "UTC"},
+    )
+    assert res.status_code == 302
+    lu = db.session.scalar(select(Member).where(Member.email == "new@example.test"))
+    assert lu.email_verified_at is not None and lu.memberships[0].roles == ["newcomer"]
+    client.post("/logout")
+    # The same link for an account that now exists just joins; a forged one is refused.
+    assert "Join " in text(client.get(path))
+    assert client.get(path[:-3] + "xyz").status_code == 400
+
+
+def test_an_existing_account_joins_with_one_tap(client, w, make_program, make_member):
+    from api.services.invitations import invitation_link
+
+    other = make_member(make_program(), "newcomer")
+    link = invitation_link(w.program, other.email, ["sponsor"])
+    path = "/" + link.split("/", 3)[3]
+    assert "You already have an account here" in text(client.get(path))
+    res = client.post(path + "/join")
+    assert res.status_code == 302 and "/login" in res.headers["Location"]
+    db.session.expire_all()
+    assert {m.program_id for m in db.session.get(Member, other.id).memberships} >= {w.program.id}
+
+
+BAD_CSV = b"email,display_name,roles\nzoe@example.test,Zoe A.,newcomer\nbad-address,Yan B.,pilot\n"
+GOOD_CSV = (
+    b"email,display_name,roles\nzoe@example.test,Zoe A.,newcomer\nyan@example.test,Yan B.,sponsor\n"
+)
+
+
+def test_import_preview_shows_row_errors_then_imports_the_fixed_file(client, w):
+    login(client, w.coordinator)
+    url = base(w) + "/import"
+    assert "Download the template" in text(client.get(url))
+    res = client.post(url + "/preview", data={"file": (io.BytesIO(BAD_CSV), "m.csv")})
+    page = text(res)
+    assert res.status_code == 422 and "2 problems need fixing" in page
+    assert "Gets an email inviting them to join" in page and 'class="row-error"' in page
+    res = client.post(url + "/preview", data={"file": (io.BytesIO(GOOD_CSV + b"x"), "m.csv")})
+    fixed = GOOD_CSV.replace(b"Yan B.,sponsor", b"Yan B.,newcomer")
+    res = client.post(url + "/preview", data={"file": (io.BytesIO(fixed), "m.csv")})
+    page = text(res)
+    assert res.status_code == 200 and "All 2 rows are ready" in page
+    carried = html.unescape(re.search(r'<textarea name="csv"[^>]*>(.*?)</textarea>', page, re.S)[1])
+    res = client.post(url, data={"csv": carried})
+    assert res.status_code == 302
+    assert "2 people were invited." in text(client.get(url))
+    assert db.session.scalar(select(Member).where(Member.email == "zoe@example.test")) is not None
+    assert client.get(base(w) + "/import/template.csv").mimetype == "text/csv"
+    export = client.get(base(w) + "/export.csv")
+    assert export.mimetype == "text/csv" and b"email" in export.get_data()
+
+
+def test_the_import_preview_never_reveals_an_account_elsewhere(
+    client, w, make_program, make_member
+):
+    make_member(make_program(), "sponsor", email="elsewhere@example.test")
+    login(client, w.coordinator)
+    pages = []
+    for email in (b"elsewhere@example.test", b"brand-new@example.test"):
+        body = b"email,display_name,roles\n" + email + b",Zoe A.,newcomer\n"
+        for path in ("/import/preview", "/import"):
+            res = client.post(base(w) + path, data={"file": (io.BytesIO(body), "m.csv")})
+            if res.status_code == 302:
+                res = client.get(res.headers["Location"])
+            pages.append(_ids_out(res.get_data().replace(email, b"EMAIL")))
+    assert pages[0] == pages[2] and pages[1] == pages[3]
+    assert b"Gets an email inviting them to join" in pages[0]
+    assert b"1 person was invited." in pages[1]

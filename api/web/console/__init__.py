@@ -9,12 +9,15 @@ from flask_login import current_user, login_required
 
 from api.services.escalations import escalation_queue
 from api.services.rounds import open_requests
-from api.web.console import members as _members  # noqa: F401  (registers its routes)
+from api.web.console import imports as _imports  # noqa: F401  (registers routes)
+from api.web.console import invitations as _invitations  # noqa: F401
+from api.web.console import members as _members  # noqa: F401
 from api.web.console import rounds as _rounds  # noqa: F401
 from api.web.console import settings as _settings  # noqa: F401
 from api.web.console.base import bp, coordinated_programs, coordinator_access
 
-__all__ = ["bp"]
+invitation_bp = _invitations.invitation_bp
+__all__ = ["bp", "invitation_bp"]
 
 # Tools listed on a programme's console page once their pages exist: (endpoint, label, hint).
 TOOLS = (

@@ -1,0 +1,113 @@
+"""Import and export in the browser: upload a CSV, see the dry run as a table, confirm."""
+
+from __future__ import annotations
+
+from flask import Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import login_required
+
+from api.errors import AppError, Invalid
+from api.i18n import translate_error
+from api.services import csv_io
+from api.web.console.base import bp, coordinator_access
+
+
+def _csv(text: str, filename: str) -> Response:
+    return Response(
+        text,
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+def _upload() -> bytes:
+    """The uploaded file, or the file text carried by the preview's confirm form."""
+    upload = request.files.get("file")
+    if upload is not None and upload.filename:
+        return upload.read()
+    return request.form.get("csv", "").encode("utf-8")
+
+
+@bp.get("/<uuid:program_id>/import")
+@login_required
+def imports(program_id):
+    access = coordinator_access(program_id)
+    return render_template("console/import.html", program=access.program, error=None)
+
+
+@bp.post("/<uuid:program_id>/import/preview")
+@login_required
+def import_preview(program_id):
+    """The dry run: every row with what will happen to it or what is wrong, nothing written."""
+    access = coordinator_access(program_id)
+    raw = _upload()
+    try:
+        if not raw.strip():
+            raise Invalid("file", _("Choose a CSV file first."))
+        rows = csv_io.read_rows(raw)
+        result = csv_io.import_members(access, raw, dry_run=True)
+    except AppError as exc:
+        page = render_template(
+            "console/import.html", program=access.program, error=translate_error(exc.message)
+        )
+        return page, 422
+    problems: dict[int, list[dict]] = {}
+    for e in result["errors"]:
+        problems.setdefault(e["row"], []).append(e)
+    actions = {a["row"]: a["action"] for a in result["actions"]}
+    table = [
+        {
+            "row": number,
+            "email": cells.get("email", ""),
+            "name": cells.get("display_name", ""),
+            "roles": cells.get("roles", ""),
+            "action": actions.get(number),
+            "errors": problems.get(number, []),
+        }
+        for number, cells in enumerate(rows, start=2)
+    ]
+    return render_template(
+        "console/import_preview.html",
+        program=access.program,
+        result=result,
+        table=table,
+        text=raw.decode("utf-8-sig", errors="replace"),
+        translate_error=translate_error,
+    ), (200 if result["valid"] else 422)
+
+
+@bp.post("/<uuid:program_id>/import")
+@login_required
+def import_confirm(program_id):
+    """Import the previewed file: all rows or none (the file is checked again)."""
+    access = coordinator_access(program_id)
+    try:
+        result = csv_io.import_members(access, _upload(), dry_run=False)
+    except AppError as exc:
+        flash(translate_error(exc.message), "error")
+        return redirect(url_for("console.imports", program_id=program_id))
+    invited, updated = result["created"], result["updated"]
+    flash(
+        ngettext("%(num)d person was invited.", "%(num)d people were invited.", invited)
+        + " "
+        + ngettext("%(num)d member was updated.", "%(num)d members were updated.", updated),
+        "ok",
+    )
+    return redirect(url_for("console.imports", program_id=program_id))
+
+
+@bp.get("/<uuid:program_id>/import/template.csv")
+@login_required
+def import_template(program_id):
+    coordinator_access(program_id)
+    return _csv(csv_io.template_csv(), "members-template.csv")
+
+
+@bp.get("/<uuid:program_id>/export.csv")
+@login_required
+def export(program_id):
+    return _csv(csv_io.export_csv(coordinator_access(program_id)), "members.csv")
