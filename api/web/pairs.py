@@ -9,6 +9,7 @@ the ordinary 404 page, as the API answers (sponsorships.sponsorship_for).
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -58,8 +59,10 @@ def public_facts(person: dict, keys=None) -> list[tuple[str, str]]:
     person = {k: v for k, v in person.items() if keys is None or k in keys}
     facts = []
     if person.get("languages"):
-        names = [wording.language_name(c) for c in person["languages"]]
-        facts.append((_("Speaks"), wording.join(names)))
+        # Babel's own names keep each language's capitals ("English", "inglés").
+        own = get_locale().languages if get_locale() else {}
+        names = [own.get(c) or wording.language_name(c) for c in person["languages"]]
+        facts.append((_("Speaks"), _sentence_case(wording.join(names))))
     if person.get("fellowships"):
         facts.append((_("Fellowships"), wording.join(person["fellowships"])))
     if person.get("shared_tags"):

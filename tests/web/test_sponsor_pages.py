@@ -272,6 +272,7 @@ def test_the_inbox_reads_in_spanish(client, ask):
     html = client.get("/asks").get_data(as_text=True)
     assert "Quedan unas 48 horas" in html
     assert "Sí, seré padrino de Ana P." in html
+    assert "<dt>Habla</dt><dd>Inglés y español</dd>" in html  # Spanish capitals
 
 
 # --- sponsees --------------------------------------------------------------------------------
