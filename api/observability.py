@@ -75,9 +75,6 @@ def init_app(app: Flask) -> None:
 class _StderrHandler(logging.StreamHandler):
     """Writes to whatever sys.stderr is at the time (gunicorn and test runners swap it)."""
 
-    def __init__(self) -> None:
-        super().__init__()
-
     @property
     def stream(self):  # type: ignore[override]
         return sys.stderr
@@ -89,6 +86,7 @@ class _StderrHandler(logging.StreamHandler):
 
 def _mask_emails(_logger, _name, event_dict: dict) -> dict:
     """No email address reaches a log line, whoever wrote the message (DESIGN §6)."""
+    event_dict.pop("message", None)  # a copy of "event" another formatter may have left
     for key, value in event_dict.items():
         if isinstance(value, str) and "@" in value:
             event_dict[key] = _EMAIL.sub("<email>", value)

@@ -270,3 +270,9 @@ def test_the_worker_serves_its_metrics_on_loopback(app, monkeypatch):
         server.server_close()
     assert 'sponsor_job_duration_seconds_count{job="obs-worker"} 1.0' in text
     assert "sponsor_database_up 1.0" in text
+
+
+def test_a_line_says_its_message_once(log_lines):
+    logging.getLogger("sponsor_match.test").warning("checked %d things", 3)
+    (line,) = log_lines()
+    assert line["event"] == "checked 3 things" and "message" not in line
