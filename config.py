@@ -81,6 +81,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("WORKER_LOCK_PATH", str, "Lock file that keeps one worker active on SQLite."),
     Setting("WORKER_STALE_AFTER_S", int, "Heartbeat age after which /readyz reports the worker."),
     Setting("LOG_LEVEL", str, "Logging level (default INFO)."),
+    Setting("MAILBOX_DIR", str, "Development only: where `make run` keeps sent mail."),
     Setting(
         "METRICS_TOKEN",
         str,
@@ -129,6 +130,8 @@ class Config:
     TRUSTED_PROXIES = 0
     WEB_CONCURRENCY = 1  # gunicorn's own variable: web worker processes on this node
     ALLOW_DEMO = True
+    DEV_MAILBOX = False  # development only: never in production
+    MAILBOX_DIR = ""  # empty: instance/mailbox
     ARGON2_TIME_COST = 3
     ARGON2_MEMORY_COST = 65536
 
@@ -147,6 +150,8 @@ class Config:
 
 class DevelopmentConfig(Config):
     ENV_NAME = "development"
+    # `make run` keeps outgoing mail in instance/mailbox and shows it at /dev/mailbox.
+    DEV_MAILBOX = True
 
 
 class TestingConfig(Config):
@@ -208,6 +213,8 @@ def load(name: str | None = None, environ: Mapping[str, str] | None = None) -> d
         except ValueError as exc:
             raise ConfigError("WEB_CONCURRENCY must be an int") from exc
     refuse_unusable_rate_limits(str(values["RATELIMIT_STORAGE_URI"]), 1)
+    if cls is DevelopmentConfig and f"{PREFIX}BASE_URL" not in environ and environ.get("PORT"):
+        values["BASE_URL"] = f"http://127.0.0.1:{environ['PORT']}"  # links follow `make run`
     if cls is ProductionConfig:
         _refuse_unsafe_production(values)
     return values

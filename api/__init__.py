@@ -103,11 +103,12 @@ def register_commands(app: Flask) -> None:
 def register_pages(app: Flask) -> None:
     """Languages, the layout's values (crisis line, menu) and the form pattern's CSRF check."""
     from api import i18n
-    from api.web import context, forms
+    from api.web import context, forms, mailbox
 
     i18n.init_app(app)
     context.init_app(app)
     forms.init_app(app)
+    mailbox.init_app(app)  # development only
 
 
 def register_security_headers(app: Flask) -> None:
