@@ -123,7 +123,7 @@ def with_code(code: str):
         except AppError as exc:
             form.fail(exc)
         else:
-            session["join_email"] = receipt.email
+            session["join_email"], session["join_code"] = receipt.email, program.join_code
             return redirect(url_for("join.check_email"))
     return form.render("join/account.html", program=program, code=code)
 
@@ -149,7 +149,9 @@ def _join_another(program, code: str):
 @bp.get("/check-your-email")
 def check_email():
     """Where sign-up lands: the same words whether or not the address had an account."""
-    return render_template("join/check_email.html", email=session.get("join_email"))
+    return render_template(
+        "join/check_email.html", email=session.get("join_email"), code=session.get("join_code")
+    )
 
 
 # ---- the profile steps -------------------------------------------------------------------

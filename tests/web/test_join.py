@@ -109,6 +109,7 @@ def test_sign_up_says_check_your_email_and_the_link_leads_to_the_profile(client,
     assert res.status_code == 302 and res.headers["Location"] == "/check-your-email"
     page = client.get("/check-your-email").get_data(as_text=True)
     assert "We sent a message to ana@example.test" in page
+    assert 'href="/join/River-Group-7"' in page  # to sign up again with another address
 
     member = db.session.scalar(select(Member).where(Member.email == ACCOUNT["email"]))
     assert member.display_name == "Ana P." and member.time_zone == "America/Mexico_City"
