@@ -10,11 +10,15 @@ from flask.cli import with_appcontext
 
 
 @click.command("worker")
-@click.option("--once", is_flag=True, help="Run every job once and exit.")
+@click.option(
+    "--once", is_flag=True, help="Run every job once and exit (refused while a worker leads)."
+)
 @click.option("--speed", type=float, default=1.0, hidden=True, help="Divide intervals (tests).")
+@click.option("--lease-s", type=float, default=None, hidden=True, help="Lease period (tests).")
 @with_appcontext
-def worker(once: bool, speed: float) -> None:
-    """Run the scheduled jobs; a second worker waits on standby until the first stops."""
+def worker(once: bool, speed: float, lease_s: float | None) -> None:
+    """Run the scheduled jobs. One worker leads (a lease in the database); others stand by and
+    take over when it stops, dies or freezes."""
     from jobs.worker import run_all_once, run_worker
 
     app = current_app._get_current_object()
@@ -22,6 +26,13 @@ def worker(once: bool, speed: float) -> None:
         level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
     if once:
-        run_all_once(app)
+        if lease_s:
+            app.config["SCHEDULER_LEASE_S"] = lease_s
+        holder = run_all_once(app)
+        if holder is not None:
+            raise click.ClickException(
+                f"another worker leads (pid {holder.pid} on {holder.host}, lease token "
+                f"{holder.token} until {holder.expires_at:%H:%M:%S} UTC); nothing was run"
+            )
         return
-    run_worker(app, speed=speed)
+    run_worker(app, speed=speed, lease_s=lease_s)

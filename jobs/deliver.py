@@ -1,8 +1,12 @@
 """Outbox delivery: claim due messages, send them, retry with backoff, dead-letter at the end.
 
-A message is marked sent only after the channel accepted it. If the process dies in between,
-the next run sends it again with the same Message-ID / webhook-id, and the receiver drops the
-repeat: a crash can repeat a transmission but never makes a second logical message.
+Each attempt is claimed first, in its own commit (``attempts`` counted, ``sending_at`` set),
+then sent, then marked. If the process dies after the claim, the next run finds ``sending_at``
+still set: it counts a new attempt, records that the previous one was interrupted, and sends
+again with the same Message-ID / webhook-id, so the receiver drops a repeat. A crash can repeat
+a transmission but never makes a second logical message, and every repeat is counted.
+Only the leading worker delivers (jobs/lease.py): the claim commit checks its lease token, and
+the send is skipped if its lease may have lapsed.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from sqlalchemy import select, update
 from api.channels import DeliveryError
 from api.extensions import db
 from api.models import Member, OutboxMessage, Program, Webhook, utcnow
+from jobs.lease import ensure_leading
 
 log = logging.getLogger("sponsor_match.deliver")
 BASE_DELAY_S = 30.0
@@ -30,8 +35,9 @@ def backoff(attempts: int, rng: random.Random | None = None) -> timedelta:
 
 
 def deliver_due(now: datetime, *, limit: int = 500) -> dict[str, int]:
-    """Send up to ``limit`` due messages, one transaction each. Safe beside another runner:
-    on PostgreSQL a row is claimed with FOR UPDATE SKIP LOCKED until it is marked."""
+    """Send up to ``limit`` due messages: each attempt is claimed, sent and marked in commits of
+    its own. Run by the leading worker only; the row lock (PostgreSQL) keeps two runs from
+    picking the same row at the same moment even so."""
     counts = {"sent": 0, "failed": 0, "dead": 0}
     for _ in range(limit):
         message = db.session.scalar(
@@ -52,6 +58,9 @@ def deliver_due(now: datetime, *, limit: int = 500) -> dict[str, int]:
 
 def _attempt(message: OutboxMessage, now: datetime) -> str:
     attempt = message.attempts + 1
+    interrupted = message.sending_at is not None
+    _claim(message, attempt, interrupted)
+    ensure_leading()  # after the claim, before the one step no transaction can undo
     try:
         _send(message)
     except DeliveryError as exc:
@@ -61,10 +70,10 @@ def _attempt(message: OutboxMessage, now: datetime) -> str:
             update(OutboxMessage)
             .where(OutboxMessage.id == message.id, OutboxMessage.status == "pending")
             .values(
-                attempts=attempt,
                 status="dead" if dead else "pending",
                 next_attempt_at=now + backoff(attempt),
                 last_error=str(exc)[:500],
+                sending_at=None,
             )
         )
     else:
@@ -72,7 +81,7 @@ def _attempt(message: OutboxMessage, now: datetime) -> str:
         db.session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id == message.id, OutboxMessage.status == "pending")
-            .values(attempts=attempt, status="sent", sent_at=utcnow(), last_error=None)
+            .values(status="sent", sent_at=utcnow(), last_error=None, sending_at=None)
         )
     # One line per attempt; never an address or any content.
     log.info(
@@ -84,6 +93,28 @@ def _attempt(message: OutboxMessage, now: datetime) -> str:
         outcome,
     )
     return outcome
+
+
+def _claim(message: OutboxMessage, attempt: int, interrupted: bool) -> None:
+    """Count the attempt in its own commit before sending, so a crash mid-send is visible."""
+    values = {"attempts": attempt, "sending_at": utcnow()}
+    if interrupted:
+        values["last_error"] = (
+            f"attempt {attempt - 1} was interrupted and may have been delivered; "
+            f"attempt {attempt} repeats it with the same id"
+        )
+        log.warning(
+            "outbox message=%s attempt=%d repeats interrupted attempt %d (same id)",
+            message.uuid,
+            attempt,
+            attempt - 1,
+        )
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message.id, OutboxMessage.status == "pending")
+        .values(**values)
+    )
+    db.session.commit()
 
 
 def _send(message: OutboxMessage) -> None:

@@ -1,16 +1,16 @@
-"""Email delivery through a real SMTP server on loopback, and the worker's single-active lock."""
+"""Email delivery through a real SMTP server on loopback: claims, retries, repeats."""
 
 from __future__ import annotations
 
 import logging
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import create_engine, select
 
 from api.models import Contact, OutboxMessage, utcnow
 from jobs.checkin_prompts import send_checkin_prompts
 from jobs.deliver import backoff, deliver_due
-from tests.jobs.helpers import make_pair
+from tests.jobs.helpers import SmtpSink, make_pair
 
 
 def test_prompt_email_is_neutral_stable_and_carries_a_working_link(
@@ -72,18 +72,6 @@ def test_unreachable_server_retries_with_growing_backoff(app, db, make_program, 
     assert backoff(5).total_seconds() > backoff(1).total_seconds() * 8
 
 
-def test_second_worker_lock_waits_until_the_first_is_released(app, tmp_path):
-    from jobs.worker import WorkerLock
-
-    app.config["WORKER_LOCK_PATH"] = str(tmp_path / "worker.lock")
-    first, second = WorkerLock(app), WorkerLock(app)
-    assert first.try_acquire()
-    assert not second.try_acquire()
-    first.release()
-    assert second.try_acquire()
-    second.release()
-
-
 def test_heartbeat_is_one_row_that_moves(db):
     from api.models import WorkerHeartbeat
     from jobs.worker import beat
@@ -93,3 +81,62 @@ def test_heartbeat_is_one_row_that_moves(db):
     beat(utcnow())
     rows = db.session.scalars(select(WorkerHeartbeat)).all()
     assert len(rows) == 1 and rows[0].name == "scheduler" and rows[0].beat_at > earlier
+
+
+def test_attempt_is_claimed_and_counted_in_its_own_commit_before_the_send(
+    app, db, database_url, make_program, make_member
+):
+    """Issue 13 item 8: while the SMTP server receives the message, the row (read from
+    another connection) already shows the attempt and when it started."""
+    from api.services.notify import notify
+
+    member = make_member(make_program(), "newcomer")
+    notify(member, "availability.check", key="claim", title="t", body="b")
+    db.session.commit()
+    seen = []
+    engine = create_engine(database_url)
+    try:
+        with SmtpSink() as sink:
+            handler = sink.controller.handler
+            original = handler.handle_DATA
+
+            async def peek(server, session, envelope):
+                with engine.connect() as conn:
+                    seen.append(
+                        conn.execute(select(OutboxMessage.attempts, OutboxMessage.sending_at)).one()
+                    )
+                return await original(server, session, envelope)
+
+            handler.handle_DATA = peek
+            app.config["SMTP_PORT"] = sink.port
+            assert deliver_due(utcnow())["sent"] == 1
+    finally:
+        app.config["SMTP_PORT"] = 25
+        engine.dispose()
+    assert len(seen) == 1 and seen[0].attempts == 1 and seen[0].sending_at is not None
+    row = db.session.scalar(select(OutboxMessage))
+    assert (row.status, row.attempts, row.sending_at) == ("sent", 1, None)
+
+
+def test_a_send_repeated_after_a_crash_is_counted_and_recorded(
+    db, smtp, make_program, make_member, caplog
+):
+    from api.services.notify import notify
+
+    member = make_member(make_program(), "newcomer")
+    notify(member, "availability.check", key="k2", title="t", body="b")
+    db.session.commit()
+    deliver_due(utcnow())
+    # A crash after the send, before "sent" was committed, leaves the row as its claim left it.
+    db.session.execute(
+        OutboxMessage.__table__.update().values(
+            status="pending", sent_at=None, sending_at=utcnow(), attempts=1
+        )
+    )
+    db.session.commit()
+    with caplog.at_level(logging.WARNING, logger="sponsor_match.deliver"):
+        assert deliver_due(utcnow())["sent"] == 1
+    assert len(smtp.messages) == 2 and len(set(smtp.ids)) == 1  # the receiver can drop it
+    row = db.session.scalar(select(OutboxMessage))
+    assert (row.status, row.attempts, row.sending_at) == ("sent", 2, None)
+    assert "attempt=2 repeats interrupted attempt 1" in caplog.text
