@@ -211,3 +211,38 @@ def test_a_coordinator_gets_the_dashboard(client, program, make_member):
     _login(client, make_member(program, "coordinator", fellowships=[], languages=[]))
     html = client.get("/").get_data(as_text=True)
     assert f"/programs/{program.uuid}/dashboard" in html and "Coordinator dashboard" in html
+
+
+# ---- log in and password pages (the form macros, in the reader's language) -------------------
+
+
+def test_a_wrong_password_is_said_above_the_form_in_spanish(client, program, make_member):
+    member = make_member(program, "newcomer")
+    res = client.post(
+        "/login",
+        data={"email": member.email, "password": "not it at all"},
+        headers={"Accept-Language": "es"},
+    )
+    html = res.get_data(as_text=True)
+    assert res.status_code == 401
+    assert 'id="form-error"' in html and "El correo o la contraseña no son correctos." in html
+    assert f'value="{member.email}"' in html  # the address stays typed
+
+
+def test_the_password_pages_show_errors_beside_their_field(client, db, program, make_member):
+    from api.services.passwords import password_link_token
+
+    res = client.post("/forgot-password", data={"email": ""})
+    assert res.status_code == 422
+    assert _field_error(res.get_data(as_text=True), "email") == "Enter your email."
+    member = make_member(program, "newcomer")
+    path = f"/reset-password/{password_link_token(member)}"
+    short = client.post(path, data={"password": "short", "confirm": "short"})
+    assert short.status_code == 422
+    assert _field_error(short.get_data(as_text=True), "password") == "Use at least 10 characters."
+    differ = client.post(path, data={"password": "a long password", "confirm": "another one!"})
+    assert _field_error(differ.get_data(as_text=True), "confirm") == "The two passwords differ."
+    done = client.post(path, data={"password": "a long password", "confirm": "a long password"})
+    assert done.status_code == 302 and done.headers["Location"] == "/login"
+    used = client.get(path)
+    assert used.status_code == 404 and "Ask for a new link" in used.get_data(as_text=True)
