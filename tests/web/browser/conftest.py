@@ -51,11 +51,11 @@ class LiveApp:
     sink: SmtpSink
     _mailer: object = field(default=None, repr=False)
 
-    def deliver(self) -> None:
-        """Run the worker's delivery job once, from a second app on the same database."""
+    def act(self, job: Callable, *args):
+        """Run ``job(*args)`` in a second app on the same database (the worker's jobs, or a
+        service call that sets a scene), and return what it returns."""
         from api import create_app
-        from api.models import utcnow
-        from jobs.deliver import deliver_due
+        from api.extensions import db
         from tests.web.browser.server import settings
 
         if self._mailer is None:
@@ -63,12 +63,17 @@ class LiveApp:
                 {**settings(self.database_url, self.sink.port), "BASE_URL": self.url}
             )
         with self._mailer.app_context():
-            from api.extensions import db
-
             try:
-                deliver_due(utcnow())
+                return job(*args)
             finally:
                 db.session.remove()
+
+    def deliver(self) -> None:
+        """Run the worker's delivery job once."""
+        from api.models import utcnow
+        from jobs.deliver import deliver_due
+
+        self.act(lambda: deliver_due(utcnow()))
 
     def mail_to(self, address: str, *, after: int = 0, timeout: float = 10.0) -> EmailMessage:
         """The newest email to ``address`` among those received after the ``after``-th one,

@@ -1,0 +1,115 @@
+"""The sponsor's journey on a phone, in English and in Spanish.
+
+the email about an ask → the asks inbox → "I can't right now" with a reason → the next ask →
+yes → "we talked" → still available? → pause → resume.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.web.browser.checks import look
+from tests.web.browser.journeys import asks, log_in, two_who_fit, words
+
+pytestmark = pytest.mark.browser
+
+# Demo newcomers without a sponsor; each language's journey has its own.
+NEWCOMERS = {
+    "en": [f"newcomer{i}@demo.example" for i in (14, 15, 16, 17, 1, 2, 5)],
+    "es": [f"newcomer{i}@demo.example" for i in (18, 19, 20, 6, 11, 12)],
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_the_sponsor_journey(live, browse, lang):
+    say = words(lang)
+    prefix = "sponsor" if lang == "en" else "sponsor-es"
+    mark = live.mark()
+    sponsor, one, another = live.act(two_who_fit, NEWCOMERS[lang])
+    first = live.act(asks, one, sponsor)
+    email = live.mail_to(sponsor, after=mark)
+
+    page = browse(lang)
+    main = page.locator("main")
+    page.goto(live.link_in(email, "/"))
+    if "/login" not in page.url:
+        main.get_by_role("link", name=say("Log in"), exact=True).click()
+    look(page, f"{prefix}-01-log-in")
+    log_in(page, sponsor, here=True)
+    if not page.url.endswith("/asks"):
+        page.locator("nav.menu").get_by_role("link", name=say("Asks")).click()
+    assert main.locator("h1").inner_text() == say("People who asked you")
+    ask = main.locator("article.card", has_text=first)
+    assert ask.get_by_role("button", name=say("Yes, I will sponsor %(name)s", name=first)).count()
+    look(page, f"{prefix}-02-inbox")
+
+    ask.get_by_role("link", name=say("I can't right now")).click()
+    assert main.locator("h1").inner_text() == say(
+        "You can't sponsor %(name)s right now", name=first
+    )
+    main.get_by_label(say("I don't think I'm the right fit"), exact=True).check()
+    look(page, f"{prefix}-03-decline")
+    main.get_by_role("button", name=say("Send my answer")).click()
+    assert main.locator(".flash").inner_text() == say(
+        "Thank you for answering. %(name)s will simply see their next option.", name=first
+    )
+
+    mark = live.mark()
+    second = live.act(asks, another, sponsor)
+    live.mail_to(sponsor, after=mark)
+    page.reload()
+    ask = main.locator("article.card", has_text=second)
+    look(page, f"{prefix}-04-next-ask")
+    ask.get_by_role("button", name=say("Yes, I will sponsor %(name)s", name=second)).click()
+    assert main.locator("h1").inner_text() == say("You sponsor %(name)s", name=second)
+    assert main.locator(".flash").inner_text() == say(
+        "You said yes to %(name)s. Here is how to reach them.", name=second
+    )
+    look(page, f"{prefix}-05-new-sponsee")
+
+    talk = main.get_by_role("form", name=say("We talked"))
+    talk.get_by_text(say("Add details (optional)")).click()
+    talk.get_by_label(say("Texts"), exact=True).check()
+    talk.get_by_label(say("Minutes (optional)"), exact=True).fill("15")
+    talk.get_by_role("button", name=say("We talked")).click()
+    assert main.locator(".flash").inner_text() == say("Noted. Thank you for staying in touch.")
+    history = main.locator("section", has=page.get_by_role("heading", name=say("When you talked")))
+    assert say("You noted this.") in history.inner_text()
+    assert say("Texts") in history.inner_text()
+    look(page, f"{prefix}-06-we-talked", show=history)
+
+    # The monthly "still available?" email.
+    mark = live.mark()
+    live.act(ask_every_sponsor)
+    email = live.mail_to(sponsor, after=mark)
+    page.goto(live.link_in(email, "/"))
+    if "/still-available" not in page.url:
+        page.locator("nav.menu").get_by_role("link", name=say("Sponsoring")).click()
+        main.get_by_role("link", name=say("Answer now")).click()
+    assert main.locator("h1").inner_text() == say("Are you still available to sponsor?")
+    look(page, f"{prefix}-07-still-available")
+    main.get_by_role("button", name=say("Yes, I'm still available")).click()
+    assert main.locator(".flash").inner_text() == say(
+        "Thank you! You stay on the list of sponsors newcomers can ask."
+    )
+    assert main.locator("h1").inner_text() == say("You as a sponsor")
+    look(page, f"{prefix}-08-sponsoring")
+
+    main.get_by_role("button", name=say("Pause new asks")).click()
+    assert main.locator(".flash").inner_text() == say(
+        "You are paused. Nobody new will be asked to you until you resume."
+    )
+    resume = main.get_by_role("button", name=say("Resume: I can take new asks"))
+    look(page, f"{prefix}-09-paused")
+    resume.click()
+    assert main.locator(".flash").inner_text() == say("Welcome back. Newcomers can ask you again.")
+    assert main.get_by_role("button", name=say("Pause new asks")).is_visible()
+    look(page, f"{prefix}-10-resumed")
+
+
+def ask_every_sponsor() -> None:
+    """The worker's monthly availability job, run now."""
+    from api.models import utcnow
+    from jobs.availability import check_availability
+
+    check_availability(utcnow())
