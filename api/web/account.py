@@ -139,6 +139,14 @@ def notifications():
     return render_template("account/notifications.html", items=items, unread=unread)
 
 
+@bp.post("/notifications/<uuid:note_id>/open")
+@login_required
+def open_notification(note_id: uuid.UUID):
+    """Mark one notification read and go to the page it is about (another member's: 404)."""
+    note = accountability.mark_read(current_user, note_id)  # NotFound: the 404 page
+    return redirect(notification_link(current_user, note) or url_for("account.notifications"))
+
+
 @bp.post("/notifications/read")
 @login_required
 def read_all():

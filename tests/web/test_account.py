@@ -144,13 +144,19 @@ def test_a_notification_links_to_the_page_it_is_about(client, db, program, make_
     _note(db, newcomer, "Junk", data={"proposal_id": "not-a-uuid", "sponsorship": 7})
     html = client.get("/notifications").get_data(as_text=True)
     # the request's page; the junk links nowhere
-    assert html.count('class="button secondary" href="/sponsor"') == 1
+    assert html.count('<button type="submit" class="secondary">Open</button>') == 1
     client.post("/logout")
     _login(client, sponsor)
     _note(db, sponsor, "Still available?", data={"check": "x"})
     html = client.get("/notifications").get_data(as_text=True)
-    assert 'class="button secondary" href="/asks"' in html
-    assert 'class="button secondary" href="/still-available"' in html
+    notes = {n.title: n for n in db.session.scalars(select(Notification))}
+    opened = {
+        n.title: client.post(f"/notifications/{n.uuid}/open").headers["Location"]
+        for n in notes.values()
+        if n.member_id == sponsor.id
+    }
+    assert opened["Still available?"] == "/still-available"
+    assert "/asks" in opened.values()
 
 
 def test_a_pair_notification_opens_the_pair_page_for_its_two_members_only(
@@ -162,12 +168,18 @@ def test_a_pair_notification_opens_the_pair_page_for_its_two_members_only(
     request = sponsor_requests.open_request(newcomer, program, {"temporary_ok": True})
     proposal = proposals.ask(newcomer, request.uuid, sponsor_uuid=sponsor.uuid)
     pair = sponsorships.accept(sponsor, proposal.uuid)
-    _note(db, newcomer, "Paired", data={"sponsorship_id": str(pair.uuid)})
-    assert f'href="/pairs/{pair.uuid}"' in client.get("/notifications").get_data(as_text=True)
+    note = _note(db, newcomer, "Paired", data={"sponsorship_id": str(pair.uuid)})
+    res = client.post(f"/notifications/{note.uuid}/open")
+    assert res.status_code == 302 and res.headers["Location"] == f"/pairs/{pair.uuid}"
+    db.session.refresh(note)
+    assert note.read_at is not None  # opening it read it
     client.post("/logout")
     stranger = _login(client, make_member(program, "newcomer"))
-    _note(db, stranger, "Not yours", data={"sponsorship_id": str(pair.uuid)})
-    assert f"/pairs/{pair.uuid}" not in client.get("/notifications").get_data(as_text=True)
+    theirs = _note(db, stranger, "Not yours", data={"sponsorship_id": str(pair.uuid)})
+    res = client.post(f"/notifications/{theirs.uuid}/open")
+    assert res.status_code == 302 and res.headers["Location"] == "/notifications"
+    # another member's notification is not there at all
+    assert client.post(f"/notifications/{note.uuid}/open").status_code == 404
 
 
 # ---- home --------------------------------------------------------------------------------
