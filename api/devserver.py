@@ -1,4 +1,8 @@
-"""`make run`: the web server and the scheduler worker together, stopped together by Ctrl-C."""
+"""`make run`: the web server and the scheduler worker together, stopped together by Ctrl-C.
+
+A worker that dies is started again (with a line saying so) while the web server keeps
+serving; if the web server itself stops, everything stops.
+"""
 
 from __future__ import annotations
 
@@ -11,36 +15,59 @@ import time
 from pathlib import Path
 
 BIN = Path(sys.executable).parent
+MAX_RESTART_DELAY_S = 30.0
+STAYED_UP_S = 60.0  # a worker that ran this long is restarted at once when it next dies
 
 
 def main() -> int:
-    """Start both processes; when either ends (or on Ctrl-C/SIGTERM) stop the other too."""
+    """Start both; restart the worker when it dies; stop both on Ctrl-C/SIGTERM."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "5000")))
     args = parser.parse_args()
+    base = f"http://127.0.0.1:{args.port}"
+    env = dict(os.environ)
     cli = str(BIN / "sponsor-match")
-    web = [cli, "run", "--host", "127.0.0.1", "--port", str(args.port), "--no-reload"]
-    processes = {"web server": subprocess.Popen(web), "worker": subprocess.Popen([cli, "worker"])}
+    web_cmd = [cli, "run", "--host", "127.0.0.1", "--port", str(args.port), "--no-reload"]
+    web = subprocess.Popen(web_cmd, env=env)
+    worker = subprocess.Popen([cli, "worker"], env=env)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    print(f"sponsor-match is serving on http://127.0.0.1:{args.port}  (Ctrl-C stops it)")
+    _say(f"sponsor-match is serving on {base}  (Ctrl-C stops it)")
+    restarts, restart_at, started = 0, None, time.monotonic()
     try:
         while True:
-            for name, process in processes.items():
-                if process.poll() is not None:
-                    print(f"the {name} stopped (exit {process.returncode}); stopping the rest")
-                    return process.returncode or 1
+            if web.poll() is not None:
+                _say(f"the web server stopped (exit {web.returncode}); stopping the rest")
+                return web.returncode or 1
+            if restart_at is None and worker.poll() is not None:
+                if time.monotonic() - started > STAYED_UP_S:
+                    restarts = 0
+                delay = min(2.0**restarts, MAX_RESTART_DELAY_S)  # 1, 2, 4 … 30 s in a row
+                restarts += 1
+                _say(
+                    f"the worker stopped (exit {worker.returncode}); restarting it in "
+                    f"{delay:g} s (restart {restarts}); the web server keeps serving"
+                )
+                restart_at = time.monotonic() + delay
+            if restart_at is not None and time.monotonic() >= restart_at:
+                worker = subprocess.Popen([cli, "worker"], env=env)
+                restart_at, started = None, time.monotonic()
+                _say(f"the worker is running again (pid {worker.pid})")
             time.sleep(0.5)
     except KeyboardInterrupt:
         return 0
     finally:
-        for process in processes.values():
+        for process in (web, worker):
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
-        for process in processes.values():
+        for process in (web, worker):
             try:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)
 
 
 if __name__ == "__main__":
