@@ -75,6 +75,17 @@ def tel_links(text: str) -> Markup:
     return Markup("").join(out)
 
 
+def crisis_numbers(text: str) -> Markup:
+    """Only the phone numbers of a crisis line, as tappable links (the short line at the top
+    of every page); the whole line when it has none."""
+    links = [
+        Markup('<a href="tel:{}">{}</a>').format(re.sub(r"[^\d+]", "", n), n)
+        for n in (found.group(1) for found in _PHONE.finditer(text))
+        if len(re.sub(r"\D", "", n)) >= 3
+    ]
+    return Markup(" · ").join(links) if links else tel_links(text)
+
+
 def _unread(member) -> int:
     from api.models import Notification
 
@@ -138,6 +149,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["wording"] = wording
     app.jinja_env.filters["when"] = when
     app.jinja_env.filters["tel_links"] = tel_links
+    app.jinja_env.filters["crisis_numbers"] = crisis_numbers
     app.jinja_env.filters["crisis_text"] = crisis_text
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": (
         format_datetime(value, fmt) if value else ""
