@@ -40,3 +40,13 @@ class WebhookItem(MethodView):
         """Remove an endpoint."""
         access = program_access(current_member(), program_id, "coordinator")
         webhooks.remove_webhook(access.program, access.member, webhook_id)
+
+
+@blp.route("/<uuid:program_id>/webhooks/<uuid:webhook_id>/test")
+class WebhookTest(MethodView):
+    @auth_required
+    @blp.response(202)
+    def post(self, program_id, webhook_id):
+        """Send the endpoint one signed `webhook.test` event (delivered by the worker)."""
+        access = program_access(current_member(), program_id, "coordinator")
+        webhooks.send_test(access.program, access.member, webhook_id)

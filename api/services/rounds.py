@@ -126,10 +126,25 @@ def remove_pair(
 def alternatives(
     rnd: MatchingRound, pair_uuid: uuid.UUID, k: int = 5, now: datetime | None = None
 ) -> list[dict]:
-    """Other sponsors who pass every rule for a drafted pair's request, best first (wire
-    dicts like shortlist entries). Raises NotFound or Conflict like the other draft edits."""
+    """Other sponsors who pass every rule for a drafted pair's request and still have room
+    after this draft, best first (wire dicts like shortlist entries). Raises NotFound or
+    Conflict like the other draft edits."""
     pair = _draft_pair(rnd, pair_uuid)
-    entries, _, _ = ranked(pair.request, k, exclude=[pair.sponsor.uuid], now=now)
+    # Sponsors this draft already fills up would fail at publish: leave them out.
+    drafted: dict[int, int] = {}
+    for other in rnd.pairs:
+        if other.status == "draft":
+            drafted[other.sponsor_id] = drafted.get(other.sponsor_id, 0) + 1
+    full = [
+        p.sponsor.uuid
+        for p in rnd.pairs
+        if p.status == "draft"
+        and p.sponsor.sponsor_profile is not None
+        and p.sponsor.sponsor_profile.load + drafted[p.sponsor_id]
+        >= p.sponsor.sponsor_profile.capacity
+    ]
+    exclude = {pair.sponsor.uuid, *full}
+    entries, _, _ = ranked(pair.request, k, exclude=exclude, now=now)
     people = members_by_uuid([e.member_id for e in entries])
     return [entry_dict(e, people[e.member_id], pair.request) for e in entries]
 

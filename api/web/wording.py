@@ -289,3 +289,11 @@ def roles_text(roles) -> str:
 
 def languages_text(codes) -> str:
     return join([language_name(c) for c in codes])
+
+
+DELIVERY_STATES = {  # the newest notice to a webhook
+    "pending": _l("The last notice is waiting to be sent."),
+    "sent": _l("The last notice was delivered."),
+    "retrying": _l("The last notice failed; it will be tried again."),
+    "dead": _l("The last notice could not be delivered."),
+}

@@ -18,6 +18,7 @@ from api.models import (
     OutboxMessage,
     Proposal,
     RoundPair,
+    Webhook,
 )
 from tests.api.workflow_fixture import open_request, world_fixture  # noqa: F401
 from tests.factories import PASSWORD
@@ -158,6 +159,9 @@ ROUTES = [
     ("post", "/import"),
     ("get", "/import/template.csv"),
     ("get", "/export.csv"),
+    ("get", "/poster"),
+    ("get", "/webhooks"),
+    ("post", "/webhooks"),
 ]
 
 
@@ -325,3 +329,62 @@ def test_the_import_preview_never_reveals_an_account_elsewhere(
     assert pages[0] == pages[2] and pages[1] == pages[3]
     assert b"Gets an email inviting them to join" in pages[0]
     assert b"1 person was invited." in pages[1]
+
+
+def qr_modules(svg: str):
+    """The dark modules of a segno SVG, read back from its path (each "h" draws a run)."""
+    import numpy as np
+
+    size = int(re.search(r'viewBox="0 0 (\d+) \d+"', svg)[1])
+    grid = np.full((size, size), 255, dtype=np.uint8)
+    x = y = 0.0
+    for op, a, b in re.findall(
+        r"([MmHh])\s*(-?[\d.]+)(?:[ ,](-?[\d.]+))?",
+        re.search(r'class="qrline"[^>]* d="([^"]+)"', svg)[1],
+    ):
+        if op == "M":
+            x, y = float(a), float(b)
+        elif op == "m":
+            x, y = x + float(a), y + float(b)
+        else:
+            end = x + float(a)
+            grid[int(y), int(x) : int(end)] = 0
+            x = end
+    return grid
+
+
+def test_the_poster_has_the_join_link_as_a_qr_code_that_decodes(client, w):
+    import zxingcpp
+
+    login(client, w.coordinator)
+    page = text(client.get(base(w) + "/poster"))
+    link = f"{client.application.config['BASE_URL'].rstrip('/')}/join/{w.program.join_code}"
+    assert link in page and "988" in page and "A sponsor is someone further along" in page
+    svg = re.search(r"<svg .*?</svg>", page, re.S)[0]
+    assert 'role="img"' in svg
+    image = qr_modules(svg).repeat(8, 0).repeat(8, 1)  # 8 px a module, as a printer would
+    assert [r.text for r in zxingcpp.read_barcodes(image)] == [link]
+
+
+def test_webhooks_are_added_with_the_checks_tested_and_deleted(client, w):
+    login(client, w.coordinator)
+    url = base(w) + "/webhooks"
+    assert "None yet." in text(client.get(url))
+    res = client.post(url, data={"url": "http://10.1.2.3/hook"})
+    assert res.status_code == 422 and 'id="url-error"' in text(res)
+    res = client.post(url, data={"url": "http://127.0.0.1:9/hook"})
+    page = text(res)
+    assert res.status_code == 200 and "Copy the signing secret now" in page
+    hook = db.session.scalar(select(Webhook))
+    assert hook.secret in page
+    assert hook.secret not in text(client.get(url))  # shown once
+    res = client.post(f"{url}/{hook.uuid}/test")
+    assert res.status_code == 302
+    sent = db.session.scalars(select(OutboxMessage).where(OutboxMessage.event == "webhook.test"))
+    assert [m.webhook_id for m in sent] == [hook.id]
+    assert "The last notice is waiting to be sent." in text(client.get(url))
+    assert "Delete this webhook?" in text(client.get(f"{url}/{hook.uuid}/delete"))
+    assert client.post(f"{url}/{hook.uuid}/delete").status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Webhook, hook.id).active is False
+    assert client.post(f"{url}/{hook.uuid}/test").status_code == 404

@@ -12,8 +12,10 @@ from api.services.rounds import open_requests
 from api.web.console import imports as _imports  # noqa: F401  (registers routes)
 from api.web.console import invitations as _invitations  # noqa: F401
 from api.web.console import members as _members  # noqa: F401
+from api.web.console import poster as _poster  # noqa: F401
 from api.web.console import rounds as _rounds  # noqa: F401
 from api.web.console import settings as _settings  # noqa: F401
+from api.web.console import webhooks as _webhooks  # noqa: F401
 from api.web.console.base import bp, coordinated_programs, coordinator_access
 
 invitation_bp = _invitations.invitation_bp
