@@ -129,3 +129,29 @@ def test_a_retried_request_and_ask_and_round_create_one_each(db, client, auth, w
     assert [r.status_code for r in drafted] == [201, 201]
     assert drafted[0].json["id"] == drafted[1].json["id"]
     assert _count(db, MatchingRound) == 1
+
+
+@pytest.mark.postgres
+def test_simultaneous_retries_create_one_contact(app, db, auth, pair):
+    """Retries that race each other: the unique key lets one through; the others get its
+    answer or a 409 while it runs, never a second contact."""
+    import threading
+
+    headers = {**auth(pair.sponsee), "Idempotency-Key": "race-1"}
+    url = f"/api/v1/sponsorships/{pair.uuid}/contacts"  # read here: threads have no session
+    body = {"kind": "call", "occurred_at": AN_HOUR_AGO}
+    barrier = threading.Barrier(4)
+    statuses: list[int] = []
+
+    def post() -> None:
+        client = app.test_client()
+        barrier.wait()
+        statuses.append(client.post(url, json=body, headers=headers).status_code)
+
+    threads = [threading.Thread(target=post) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(set(statuses)) in ([201], [201, 409]) and len(statuses) == 4
+    assert _count(db, Contact) == 1
