@@ -78,8 +78,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("WEBHOOK_TIMEOUT_S", float, "Webhook delivery timeout in seconds (default 5)."),
     Setting("WEBHOOK_PORTS", str, "Webhook ports allowed besides 80 and 443, comma-separated."),
     Setting("OUTBOX_MAX_ATTEMPTS", int, "Delivery attempts before a message is dead-lettered."),
-    Setting("WORKER_LOCK_PATH", str, "Lock file that keeps one worker active on SQLite."),
-    Setting("WORKER_STALE_AFTER_S", int, "Heartbeat age after which /readyz reports the worker."),
+    Setting(
+        "SCHEDULER_LEASE_S",
+        float,
+        "Scheduler leadership lease in seconds (default 30); a frozen leader is replaced in 2x.",
+    ),
+    Setting(
+        "WORKER_STALE_AFTER_S", int, "Heartbeat age after which /readyz/scheduler reports it stale."
+    ),
     Setting("LOG_LEVEL", str, "Logging level (default INFO)."),
     Setting("MAILBOX_DIR", str, "Development only: where `make run` keeps sent mail."),
     Setting(
@@ -122,7 +128,7 @@ class Config:
     WEBHOOK_TIMEOUT_S = 5.0
     WEBHOOK_PORTS = ""
     OUTBOX_MAX_ATTEMPTS = 8
-    WORKER_LOCK_PATH = ""
+    SCHEDULER_LEASE_S = 30.0
     WORKER_STALE_AFTER_S = 180
     LOG_LEVEL = "INFO"
     METRICS_TOKEN = ""
@@ -287,7 +293,5 @@ def finalize(values: dict[str, object], instance_path: str) -> dict[str, object]
     # logs (DESIGN §6): not overridable.
     options["hide_parameters"] = True
     values["SQLALCHEMY_ENGINE_OPTIONS"] = options
-    if not values.get("WORKER_LOCK_PATH"):
-        values["WORKER_LOCK_PATH"] = str(Path(instance_path) / "worker.lock")
     values["RATELIMIT_STORAGE_URI"] = values["RATELIMIT_STORAGE_URI"]
     return values
