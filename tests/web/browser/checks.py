@@ -160,14 +160,28 @@ def write_report(path: Path) -> None:
 
 
 def tab_to(page, target, *, limit: int = 80) -> None:
-    """Press Tab until ``target`` (a locator) has the focus, and check the focus is visible."""
+    """Press Tab until ``target`` (a locator) has the focus, and check the focus is visible.
+
+    A radio button is reached as people do: Tab into its group, then the arrow keys (which
+    also choose it)."""
+    radio = target.evaluate("el => el.type === 'radio' ? el.name : null")
     for _ in range(limit):
         page.keyboard.press("Tab")
+        if radio and page.evaluate(_IN_GROUP, radio):
+            for _ in range(12):
+                if target.evaluate("el => el === document.activeElement"):
+                    break
+                page.keyboard.press("ArrowDown")
         if target.evaluate("el => el === document.activeElement"):
             outline = target.evaluate("el => getComputedStyle(el).outlineStyle")
             assert outline != "none", f"no visible focus on {target}"
             return
     raise AssertionError(f"Tab never reached {target} on {page.url}")
+
+
+_IN_GROUP = (
+    "name => document.activeElement.type === 'radio' && document.activeElement.name === name"
+)
 
 
 # -- the scripts the checks run in the page ----------------------------------------------------
