@@ -152,25 +152,31 @@ def shortlist_for(member: Member, request_uuid: uuid.UUID, now: datetime | None 
     k = int(request.program.setting("shortlist_size"))
     entries, _, counts = ranked(request, k, now=now)
     sponsors = members_by_uuid([e.member_id for e in entries])
-    first = db.session.execute(
-        update(SponsorRequest)
-        .where(SponsorRequest.id == request.id, SponsorRequest.first_shortlist_at.is_(None))
-        .values(first_shortlist_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if first.rowcount:
-        db.session.add(RequestEvent(request_id=request.id, event="shortlisted", actor_id=member.id))
-    text = code = None
-    if not entries:
-        text, code = explanation(counts, request), main_obstacle(counts)
-        _tell_coordinators(request, text, now)
-    db.session.commit()
-    return {
+    answer = {
         "request_id": request.uuid,
         "entries": [entry_dict(e, sponsors[e.member_id], request) for e in entries],
-        "explanation": text,
-        "explanation_code": code,
+        "explanation": None,
+        "explanation_code": None,
     }
+    first_time = request.first_shortlist_at is None
+    if first_time:
+        first = db.session.execute(
+            update(SponsorRequest)
+            .where(SponsorRequest.id == request.id, SponsorRequest.first_shortlist_at.is_(None))
+            .values(first_shortlist_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if first.rowcount:
+            db.session.add(
+                RequestEvent(request_id=request.id, event="shortlisted", actor_id=member.id)
+            )
+    if not entries:
+        answer["explanation"] = explanation(counts, request)
+        answer["explanation_code"] = main_obstacle(counts)
+        _tell_coordinators(request, answer["explanation"], now)
+    if first_time or not entries:  # a plain re-read writes nothing and keeps what it loaded
+        db.session.commit()
+    return answer
 
 
 def _tell_coordinators(request: SponsorRequest, text: str, now: datetime) -> None:
