@@ -108,12 +108,13 @@ def axe_check(page) -> dict[str, list[str]]:
     return found
 
 
-def weigh(page) -> int:
-    """Bytes of the document and every same-origin file it loaded; fails over 60 KB."""
+def weigh(page) -> tuple[int, list]:
+    """Bytes of the document and every same-origin file it loaded (total, [(path, bytes)]);
+    fails over 60 KB."""
     parts = page.evaluate(_WEIGHT)
     total = sum(size for _, size in parts)
     assert total <= MAX_PAGE_BYTES, f"{page.url} weighs {total} bytes: {parts}"
-    return total
+    return total, parts
 
 
 def shot(page, name: str, *, show=None) -> Path:
@@ -131,13 +132,15 @@ def look(page, name: str, *, show=None) -> None:
     started = time.monotonic()
     page.wait_for_load_state("load")
     assert_clean(page)
-    weight = weigh(page)
+    weight, parts = weigh(page)
     phone(page)
     found = axe_check(page)
     shot(page, name, show=show)
     seconds = round(time.monotonic() - started, 2)
     where = urlsplit(page.url).path
-    REPORT.append({"step": name, "path": where, "bytes": weight, "axe": found, "s": seconds})
+    REPORT.append(
+        {"step": name, "path": where, "bytes": weight, "files": parts, "axe": found, "s": seconds}
+    )
     assert_clean(page)
 
 
