@@ -7,6 +7,7 @@ import logging
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from sqlalchemy.exc import SQLAlchemyError
 
 
 @click.command("worker")
@@ -28,7 +29,12 @@ def worker(once: bool, speed: float, lease_s: float | None) -> None:
     if once:
         if lease_s:
             app.config["SCHEDULER_LEASE_S"] = lease_s
-        holder = run_all_once(app)
+        try:
+            holder = run_all_once(app)
+        except SQLAlchemyError as exc:
+            raise click.ClickException(
+                f"the database is unavailable ({type(exc).__name__}); nothing was run"
+            ) from None
         if holder is not None:
             raise click.ClickException(
                 f"another worker leads (pid {holder.pid} on {holder.host}, lease token "

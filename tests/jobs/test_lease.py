@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, update
@@ -85,3 +88,16 @@ def test_a_dead_holder_is_replaced_without_waiting_for_its_lease(app, db, leases
     while (token := second.acquire()) is None and time.monotonic() < deadline:
         time.sleep(0.05)
     assert token == 2
+
+
+def test_once_refuses_cleanly_when_the_database_is_unreachable(tmp_path):
+    cli = str(Path(sys.executable).parent / "sponsor-match")
+    env = {
+        **os.environ,
+        "SPONSOR_ENV": "testing",
+        "SPONSOR_DATABASE_URL": f"sqlite:///{tmp_path / 'missing' / 'x.db'}",
+    }
+    done = subprocess.run([cli, "worker", "--once"], env=env, capture_output=True, text=True)
+    assert done.returncode == 1
+    assert "the database is unavailable (OperationalError); nothing was run" in done.stderr
+    assert "Traceback" not in done.stderr
