@@ -128,24 +128,23 @@ def _send(message: OutboxMessage) -> None:
 
 
 def _send_email(message: OutboxMessage, cfg) -> None:
-    from api.channels.email import LINK_EVENTS, build_email, send_email
-    from api.services.contacts import contact_link_token
+    from api.channels.email import build_email, send_email
+    from api.mail import compose
 
     member = db.session.get(Member, message.member_id) if message.member_id else None
     if member is None:
         raise DeliveryError("email: no recipient")
     program = db.session.get(Program, message.program_id) if message.program_id else None
-    data = (message.payload or {}).get("data") or {}
-    link = None
-    if message.event in LINK_EVENTS and data.get("sponsorship"):
-        token = contact_link_token(data["sponsorship"], member.uuid, message.idempotency_key)
-        link = f"{str(cfg['BASE_URL']).rstrip('/')}/contact-link/{token}"
+    payload = message.payload or {}
+    # What it says is written now, in the recipient's language, zone and current state.
+    letter = compose(member, message.event, payload, key=message.idempotency_key, program=program)
     email = build_email(
         idempotency_key=message.idempotency_key,
         to=member.email,
-        payload=message.payload or {},
+        payload=payload,
         cfg=cfg,
-        link=link,
+        letter=letter,
+        locale=member.locale or "en",
         crisis_line=program.setting("crisis_line") if program else "",
         minimal=bool(member.minimal_emails),
         event=message.event,

@@ -41,11 +41,11 @@ def page_blueprints() -> list:
     """Plain Flask blueprints: probes, API docs and the pages for people."""
     import api.web.account
     import api.web.join
-    from api.blueprints import contacts, docs, health
-    from api.web import console, dashboard, newcomer, pages, pairs, sponsor, verify
+    from api.blueprints import docs, health
+    from api.web import console, dashboard, links, newcomer, pages, pairs, sponsor, verify
 
     return [
-        *(health.bp, docs.bp, pages.bp, dashboard.bp, contacts.page_bp, newcomer.bp),
+        *(health.bp, docs.bp, pages.bp, dashboard.bp, links.bp, newcomer.bp),
         verify.bp,
         *(api.web.join.bp, api.web.account.bp),
         *(console.bp, console.invitation_bp),

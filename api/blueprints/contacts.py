@@ -1,14 +1,13 @@
-"""Contacts, the pair's cadence, in-app notifications, availability answers, email links."""
+"""Contacts, the pair's cadence, in-app notifications, availability answers (the email links'
+pages live in api/web/links.py)."""
 
 from __future__ import annotations
 
-from flask import Blueprint as PageBlueprint
-from flask import g, render_template_string, request
+from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api.auth import auth_required, current_member
-from api.errors import AppError
 from api.schemas.contacts import (
     AvailabilityAnswerSchema,
     AvailabilityCheckSchema,
@@ -22,7 +21,6 @@ from api.schemas.contacts import (
 from api.services import accountability, contacts, idempotency
 
 blp = Blueprint("contacts", __name__, url_prefix="/api/v1", description="Contacts and check-ins")
-page_bp = PageBlueprint("contact_link", __name__)
 
 
 @blp.route("/sponsorships/<uuid:sponsorship_id>/contacts")
@@ -99,34 +97,3 @@ class AvailabilityAnswer(MethodView):
     def post(self, data, check_id):
         """Answer the monthly "still available to sponsor?" question."""
         return accountability.answer_availability(current_member(), check_id, data["available"])
-
-
-_LINK_PAGE = """{% extends "base.html" %}
-{% block title %}Check-in{% endblock %}
-{% block content %}
-<section class="card">
-{% if error %}<h1>Check-in</h1><p role="alert">{{ error }}</p>
-{% elif done is none %}
-  <h1>Did you two talk today?</h1>
-  <form method="post"><input type="hidden" name="csrf_token" value="{{ csrf_token() }}">
-  <button type="submit">Yes, we talked today</button></form>
-{% elif done %}<h1>Thank you — noted.</h1><p>Your check-in was logged.</p>
-{% else %}<h1>Already noted.</h1><p>This check-in was logged before.</p>{% endif %}
-</section>
-{% endblock %}"""
-
-
-@page_bp.route("/contact-link/<token>", methods=["GET", "POST"])
-def contact_link(token: str):
-    """One-click "we talked today" from an email, no login. GET only shows the button, so
-    link scanners that prefetch emails never log a contact; the POST logs at most one."""
-    try:
-        if request.method == "GET":
-            _, pair, _ = contacts.read_contact_link(token)
-            done = None
-        else:
-            pair, done = contacts.log_contact_from_link(token)
-    except AppError as exc:
-        return render_template_string(_LINK_PAGE, done=False, error=exc.message), exc.status
-    line = pair.program.setting("crisis_line")  # the pair's programme, not the default
-    return render_template_string(_LINK_PAGE, done=done, error=None, crisis_line=line)

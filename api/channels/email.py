@@ -1,4 +1,5 @@
-"""Email over SMTP: neutral subject and sender, a stable Message-ID, a one-click link."""
+"""Email over SMTP: a neutral subject and sender, a stable Message-ID, the body in the
+recipient's language with the link to act on (what it says comes from api.mail)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,14 @@ import ssl
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate
 
-from api.channels import DeliveryError
-from api.services.notify import EMAIL_SUBJECT
+from flask_babel import force_locale
+from flask_babel import gettext as _
 
-# Events whose email carries the one-click "we talked today" link.
-LINK_EVENTS = frozenset({"checkin.due", "contact.overdue"})
+from api.channels import DeliveryError
+from api.i18n import N_
+from api.mail import Letter
+from api.services.notify import EMAIL_SUBJECT
+from api.web.context import crisis_text
 
 
 def message_id(idempotency_key: str, mail_from: str) -> str:
@@ -23,11 +27,11 @@ def message_id(idempotency_key: str, mail_from: str) -> str:
 
 # What an inbox preview shows (the first ~140 characters) is this sentence, whatever the message
 # says below it: a phone on a shared table must not announce anything about recovery.
-OPENING = (
+OPENING = N_(
     "Hello, there is an update for you in your account. It follows below this short "
     "greeting, and you can also read it, and answer it, in the app:"
 )
-MINIMAL = "There is an update for you in your account. Open it here:"
+MINIMAL = N_("There is an update for you in your account. Open it here:")
 
 
 def build_email(
@@ -40,32 +44,49 @@ def build_email(
     crisis_line: str = "",
     minimal: bool = False,
     event: str = "",
+    letter: Letter | None = None,
+    locale: str = "en",
 ) -> EmailMessage:
-    """The email for one outbox message. Bodies open with a neutral greeting (OPENING); a
-    member who chose minimal emails gets one neutral line and a link, nothing else. Mail that
-    carries its own link to act on (verification, password) is already neutral and is sent
-    as written."""
+    """The email for one outbox message, in ``locale``: the neutral opening (OPENING), the
+    title, the body, the action's label and link, the crisis line. ``letter`` is the message
+    as api.mail composed it for the recipient; without one the stored English text is sent.
+    A member who chose minimal emails gets one neutral line and a link, nothing else. Mail that
+    carries its own link to act on (verification, password) is already neutral and is sent as
+    written."""
     from api.services.notify import VERIFICATION_EVENTS
 
+    with force_locale(locale):
+        return _build(
+            idempotency_key, to, payload, cfg, link, crisis_line, minimal, event, letter,
+            VERIFICATION_EVENTS,
+        )  # fmt: skip
+
+
+def _build(key, to, payload, cfg, link, crisis_line, minimal, event, letter, verification):
     msg = EmailMessage()
-    # The subject and sender name never say what kind of group this is.
-    msg["Subject"] = EMAIL_SUBJECT
+    # The subject and sender name never say what kind of group this is; the subject names the
+    # kind of note and its day, so mail clients do not thread every message into one.
+    msg["Subject"] = letter.subject if letter else EMAIL_SUBJECT
     msg["From"] = formataddr((cfg["MAIL_SENDER_NAME"], cfg["MAIL_FROM"]))
     msg["To"] = to
     msg["Date"] = formatdate(usegmt=True)
-    msg["Message-ID"] = message_id(idempotency_key, cfg["MAIL_FROM"])
+    msg["Message-ID"] = message_id(key, cfg["MAIL_FROM"])
     home = str(cfg["BASE_URL"]).rstrip("/") + "/"
-    if event in VERIFICATION_EVENTS:
-        parts = [payload.get("title", ""), "", payload.get("body", "")]
+    title = letter.title if letter else payload.get("title", "")
+    body = letter.body if letter else payload.get("body", "")
+    if event in verification:
+        parts = [title, "", body]
     elif minimal:
-        parts = [MINIMAL, link or home]
+        parts = [_(MINIMAL), (letter.page if letter else None) or link or home]
         crisis_line = ""
     else:
-        parts = [OPENING, home, "", payload.get("title", ""), "", payload.get("body", "")]
-        if link:
-            parts += ["", "Talked today? One click notes it (the link works for a week):", link]
+        parts = [_(OPENING), home, "", title, "", body]
+        if letter and letter.url:
+            parts += ["", letter.action or "", letter.url]
+        elif link:
+            parts += ["", _("Talked today? One tap notes it (no password needed):"), link]
     if crisis_line:
-        parts += ["", "--", crisis_line]
+        parts += ["", "--", crisis_text(crisis_line)]
     msg.set_content("\n".join(parts).strip() + "\n")
     return msg
 

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, or_, select, update
 
 from api.errors import Conflict, Invalid, NotFound
 from api.extensions import db
@@ -19,6 +19,8 @@ from api.services.cadence import next_contact_due
 from api.services.notes import encrypt_note
 
 CLOCK_SKEW = timedelta(minutes=5)
+# Both sides saying "we talked" within this window is one conversation, confirmed by both.
+CONFIRM_WINDOW = timedelta(hours=24)
 LINK_MAX_AGE_S = 7 * 24 * 3600
 _LINK_SALT = "contact-link"
 
@@ -64,9 +66,12 @@ def log_contact(
     """Record a contact and move the pair's schedule on, in one transaction.
 
     Sets ``last_contact_at`` to the latest contact, ``contact_due_at`` from the cadence, and
-    resolves an open missed-contact flag once the pair is no longer overdue. Returns None when
-    ``source_key`` was already used (a second click on the same email link).
-    Raises Conflict (pair ended) or Invalid (occurred_at out of range).
+    resolves an open missed-contact flag once the pair is no longer overdue. When the other
+    side logged a contact within CONFIRM_WINDOW of this one that nobody confirmed yet, this log
+    confirms it instead of adding a second record of the same conversation (the other side's
+    contact is returned); a log with a private note keeps its own row, since the note is its
+    author's. Returns None when ``source_key`` was already used (a second click on the same
+    email link). Raises Conflict (pair ended) or Invalid (occurred_at out of range).
     """
     now = now or utcnow()
     if pair.status != "active":
@@ -75,6 +80,10 @@ def log_contact(
         raise Invalid("occurred_at", "A contact cannot be in the future.")
     if occurred_at < pair.started_at - CLOCK_SKEW:
         raise Invalid("occurred_at", "A contact cannot be before the sponsorship started.")
+    if not note:
+        confirmed = _confirm_other_side(member, pair, occurred_at, now)
+        if confirmed is not None:
+            return confirmed
     row = {
         "uuid": uuid.uuid4(),
         "sponsorship_id": pair.id,
@@ -103,6 +112,75 @@ def log_contact(
     resolve_flag_if_current(pair.id, now)
     db.session.commit()
     return db.session.scalar(select(Contact).where(Contact.uuid == row["uuid"]))
+
+
+def _confirm_other_side(
+    member: Member, pair: Sponsorship, occurred_at: datetime, now: datetime
+) -> Contact | None:
+    """Confirm the other side's unconfirmed contact near ``occurred_at``, if there is one."""
+    other = db.session.scalar(
+        select(Contact)
+        .where(
+            Contact.sponsorship_id == pair.id,
+            Contact.logged_by_id != member.id,
+            Contact.confirmed_at.is_(None),
+            Contact.occurred_at.between(occurred_at - CONFIRM_WINDOW, occurred_at + CONFIRM_WINDOW),
+        )
+        .order_by(Contact.occurred_at.desc(), Contact.id.desc())
+        .limit(1)
+    )
+    if other is None:
+        return None
+    done = db.session.execute(
+        update(Contact)
+        .where(
+            Contact.id == other.id,
+            Contact.confirmed_at.is_(None),
+            Contact.sponsorship_id.in_(
+                select(Sponsorship.id).where(Sponsorship.status == "active")
+            ),
+        )
+        .values(confirmed_at=now, confirmed_by_id=member.id)
+        .execution_options(synchronize_session=False)
+    )
+    if done.rowcount != 1:  # confirmed a moment ago by a racing log: log this one on its own
+        return None
+    db.session.commit()
+    db.session.refresh(other)
+    return other
+
+
+def recorded_since(member: Member, pair: Sponsorship, since: datetime) -> Contact | None:
+    """The newest contact of the pair ``member`` logged or confirmed since ``since`` (what an
+    email link sent at ``since`` shows once a talk was noted, instead of asking again)."""
+    since = since - CLOCK_SKEW
+    return db.session.scalar(
+        select(Contact)
+        .where(
+            Contact.sponsorship_id == pair.id,
+            or_(
+                and_(Contact.logged_by_id == member.id, Contact.created_at >= since),
+                and_(Contact.confirmed_by_id == member.id, Contact.confirmed_at >= since),
+            ),
+        )
+        .order_by(Contact.created_at.desc(), Contact.id.desc())
+        .limit(1)
+    )
+
+
+def waiting_for_confirmation(member: Member, pair: Sponsorship, now: datetime) -> Contact | None:
+    """The other side's recent contact that ``member`` has not confirmed yet, if any."""
+    return db.session.scalar(
+        select(Contact)
+        .where(
+            Contact.sponsorship_id == pair.id,
+            Contact.logged_by_id != member.id,
+            Contact.confirmed_at.is_(None),
+            Contact.occurred_at >= now - CONFIRM_WINDOW,
+        )
+        .order_by(Contact.occurred_at.desc(), Contact.id.desc())
+        .limit(1)
+    )
 
 
 def resolve_flag_if_current(sponsorship_id: int, now: datetime) -> None:
@@ -194,10 +272,11 @@ def contact_link_token(pair_uuid, member_uuid, message_key: str) -> str:
     return _serializer().dumps({"s": str(pair_uuid), "m": str(member_uuid), "k": message_key})
 
 
-def read_contact_link(token: str) -> tuple[Member, Sponsorship, str]:
-    """The member, pair and message key of a link. Raises NotFound (bad) or Conflict (expired)."""
+def read_contact_link(token: str) -> tuple[Member, Sponsorship, str, datetime]:
+    """The member, pair, message key and signing time of a link. Raises NotFound (bad) or
+    Conflict (expired)."""
     try:
-        data = _serializer().loads(token, max_age=LINK_MAX_AGE_S)
+        data, signed = _serializer().loads(token, max_age=LINK_MAX_AGE_S, return_timestamp=True)
     except SignatureExpired:
         raise Conflict("This link has expired. Log the contact in the app instead.") from None
     except (BadSignature, TypeError, ValueError):
@@ -209,15 +288,35 @@ def read_contact_link(token: str) -> tuple[Member, Sponsorship, str]:
         pair = None
     if pair is None:
         raise NotFound("This link is not valid.")
-    return member, pair, str(data.get("k", ""))
+    return member, pair, str(data.get("k", "")), signed
 
 
-def log_contact_from_link(token: str, now: datetime | None = None) -> tuple[Sponsorship, bool]:
-    """Log "we talked today" from an email link; a second click logs nothing more."""
-    member, pair, key = read_contact_link(token)
+def talked_from_link(
+    member: Member, pair: Sponsorship, key: str, sent_at: datetime, now: datetime | None = None
+) -> tuple[Contact, bool]:
+    """ "We talked today" from the email link of message ``key`` sent at ``sent_at``.
+
+    Returns the contact and whether this call recorded it. Once the member logged or confirmed
+    a talk since the email was sent (by this link, the page or the other side's log), nothing
+    more is recorded: a second click, or a click after logging in the app, shows that talk.
+    Raises Conflict when the pair has ended.
+    """
     now = now or utcnow()
+    earlier = recorded_since(member, pair, sent_at)
+    if earlier is not None:
+        return earlier, False
     source_key = "link:" + hashlib.sha256(key.encode()).hexdigest()[:60]
     contact = log_contact(
         member, pair, kind="call", occurred_at=now, source="email", source_key=source_key, now=now
     )
-    return pair, contact is not None
+    if contact is None:  # the same link, clicked twice at once
+        contact = db.session.scalar(select(Contact).where(Contact.source_key == source_key))
+        return contact, False
+    return contact, True
+
+
+def log_contact_from_link(token: str, now: datetime | None = None) -> tuple[Sponsorship, bool]:
+    """Log "we talked today" from an email link; a second click logs nothing more."""
+    member, pair, key, sent_at = read_contact_link(token)
+    _, done = talked_from_link(member, pair, key, sent_at, now)
+    return pair, done

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from api.errors import AppError
 from api.extensions import db
+from api.mail import notification_text
 from api.models import Proposal, Sponsorship
 from api.schemas.profiles import ProfileSchema
 from api.services import accountability, profiles, proposals, sponsor_requests, sponsorships
@@ -134,7 +135,11 @@ def notification_link(member, note) -> str | None:
 def notifications():
     member = current_user
     notes = accountability.list_notifications(member)
-    items = [(note, notification_link(member, note)) for note in notes]
+    # Each in the reader's language, from the same composers as the emails (api.mail).
+    items = [
+        (note, *notification_text(note, member)[:2], notification_link(member, note))
+        for note in notes
+    ]
     unread = sum(1 for note in notes if note.read_at is None)
     return render_template("account/notifications.html", items=items, unread=unread)
 
