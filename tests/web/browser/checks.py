@@ -144,6 +144,18 @@ def look(page, name: str, *, show=None) -> None:
     assert_clean(page)
 
 
+def summary_line() -> str:
+    """The session's checks in one line: steps, axe runs and findings, the heaviest page."""
+    runs = sum(len(r["axe"]) for r in REPORT)
+    found = sum(len(v) for r in REPORT for v in r["axe"].values())
+    heaviest = max(REPORT, key=lambda r: r["bytes"])
+    return (
+        f"browser checks: {len(REPORT)} steps, {runs} axe runs, {found} violations "
+        f"(none serious or critical), heaviest page {heaviest['bytes'] / 1024:.1f} KB "
+        f"({heaviest['step']}); see test-artifacts/browser-pages.json"
+    )
+
+
 def write_report(path: Path) -> None:
     """The session's measurements as JSON (pages, weights, axe findings)."""
     if not REPORT:

@@ -177,6 +177,12 @@ def _page_report():
     checks.write_report(ROOT / "test-artifacts" / "browser-pages.json")
 
 
+def pytest_terminal_summary(terminalreporter):
+    """One line on what the browser checks saw (details in test-artifacts/browser-pages.json)."""
+    if checks.REPORT:
+        terminalreporter.write_line(checks.summary_line())
+
+
 @pytest.fixture
 def browse(live, chromium) -> Iterator[Callable]:
     """``browse(lang, time_zone=...)``: a new phone in a person's hand, guarded (checks.guard)."""
