@@ -305,7 +305,9 @@ def talked_from_link(
     earlier = recorded_since(member, pair, sent_at)
     if earlier is not None:
         return earlier, False
-    source_key = "link:" + hashlib.sha256(key.encode()).hexdigest()[:60]
+    # One email, one member, one pair: a key reused elsewhere can never stand for this one.
+    once = f"{pair.uuid}:{member.uuid}:{key}"
+    source_key = "link:" + hashlib.sha256(once.encode()).hexdigest()[:60]
     contact = log_contact(
         member, pair, kind="call", occurred_at=now, source="email", source_key=source_key, now=now
     )

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import Blueprint, g, render_template, request, url_for
 from flask_babel import force_locale
@@ -192,12 +192,15 @@ def _available(claim: Claim):
         said = answer_still_available(claim.member, True)
         db.session.refresh(check)
     answered = when_for(claim.member, check.answered_at) if check.answered_at else None
+    program = _program_of(claim.member)
+    days = int(program.setting("availability_answer_days")) if program else 7
     return render_template(
         "links/available.html",
-        program=_program_of(claim.member),
+        program=program,
         check=check,
         said=said,
         answered=answered,
+        deadline=when_for(claim.member, check.asked_at + timedelta(days=days)),
     )
 
 

@@ -96,7 +96,8 @@ def test_available_link_answers_the_check_once(client, make_program, make_member
     db.session.add(check)
     db.session.commit()
     path = link_path("available", sponsor, check.uuid, "email:avail:1")
-    assert "still available" in client.get(path).get_data(as_text=True)
+    page = client.get(path).get_data(as_text=True)
+    assert "still available" in page and "Please answer by" in page
     db.session.refresh(check)
     assert check.answered_at is None
     done = client.post(path).get_data(as_text=True)
@@ -144,9 +145,12 @@ def test_ask_link_after_the_deadline_says_so_and_accepts_nothing(client, ask):
     assert db.session.scalar(select(func.count()).select_from(Sponsorship)) == 0
 
 
-@pytest.mark.parametrize("kind", ["talked", "ask"])
+@pytest.mark.parametrize("kind", ["talked", "ask", "available"])
 def test_tampered_and_expired_links_get_a_kind_page_with_the_crisis_line(client, pair, ask, kind):
-    target = pair.uuid if kind == "talked" else ask.uuid
+    check = AvailabilityCheck(member_id=ask.sponsor_id, period="2026-11", asked_at=utcnow())
+    db.session.add(check)
+    db.session.commit()
+    target = {"talked": pair.uuid, "ask": ask.uuid, "available": check.uuid}[kind]
     member = pair.sponsee if kind == "talked" else ask.sponsor
     path = link_path(kind, member, target, "email:x")
     token = path.rpartition("/")[2]
@@ -157,12 +161,12 @@ def test_tampered_and_expired_links_get_a_kind_page_with_the_crisis_line(client,
     other = "ask" if kind == "talked" else "talked"
     with pytest.raises(BadSignature):
         links._serializer(other).loads(token)
-    with time_machine.travel(datetime.now(UTC) - timedelta(days=8)):
+    with time_machine.travel(datetime.now(UTC) - timedelta(days=15)):
         old = link_path(kind, member, target, "email:y")
     expired = client.post(old, data={"answer": "accept"})
     html = expired.get_data(as_text=True)
     assert expired.status_code == 409 and "This link has expired" in html and CRISIS in html
-    assert _contacts() == 0
+    assert _contacts() == 0 and check.answered_at is None
     assert db.session.scalar(select(func.count()).select_from(Sponsorship)) == 1  # the pair
 
 
