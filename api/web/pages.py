@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     flash,
@@ -62,6 +64,19 @@ def home():
     if profile_unstarted(current_user):
         return redirect(url_for("join.about"))
     return render_template("home.html", things=next_things(current_user))
+
+
+@bp.get("/offline")
+def offline():
+    """The page a phone shows without a network (cached by the service worker)."""
+    return render_template("offline.html")
+
+
+@bp.get("/sw.js")
+def service_worker():
+    """The service worker, served from the root so that it may answer for every page."""
+    script = Path(current_app.static_folder, "sw.js").read_text()
+    return Response(script, mimetype="text/javascript", headers={"Cache-Control": "no-cache"})
 
 
 @bp.post("/language")

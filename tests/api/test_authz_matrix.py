@@ -138,6 +138,8 @@ CASES: dict[str, Case] = {
     "GET /docs/assets/<path:filename>": Case(PUBLIC),
     "GET /": Case(PUBLIC),
     "POST /language": Case(PUBLIC),
+    "GET /offline": Case(PUBLIC),
+    "GET /sw.js": Case(PUBLIC),
     "GET /login": Case(PUBLIC),
     "POST /login": Case(PUBLIC),
     "POST /logout": Case(PUBLIC),
