@@ -197,3 +197,18 @@ def test_old_contact_link_emails_keep_working(client, pair):
     assert "Yes, we talked today" in client.get(f"/contact-link/{token}").get_data(as_text=True)
     assert client.post(f"/contact-link/{token}").status_code == 200
     assert _contacts() == 1
+
+
+def test_the_ask_email_link_answers_the_ask_from_a_phone_without_logging_in(client, smtp, ask):
+    from jobs.deliver import deliver_due
+
+    assert deliver_due(utcnow())["sent"] >= 1
+    mail = next(m for m in smtp.messages if m["To"] == ask.sponsor.email)
+    body = mail.get_content()
+    link = next(line.strip() for line in body.splitlines() if "/l/" in line)
+    path = link.partition("://")[2].partition("/")[2]
+    assert "Please answer by" in body and f"{link}" in body
+    assert "Ana P. would like you" in client.get("/" + path).get_data(as_text=True)
+    client.post("/" + path, data={"answer": "accept"})
+    pair = db.session.scalars(select(Sponsorship)).one()
+    assert pair.sponsor_id == ask.sponsor_id and pair.sponsee_id == ask.newcomer_id
