@@ -6,7 +6,7 @@ PORT ?= 5000
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 PYTEST_ARGS ?=
 
-.PHONY: translations migration run test test-fast test-postgres lint fmt worker bench install install-dev migrate seed clean
+.PHONY: translations migration run test test-fast test-postgres lint fmt worker bench rehearsal install install-dev migrate seed clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,11 @@ fmt: install-dev
 
 bench: install-dev
 	$(BIN)/python -m benchmarks.run
+
+## Two gunicorn nodes, two schedulers, load and faults against the local PostgreSQL; writes
+## benchmarks/rehearsal.json. REHEARSAL_ARGS=--short is the CI version.
+rehearsal: install-dev
+	$(BIN)/python -m benchmarks.rehearsal $(REHEARSAL_ARGS)
 
 ## Extract every string for translators, merge into the catalogues, compile them.
 translations: install-dev
