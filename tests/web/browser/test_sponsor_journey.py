@@ -80,7 +80,7 @@ def test_the_sponsor_journey(live, browse, lang):
 
     # The monthly "still available?" email.
     mark = live.mark()
-    live.act(ask_every_sponsor)
+    live.act(due_for_the_monthly_question, sponsor)
     email = live.mail_to(sponsor, after=mark)
     page.goto(live.link_in(email, "/"))
     if "/still-available" not in page.url:
@@ -107,9 +107,18 @@ def test_the_sponsor_journey(live, browse, lang):
     look(page, f"{prefix}-10-resumed")
 
 
-def ask_every_sponsor() -> None:
-    """The worker's monthly availability job, run now."""
-    from api.models import utcnow
+def due_for_the_monthly_question(email: str) -> None:
+    """The sponsor last said they were available 40 days ago; the worker's availability job
+    runs now and asks them."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from api.extensions import db
+    from api.models import Member, utcnow
     from jobs.availability import check_availability
 
+    sponsor = db.session.scalar(select(Member).where(Member.email == email))
+    sponsor.sponsor_profile.availability_confirmed_at = utcnow() - timedelta(days=40)
+    db.session.commit()
     check_availability(utcnow())
