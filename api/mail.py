@@ -179,11 +179,21 @@ def _not_available(r: _Reader) -> Letter | None:
             _("See your asks:"),
             r.page("sponsor.inbox"),
         )
-    if _find(SponsorRequest, r.data.get("request_id")) is None:
+    request = _find(SponsorRequest, r.data.get("request_id"))
+    if request is None:
         return None
+    asked = db.session.scalar(
+        select(Proposal)
+        .where(Proposal.request_id == request.id, Proposal.status == "pending")
+        .limit(1)
+    )
     option = r.data.get("next_option") or {}
     name = (option.get("sponsor") or {}).get("display_name")
-    if name:
+    if asked is not None:  # "ask the best for me": the next one was asked already
+        after = _(
+            "We asked %(name)s for you and will let you know.", name=asked.sponsor.display_name
+        )
+    elif name:
         after = _("Your next option is %(name)s.", name=name)
     else:
         after = _("Nobody else is free yet; your coordinator can help.")

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from api.errors import Conflict
 from api.extensions import db
+from api.mail import sentences
 from api.models import Proposal, SponsorRequest
 from api.services.notify import emit_webhooks, notify
 from api.services.shortlist import next_option
@@ -17,12 +18,13 @@ def reroute(proposal: Proposal, event: str, now: datetime) -> dict | None:
     """Tell the newcomer this sponsor is not available, with their next option (no reason)."""
     option = next_option(proposal.request, exclude=[str(proposal.sponsor.uuid)], now=now)
     asking = proposal.source == "best" and option is not None
-    body = NOT_AVAILABLE + (
-        " We are asking the next person for you."
+    body = sentences(
+        NOT_AVAILABLE,
+        "We are asking the next person for you."
         if asking
-        else f" Next option: {option['sponsor']['display_name']}."
+        else f"Next option: {option['sponsor']['display_name']}."  # "Elena A." keeps one stop
         if option
-        else " Nobody else is free yet; your coordinator can help."
+        else "Nobody else is free yet; your coordinator can help.",
     )
     notify(
         proposal.newcomer,

@@ -270,3 +270,18 @@ def test_notifications_read_in_the_members_language(scene, client):
     html = client.get("/notifications").get_data(as_text=True)
     assert "A Ana P. le gustaría que fueras su padrino" in html
     assert "Someone would like you to sponsor them" not in html
+
+
+def test_a_newcomer_hears_who_was_asked_for_them_or_their_next_option(scene):
+    from api.mail import compose
+
+    newcomer = scene["newcomer"]
+    option = {"sponsor": {"display_name": "Rita S."}}
+    stored = {"data": {"request_id": str(scene["request"].uuid), "next_option": option}}
+    letter = compose(newcomer, "match.declined", stored, email=False)
+    assert "We asked Elena A. for you and will let you know." in letter.body
+    assert letter.page == "/sponsor" and letter.url == "/sponsor"  # no signed link in the app
+    scene["proposal"].status = "declined"
+    db.session.commit()
+    letter = compose(newcomer, "match.declined", stored, email=False)
+    assert letter.body.endswith("Your next option is Rita S.")
