@@ -1,14 +1,14 @@
 """The sponsor's journey on a phone, in English and in Spanish.
 
-the email about an ask → the asks inbox → "I can't right now" with a reason → the next ask →
-yes → "we talked" → still available? → pause → resume.
+the email's link to an ask (no password) → "can't right now" with a reason → log in → the next
+ask in the inbox → yes → "we talked" → the still-available email's link → pause → resume.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from tests.web.browser.checks import look
+from tests.web.browser.checks import look, shot
 from tests.web.browser.journeys import asks, log_in, two_who_fit, words
 
 pytestmark = pytest.mark.browser
@@ -29,43 +29,39 @@ def test_the_sponsor_journey(live, browse, lang):
     first = live.act(asks, one, sponsor)
     email = live.mail_to(sponsor, after=mark)
 
+    # The email's link opens the ask on the phone, no password needed.
     page = browse(lang)
     main = page.locator("main")
-    page.goto(live.link_in(email, "/"))
-    if "/login" not in page.url:
-        main.get_by_role("link", name=say("Log in"), exact=True).click()
-    look(page, f"{prefix}-01-log-in")
-    log_in(page, sponsor, here=True)
-    if not page.url.endswith("/asks"):
-        page.locator("nav.menu").get_by_role("link", name=say("Asks")).click()
-    assert main.locator("h1").inner_text() == say("People who asked you")
-    ask = main.locator("article.card", has_text=first)
-    assert ask.get_by_role("button", name=say("Yes, I will sponsor %(name)s", name=first)).count()
-    look(page, f"{prefix}-02-inbox")
-
-    ask.get_by_role("link", name=say("I can't right now")).click()
+    page.goto(live.link_in(email, "/l/"))
     assert main.locator("h1").inner_text() == say(
-        "You can't sponsor %(name)s right now", name=first
+        "%(name)s would like you to be their sponsor", name=first
     )
-    main.get_by_label(say("I don't think I'm the right fit"), exact=True).check()
-    look(page, f"{prefix}-03-decline")
-    main.get_by_role("button", name=say("Send my answer")).click()
-    assert main.locator(".flash").inner_text() == say(
-        "Thank you for answering. %(name)s will simply see their next option.", name=first
-    )
+    assert main.get_by_role("button", name=say("Yes, I will sponsor %(name)s", name=first)).count()
+    look(page, f"{prefix}-01-ask-link")
 
+    no = main.locator("section", has=page.get_by_role("heading", name=say("Can't right now?")))
+    no.get_by_label(say("I don't think I'm the right fit"), exact=True).check()
+    shot(page, f"{prefix}-02-decline", show=no)
+    no.get_by_role("button", name=say("Send my answer")).click()
+    assert main.locator("h1").inner_text() == say("Thank you for answering")
+    look(page, f"{prefix}-03-declined")
+
+    # The next ask waits in the inbox, behind the login.
     mark = live.mark()
     second = live.act(asks, another, sponsor)
     live.mail_to(sponsor, after=mark)
-    page.reload()
+    main.get_by_role("link", name=say("See your asks")).click()
+    look(page, f"{prefix}-04-log-in")
+    log_in(page, sponsor, here=True)
+    assert main.locator("h1").inner_text() == say("People who asked you")
     ask = main.locator("article.card", has_text=second)
-    look(page, f"{prefix}-04-next-ask")
+    look(page, f"{prefix}-05-inbox")
     ask.get_by_role("button", name=say("Yes, I will sponsor %(name)s", name=second)).click()
     assert main.locator("h1").inner_text() == say("You sponsor %(name)s", name=second)
     assert main.locator(".flash").inner_text() == say(
         "You said yes to %(name)s. Here is how to reach them.", name=second
     )
-    look(page, f"{prefix}-05-new-sponsee")
+    look(page, f"{prefix}-06-new-sponsee")
 
     talk = main.get_by_role("form", name=say("We talked"))
     talk.get_by_text(say("Add details (optional)")).click()
@@ -76,25 +72,23 @@ def test_the_sponsor_journey(live, browse, lang):
     history = main.locator("section", has=page.get_by_role("heading", name=say("When you talked")))
     assert say("You noted this.") in history.inner_text()
     assert say("Texts") in history.inner_text()
-    look(page, f"{prefix}-06-we-talked", show=history)
+    look(page, f"{prefix}-07-we-talked", show=history)
 
-    # The monthly "still available?" email.
+    # The monthly "still available?" email: one tap on its link.
     mark = live.mark()
     live.act(due_for_the_monthly_question, sponsor)
-    email = live.mail_to(sponsor, after=mark)
-    page.goto(live.link_in(email, "/"))
-    if "/still-available" not in page.url:
-        page.locator("nav.menu").get_by_role("link", name=say("Sponsoring")).click()
-        main.get_by_role("link", name=say("Answer now")).click()
+    page.goto(live.link_in(live.mail_to(sponsor, after=mark), "/l/"))
     assert main.locator("h1").inner_text() == say("Are you still available to sponsor?")
-    look(page, f"{prefix}-07-still-available")
+    look(page, f"{prefix}-08-still-available")
     main.get_by_role("button", name=say("Yes, I'm still available")).click()
-    assert main.locator(".flash").inner_text() == say(
+    assert main.locator("h1").inner_text() == say("Thank you!")
+    assert main.locator(".lead").inner_text() == say(
         "Thank you! You stay on the list of sponsors newcomers can ask."
     )
-    assert main.locator("h1").inner_text() == say("You as a sponsor")
-    look(page, f"{prefix}-08-sponsoring")
 
+    # Life gets busy: pause new asks, then resume.
+    page.locator("nav.menu").get_by_role("link", name=say("Sponsoring")).click()
+    assert main.locator("h1").first.inner_text() == say("You as a sponsor")
     main.get_by_role("button", name=say("Pause new asks")).click()
     assert main.locator(".flash").inner_text() == say(
         "You are paused. Nobody new will be asked to you until you resume."
