@@ -57,7 +57,13 @@ JOB_DURATION = Histogram(
 JOB_FAILURES = Counter(
     "sponsor_job_failures", "Scheduled job runs that raised, by job id.", ["job"], registry=None
 )
-_PROCESS_METRICS = (REQUEST_LATENCY, REQUESTS, JOB_DURATION, JOB_FAILURES)
+IDEMPOTENT_REPLAYS = Counter(
+    "sponsor_idempotent_replays",
+    "Retried creating POSTs answered from their Idempotency-Key (nothing written), by endpoint.",
+    ["endpoint"],
+    registry=None,
+)
+_PROCESS_METRICS = (REQUEST_LATENCY, REQUESTS, JOB_DURATION, JOB_FAILURES, IDEMPOTENT_REPLAYS)
 
 
 def init_app(app: Flask) -> None:

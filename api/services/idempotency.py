@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from api.errors import AppError, Conflict, NotFound
 from api.extensions import db
 from api.models import IdempotencyKey, Member, utcnow
-from api.observability import get_logger
+from api.observability import IDEMPOTENT_REPLAYS, get_logger
 
 HEADER = "Idempotency-Key"
 TTL = timedelta(hours=24)
@@ -131,7 +131,8 @@ def _replay(claim: IdempotencyKey, fingerprint: str) -> Any:
         .values(replays=IdempotencyKey.replays + 1, last_replay_at=utcnow())
     )
     db.session.commit()
-    log.info("idempotent replay", route=request.endpoint, replays=claim.replays + 1)
+    log.info("idempotent replay", endpoint=request.endpoint, replays=claim.replays + 1)
+    IDEMPOTENT_REPLAYS.labels(request.endpoint or "unmatched").inc()
 
     @after_this_request
     def _mark(response):

@@ -49,6 +49,8 @@ def test_a_retried_contact_is_logged_once(db, client, auth, pair):
     assert _count(db, Contact) == 1
     row = db.session.scalar(select(IdempotencyKey))
     assert (row.replays, row.last_replay_at is not None) == (1, True)  # the repeat is visible
+    metrics = client.get("/metrics").get_data(as_text=True)
+    assert 'sponsor_idempotent_replays_total{endpoint="contacts.Contacts"}' in metrics
 
 
 def test_without_a_key_a_retry_logs_twice(db, client, auth, pair):
