@@ -86,6 +86,9 @@ def register_blueprints(app: Flask) -> None:
     from api.openapi import mark_security
 
     mark_security(app)
+    from api.openapi_links import add_links
+
+    add_links()  # which id in one answer feeds which later call (docs, stateful fuzzing)
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -19,7 +19,13 @@ def test_no_operation_answers_a_server_error(app, make_program, make_member, aut
     program = make_program()
     headers = auth(make_member(program, "coordinator", "sponsor", "newcomer"))
     schema = schemathesis.openapi.from_wsgi("/api/openapi.json", app)
-    operations = [result.ok() for result in schema.get_all_operations()]
+    operations = [
+        result.ok()
+        for result in schema.get_all_operations()
+        # It needs no input and revokes the token every later call would use: tested on its
+        # own (tests/api/test_trust_sessions.py).
+        if result.ok().label != "POST /api/v1/me/logout-everywhere"
+    ]
     assert len(operations) >= 30
 
     failures, statuses = [], []
