@@ -94,11 +94,6 @@ SETTINGS: tuple[Setting, ...] = (
         "Bearer token for /metrics. Production without it answers 404 there (docs/operations.md).",
     ),
     Setting("WORKER_METRICS_PORT", int, "Loopback port of the worker's /metrics (0: none)."),
-    Setting(
-        "TRUSTED_PROXIES",
-        int,
-        "Reverse proxies in front whose X-Forwarded-For/-Proto are trusted (1 behind nginx).",
-    ),
 )
 
 
@@ -133,7 +128,6 @@ class Config:
     LOG_LEVEL = "INFO"
     METRICS_TOKEN = ""
     WORKER_METRICS_PORT = 0
-    TRUSTED_PROXIES = 0
     WEB_CONCURRENCY = 1  # gunicorn's own variable: web worker processes on this node
     ALLOW_DEMO = True
     DEV_MAILBOX = False  # development only: never in production

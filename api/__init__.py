@@ -19,7 +19,6 @@ def create_app(config: str | dict | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(app_config.finalize(settings, app.instance_path))
     register_observability(app)  # first, so request ids and timings cover everything below
-    register_proxy(app)
 
     register_extensions(app)
     register_request_guards(app)
@@ -35,16 +34,6 @@ def register_observability(app: Flask) -> None:
     from api.observability import init_app
 
     init_app(app)
-
-
-def register_proxy(app: Flask) -> None:
-    """Behind TRUSTED_PROXIES reverse proxies, take the client's address and scheme from their
-    X-Forwarded-* headers (rate limits count per client, not per proxy)."""
-    hops = int(app.config["TRUSTED_PROXIES"])
-    if hops:
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
 
 def register_extensions(app: Flask) -> None:

@@ -41,4 +41,10 @@ def worker(once: bool, speed: float, lease_s: float | None) -> None:
                 f"{holder.token} until {holder.expires_at:%H:%M:%S} UTC); nothing was run"
             )
         return
+    from api.observability import serve_worker_metrics
+
+    try:
+        serve_worker_metrics(app)  # nothing unless SPONSOR_WORKER_METRICS_PORT is set
+    except OSError as exc:  # a standby worker on the same machine: the leader serves them
+        logging.getLogger("sponsor_match.worker").warning("no worker metrics port: %s", exc)
     run_worker(app, speed=speed, lease_s=lease_s)

@@ -95,3 +95,15 @@ def test_sqlite_uses_wal_and_busy_timeout(tmp_path):
         assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert db.session.execute(text("PRAGMA busy_timeout")).scalar() == 30000
         db.engine.dispose()
+
+
+def test_the_readme_lists_every_setting_as_config_describes_it():
+    """The README's configuration table is config.SETTINGS, row for row."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(config.__file__).parent / "README.md").read_text()
+    rows = re.findall(r"^\| `(SPONSOR_\w+)` \| (.*) \|$", readme, re.M)
+    expected = [(f"{config.PREFIX}{s.name}", s.help) for s in config.SETTINGS]
+    table = "\n".join(f"| `{name}` | {text} |" for name, text in expected)
+    assert rows == expected, f"replace the README's configuration rows with:\n{table}"
