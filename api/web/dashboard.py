@@ -15,7 +15,7 @@ from api.errors import AppError, NotFound
 from api.extensions import db
 from api.models import SponsorRequest
 from api.reports import REPORTS, make_params, run_report
-from api.reports.charts import CHARTS, cell_words
+from api.reports.charts import CHARTS, cell_words, chart_styles
 from api.reports.common import short_id
 from api.reports.csv import to_csv
 from api.schemas.reports import (
@@ -92,6 +92,7 @@ def overview(program_id):
             unit_words={"hours": _("hours"), "days": _("days")},
             filter_words={"start": _("From"), "end": _("To"), "fellowship": _("Fellowship")},
             cell_words=cell_words,
+            chart_styles=chart_styles() if charts else "",
         ),
         status,
     )

@@ -267,6 +267,12 @@ def pair_reason_text(reason: dict) -> str:
         return gettext("Same age group (%(band)s)", band=args["band"])
     if code == "nearby" and "km" in args:
         return gettext("About %(km)d km apart", km=int(args["km"]))
+    if code == "availability_overlap" and "hours" in args:
+        return ngettext(
+            "Free at the same times about %(num)d hour a week",
+            "Free at the same times about %(num)d hours a week",
+            int(args["hours"]),
+        )
     return reason_text(reason)  # the rest read the same for anyone
 
 

@@ -121,7 +121,7 @@ def _choice(option: dict, name: str) -> tuple[str, str]:
     )
 
 
-def _change_page(access, rnd, pair, remove_form, replace_form, status=200):
+def _change_page(access, rnd, pair, replace_form, status=200):
     options = rounds.alternatives(rnd, pair.uuid) if pair.status == "draft" else []
     people = {m.id: m for m in (pair.request.newcomer, pair.sponsor)}
     from api.services.shortlist import members_by_uuid
@@ -136,7 +136,6 @@ def _change_page(access, rnd, pair, remove_form, replace_form, status=200):
             pair=pair,
             options=[_choice(o, names[others[o["sponsor"]["id"]].id]) for o in options],
             names=names,
-            remove_form=remove_form,
             replace_form=replace_form,
         ),
         status,
@@ -151,19 +150,17 @@ def pair_page(program_id, round_id, pair_id):
     pair = _pair(rnd, pair_id)
     if rnd.status != "draft" or pair.status != "draft":
         return redirect(url_for("console.round_page", program_id=program_id, round_id=round_id))
-    return _change_page(
-        access,
-        rnd,
-        pair,
-        Form(PairRemoveSchema(), ("reason",)),
-        Form(PairReplaceSchema(), ("sponsor_id", "reason")),
-    )
+    return _change_page(access, rnd, pair, Form(PairReplaceSchema(), ("sponsor_id", "reason")))
 
 
-@bp.post("/<uuid:program_id>/rounds/<uuid:round_id>/pairs/<uuid:pair_id>/remove")
+@bp.route(
+    "/<uuid:program_id>/rounds/<uuid:round_id>/pairs/<uuid:pair_id>/remove",
+    methods=["GET", "POST"],
+)
 @login_required
 @form_view
 def remove_pair(program_id, round_id, pair_id):
+    """Take a pair out of the draft: a page with the reason, then the change."""
     access = coordinator_access(program_id)
     rnd = _round(access, round_id)
     pair = _pair(rnd, pair_id)
@@ -176,8 +173,10 @@ def remove_pair(program_id, round_id, pair_id):
         else:
             flash(_("The pair is out of the draft. Nobody was told anything."), "ok")
             return redirect(url_for("console.round_page", program_id=program_id, round_id=round_id))
-    replace = Form(PairReplaceSchema(), ("sponsor_id", "reason"))
-    return _change_page(access, rnd, pair, form, replace, 422)
+    names = people_labels(access.program, [pair.request.newcomer, pair.sponsor])
+    return form.render(
+        "console/pair_remove.html", program=access.program, rnd=rnd, pair=pair, names=names
+    )
 
 
 @bp.post("/<uuid:program_id>/rounds/<uuid:round_id>/pairs/<uuid:pair_id>/replace")
@@ -198,8 +197,7 @@ def replace_pair(program_id, round_id, pair_id):
         else:
             flash(_("The pair now has another sponsor."), "ok")
             return redirect(url_for("console.round_page", program_id=program_id, round_id=round_id))
-    remove = Form(PairRemoveSchema(), ("reason",))
-    return _change_page(access, rnd, pair, remove, form, 422)
+    return _change_page(access, rnd, pair, form, 422)
 
 
 @bp.get("/<uuid:program_id>/rounds/<uuid:round_id>/publish")
