@@ -84,17 +84,20 @@ class MissedContactFlag(db.Model):
 
 
 class AvailabilityCheck(db.Model):
-    """The monthly "still available to sponsor?" question to one sponsor."""
+    """The "still available to sponsor?" question to one sponsor, due a while after their last
+    confirmation (jobs/availability.py)."""
 
     __table_args__ = (UniqueConstraint("member_id", "period"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     uuid: Mapped[uuid.UUID] = public_id()
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), nullable=False)
-    period: Mapped[str] = mapped_column(String(7), nullable=False)  # YYYY-MM
+    # The day asked (YYYY-MM-DD); rows from before checks followed confirmations: YYYY-MM.
+    period: Mapped[str] = mapped_column(String(10), nullable=False)
     asked_at: Mapped[datetime] = created_at()
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     answer: Mapped[str | None] = mapped_column(String(12))  # available|pause
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the one reminder
     paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 

@@ -1,16 +1,18 @@
-"""Sponsor pool: accepting / paused / at capacity, load distribution, spread of proposals."""
+"""Sponsor pool: accepting / paused / not confirmed / at capacity, load distribution, spread of
+proposals."""
 
 from __future__ import annotations
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import func, select
 
 from api.extensions import db
 from api.models import Member, Membership, Proposal, SponsorProfile
 from api.reports.common import ReportParams, gini, in_list, share
+from api.services.profiles import confirm_max_days, sponsor_status
 
 NAME = "pool"
 TITLE = "Sponsor pool and how evenly proposals are spread"
-STATES = ("accepting", "paused", "at_capacity")
+STATES = ("accepting", "paused", "unconfirmed", "at_capacity")
 
 
 def _sponsors(p: ReportParams):
@@ -27,36 +29,29 @@ def _sponsors(p: ReportParams):
 
 
 def build(p: ReportParams) -> dict:
-    """States are exclusive: paused (not accepting, or paused until a later date) comes first,
-    then at capacity (load ≥ capacity), else accepting."""
+    """States are exclusive and the sponsor's own page and the console use the same words
+    (profiles.sponsor_status): paused, then not confirmed lately (unconfirmed), then at
+    capacity, else accepting."""
     sponsors = _sponsors(p).subquery()
     today = p.now.date()
-    state = case(
-        (
-            or_(SponsorProfile.accepting.is_(False), SponsorProfile.paused_until > today),
-            "paused",
-        ),
-        (SponsorProfile.load >= SponsorProfile.capacity, "at_capacity"),
-        else_="accepting",
-    )
+    max_days = confirm_max_days([p.program])
     by_state = dict.fromkeys(STATES, 0)
     load_counts: dict[int, int] = {}
     capacity_total = load_total = 0
     rows = db.session.execute(
         select(
-            state,
+            SponsorProfile.accepting,
+            SponsorProfile.paused_until,
+            SponsorProfile.availability_confirmed_at,
             SponsorProfile.load,
-            func.count(),
-            func.sum(SponsorProfile.capacity),
-        )
-        .join(sponsors, sponsors.c.member_id == SponsorProfile.member_id)
-        .group_by(state, SponsorProfile.load)
+            SponsorProfile.capacity,
+        ).join(sponsors, sponsors.c.member_id == SponsorProfile.member_id)
     ).all()
-    for state_name, load, count, capacity in rows:
-        by_state[state_name] += count
-        load_counts[load] = load_counts.get(load, 0) + count
-        capacity_total += int(capacity or 0)
-        load_total += load * count
+    for row in rows:
+        by_state[sponsor_status(row, today, max_days=max_days, now=p.now)] += 1
+        load_counts[row.load] = load_counts.get(row.load, 0) + 1
+        capacity_total += int(row.capacity or 0)
+        load_total += row.load
     received = dict(
         db.session.execute(
             select(Proposal.sponsor_id, func.count())

@@ -9,7 +9,14 @@ from marshmallow import Schema, ValidationError, fields, validate
 from api.schemas.common import validate_display_name, validate_password, validate_time_zone
 
 ROLES = ("newcomer", "sponsor", "coordinator")
-SPONSOR_STATUSES = ("accepting", "paused", "at_capacity", "eligible", "ineligible")
+SPONSOR_STATUSES = (
+    "accepting",
+    "paused",
+    "unconfirmed",
+    "at_capacity",
+    "eligible",
+    "ineligible",
+)
 
 
 class MemberQueryArgsSchema(Schema):
@@ -21,7 +28,7 @@ class MemberQueryArgsSchema(Schema):
 
 
 class SponsorStatusSchema(Schema):
-    status = fields.String(dump_only=True)  # accepting | paused | at_capacity
+    status = fields.String(dump_only=True)  # accepting | paused | unconfirmed | at_capacity
     load = fields.Integer(dump_only=True)
     capacity = fields.Integer(dump_only=True)
     eligible = fields.Boolean(dump_only=True)

@@ -22,6 +22,7 @@ from sqlalchemy import insert as plain_insert
 
 from api.errors import Conflict, NotFound
 from api.extensions import db
+from api.matching_index import pool_changed
 from api.models import (
     AuditLog,
     AvailabilityCheck,
@@ -34,6 +35,7 @@ from api.models import (
     utcnow,
 )
 from api.services.notify import EMAIL_SUBJECT, EVENTS
+from api.services.profiles import record_confirmation
 
 COPY_THRESHOLD = 500
 
@@ -286,8 +288,9 @@ def mark_all_read(member: Member) -> int:
 
 
 def answer_availability(member: Member, check_uuid, available: bool) -> AvailabilityCheck:
-    """Answer the monthly question once. "No" pauses new proposals; "yes" after an automatic
-    pause for silence resumes them. Raises NotFound (not yours) or Conflict (answered)."""
+    """Answer the "still available?" question once. "No" pauses new proposals; "yes" is a
+    confirmation like any other (profiles.record_confirmation), and after an automatic pause
+    for silence resumes them. Raises NotFound (not yours) or Conflict (answered)."""
     check = db.session.scalar(
         select(AvailabilityCheck).where(
             AvailabilityCheck.uuid == check_uuid, AvailabilityCheck.member_id == member.id
@@ -304,16 +307,15 @@ def answer_availability(member: Member, check_uuid, available: bool) -> Availabi
     if not answered:
         db.session.rollback()
         raise Conflict("This check was already answered.")
-    changes: dict = {"updated_at": now}
     if available:
-        changes["availability_confirmed_at"] = now
-        if check.paused_at is not None:
-            changes.update(accepting=True, pause_reason=None)
+        record_confirmation(member.id, now, resume=check.paused_at is not None)
     else:
-        changes.update(accepting=False)
-    db.session.execute(
-        update(SponsorProfile).where(SponsorProfile.member_id == member.id).values(**changes)
-    )
+        db.session.execute(
+            update(SponsorProfile)
+            .where(SponsorProfile.member_id == member.id)
+            .values(accepting=False, updated_at=now)
+        )
+        pool_changed(member.id)
     db.session.execute(
         plain_insert(AuditLog).values(
             uuid=uuid.uuid4(),

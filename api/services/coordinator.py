@@ -30,7 +30,7 @@ def _sponsor(profile: SponsorProfile | None, membership: Membership, today: date
         return None
     reasons = eligibility_reasons(profile, membership.program, today)
     return {
-        "status": sponsor_status(profile, today),
+        "status": sponsor_status(profile, today, program=membership.program),
         "load": profile.load,
         "capacity": profile.capacity,
         "eligible": not reasons,
@@ -61,6 +61,8 @@ def _matches(row: dict, status: str | None) -> bool:
         return False
     if status in ("eligible", "ineligible"):
         return sponsor["eligible"] == (status == "eligible")
+    if status == "paused":  # paused for any reason, not confirming availability included
+        return sponsor["status"] in ("paused", "unconfirmed")
     return sponsor["status"] == status
 
 

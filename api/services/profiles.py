@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from api.errors import Invalid, NotFound
 from api.extensions import db
 from api.gazetteer import City
 from api.matching_index import pool_changed
-from api.models import Member, Membership, Program, SponsorProfile, utcnow
+from api.models import AvailabilityCheck, Member, Membership, Program, SponsorProfile, utcnow
+from api.program_settings import DEFAULTS
 from api.schemas.profiles import unique
 from api.services.audit import audit
 
@@ -86,8 +87,23 @@ def _is_paused(profile: SponsorProfile, today: date) -> bool:
     return profile.paused_until is not None and today <= profile.paused_until
 
 
-def eligibility_reasons(profile: SponsorProfile, program: Program, today: date) -> list[str]:
+def confirm_max_days(programs) -> int:
+    """Days a confirmation of availability stays fresh: the strictest of ``programs``."""
+    days = [int(p.setting("availability_confirm_max_days")) for p in programs if p is not None]
+    return min(days) if days else int(DEFAULTS["availability_confirm_max_days"])
+
+
+def availability_stale(confirmed_at: datetime | None, max_days: int, now: datetime) -> bool:
+    """True when the last confirmation is missing or older than ``max_days`` whole days (the
+    matcher's availability_unconfirmed rule, matcher.rules.sponsor_rules_failed)."""
+    return confirmed_at is None or (now - confirmed_at).days > max_days
+
+
+def eligibility_reasons(
+    profile: SponsorProfile, program: Program, today: date, now: datetime | None = None
+) -> list[str]:
     """Why this sponsor cannot take new sponsees in ``program`` now (empty: eligible)."""
+    now = now or utcnow()
     reasons = []
     if (today - profile.sobriety_date).days < int(program.setting("min_sobriety_days")):
         reasons.append("sobriety_below_minimum")
@@ -95,14 +111,35 @@ def eligibility_reasons(profile: SponsorProfile, program: Program, today: date) 
         reasons.append("not_accepting")
     if _is_paused(profile, today):
         reasons.append("paused")
+    if availability_stale(profile.availability_confirmed_at, confirm_max_days([program]), now):
+        reasons.append("availability_unconfirmed")
     return reasons
 
 
-def sponsor_status(profile: SponsorProfile, today: date | None = None) -> str:
-    """accepting, paused or at_capacity."""
-    today = today or date.today()
+def sponsor_status(
+    profile,
+    today: date | None = None,
+    *,
+    program: Program | None = None,
+    max_days: int | None = None,
+    now: datetime | None = None,
+) -> str:
+    """The one word for a sponsor's state, wherever it is shown (their page, the console,
+    reports): paused (by themselves or a coordinator), unconfirmed (paused: availability not
+    confirmed within the programme's limit), at_capacity, or accepting.
+
+    ``profile`` needs accepting, paused_until, availability_confirmed_at, load and capacity (a
+    SponsorProfile or a row). The limit is ``max_days``, else ``program``'s, else the strictest
+    of the sponsor's programmes."""
+    now = now or utcnow()
+    today = today or now.date()
     if not profile.accepting or _is_paused(profile, today):
         return "paused"
+    if max_days is None:
+        programs = [program] if program is not None else sponsor_programs(profile.member)
+        max_days = confirm_max_days(programs)
+    if availability_stale(profile.availability_confirmed_at, max_days, now):
+        return "unconfirmed"
     if profile.load >= profile.capacity:
         return "at_capacity"
     return "accepting"
@@ -115,12 +152,13 @@ def sponsor_programs(member: Member) -> list[Program]:
 def sponsor_view(member: Member) -> dict:
     """The sponsor profile with per-programme eligibility, for the schema to dump."""
     profile = own_sponsor_profile(member)
-    today = date.today()
+    now = utcnow()
+    today = now.date()
     eligibility = [
         {
             "program_id": program.uuid,
             "program_name": program.name,
-            "reasons": (reasons := eligibility_reasons(profile, program, today)),
+            "reasons": (reasons := eligibility_reasons(profile, program, today, now)),
             "eligible": not reasons,
         }
         for program in sponsor_programs(member)
@@ -147,6 +185,9 @@ def save_sponsor_profile(member: Member, data: dict, *, partial: bool) -> dict:
     if not sponsor_programs(member):
         raise NotFound("Only members with the sponsor role in a programme have a sponsor profile.")
     profile = db.session.scalar(select(SponsorProfile).where(SponsorProfile.member_id == member.id))
+    now = utcnow()
+    # Offering to sponsor, or resuming, is the sponsor saying they are available.
+    confirming = profile is None or (data.get("accepting") is True and not profile.accepting)
     if profile is None:
         if partial:
             raise NotFound("You have no sponsor profile yet: create one with PUT.")
@@ -154,8 +195,12 @@ def save_sponsor_profile(member: Member, data: dict, *, partial: bool) -> dict:
         db.session.add(profile)
     for key, value in data.items():
         setattr(profile, key, value)
-    profile.updated_at = utcnow()
+    profile.updated_at = now
     _commit_capacity(profile)
+    if confirming and profile.accepting:
+        record_confirmation(member.id, now)
+        db.session.commit()
+        db.session.refresh(profile)
     return sponsor_view(member)
 
 
@@ -178,11 +223,36 @@ def _commit_capacity(profile: SponsorProfile) -> None:
         ) from None
 
 
-def confirm_availability(member: Member) -> dict:
+def record_confirmation(member_id: int, now: datetime, *, resume: bool = False) -> None:
+    """The sponsor said they are available (no commit): the confirmation is stamped, every
+    open availability check is answered "available", and a pause for not answering a check
+    (or ``resume``) ends. The next check is due from this moment (jobs/availability.py)."""
+    answered = db.session.scalars(
+        update(AvailabilityCheck)
+        .where(AvailabilityCheck.member_id == member_id, AvailabilityCheck.answered_at.is_(None))
+        .values(answered_at=now, answer="available")
+        .returning(AvailabilityCheck.paused_at)
+        .execution_options(synchronize_session=False)
+    ).all()
+    changes: dict = {"availability_confirmed_at": now, "updated_at": now}
+    if resume or any(paused_at is not None for paused_at in answered):
+        changes.update(accepting=True, pause_reason=None)
+    db.session.execute(
+        update(SponsorProfile)
+        .where(SponsorProfile.member_id == member_id)
+        .values(**changes)
+        .execution_options(synchronize_session=False)
+    )
+    pool_changed(member_id)
+
+
+def confirm_availability(member: Member, now: datetime | None = None) -> dict:
+    """ "Yes, I'm still available": the one path of every confirmation (the API, the sponsor
+    pages, the email link, the answer to a check). Raises NotFound without a sponsor profile."""
     profile = own_sponsor_profile(member)
-    profile.availability_confirmed_at = utcnow()
-    pool_changed(member.id)
+    record_confirmation(member.id, now or utcnow())
     db.session.commit()
+    db.session.refresh(profile)
     return sponsor_view(member)
 
 

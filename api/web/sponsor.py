@@ -318,17 +318,18 @@ def open_availability_check(member: Member) -> AvailabilityCheck | None:
 def answer_still_available(member: Member, available: bool) -> str:
     """Answer "still available to sponsor?" for ``member``; returns the sentence to show.
 
-    Answers the open monthly check when there is one (accountability.answer_availability),
-    else confirms availability (yes) or pauses new asks (no). A link page may call this.
+    Yes is a confirmation like every other (profiles.confirm_availability: it answers any open
+    check too). No answers the open check when there is one, else pauses new asks. A link page
+    may call this.
     """
-    check = open_availability_check(member)
-    if check is not None:
+    check = None if available else open_availability_check(member)
+    if available:
+        profiles.confirm_availability(member)
+    elif check is not None:
         try:
             accountability.answer_availability(member, check.uuid, available)
         except Conflict:  # answered a moment ago, e.g. from the email and the page at once
             pass
-    elif available:
-        profiles.confirm_availability(member)
     else:
         profiles.save_sponsor_profile(member, {"accepting": False}, partial=True)
     if available:

@@ -202,6 +202,7 @@ def why_nobody(code: str | None, languages: list[str], km: int | None) -> str:
 SPONSOR_STATUS = {
     "accepting": _l("Open to new asks"),
     "paused": _l("Paused: no new asks for now"),
+    "unconfirmed": _l("Paused: you have not told us lately that you can still sponsor"),
     "at_capacity": _l("Full: you have as many sponsees as you said you can take"),
 }
 FLAG_LEVELS = {
@@ -226,6 +227,8 @@ def eligibility_text(code: str, min_days: int) -> str:
         return gettext("You have paused new asks.")
     if code == "paused":
         return gettext("You are paused for now.")
+    if code == "availability_unconfirmed":
+        return gettext("You have not told us lately that you can still sponsor.")
     return code
 
 
@@ -279,12 +282,14 @@ def pair_reason_text(reason: dict) -> str:
 SPONSOR_STATUS_SEEN = {  # a sponsor's state as their coordinator reads it
     "accepting": _l("Open to new asks"),
     "paused": _l("Paused: no new asks"),
+    "unconfirmed": _l("Paused: availability not confirmed"),
     "at_capacity": _l("Full for now"),
 }
 NOT_ELIGIBLE_SEEN = {
     "sobriety_below_minimum": _l("Less continuous sobriety than the programme asks"),
     "not_accepting": _l("Not taking new sponsees"),
     "paused": _l("Paused"),
+    "availability_unconfirmed": _l("Has not confirmed lately that they are available"),
 }
 
 

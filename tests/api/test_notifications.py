@@ -32,7 +32,7 @@ def test_requires_login_and_valid_query(client, auth, make_program, make_member)
 
 
 def test_availability_answer_is_validated_and_once(db, client, auth, make_program, make_member):
-    from datetime import UTC, datetime
+    from datetime import UTC, datetime, timedelta
 
     from sqlalchemy import select
 
@@ -41,7 +41,7 @@ def test_availability_answer_is_validated_and_once(db, client, auth, make_progra
 
     program = make_program()
     sponsor, stranger = make_member(program, "sponsor"), make_member(program, "sponsor")
-    check_availability(datetime.now(UTC))
+    check_availability(datetime.now(UTC) + timedelta(days=31))  # due a month after confirming
     check = db.session.scalar(
         select(AvailabilityCheck).where(AvailabilityCheck.member_id == sponsor.id)
     )

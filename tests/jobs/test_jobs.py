@@ -7,16 +7,12 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import func, select
 
 from api.models import (
-    AuditLog,
-    AvailabilityCheck,
     CheckinPrompt,
     MissedContactFlag,
     Notification,
     OutboxMessage,
-    SponsorProfile,
 )
 from api.services.contacts import log_contact
-from jobs.availability import check_availability
 from jobs.checkin_prompts import send_checkin_prompts
 from jobs.missed_contact import flag_missed_contacts
 from jobs.temporary_endings import prompt_term_endings
@@ -134,33 +130,6 @@ def test_temporary_ending_prompt_once(db, make_program, make_member):
     prompt_term_endings(datetime(2026, 5, 25, 12, tzinfo=UTC))
     assert _kinds(db, pair.sponsee) == ["pair.term_ending"]
     assert _kinds(db, pair.sponsor) == ["pair.term_ending"]
-
-
-def test_availability_ask_then_pause_once(db, make_program, make_member, client, auth):
-    program = make_program()
-    coordinator = make_member(program, "coordinator")
-    silent = make_member(program, "sponsor")
-    answering = make_member(program, "sponsor")
-    make_member(program, "sponsor", sponsor={"accepting": False})
-    assert check_availability(datetime(2026, 3, 1, 9, tzinfo=UTC)) == {"asked": 2, "paused": 0}
-    assert check_availability(datetime(2026, 3, 2, 9, tzinfo=UTC)) == {"asked": 0, "paused": 0}
-    check = db.session.scalar(
-        select(AvailabilityCheck).where(AvailabilityCheck.member_id == answering.id)
-    )
-    response = client.post(
-        f"/api/v1/me/availability-checks/{check.uuid}/answer",
-        json={"available": True},
-        headers=auth(answering),
-    )
-    assert response.status_code == 200, response.json
-    assert check_availability(datetime(2026, 3, 9, 10, tzinfo=UTC)) == {"asked": 0, "paused": 1}
-    assert check_availability(datetime(2026, 3, 10, 10, tzinfo=UTC)) == {"asked": 0, "paused": 0}
-    profiles = {p.member_id: p for p in db.session.scalars(select(SponsorProfile))}
-    assert profiles[silent.id].accepting is False
-    assert profiles[answering.id].accepting is True
-    assert _kinds(db, coordinator) == ["availability.paused"]
-    assert _count(db, AuditLog, AuditLog.action == "sponsor.paused") == 1
-    assert check_availability(datetime(2026, 4, 1, 9, tzinfo=UTC))["asked"] == 1  # next month
 
 
 def test_flag_closed_by_coordinator_does_not_reopen_for_the_same_due_time(
