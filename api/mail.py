@@ -391,6 +391,7 @@ def _escalated(r: _Reader) -> Letter | None:
     if pair is None:
         return None
     flag = _find(MissedContactFlag, r.data.get("flag"))
+    names = _coordinator_names(pair.program, [pair.sponsor, pair.sponsee])
     return _letter(
         r,
         _("A pair needs your attention"),
@@ -398,14 +399,56 @@ def _escalated(r: _Reader) -> Letter | None:
         sentences(
             _(
                 "%(sponsor)s and %(sponsee)s have been out of touch for a long time.",
-                sponsor=pair.sponsor.display_name,
-                sponsee=pair.sponsee.display_name,
+                sponsor=names[pair.sponsor_id],
+                sponsee=names[pair.sponsee_id],
             ),
             _("The pair is in your escalation queue."),
             _("It was raised %(when)s.", when=r.at(flag.level3_at)) if flag else "",
         ),
         _("Open the escalation queue:"),
         r.page("dashboard.escalation_queue", program_id=pair.program.uuid),
+    )
+
+
+def _coordinator_names(program: Program, members: list) -> dict[int, str]:
+    """Members named for a coordinator as the console names them (same-named members told
+    apart, api.web.console.base.people_labels)."""
+    from api.web.console.base import people_labels
+
+    return people_labels(program, members)
+
+
+_RESOLVED_HOW = {
+    "coordinator": lambda by: _("%(name)s resolved it.", name=by),
+    "contact": lambda by: _("%(name)s logged a contact.", name=by),
+    "ended": lambda by: _("%(name)s ended the sponsorship.", name=by),
+}
+
+
+def _resolved(r: _Reader) -> Letter | None:
+    """An escalation left the queue: who resolved it and how (issue 14, finding 6)."""
+    pair = _find(Sponsorship, r.data.get("sponsorship"))
+    if pair is None:
+        return None
+    flag = _find(MissedContactFlag, r.data.get("flag"))
+    by = _find(Member, r.data.get("by")) if r.data.get("by") else None
+    names = _coordinator_names(pair.program, [pair.sponsor, pair.sponsee, by])
+    how = _RESOLVED_HOW.get(r.data.get("resolution") or "")
+    did = flag.action_taken if flag and r.data.get("resolution") == "coordinator" else None
+    return _letter(
+        r,
+        _("An update on a pair"),
+        _(
+            "%(sponsor)s and %(sponsee)s are off the escalation queue",
+            sponsor=names[pair.sponsor_id],
+            sponsee=names[pair.sponsee_id],
+        ),
+        sentences(
+            how(names[by.id]) if how and by else _("The escalation was resolved."),
+            _("What they did: %(action)s", action=did) if did else "",
+        ),
+        _("See the sponsor's page:"),
+        r.page("console.member", program_id=pair.program.uuid, member_id=pair.sponsor.uuid),
     )
 
 
@@ -434,12 +477,23 @@ def _availability_check(r: _Reader) -> Letter | None:
     from datetime import timedelta
 
     deadline = check.asked_at + timedelta(days=days)
+    if r.event == "availability.reminder":
+        opening = _("A few days ago we asked whether you can still take on someone new.")
+    elif r.data.get("stale"):
+        opening = _(
+            "We have not heard from you in a while, so newcomers cannot ask you for now. "
+            "One yes puts you back on the list."
+        )
+    else:
+        opening = _("Once a month we ask every sponsor whether they can take on someone new.")
     return _letter(
         r,
-        _("A quick question for you"),
+        _("A reminder for you")
+        if r.event == "availability.reminder"
+        else _("A quick question for you"),
         _("Still available to sponsor?"),
         sentences(
-            _("Once a month we ask every sponsor whether they can take on someone new."),
+            opening,
             _("Please answer by %(deadline)s.", deadline=r.at(deadline)),
             _("Without an answer we pause new asks to you; your sponsees stay with you."),
         ),
@@ -462,14 +516,13 @@ def _paused(r: _Reader) -> Letter | None:
             if program
             else None
         )
+        name = _coordinator_names(program, [sponsor])[sponsor.id] if program else None
+        name = name or sponsor.display_name
         return _letter(
             r,
             _("A member was paused"),
-            _("%(name)s was paused", name=sponsor.display_name),
-            _(
-                "%(name)s is paused from new asks: they did not answer in time.",
-                name=sponsor.display_name,
-            ),
+            _("%(name)s was paused", name=name),
+            _("%(name)s is paused from new asks: they did not answer in time.", name=name),
             _("See their page:"),
             page,
         )
@@ -501,6 +554,8 @@ _COMPOSERS: dict[str, Callable[[_Reader], Letter | None]] = {
     "contact.overdue": _overdue,
     "contact.escalated": _escalated,
     "availability.check": _availability_check,
+    "availability.reminder": _availability_check,
+    "contact.resolved": _resolved,
     "availability.paused": _paused,
     "member.paused": _paused,
 }

@@ -33,6 +33,7 @@ from api.services.accountability import (
     queue_webhooks,
     uuid_text,
 )
+from api.services.escalations import after_resolution
 from jobs.pairs import PAIR_COLUMNS, Pair, pair_of, pair_query, pairs_by_id, pairs_from
 from jobs.waking import awake_zones
 
@@ -64,20 +65,25 @@ def flag_missed_contacts(now: datetime) -> dict[str, int]:
 def _close_stale(now: datetime) -> int:
     """Close flags of pairs that ended, or that are back in touch (e.g. a racing contact)."""
     ended = select(Sponsorship.id).where(Sponsorship.status != "active")
-    closed = db.session.execute(
+    closed = db.session.scalars(
         update(MissedContactFlag)
         .where(MissedContactFlag.resolved_at.is_(None), MissedContactFlag.sponsorship_id.in_(ended))
         .values(resolved_at=now, resolution="ended")
-    ).rowcount
+        .returning(MissedContactFlag.id)
+        .execution_options(synchronize_session=False)
+    ).all()
     current = select(Sponsorship.id).where(Sponsorship.contact_due_at > now)
-    closed += db.session.execute(
+    closed += db.session.scalars(
         update(MissedContactFlag)
         .where(
             MissedContactFlag.resolved_at.is_(None), MissedContactFlag.sponsorship_id.in_(current)
         )
         .values(resolved_at=now, resolution="contact")
-    ).rowcount
-    return closed
+        .returning(MissedContactFlag.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    after_resolution(closed, now)
+    return len(closed)
 
 
 def _open(program_id: int, now: datetime, grace_s: float, known: dict) -> list[tuple]:

@@ -16,6 +16,7 @@ from api.extensions import db
 from api.models import Contact, Member, Membership, MissedContactFlag, Sponsorship, utcnow
 from api.services.accountability import insert_ignore
 from api.services.cadence import next_contact_due
+from api.services.escalations import after_resolution
 from api.services.notes import encrypt_note
 
 CLOCK_SKEW = timedelta(minutes=5)
@@ -184,11 +185,12 @@ def waiting_for_confirmation(member: Member, pair: Sponsorship, now: datetime) -
 
 
 def resolve_flag_if_current(sponsorship_id: int, now: datetime) -> None:
-    """Close the pair's open flag (resolution "contact") if its next contact is not yet due."""
+    """Close the pair's open flag (resolution "contact") if its next contact is not yet due;
+    what follows a resolution (escalations.after_resolution) happens in the same transaction."""
     current = select(Sponsorship.id).where(
         Sponsorship.id == sponsorship_id, Sponsorship.contact_due_at > now
     )
-    db.session.execute(
+    closed = db.session.scalars(
         update(MissedContactFlag)
         .where(
             MissedContactFlag.sponsorship_id == sponsorship_id,
@@ -196,7 +198,10 @@ def resolve_flag_if_current(sponsorship_id: int, now: datetime) -> None:
             MissedContactFlag.sponsorship_id.in_(current),
         )
         .values(resolved_at=now, resolution="contact")
-    )
+        .returning(MissedContactFlag.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    after_resolution(list(closed), now)
 
 
 def list_contacts(pair: Sponsorship, limit: int = 200) -> list[Contact]:

@@ -11,7 +11,16 @@ from sqlalchemy.orm import aliased
 
 from api.errors import Conflict, Invalid, NotFound
 from api.extensions import db
-from api.models import AuditLog, Member, MissedContactFlag, Program, Sponsorship, utcnow
+from api.models import (
+    AuditLog,
+    Contact,
+    Member,
+    MissedContactFlag,
+    Notification,
+    Program,
+    Sponsorship,
+    utcnow,
+)
 from api.services.audit import audit
 from api.services.notify import notify
 
@@ -164,6 +173,8 @@ def resolve(
         db.session.rollback()
         raise Conflict("This flag is already resolved.")
     _audit(program, actor, "escalation.resolve", flag, text or "")
+    db.session.refresh(flag)
+    after_resolution([flag.id], now, actor_id=actor.id)
     db.session.commit()
     db.session.refresh(flag)
     return flag
@@ -217,3 +228,122 @@ def check_ins(flag: MissedContactFlag) -> list[AuditLog]:
             .order_by(AuditLog.at, AuditLog.id)
         )
     )
+
+
+# --- after a flag is resolved -----------------------------------------------------------------
+
+CHUNK = 500
+HOW = {
+    "coordinator": "{by} resolved it",
+    "contact": "{by} logged a contact",
+    "ended": "{by} ended the sponsorship",
+}
+
+
+def after_resolution(flag_ids: list[int], now: datetime, *, actor_id: int | None = None) -> None:
+    """What every path that resolves flags does next, in the caller's transaction (no commit):
+    the notifications those flags sent (e.g. "Please reach Ana P. today") are marked read, and
+    for an escalated flag (level 3) the programme's coordinators are told who resolved it and
+    how. ``actor_id`` is who resolved them when the caller knows (a coordinator); otherwise the
+    pair's newest contact's author (resolution "contact") or whoever ended the pair ("ended").
+    Safe to repeat: the messages are deduplicated by key."""
+    if not flag_ids:
+        return
+    from api.services.accountability import Message, coordinators, queue
+
+    coords: dict[int, list[int]] = {}
+    keys, escalated_ids = [], []
+    for start in range(0, len(flag_ids), CHUNK):
+        rows = db.session.execute(
+            select(
+                MissedContactFlag.id,
+                MissedContactFlag.uuid,
+                MissedContactFlag.level,
+                MissedContactFlag.program_id,
+                Sponsorship.sponsor_id,
+                Sponsorship.sponsee_id,
+            )
+            .join(Sponsorship, Sponsorship.id == MissedContactFlag.sponsorship_id)
+            .where(
+                MissedContactFlag.id.in_(flag_ids[start : start + CHUNK]),
+                MissedContactFlag.resolved_at.is_not(None),
+            )
+        ).all()
+        if any(r.level >= 3 for r in rows):
+            coords.update(coordinators({r.program_id for r in rows if r.level >= 3}))
+        for r in rows:
+            # The keys jobs/missed_contact gives each level's messages: flag:{uuid}:{level}:{id}
+            told = [(1, r.sponsee_id), (1, r.sponsor_id), (2, r.sponsor_id)]
+            told += [(3, c) for c in coords.get(r.program_id, ())] if r.level >= 3 else []
+            keys += [f"flag:{r.uuid}:{level}:{member_id}" for level, member_id in told]
+            if r.level >= 3:
+                escalated_ids.append(r.id)
+    for start in range(0, len(keys), CHUNK):
+        db.session.execute(
+            update(Notification)
+            .where(
+                Notification.dedupe_key.in_(keys[start : start + CHUNK]),
+                Notification.read_at.is_(None),
+            )
+            .values(read_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    escalated = db.session.scalars(
+        select(MissedContactFlag)
+        .where(MissedContactFlag.id.in_(escalated_ids))
+        .execution_options(populate_existing=True)  # resolved by a bulk UPDATE a moment ago
+    ).all()
+    messages = []
+    for flag in escalated:
+        pair = flag.sponsorship
+        by = db.session.get(Member, actor_id) if actor_id else _resolver(flag, pair)
+        labels = _labels(pair.program, [pair.sponsor, pair.sponsee, by])
+        names = {"sponsor": labels[pair.sponsor_id], "sponsee": labels[pair.sponsee_id]}
+        how = HOW.get(flag.resolution or "", "{by} resolved it").format(
+            by=labels[by.id] if by else "Someone"
+        )
+        body = f"{names['sponsor']} and {names['sponsee']} are off the escalation queue: {how}."
+        if flag.resolution == "coordinator" and flag.action_taken:
+            body += f" What they did: {flag.action_taken}"
+        data = {
+            "sponsorship": str(pair.uuid),
+            "flag": str(flag.uuid),
+            "resolution": flag.resolution,
+            "by": str(by.uuid) if by else None,
+        }
+        for coordinator_id in coords.get(flag.program_id, ()):
+            if coordinator_id == actor_id:
+                continue  # the coordinator who resolved it knows
+            messages.append(
+                Message(
+                    coordinator_id,
+                    "contact.resolved",
+                    f"flag:{flag.uuid}:resolved:{coordinator_id}",
+                    "An escalation was resolved",
+                    body,
+                    flag.program_id,
+                    data,
+                )
+            )
+    queue(messages, now)
+
+
+def _resolver(flag: MissedContactFlag, pair: Sponsorship) -> Member | None:
+    if flag.resolution == "ended":
+        return db.session.get(Member, pair.ended_by_id) if pair.ended_by_id else None
+    if flag.resolution == "contact":
+        author = db.session.scalar(
+            select(Contact.logged_by_id)
+            .where(Contact.sponsorship_id == pair.id)
+            .order_by(Contact.created_at.desc(), Contact.id.desc())
+            .limit(1)
+        )
+        return db.session.get(Member, author) if author else None
+    return None
+
+
+def _labels(program: Program, members: list) -> dict[int, str]:
+    """Names as the console shows them (same-named members told apart)."""
+    from api.web.console.base import people_labels
+
+    return people_labels(program, members)

@@ -23,6 +23,7 @@ from api.models import (
 )
 from api.services.audit import audit
 from api.services.cadence import next_contact_due
+from api.services.escalations import after_resolution
 from api.services.notify import emit_webhooks, notify
 from api.services.proposals import NOT_PENDING, proposal_for, release_slot
 
@@ -167,12 +168,15 @@ def end(
         db.session.rollback()
         raise Conflict("This sponsorship has already ended.")
     release_slot(row.sponsor_id)
-    db.session.execute(
+    closed = db.session.scalars(
         update(MissedContactFlag)
         .where(MissedContactFlag.sponsorship_id == row.id, MissedContactFlag.resolved_at.is_(None))
         .values(resolved_at=now, resolution="ended")
+        .returning(MissedContactFlag.id)
         .execution_options(synchronize_session=False)
-    )
+    ).all()
+    db.session.refresh(row)
+    after_resolution(list(closed), now)
     audit(
         "sponsorship.end",
         row,
