@@ -41,6 +41,7 @@ def test_a_cookie_saved_before_logout_no_longer_opens_the_escalations(app, db, c
     saved = client.get_cookie("session").value
     assert client.post("/logout").status_code == 302
     client.set_cookie("session", saved)  # the attacker's copy
+    g.pop("_login_user", None)  # a real request starts afresh (the test shares one context)
     res = client.get(_escalations(coordinator))
     assert res.status_code == 302 and "/login" in res.headers["Location"]
 
