@@ -28,6 +28,7 @@ PASSWORD_ENDPOINTS = frozenset(
         "auth.PasswordLink",
         "auth.PasswordSet",
         "me.Password",
+        "me.CloseAccount",
         "web.login",
         "web.forgot_password",
         "web.reset_password",
