@@ -10,6 +10,7 @@ import logging
 from datetime import date, timedelta
 
 import pytest
+from flask import g
 from sqlalchemy import func, select
 
 from api.extensions import db as _db
@@ -195,6 +196,24 @@ def test_canaries_stay_out_of_logs_previews_and_coordinator_views(
             assert res.status_code in (200, 404), (path, res.status_code)
             private = PRIVATE
             if path.endswith("export.csv"):  # a re-import needs a sponsor's sobriety date
+                private = [c for c in PRIVATE if c != SPONSOR["sobriety_date"]]
+            assert _hits(res.get_data(as_text=True), private) == [], path
+        pages = [
+            f"/coordinator/{program.uuid}/members",
+            *(f"/coordinator/{program.uuid}/members/{m}" for m in member_ids),
+            f"/coordinator/{program.uuid}/export.csv",
+            f"/programs/{program.uuid}/dashboard",
+            f"/programs/{program.uuid}/escalations",
+        ]
+        browser = client.application.test_client()
+        with browser.session_transaction() as session:
+            session["_user_id"] = coordinator.get_id()
+        for path in pages:
+            g.pop("_login_user", None)  # the test shares one app context; requests do not
+            res = browser.get(path)
+            assert res.status_code == 200, (path, res.status_code)
+            private = PRIVATE
+            if path.endswith("export.csv"):
                 private = [c for c in PRIVATE if c != SPONSOR["sobriety_date"]]
             assert _hits(res.get_data(as_text=True), private) == [], path
         deliver_due(utcnow() + timedelta(days=40))
