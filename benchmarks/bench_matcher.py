@@ -16,7 +16,7 @@ from benchmarks.population import make_seekers, make_sponsors
 from benchmarks.reference import exact_reference
 from matcher import MatchSettings, SponsorIndex
 from matcher import rules as R
-from matcher.batch import assign, assign_pairs
+from matcher.round import assign, assign_pairs
 from matcher.types import DEFAULT_WEIGHTS
 
 HERE = Path(__file__).resolve().parent
@@ -45,8 +45,8 @@ NOTES = [
     "The mentor-match ratio divides one timing of mentor-match by the median of seven of "
     "ours. It ranged from about 850x to 1,140x while the 1k round gave all 75k feasible "
     "pairs to the solver on two threads; it now starts from the pruned pairs on one thread "
-    "(`FULL_PAIRS`, `PARALLEL_MIN_PAIRS` in matcher/batch.py: 45 ms -> 34-37 ms, the same "
-    "pairs and total), about 1,230x to 1,320x in three runs.",
+    "(`full_pairs`, `parallel_min_pairs` of `RoundOptions` in matcher/round.py: 45 ms -> "
+    "34-37 ms, the same pairs and total), about 1,230x to 1,320x in three runs.",
 ]
 
 REPEATS = 3  # the machine is shared: each timing is the median of several runs

@@ -73,8 +73,8 @@ def main(instance_path, result_path):
         m.profile = profile(d)
         mentees.append(m)
     known = {
-        b: set().union(*(rules.block_tokens(m.profile, b) for m in mentors))
-        for b in rules.SET_BLOCKS
+        b: set().union(*(rules.group_tokens(m.profile, b) for m in mentors))
+        for b in rules.SET_GROUPS
     }
     hard = rl.Disqualify(
         lambda match: bool(

@@ -17,7 +17,7 @@ def exact_reference(pool, requests, settings) -> tuple[int, float]:
     is worth ``MATCH_BONUS`` plus its score, so maximising the sum first maximises the
     number matched.
     """
-    known = {b: set().union(*(R.block_tokens(s, b) for s in pool)) for b in R.SET_BLOCKS}
+    known = {b: set().union(*(R.group_tokens(s, b) for s in pool)) for b in R.SET_GROUPS}
     slots = [s for s in pool for _ in range(max(s.capacity - s.load, 0))]
     if not slots or not requests:
         return 0, 0.0

@@ -4,11 +4,12 @@ A small library with no Flask, SQL or configuration inside: the API converts its
 to the dataclasses in ``matcher.types`` and keeps one fitted ``SponsorIndex`` warm.
 """
 
-from matcher.batch import UNASSIGNED_SENTENCES, assign
 from matcher.index import SponsorIndex
-from matcher.rules import EXCLUSION_SENTENCES, RULE_ORDER
+from matcher.round import UNASSIGNED_SENTENCES, RoundOptions, assign
+from matcher.rules import EXCLUSION_SENTENCES, RULE_ORDER, RULES
 from matcher.types import (
     Assignment,
+    Exclusions,
     MatchSettings,
     Reason,
     SeekerRequest,
@@ -19,11 +20,14 @@ from matcher.types import (
 
 __all__ = [
     "EXCLUSION_SENTENCES",
+    "RULES",
     "RULE_ORDER",
     "UNASSIGNED_SENTENCES",
     "Assignment",
+    "Exclusions",
     "MatchSettings",
     "Reason",
+    "RoundOptions",
     "SeekerRequest",
     "ShortlistEntry",
     "SponsorCandidate",

@@ -11,13 +11,33 @@ from matcher import features as F
 from matcher import rules as R
 from matcher.types import Reason
 
-LANGUAGE_NAMES = {
-    "am": "Amharic", "ar": "Arabic", "de": "German", "en": "English", "es": "Spanish",
-    "fa": "Persian", "fr": "French", "hi": "Hindi", "ht": "Haitian Creole", "it": "Italian",
-    "ja": "Japanese", "ko": "Korean", "nl": "Dutch", "pl": "Polish", "pt": "Portuguese",
-    "ru": "Russian", "so": "Somali", "sw": "Swahili", "tl": "Tagalog", "uk": "Ukrainian",
-    "ur": "Urdu", "vi": "Vietnamese", "zh": "Chinese",
-}  # fmt: skip
+
+def language_name(code: str) -> str:
+    """A language's English name from Babel's locale data ("ku" -> "Kurdish"); the code
+    itself only when Babel knows no such language."""
+    name = _english().languages.get(code)
+    return name[:1].upper() + name[1:] if name else code
+
+
+@lru_cache(maxsize=1)
+def _english():
+    from babel import Locale
+
+    return Locale("en")
+
+
+class _LanguageNames:
+    """``LANGUAGE_NAMES.get(code, default)``: English names from Babel, for older callers."""
+
+    def get(self, code, default=None):
+        name = language_name(code)
+        return default if name == code and default is not None else name
+
+    def __getitem__(self, code):
+        return language_name(code)
+
+
+LANGUAGE_NAMES = _LanguageNames()
 TAG_PHRASES = {
     "veteran": "veterans",
     "parent": "parents",
@@ -50,7 +70,7 @@ def _shared_reason(block: str, shared: list) -> Reason | None:
     if block == "fellowship":
         return Reason("shared_fellowship", f"You are both in {_join(shared)}", {"items": shared})
     if block == "language":
-        names = [LANGUAGE_NAMES.get(c, c) for c in shared]
+        names = [language_name(c) for c in shared]
         return Reason("shared_language", f"You both speak {_join(names)}", {"items": shared})
     if block == "tags":
         named = [TAG_PHRASES[t] for t in shared if t in TAG_PHRASES]
@@ -101,13 +121,13 @@ def _distance_reason(km: float | None) -> Reason | None:
 
 def _block_reason(block: str, seeker, sponsor, known) -> Reason | None:
     if block == "availability":
-        return _hours_reason(len(R.block_tokens(seeker, block) & R.block_tokens(sponsor, block)))
+        return _hours_reason(len(R.group_tokens(seeker, block) & R.group_tokens(sponsor, block)))
     if block == "sobriety":
         return _sobriety_reason(sponsor.sobriety_days)
     if block == "distance":
         return _distance_reason(R.pair_distance_km(seeker, sponsor))
-    if block in R.SET_BLOCKS:
-        shared = sorted(R.block_tokens(seeker, block) & R.block_tokens(sponsor, block))
+    if block in R.SET_GROUPS:
+        shared = sorted(R.group_tokens(seeker, block) & R.group_tokens(sponsor, block))
         return _shared_reason(block, shared)
     return None
 
@@ -134,8 +154,8 @@ def reasons_for(seeker, sponsor, settings, known) -> tuple[Reason, ...]:
     the sponsor answers quickly when that is true; if fewer than two remain, "has room"
     (always true of a shortlisted sponsor) fills in.
     """
-    sims = R.block_similarities(seeker, sponsor, settings, known)
-    blocks = [b for b in R.active_blocks(seeker) if sims[b] > 0 and settings.weight(b) > 0]
+    sims = R.group_similarities(seeker, sponsor, settings, known)
+    blocks = [b for b in R.active_groups(seeker) if sims[b] > 0 and settings.weight(b) > 0]
     blocks.sort(key=lambda b: -settings.weight(b) * sims[b])
     reasons = []
     for block in blocks:
@@ -196,17 +216,17 @@ def reasons_for_pairs(index, requests, seekers, rows) -> list[tuple[Reason, ...]
     return out
 
 
-_BLOCKS = R.SET_BLOCKS + ("sobriety", "distance")  # as R.active_blocks orders them
+_BLOCKS = R.SET_GROUPS + ("sobriety", "distance")  # as R.active_groups orders them
 
 
 def _pair_blocks(index, qs, rows):
     """Return ``(sims, said, in_person)`` for pairs ``(qs[k], rows[k])``: each block's
-    similarity as ``rules.block_similarities`` computes it (pairs x ``_BLOCKS``), and per
+    similarity as ``rules.group_similarities`` computes it (pairs x ``_BLOCKS``), and per
     block each pair's index into that block's distinct reasons, with those reasons."""
     st = index.settings_
     sims = np.zeros((rows.size, len(_BLOCKS)))
     said = []
-    for j, block in enumerate(R.SET_BLOCKS):
+    for j, block in enumerate(R.SET_GROUPS):
         if block == "availability":
             mine = F.pack_hour_sets([q.availability_utc for q in qs])
             theirs = index.hours_[rows]
@@ -231,7 +251,7 @@ def _pair_blocks(index, qs, rows):
             sims[:, j] = np.where(shared_n > 0, shared_n / np.sqrt(n_mine * n_theirs), 0.0)
         said.append((inverse.reshape(-1), texts))
     keys, inverse = np.unique(index.sobriety_days_[rows], return_inverse=True)
-    sims[:, len(R.SET_BLOCKS)] = np.array([R.sobriety_value(int(d), st) for d in keys])[inverse]
+    sims[:, len(R.SET_GROUPS)] = np.array([R.sobriety_value(int(d), st) for d in keys])[inverse]
     said.append((inverse.reshape(-1), [_sobriety_reason(int(d)) for d in keys]))
     in_person = np.array([q.in_person_needed for q in qs], dtype=bool)
     near, texts = np.zeros(rows.size, dtype=np.int64), [None]

@@ -17,11 +17,11 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import Normalizer
 from threadpoolctl import ThreadpoolController
 
-from matcher.rules import SET_BLOCKS, block_tokens
+from matcher.rules import SET_GROUPS, group_tokens
 
 HOURS_PER_WEEK = 168
 AVAILABILITY_WORDS = 3  # 168 hours packed into three 64-bit words
-DENSE_BLOCKS = tuple(b for b in SET_BLOCKS if b != "availability")
+DENSE_GROUPS = tuple(b for b in SET_GROUPS if b != "availability")
 _EMPTY_VOCAB_TOKEN = "\x00"  # a token no member has, so an unused block still has a column
 
 
@@ -31,19 +31,19 @@ def _tokens_as_given(tokens):
 
 def profile_rows(members) -> np.ndarray:
     """Return the object array (one column per set block) the preprocessor reads."""
-    rows = np.empty((len(members), len(SET_BLOCKS)), dtype=object)
-    for j, block in enumerate(SET_BLOCKS):
-        rows[:, j] = [sorted(block_tokens(m, block)) for m in members]
+    rows = np.empty((len(members), len(SET_GROUPS)), dtype=object)
+    for j, block in enumerate(SET_GROUPS):
+        rows[:, j] = [sorted(group_tokens(m, block)) for m in members]
     return rows
 
 
 def pool_vocabularies(members) -> dict[str, list]:
     """Return each set block's sorted vocabulary over the pool."""
     vocab = {}
-    for block in DENSE_BLOCKS:
+    for block in DENSE_GROUPS:
         seen = set()
         for m in members:
-            seen |= block_tokens(m, block)
+            seen |= group_tokens(m, block)
         vocab[block] = sorted(seen) or [_EMPTY_VOCAB_TOKEN]
     vocab["availability"] = list(range(HOURS_PER_WEEK))
     return vocab
@@ -52,7 +52,7 @@ def pool_vocabularies(members) -> dict[str, list]:
 def build_preprocessor(vocabularies: dict[str, list]) -> ColumnTransformer:
     """Return the ColumnTransformer: one multi-hot + L2 normaliser per set block."""
     transformers = []
-    for j, block in enumerate(SET_BLOCKS):
+    for j, block in enumerate(SET_GROUPS):
         encoder = CountVectorizer(
             analyzer=_tokens_as_given,
             lowercase=False,

@@ -9,7 +9,13 @@ import numpy as np
 from matcher import features as F
 from matcher import rules as R
 from matcher.explain import reasons_for
-from matcher.types import MatchSettings, SeekerRequest, ShortlistEntry, SponsorCandidate
+from matcher.types import (
+    Exclusions,
+    MatchSettings,
+    SeekerRequest,
+    ShortlistEntry,
+    SponsorCandidate,
+)
 
 _ROW_ARRAYS = {
     "alive_": bool,
@@ -29,7 +35,7 @@ _ROW_ARRAYS = {
     "prior_": np.float32,
     "inv_sqrt_hours_": np.float32,
 }
-_BIT_BLOCKS = ("fellowship", "language")
+_BIT_GROUPS = ("fellowship", "language")
 
 
 class SponsorIndex:
@@ -53,28 +59,28 @@ class SponsorIndex:
         fitted on them; the rows themselves are encoded with numpy from the same
         vocabularies (a test checks both encodings agree). Rows are stored sorted by
         programme, gender, fellowships and gender rule, so a shortlist scans only the
-        contiguous blocks a seeker can match.
+        contiguous fellowship segments a seeker can match.
         """
         pool = list({s.member_id: s for s in sponsors}.values())
         st = self.settings_ = self.settings or MatchSettings()
         tokens = _pool_tokens(pool)
         vocab = {
-            b: sorted(set().union(*tokens[b])) or [F._EMPTY_VOCAB_TOKEN] for b in F.DENSE_BLOCKS
+            b: sorted(set().union(*tokens[b])) or [F._EMPTY_VOCAB_TOKEN] for b in F.DENSE_GROUPS
         }
         vocab["availability"] = list(range(F.HOURS_PER_WEEK))
         self.vocabulary_ = {b: {t: i for i, t in enumerate(v)} for b, v in vocab.items()}
         self.program_codes_, self.gender_codes_ = {}, {}
-        order, set_codes = self._block_order(pool, tokens["fellowship"])
+        order, set_codes = self._segment_order(pool, tokens["fellowship"])
         pool = [pool[i] for i in order]
-        tokens = {b: [tokens[b][i] for i in order] for b in R.SET_BLOCKS}
+        tokens = {b: [tokens[b][i] for i in order] for b in R.SET_GROUPS}
         n, cap = len(pool), max(16, len(pool))
         self.columns_, start = {}, 0
-        for block in F.DENSE_BLOCKS:
+        for block in F.DENSE_GROUPS:
             self.columns_[block] = list(range(start, start + len(vocab[block])))
             start += len(vocab[block])
         self.sobriety_col_ = start
         self.X_ = np.zeros((cap, start + 1), dtype=np.float32)
-        for block in F.DENSE_BLOCKS:
+        for block in F.DENSE_GROUPS:
             cols = self.columns_[block]
             self.X_[:n, cols[0] : cols[-1] + 1] = F.encode_sets(
                 tokens[block], self.vocabulary_[block], len(cols)
@@ -82,7 +88,7 @@ class SponsorIndex:
         self.hours_ = np.zeros((cap, F.AVAILABILITY_WORDS), dtype=np.uint64)
         self.hours_[:n] = F.pack_hour_sets(tokens["availability"])
         self.bits_ = {}
-        for b in _BIT_BLOCKS:
+        for b in _BIT_GROUPS:
             cols = self.columns_[b]
             self.bits_[b] = np.zeros((cap, F.words_for(len(vocab[b]))), dtype=np.uint64)
             self.bits_[b][:n] = F.bits_from_dense(
@@ -96,10 +102,10 @@ class SponsorIndex:
         self.free_rows_, self.n_rows_ = [], n
         if n:
             self._store_pool(pool, st)
-        self._index_blocks(pool, set_codes[order])
+        self._index_segments(pool, set_codes[order])
         return self
 
-    def _block_order(self, pool, fellowship_sets) -> np.ndarray:
+    def _segment_order(self, pool, fellowship_sets) -> np.ndarray:
         """Return the row order: by programme, gender, fellowship set, then gender rule."""
         st = self.settings_ or MatchSettings()
         sets = [tuple(sorted(set(f))) for f in fellowship_sets]
@@ -145,13 +151,6 @@ class SponsorIndex:
         self.confirmed_days_[:n] = confirmed
         load, capacity = column("load", np.int64), column("capacity", np.int64)
         self.load_[:n], self.capacity_[:n] = load, capacity
-        self.static_ok_[:n] = (
-            accepting
-            & ~paused
-            & (sobriety >= st.min_sobriety_days)
-            & (confirmed <= st.availability_confirm_max_days)
-            & (load < capacity)
-        )
         self.in_person_[:n] = ["in_person" in s.contact_modes for s in pool]
         lat, lon = column("lat", np.float64, np.nan), column("lon", np.float64, np.nan)
         located = ~(np.isnan(lat) | np.isnan(lon))
@@ -165,9 +164,10 @@ class SponsorIndex:
         with np.errstate(divide="ignore"):
             inv = np.where(count > 0, 1.0 / np.sqrt(np.maximum(count, 1)), 0.0)
         self.inv_sqrt_hours_[:n] = inv
+        self.static_ok_[:n] = self._sponsor_ok(slice(0, n), n)
 
-    def _index_blocks(self, pool, set_codes):
-        """Record the contiguous blocks of rows sharing programme, gender and fellowships."""
+    def _index_segments(self, pool, set_codes):
+        """Record the fellowship segments: rows sharing programme, gender, rule, fellowships."""
         n = len(pool)
         self.n_sorted_ = n
         keys = np.stack(
@@ -184,7 +184,7 @@ class SponsorIndex:
             )
         starts = np.flatnonzero(change)
         ends = np.append(starts[1:], n)[: starts.size]  # an empty pool has no segments
-        self.blocks_ = [
+        self.segments_ = [
             (int(lo), int(hi), int(keys[0, lo]), int(keys[1, lo]), bool(keys[2, lo]))
             + (frozenset(pool[lo].fellowships),)
             for lo, hi in zip(starts, ends, strict=True)
@@ -198,12 +198,12 @@ class SponsorIndex:
         numpy from the same vocabularies, and a test checks the two agree. Building it
         costs ~5 ms, more than encoding a 500-sponsor pool, so it is built only when asked.
         """
-        self._check_fitted()
+        self.check_fitted()
         fitted = getattr(self, "_preprocessor", None)
         if fitted is None or fitted[0] != self._vocab_sizes():
             vocab = {b: list(v) for b, v in self.vocabulary_.items()}
-            rows = np.empty((1, len(R.SET_BLOCKS)), dtype=object)
-            for j, block in enumerate(R.SET_BLOCKS):
+            rows = np.empty((1, len(R.SET_GROUPS)), dtype=object)
+            for j, block in enumerate(R.SET_GROUPS):
                 rows[0, j] = vocab[block]  # fitted on the vocabularies themselves
             fitted = (self._vocab_sizes(), F.build_preprocessor(vocab).fit(rows))
             self._preprocessor = fitted
@@ -214,24 +214,24 @@ class SponsorIndex:
 
     def upsert(self, sponsor: SponsorCandidate) -> SponsorIndex:
         """Add or replace one sponsor in place, without refitting the pool."""
-        self._check_fitted()
+        self.check_fitted()
         row = self.row_of_.get(sponsor.member_id)
         if (
             row is not None
             and row < self.n_sorted_
-            and self._block_key(sponsor) != (self._block_key(self.sponsors_[row]))
+            and self._segment_key(sponsor) != (self._segment_key(self.sponsors_[row]))
         ):
-            self.remove(sponsor.member_id)  # it moves out of its block, to the unsorted tail
+            self.remove(sponsor.member_id)  # it moves out of its segment, to the unsorted tail
             row = None
         if row is None:
             row = self.free_rows_.pop() if self.free_rows_ else self._append_row()
         else:
-            self._forget_blocks(row)
+            self._forget_blocking(row)
         self._extend_vocabularies(sponsor)
         self.X_[row] = 0.0
-        for block in F.DENSE_BLOCKS:
+        for block in F.DENSE_GROUPS:
             vec = F.encode_block(
-                R.block_tokens(sponsor, block), self.vocabulary_[block], len(self.columns_[block])
+                R.group_tokens(sponsor, block), self.vocabulary_[block], len(self.columns_[block])
             )
             self.X_[row, self.columns_[block]] = vec
         self.hours_[row] = F.pack_hours(sponsor.availability_utc)
@@ -240,21 +240,22 @@ class SponsorIndex:
 
     def remove(self, member_id: str) -> SponsorIndex:
         """Drop one sponsor from the pool; unknown ids are ignored."""
-        self._check_fitted()
+        self.check_fitted()
         row = self.row_of_.pop(member_id, None)
         if row is not None:
-            self._forget_blocks(row)
+            self._forget_blocking(row)
             self.alive_[row] = self.static_ok_[row] = False
             self.program_[row] = -1
             self.sponsors_[row] = None
-            if row >= self.n_sorted_:  # rows in the sorted blocks stay empty
+            if row >= self.n_sorted_:  # rows in the sorted segments stay empty
                 self.free_rows_.append(row)
         return self
 
-    def _block_key(self, s):
+    def _segment_key(self, s):
         return (s.program_id, s.gender, R.wants_same_gender(s, self.settings_), set(s.fellowships))
 
-    def _check_fitted(self):
+    def check_fitted(self):
+        """Raise ``sklearn.exceptions.NotFittedError`` unless ``fit`` was called."""
         if not hasattr(self, "X_"):
             from sklearn.exceptions import NotFittedError
 
@@ -277,9 +278,9 @@ class SponsorIndex:
 
     def _extend_vocabularies(self, sponsor):
         """Give tokens the pool has not seen a new column, as a refit would."""
-        for block in F.DENSE_BLOCKS:
+        for block in F.DENSE_GROUPS:
             vocab = self.vocabulary_[block]
-            for token in sorted(R.block_tokens(sponsor, block) - vocab.keys()):
+            for token in sorted(R.group_tokens(sponsor, block) - vocab.keys()):
                 vocab[token] = len(vocab)
                 col = self.X_.shape[1]
                 self.X_ = np.hstack([self.X_, np.zeros((len(self.X_), 1), np.float32)])
@@ -288,7 +289,7 @@ class SponsorIndex:
                 if bits is not None and F.words_for(len(vocab)) > bits.shape[1]:
                     self.bits_[block] = np.hstack([bits, np.zeros((len(bits), 1), np.uint64)])
 
-    def _forget_blocks(self, row):
+    def _forget_blocking(self, row):
         for blocked in self.sponsors_[row].blocked_member_ids:
             self.blocked_by_.get(blocked, set()).discard(row)
 
@@ -308,7 +309,6 @@ class SponsorIndex:
         days = s.availability_confirmed_days_ago
         self.confirmed_days_[row] = np.inf if days is None else days
         self.load_[row], self.capacity_[row] = s.load, s.capacity
-        self.static_ok_[row] = not R.sponsor_rules_failed(s, st)
         self.in_person_[row] = "in_person" in s.contact_modes
         located = s.lat is not None and s.lon is not None
         self.lat_[row] = s.lat if located else np.nan
@@ -317,70 +317,81 @@ class SponsorIndex:
         self.X_[row, self.sobriety_col_] = R.sobriety_value(s.sobriety_days, st)
         count = int(F.popcount(self.hours_[row : row + 1])[0])
         self.inv_sqrt_hours_[row] = 1.0 / np.sqrt(count) if count else 0.0
-        for b in _BIT_BLOCKS:
+        for b in _BIT_GROUPS:
             width = self.bits_[b].shape[1]
-            self.bits_[b][row] = F.token_bits(R.block_tokens(s, b), self.vocabulary_[b], width)
+            self.bits_[b][row] = F.token_bits(R.group_tokens(s, b), self.vocabulary_[b], width)
+        self.static_ok_[row] = self._sponsor_ok(slice(row, row + 1), 1)[0]
 
     def _gender_code(self, gender) -> int:
         if gender is None:
             return -1
         return self.gender_codes_.setdefault(gender, len(self.gender_codes_))
 
-    # -- the rules, vectorised ---------------------------------------------------------------
+    # -- the rules (``rules.RULES``), over rows ---------------------------------------------
 
-    def _seeker_bits(self, block, tokens):
-        return F.token_bits(tokens, self.vocabulary_[block], self.bits_[block].shape[1])
+    def spare(self, rows) -> np.ndarray:
+        """Return the spare capacity (capacity minus load) of ``rows``, as int64."""
+        return (self.capacity_[rows] - self.load_[rows]).astype(np.int64)
 
-    def _shares(self, block, tokens, lo, hi):
-        """Return rows ``lo:hi`` sharing at least one token with ``tokens`` in a bit block."""
-        sb = self._seeker_bits(block, tokens)
-        bits = self.bits_[block][lo:hi]
-        if len(sb) == 1:
-            return (bits[:, 0] & sb[0]) != 0
-        return ((bits & sb) != 0).any(axis=1)
+    def rows_of(self, member_ids) -> list[int]:
+        """Return the rows of the sponsors with these member ids (unknown ids are skipped)."""
+        return [self.row_of_[i] for i in member_ids if i in self.row_of_]
 
-    def _has_all(self, block, tokens, lo, hi):
-        if any(t not in self.vocabulary_[block] for t in tokens):
-            return np.zeros(hi - lo, dtype=bool)
-        sb = self._seeker_bits(block, tokens)
-        return ((self.bits_[block][lo:hi] & sb) == sb).all(axis=1)
+    def _sponsor_ok(self, sel, size) -> np.ndarray:
+        """Rows ``sel`` passing every rule about the sponsor alone (kept as ``static_ok_``)."""
+        view, ok = RowView(self, sel, size), np.ones(size, dtype=bool)
+        for rule in _STAGES["sponsor"]:
+            ok &= ~rule.rows_fail(view, None)
+        return ok
 
-    def _base_mask(self, q: SeekerRequest, lo=0, hi=None, keyed=False) -> np.ndarray:
-        """Rows ``lo:hi`` passing every rule that depends on the seeker's profile.
+    def _profile_ok(self, q: SeekerRequest, lo=0, hi=None, keyed=False) -> np.ndarray:
+        """Rows ``lo:hi`` passing the sponsor rules and every rule on the seeker's profile.
 
-        ``keyed`` says the rows come from blocks already chosen for the seeker's
+        ``keyed`` says the rows come from segments already chosen for the seeker's
         programme, fellowships and gender, so those rules are not checked again.
         """
-        hi, st = self.n_rows_ if hi is None else hi, self.settings_
+        hi = self.n_rows_ if hi is None else hi
         mask = self.static_ok_[lo:hi].copy()
-        if not keyed:
-            program = self.program_codes_.get(q.program_id)
-            if program is None:
-                return np.zeros(hi - lo, dtype=bool)
-            mask &= self.program_[lo:hi] == program
-            if not q.cross_fellowship_ok:
-                mask &= self._shares("fellowship", q.fellowships, lo, hi)
-            gender = self.gender_codes_.get(q.gender, -2) if q.gender is not None else -2
-            genders = self.gender_[lo:hi]
-            if R.wants_same_gender(q, st):
-                mask &= genders == gender
-            else:
-                mask &= ~self.same_gender_[lo:hi] | (genders == gender)
-            if q.sponsor_gender is not None:
-                mask &= genders == self.gender_codes_.get(q.sponsor_gender, -2)
-        if q.languages_required:
-            mask &= self._has_all("language", q.languages_required, lo, hi)
-        else:
-            mask &= self._shares("language", q.languages, lo, hi)
-        if q.in_person_needed:
-            mask &= self.in_person_[lo:hi]
+        view = RowView(self, slice(lo, hi), hi - lo)
+        for rule in _STAGES["profile"]:
+            if keyed and rule.code in _SEGMENT_CODES:
+                continue
+            failed = rule.rows_fail(view, q)
+            if failed is not None:
+                mask &= ~failed
         return mask
+
+    def eligible_mask(self, q: SeekerRequest) -> np.ndarray:
+        """Return which rows pass every rule but the personal and distance ones for ``q``
+        (the same for every seeker with the same profile: a matching round shares it)."""
+        self.check_fitted()
+        return self._profile_ok(q)
+
+    def personal_rows(self, q: SeekerRequest) -> list[int]:
+        """Return the rows a personal rule excludes for ``q`` (self, blocked either way,
+        ended or declined), from the rules' ``member_ids``."""
+        rows = []
+        for rule in _STAGES["personal"]:
+            rows += self.rows_of(rule.member_ids(q))
+            if rule.both_ways:
+                rows += self.blocked_by_.get(q.member_id, ())
+        return rows
+
+    def near_enough(self, q: SeekerRequest, rows: np.ndarray, km) -> np.ndarray:
+        """Which of ``rows`` pass the distance rules (their distances ``km`` given)."""
+        view = RowView(self, rows, rows.size, km=km)
+        keep = np.ones(rows.size, dtype=bool)
+        for rule in _STAGES["place"]:
+            failed = rule.rows_fail(view, q)
+            if failed is not None:
+                keep &= ~failed
+        return keep
 
     def _runs(self, q: SeekerRequest) -> list[tuple[int, int, bool]]:
         """Return the row ranges ``(lo, hi, keyed)`` that can hold a sponsor for ``q``.
 
-        The sorted blocks matching the seeker's programme, fellowships and gender rules
-        (merged where adjacent), then the unsorted tail that ``upsert`` appends to.
+        The fellowship segments matching the seeker's programme, fellowships and gender
+        rules (merged where adjacent), then the unsorted tail that ``upsert`` appends to.
         """
         runs = []
         program = self.program_codes_.get(q.program_id)
@@ -391,7 +402,7 @@ class SponsorIndex:
             if q.sponsor_gender is not None:
                 wanted = self.gender_codes_.get(q.sponsor_gender, -2)
             fellowships = set(q.fellowships)
-            for lo, hi, prog, g, g_same, fells in self.blocks_:
+            for lo, hi, prog, g, g_same, fells in self.segments_:
                 if prog != program or (wanted is not None and g != wanted):
                     continue
                 if (same or g_same) and g != gender:
@@ -407,34 +418,22 @@ class SponsorIndex:
             out.append((self.n_sorted_, self.n_rows_, False))
         return out
 
-    def _personal_rows(self, q: SeekerRequest) -> list[int]:
-        """Rows excluded for this seeker in person: self, blocked, ended or declined."""
-        ids = {q.member_id} | q.blocked_member_ids | q.excluded_sponsor_ids
-        rows = [self.row_of_[i] for i in ids if i in self.row_of_]
-        return rows + list(self.blocked_by_.get(q.member_id, ()))
-
-    def _distances_km(self, q: SeekerRequest, idx: np.ndarray) -> np.ndarray | None:
+    def distances_km(self, q: SeekerRequest, rows: np.ndarray) -> np.ndarray | None:
+        """Return the distances from ``q`` to ``rows`` when they count (an in-person seeker
+        with a location), else None; NaN where the sponsor gave no location."""
         if not q.in_person_needed or q.lat is None or q.lon is None:
             return None
-        lat1, lon1 = np.radians(q.lat), np.radians(q.lon)
-        lat2, lon2 = np.radians(self.lat_[idx]), np.radians(self.lon_[idx])
-        a = (
-            np.sin((lat2 - lat1) / 2) ** 2
-            + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
-        )
-        return 2 * R.EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
+        return R.haversine_km(q.lat, q.lon, self.lat_[rows], self.lon_[rows], xp=np)
 
     def feasible_rows(self, q: SeekerRequest) -> tuple[np.ndarray, np.ndarray | None]:
         """Return the rows passing every hard rule for ``q``, and their distances if used."""
-        self._check_fitted()
-        mask = self._base_mask(q)
-        mask[self._personal_rows(q)] = False
+        self.check_fitted()
+        mask = self._profile_ok(q)
+        mask[self.personal_rows(q)] = False
         idx = np.flatnonzero(mask)
-        km = self._distances_km(q, idx)
-        if km is not None and q.max_distance_km is not None:
-            near = km <= q.max_distance_km  # NaN (no location) is never near
-            idx, km = idx[near], km[near]
-        return idx, km
+        km = self.distances_km(q, idx)
+        keep = self.near_enough(q, idx, km)
+        return idx[keep], None if km is None else km[keep]
 
     # -- scoring -----------------------------------------------------------------------------
 
@@ -444,28 +443,28 @@ class SponsorIndex:
         Returns ``(profile, hours, hour_count)``: the L2-normalised dense blocks, the packed
         weekly hours and how many hours are set.
         """
-        self._check_fitted()
+        self.check_fitted()
         profile = np.zeros(self.X_.shape[1], dtype=np.float32)
-        for block in F.DENSE_BLOCKS:
+        for block in F.DENSE_GROUPS:
             cols = self.columns_[block]
             profile[cols] = F.encode_block(
-                R.block_tokens(q, block), self.vocabulary_[block], len(cols)
+                R.group_tokens(q, block), self.vocabulary_[block], len(cols)
             )
         hours = F.pack_hours(q.availability_utc)
         return profile, hours, int(F.popcount(hours[None, :])[0])
 
     def query_weights(self, q: SeekerRequest) -> dict[str, float]:
-        """Return each block's weight divided by the seeker's total weight."""
+        """Return each feature group's weight divided by the seeker's total weight."""
         st = self.settings_
-        blocks = R.active_blocks(q)
+        blocks = R.active_groups(q)
         total = sum(st.weight(b) for b in blocks) or 1.0
-        return {b: (st.weight(b) / total if b in blocks else 0.0) for b in st_blocks()}
+        return {b: (st.weight(b) / total if b in blocks else 0.0) for b in all_groups()}
 
     def query_vector(self, q: SeekerRequest):
         """Return the weighted dense query, packed hours and the hours' scale factor."""
         profile, hours, count = self.encode_seeker(q)
         w = self.query_weights(q)
-        for block in F.DENSE_BLOCKS:
+        for block in F.DENSE_GROUPS:
             profile[self.columns_[block]] *= w[block]
         profile[self.sobriety_col_] = w["sobriety"]
         hours_scale = w["availability"] / np.sqrt(count) if count else 0.0
@@ -475,22 +474,22 @@ class SponsorIndex:
         """Return the scores of rows ``idx`` for ``q`` (no rule applied), rounded to 1e-6."""
         query, hours, hours_scale, w = self.query_vector(q)
         if km is None:
-            km = self._distances_km(q, idx)
-        overlap = F.popcount(self.hours_[idx] & hours) if hours_scale else None
-        return self._finish_scores(self.X_[idx] @ query, idx, overlap, hours_scale, km, w)
+            km = self.distances_km(q, idx)
+        overlap = self._hours_overlap(idx, hours, hours_scale)
+        return _rounded(self.combine(self.X_[idx] @ query, overlap, idx, km, w["distance"]))
 
     def query_matrix(self, requests):
         """Return ``query_vector`` for many seekers at once, encoded with numpy.
 
         Returns ``(queries, hours, hours_scale, distance_weight)``: one row per request.
         """
-        self._check_fitted()
+        self.check_fitted()
         n = len(requests)
         queries = np.zeros((n, self.X_.shape[1]), dtype=np.float32)
         in_person = np.array([q.in_person_needed for q in requests], dtype=bool)
         weights = [self.query_weights(_Probe(flag)) for flag in (False, True)]
         tokens = _pool_tokens(requests)
-        for block in F.DENSE_BLOCKS:
+        for block in F.DENSE_GROUPS:
             cols = self.columns_[block]
             enc = F.encode_sets(tokens[block], self.vocabulary_[block], len(cols))
             for flag in (False, True):
@@ -507,50 +506,76 @@ class SponsorIndex:
         w_distance = np.array([w["distance"] for w in weights], dtype=np.float32)
         return queries, hours, scale.astype(np.float32), w_distance[in_person.astype(int)]
 
-    def _finish_scores(self, scores, rows, overlap, hours_scale, km, w) -> np.ndarray:
-        if hours_scale:
-            scores += hours_scale * overlap.astype(np.float32) * self.inv_sqrt_hours_[rows]
+    def _hours_overlap(self, rows, hours, hours_scale):
+        """The availability term of one seeker against ``rows``, from the packed hours."""
+        if not hours_scale:
+            return None
+        return hours_scale * F.popcount(self.hours_[rows] & hours) * self.inv_sqrt_hours_[rows]
+
+    def score_matrix(self, queries, seeker_hours, rows, km=None, w_distance=None) -> np.ndarray:
+        """Return the (seekers x ``rows``) scores of many seekers (no rule applied), float32.
+
+        ``queries`` and ``seeker_hours`` come from ``query_matrix`` (the hours unpacked and
+        scaled); ``km`` (seekers x rows, NaN where unknown) and ``w_distance`` (one weight
+        per seeker) add the distance term. A matching round scores its seeker groups here.
+        """
+        dot = queries @ self.X_[rows].T
+        sponsor_hours = F.unpack_hour_matrix(self.hours_[rows]) * self.inv_sqrt_hours_[rows, None]
+        overlap = seeker_hours @ sponsor_hours.T
+        weight = None if w_distance is None else np.asarray(w_distance)[:, None]
+        return self.combine(dot, overlap, rows, km, weight)
+
+    def combine(self, dot, overlap, rows, km, w_distance) -> np.ndarray:
+        """The score, defined once: the weighted profile similarity (``dot``), the weighted
+        hours overlap, the weighted closeness where a distance counts, and the fairness
+        prior of each row's sponsor (see ``rules.pair_score``, the plain definition)."""
+        if overlap is not None:
+            dot += overlap.astype(np.float32)
         if km is not None:
-            decay = np.exp(-km / self.settings_.distance_scale_km)
-            scores += np.float32(w["distance"]) * np.nan_to_num(decay, nan=0.0).astype(np.float32)
-        scores += self.prior_[rows]
-        return np.round(scores.astype(np.float64), 6)
+            near = np.nan_to_num(R.closeness(km, self.settings_, xp=np), nan=0.0)
+            dot += (np.float32(w_distance) * near).astype(np.float32)
+        dot += self.prior_[rows]
+        return dot
 
     def scan(self, q: SeekerRequest) -> tuple[np.ndarray, np.ndarray]:
         """Return the rows passing every hard rule for ``q`` and their scores.
 
-        Equals ``feasible_rows`` then ``score_rows``, but reads only the sorted blocks
+        Equals ``feasible_rows`` then ``score_rows``, but reads only the fellowship segments
         the seeker can match (contiguous memory, no gather over the whole pool).
         """
-        self._check_fitted()
+        self.check_fitted()
         with F.one_blas_thread():
             return self._scan(q)
 
     def _scan(self, q: SeekerRequest) -> tuple[np.ndarray, np.ndarray]:
         query, hours, hours_scale, w = self.query_vector(q)
-        personal = np.array(sorted(self._personal_rows(q)), dtype=np.int64)
+        personal = np.array(sorted(self.personal_rows(q)), dtype=np.int64)
         rows_out, scores_out = [], []
         for lo, hi, keyed in self._runs(q):
-            mask = self._base_mask(q, lo, hi, keyed)
+            mask = self._profile_ok(q, lo, hi, keyed)
             if personal.size:
                 inside = personal[(personal >= lo) & (personal < hi)]
                 mask[inside - lo] = False
             local = np.flatnonzero(mask)
             rows = local + lo
-            km = self._distances_km(q, rows)
-            if km is not None and q.max_distance_km is not None:
-                near = km <= q.max_distance_km  # NaN (no location) is never near
-                local, rows, km = local[near], rows[near], km[near]
+            km = self.distances_km(q, rows)
+            near = self.near_enough(q, rows, km)
+            if not near.all():
+                local, rows = local[near], rows[near]
+                km = None if km is None else km[near]
             if not local.size:
                 continue
-            if 3 * local.size >= hi - lo:  # dense: read the block in one sweep
+            if 3 * local.size >= hi - lo:  # dense: read the segment in one sweep
                 dot = (self.X_[lo:hi] @ query)[local]
-                overlap = F.popcount(self.hours_[lo:hi] & hours)[local] if hours_scale else None
+                overlap = None
+                if hours_scale:
+                    shared = F.popcount(self.hours_[lo:hi] & hours)[local]
+                    overlap = hours_scale * shared * self.inv_sqrt_hours_[rows]
             else:
                 dot = self.X_[rows] @ query
-                overlap = F.popcount(self.hours_[rows] & hours) if hours_scale else None
+                overlap = self._hours_overlap(rows, hours, hours_scale)
             rows_out.append(rows)
-            scores_out.append(self._finish_scores(dot, rows, overlap, hours_scale, km, w))
+            scores_out.append(_rounded(self.combine(dot, overlap, rows, km, w["distance"])))
         if not rows_out:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
         return np.concatenate(rows_out), np.concatenate(scores_out)
@@ -580,14 +605,14 @@ class SponsorIndex:
         ]
 
     def known_tokens(self) -> dict[str, set]:
-        """Return each set block's vocabulary (the tokens the pool uses)."""
+        """Return each set feature group's vocabulary (the tokens the pool uses)."""
         return {b: set(v) for b, v in self.vocabulary_.items()}
 
-    def assign(self, requests, top_k: int = 20):
-        """Run a matching round over the pool; see ``matcher.batch.assign``."""
-        from matcher.batch import assign
+    def assign(self, requests, **options):
+        """Run a matching round over the pool; see ``matcher.round.assign``."""
+        from matcher.round import assign
 
-        return assign(self, requests, top_k=top_k)
+        return assign(self, requests, **options)
 
     # -- explaining who was excluded ---------------------------------------------------------
 
@@ -598,60 +623,157 @@ class SponsorIndex:
         ``rules.RULE_ORDER``, so the counts add up to the number excluded. Rules that
         excluded nobody are left out.
         """
-        self._check_fitted()
+        return self.exclusions(request).counts
+
+    def exclusions(self, q: SeekerRequest) -> Exclusions:
+        """Return who each rule excluded for ``q`` and the main obstacle (see ``Exclusions``).
+
+        Every rule's mask is taken over the whole pool once; a sponsor who fails exactly one
+        rule would be a candidate without it (the counterfactual per rule). The distance is
+        measured only for sponsors that could still turn on it (at most one other rule
+        failed, not counting the busy ones), so an in-person seeker costs little more.
+        """
+        self.check_fitted()
         n = self.n_rows_
-        remaining = self.alive_[:n].copy()
-        counts = {}
-        for code, failed in self.rule_failures(request).items():
-            hit = failed & remaining
-            if hit.any():
-                counts[code] = int(hit.sum())
-                remaining &= ~hit
-        return counts
+        alive = self.alive_[:n]
+        view = RowView(self, slice(0, n), n)
+        failed, total, lasting = [], np.zeros(n, np.uint8), np.zeros(n, np.uint8)
+        for rule in R.RULES:
+            if rule.stage == "place":
+                rows = np.flatnonzero(alive & (lasting <= 1))
+                local = rule.rows_fail(RowView(self, rows, rows.size), q)
+                if local is None:
+                    continue
+                mask = np.zeros(n, dtype=bool)
+                mask[rows[local]] = True
+            else:
+                mask = rule.rows_fail(view, q)
+                if mask is None:
+                    continue
+                mask &= alive
+            failed.append((rule, mask))
+            total += mask
+            if not rule.busy:
+                lasting += mask
+        counts, alone, remaining = {}, {}, alive.copy()
+        only = total == 1
+        for rule, mask in failed:
+            first = np.count_nonzero(mask & remaining)
+            if first:
+                counts[rule.code] = first
+                remaining &= ~mask
+            single = np.count_nonzero(mask & only)
+            if single:
+                alone[rule.code] = single
+        busy = int(np.count_nonzero((total > 0) & (lasting == 0) & alive))
+        return Exclusions(counts, alone, busy, _obstacle(counts, alone, busy, remaining.any()))
 
-    def rule_failures(self, q: SeekerRequest) -> dict[str, np.ndarray]:
-        """Return, per rule code, which rows fail that rule (every rule, independently)."""
-        self._check_fitted()
-        n, st = self.n_rows_, self.settings_
-        fails = {code: np.zeros(n, dtype=bool) for code in R.RULE_ORDER}
 
-        def mark(code, ids):
-            rows = [self.row_of_[i] for i in ids if i in self.row_of_]
-            fails[code][rows] = True
+def _obstacle(counts, alone, busy, anyone_left) -> str | None:
+    """The headline code for "why nobody": see ``Exclusions.obstacle``."""
+    if anyone_left:
+        return None
+    if busy:
+        return "busy"
+    others = {c: k for c, k in alone.items() if c not in _NOT_AN_OBSTACLE}
+    if others:
+        return max(others, key=lambda c: (others[c], -R.RULE_ORDER.index(c)))
+    near = {c: k for c, k in counts.items() if c not in _NOT_AN_OBSTACLE}
+    if not near:
+        return "no_sponsors"
+    main = max(near, key=lambda c: (near[c], -R.RULE_ORDER.index(c)))
+    return "busy" if main in R.BUSY_CODES else main
 
-        mark("self", [q.member_id])
-        mark("blocked", q.blocked_member_ids)
-        fails["blocked"][list(self.blocked_by_.get(q.member_id, ()))] = True
-        mark("previously_ended_or_declined", q.excluded_sponsor_ids)
-        program = self.program_codes_.get(q.program_id, -2)
-        fails["different_program"] = self.program_[:n] != program
-        if not q.cross_fellowship_ok:
-            fails["no_shared_fellowship"] = ~self._shares("fellowship", q.fellowships, 0, n)
-        gender = self.gender_codes_.get(q.gender, -2) if q.gender is not None else -2
-        same = self.gender_[:n] == gender
-        fails["gender_rule"] = ~same & (R.wants_same_gender(q, st) | self.same_gender_[:n])
-        if q.sponsor_gender is not None:
-            wanted = self.gender_codes_.get(q.sponsor_gender, -2)
-            fails["sponsor_gender_preference"] = self.gender_[:n] != wanted
-        if q.languages_required:
-            fails["required_language_missing"] = ~self._has_all(
-                "language", q.languages_required, 0, n
-            )
+
+class RowView:
+    """Some rows of a fitted index (a slice or an array of row numbers), as the rule masks
+    in ``rules.RULES`` read them: ``program``, ``gender``, ``load``, … are the index's
+    arrays at those rows, and the methods answer the set and id questions."""
+
+    def __init__(self, index: SponsorIndex, sel, size: int, km=None):
+        self.index, self.sel, self.size, self.km = index, sel, size, km
+        self.settings = index.settings_
+
+    def __getattr__(self, name):
+        if name not in _VIEWED:
+            raise AttributeError(name)
+        value = getattr(self.index, name + "_")[self.sel]
+        setattr(self, name, value)
+        return value
+
+    def program_code(self, program_id) -> int:
+        return self.index.program_codes_.get(program_id, -2)
+
+    def gender_code(self, gender) -> int:
+        return -2 if gender is None else self.index.gender_codes_.get(gender, -2)
+
+    def _bits(self, group, tokens):
+        index = self.index
+        width = index.bits_[group].shape[1]
+        return F.token_bits(tokens, index.vocabulary_[group], width), index.bits_[group][self.sel]
+
+    def shares(self, group, tokens) -> np.ndarray:
+        """Rows sharing at least one token with ``tokens`` in a set feature group."""
+        mine, bits = self._bits(group, tokens)
+        if len(mine) == 1:
+            return (bits[:, 0] & mine[0]) != 0
+        return ((bits & mine) != 0).any(axis=1)
+
+    def has_all(self, group, tokens) -> np.ndarray:
+        """Rows having every token of ``tokens`` in a set feature group."""
+        if any(t not in self.index.vocabulary_[group] for t in tokens):
+            return np.zeros(self.size, dtype=bool)
+        mine, bits = self._bits(group, tokens)
+        return ((bits & mine) == mine).all(axis=1)
+
+    def _mark(self, rows) -> np.ndarray:
+        out = np.zeros(self.size, dtype=bool)
+        if not rows:
+            return out
+        rows = np.asarray(rows, dtype=np.int64)
+        if isinstance(self.sel, slice):
+            lo, hi = self.sel.start, self.sel.stop
+            out[rows[(rows >= lo) & (rows < hi)] - lo] = True
         else:
-            fails["no_shared_language"] = ~self._shares("language", q.languages, 0, n)
-        fails["not_accepting"] = ~self.accepting_[:n]
-        fails["paused"] = self.paused_[:n].copy()
-        fails["sobriety_too_short"] = self.sobriety_days_[:n] < st.min_sobriety_days
-        fails["availability_unconfirmed"] = (
-            self.confirmed_days_[:n] > st.availability_confirm_max_days
-        )
-        fails["at_capacity"] = self.load_[:n] >= self.capacity_[:n]
-        if q.in_person_needed:
-            fails["no_in_person"] = ~self.in_person_[:n]
-            km = self._distances_km(q, np.arange(n))
-            if km is not None and q.max_distance_km is not None:
-                fails["too_far"] = ~(km <= q.max_distance_km)
-        return {code: f & self.alive_[:n] for code, f in fails.items()}
+            out |= np.isin(self.sel, rows)
+        return out
+
+    def has_member_id(self, member_ids) -> np.ndarray:
+        """Rows whose sponsor has one of these member ids."""
+        return self._mark(self.index.rows_of(member_ids))
+
+    def blocks_member(self, member_id) -> np.ndarray:
+        """Rows whose sponsor blocked this member."""
+        return self._mark(list(self.index.blocked_by_.get(member_id, ())))
+
+    def distance_km(self, q) -> np.ndarray:
+        """The rows' distances from ``q`` (NaN where unknown)."""
+        if self.km is None:
+            rows = (
+                np.arange(self.sel.start, self.sel.stop)
+                if isinstance(self.sel, slice)
+                else self.sel
+            )
+            self.km = self.index.distances_km(q, rows)
+        return self.km
+
+
+_VIEWED = {name[:-1] for name in _ROW_ARRAYS}
+_STAGES = {
+    stage: tuple(r for r in R.RULES if r.stage == stage)
+    for stage in ("personal", "profile", "sponsor", "place")
+}
+# the rules a seeker's fellowship segments already satisfy (see ``_runs``)
+_SEGMENT_CODES = frozenset(
+    ("different_program", "no_shared_fellowship", "gender_rule", "sponsor_gender_preference")
+)
+# other programmes' sponsors and the seeker themself are never a reason to give
+_NOT_AN_OBSTACLE = frozenset(("self", "different_program"))
+
+
+def _rounded(scores) -> np.ndarray:
+    """Scores rounded to 1e-6 (as a round's integer costs are), as float64."""
+    return np.round(scores.astype(np.float64), 6)
 
 
 class _Probe:
@@ -662,8 +784,8 @@ class _Probe:
 
 
 def _pool_tokens(pool) -> dict[str, list]:
-    """Return each set block's tokens per member, as given (duplicates are harmless)."""
-    return {block: R.token_lists(pool, block) for block in R.SET_BLOCKS}
+    """Return each set feature group's tokens per member, as given (duplicates are harmless)."""
+    return {block: R.token_lists(pool, block) for block in R.SET_GROUPS}
 
 
 def _fairness_priors(pool, st) -> np.ndarray:
@@ -693,6 +815,6 @@ def _fairness_priors(pool, st) -> np.ndarray:
     return prior.astype(np.float32)
 
 
-def st_blocks():
-    """Return every block name, in a stable order."""
-    return R.SET_BLOCKS + ("sobriety", "distance")
+def all_groups():
+    """Return every feature group's name, in a stable order."""
+    return R.SET_GROUPS + ("sobriety", "distance")

@@ -1,19 +1,19 @@
-"""Batch assignment: most seekers matched first, then the best total score, under capacities.
+"""Matching rounds: most seekers matched first, then the best total score, under capacities.
 
 The solver is OR-Tools' min-cost flow. Each seeker sends one unit either to a sponsor
 (cost ``OFFSET - score``) or to "unmatched" (cost ``OFFSET + BONUS``); sponsors pass at
 most their spare capacity to the sink. ``BONUS`` exceeds any possible total score, so
 the cheapest flow first matches as many seekers as possible, then maximises the score.
 
-Scoring: seekers passing the same profile rules form a block, scored densely against the
-sponsors that block can have (one matrix product; personal rules and distance as a mask).
+Scoring: seekers passing the same profile rules form a seeker group, scored densely
+against the sponsors that group can have (``SponsorIndex.eligible_mask`` and
+``score_matrix``; the personal and distance rules of ``rules.RULES`` as a mask).
 
-Solving: a round with at most ``FULL_PAIRS`` feasible pairs gives them all to the solver
-(measured 2026-12-04, median of 11, whole vs pruned: 300 seekers 9.8 vs 10.2 ms, 600
-seekers 21.0 vs 18.0 ms, 1,000 seekers with 75k feasible pairs 43.5 vs 31.2 ms). Larger
-rounds start from each seeker's ``top_k`` best sponsors and each sponsor's best seekers.
-The solver is first run with a small bonus (``FAST_BONUS``: several times
-faster, but on its own it does not guarantee cardinality first).
+Solving: a round with at most ``full_pairs`` feasible pairs gives them all to the solver.
+Larger rounds start from each seeker's ``top_k`` best sponsors and each sponsor's best
+seekers. The solver is first run with a small bonus (``fast_bonus``: several times
+faster, but on its own it does not guarantee cardinality first). The knobs are the
+fields of ``RoundOptions``, passed to ``assign``; none of them changes the result.
 
 Proof: the flow is then checked against the full problem with the *true* costs, using
 dual potentials (shortest-path distances in its residual graph, Bellman-Ford vectorised
@@ -24,10 +24,10 @@ again with the true bonus. Every left-out feasible pair with a negative reduced 
 added; the potentials are updated on the same flow, and only if they no longer settle
 (the added pairs improve the flow) is it solved again, on a trimmed problem: the pairs
 carrying flow plus every feasible pair, solved before or not, whose reduced cost under
-the flow's potentials is below ``TRIM_MARGIN`` (a heuristic: the solve stays small, and
+the flow's potentials is below ``trim_margin`` (a heuristic: the solve stays small, and
 taking the near-zero left-out pairs too usually makes it the last one). When no
 left-out pair has a negative reduced cost the potentials prove the flow optimal for the
-full problem. After ``MAX_ROUNDS`` it falls back to every feasible pair with the true
+full problem. After ``max_solves`` it falls back to every feasible pair with the true
 bonus.
 """
 
@@ -36,6 +36,7 @@ from __future__ import annotations
 import os
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -46,19 +47,38 @@ from matcher.types import Assignment, SeekerRequest, Unassigned
 
 SCALE = 1_000_000  # scores are rounded to 1e-6, so scaled scores are exact integers
 OFFSET = 4 * SCALE  # keeps every arc cost non-negative
-MAX_ROUNDS = 12
-MAX_RELAX_ROUNDS = 2000
-WARM_RELAX_ROUNDS = 60
 CYCLE_CHECK = 8  # relaxation rounds between looks for a negative cycle
-SPONSOR_TOP = 4  # each sponsor's best seekers per block also enter the first solve
-FAST_BONUS = 2 * OFFSET
-TRIM_MARGIN = SCALE // 20
-FULL_PAIRS = 20_000  # up to this many feasible pairs, all enter the first solve (see the top)
-WORKERS = min(2, os.cpu_count() or 1)  # threads for the per-block work
-# Below this many pairs in all, starting threads costs more than it saves (scoring counts
-# seekers x pool, pruning and checks the pairs scored): the 1k-seeker round (500 sponsors)
-# stays on one thread, the 10k round (5k sponsors, 6.8M pairs scored) uses two.
-PARALLEL_MIN_PAIRS = 1_000_000
+
+
+@dataclass(frozen=True)
+class RoundOptions:
+    """The round's tuning knobs; none changes the result, only how fast it is found.
+
+    ``top_k``: each seeker's best sponsors in the first solve; ``sponsor_top``: each
+    sponsor's best seekers per seeker group too; ``full_pairs``: up to this many feasible
+    pairs, all enter the first solve (measured 2026-12-04, median of 11, whole vs pruned:
+    300 seekers 9.8 vs 10.2 ms, 600 seekers 21.0 vs 18.0 ms, 1,000 seekers with 75k
+    feasible pairs 43.5 vs 31.2 ms); ``fast_bonus``: the small unmatched penalty of the
+    first solve (several times faster; the dual check catches when it did not put
+    cardinality first); ``trim_margin``: reduced cost under which a left-out pair joins a
+    re-solve; ``max_solves``: solves before every feasible pair is given to the solver;
+    ``max_relax_rounds`` / ``warm_relax_rounds``: Bellman-Ford rounds of the proof;
+    ``workers``: threads for the per-group work, used from ``parallel_min_pairs`` pairs
+    (below that, starting threads costs more than it saves: the 1k-seeker round stays on
+    one thread, the 10k round, 6.8M pairs scored, uses two).
+    """
+
+    top_k: int = 20
+    sponsor_top: int = 4
+    full_pairs: int = 20_000
+    fast_bonus: int = 2 * OFFSET
+    trim_margin: int | None = SCALE // 20
+    max_solves: int = 12
+    max_relax_rounds: int = 2000
+    warm_relax_rounds: int = 60
+    workers: int = field(default_factory=lambda: min(2, os.cpu_count() or 1))
+    parallel_min_pairs: int = 1_000_000
+
 
 UNASSIGNED_SENTENCES = {
     "no_eligible_sponsor": "No sponsor in the pool meets the rules for this request",
@@ -82,7 +102,7 @@ def _signature(index, q: SeekerRequest):
     )
 
 
-class _Block:
+class _SeekerGroup:
     """One group of seekers passing the same profile rules, scored densely against the
     sponsors that group can have: ``scores`` (scaled integers), ``feasible`` (every hard
     rule) and ``active`` (the pairs given to the solver so far), all (seekers, rows)."""
@@ -120,90 +140,63 @@ class _Block:
         self.active &= self.feasible
 
 
-def _haversine_km(lat1, lon1, lat2, lon2):
-    """Great-circle distances in km between (m,1) and (1,c) arrays of degrees (NaN stays)."""
-    lat1, lon1, lat2, lon2 = map(np.radians, (lat1, lon1, lat2, lon2))
-    a = (
-        np.sin((lat2 - lat1) / 2) ** 2
-        + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
-    )
-    return 2 * R.EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
-
-
-def score_blocks(index, requests: list[SeekerRequest]) -> list[_Block]:
-    """Return the dense scored blocks: seekers grouped by signature, each group against
+def score_groups(index, requests: list[SeekerRequest], options: RoundOptions) -> list:
+    """Return the dense scored groups: seekers grouped by signature, each group against
     the sponsors passing its profile rules, with the personal rules and distance applied."""
-    groups = defaultdict(list)
+    by_signature = defaultdict(list)
     for i, q in enumerate(requests):
-        groups[_signature(index, q)].append(i)
+        by_signature[_signature(index, q)].append(i)
     queries, hours, hours_scale, w_distance = index.query_matrix(requests)
     seeker_hours = F.unpack_hour_matrix(hours) * hours_scale[:, None]
 
-    def block_of(members):
+    def scored_group(members):
         first = requests[members[0]]
-        cols = np.flatnonzero(index._base_mask(first))
+        cols = np.flatnonzero(index.eligible_mask(first))
         if cols.size == 0:
             return None
         members = np.asarray(members)
-        score = queries[members] @ index.X_[cols].T
-        sponsor_hours = F.unpack_hour_matrix(index.hours_[cols]) * index.inv_sqrt_hours_[cols, None]
-        score += seeker_hours[members] @ sponsor_hours.T
-        score += index.prior_[cols][None, :]
-        feasible = np.ones(score.shape, dtype=bool)
+        feasible = np.ones((members.size, cols.size), dtype=bool)
         position = np.full(index.n_rows_, -1, dtype=np.int64)
         position[cols] = np.arange(cols.size)
         for a, i in enumerate(members.tolist()):
-            personal = index._personal_rows(requests[i])
+            personal = index.personal_rows(requests[i])
             if personal:
                 at = position[personal]
                 feasible[a, at[at >= 0]] = False
+        km = None
         if first.in_person_needed:
-            lat = np.array(
-                [np.nan if q.lat is None else q.lat for q in map(requests.__getitem__, members)]
-            )
-            lon = np.array(
-                [np.nan if q.lon is None else q.lon for q in map(requests.__getitem__, members)]
-            )
-            located = ~(np.isnan(lat) | np.isnan(lon))
-            if located.any():
-                loc = np.flatnonzero(located)
-                km = _haversine_km(
-                    lat[loc, None],
-                    lon[loc, None],
-                    index.lat_[cols][None, :],
-                    index.lon_[cols][None, :],
-                )
-                limit = np.array(
-                    [
-                        np.inf
-                        if requests[members[a]].max_distance_km is None
-                        else requests[members[a]].max_distance_km
-                        for a in loc.tolist()
-                    ]
-                )
-                far = ~(km <= limit[:, None])
-                far[np.isinf(limit)] = False
-                feasible[loc] &= ~far
-                decay = np.nan_to_num(np.exp(-km / index.settings_.distance_scale_km), nan=0.0)
-                score[loc] += w_distance[members[loc], None] * decay.astype(np.float32)
+            located = [
+                a
+                for a, i in enumerate(members.tolist())
+                if requests[i].lat is not None and requests[i].lon is not None
+            ]
+            if located:
+                km = np.full(feasible.shape, np.nan)
+                for a in located:
+                    q = requests[members[a]]
+                    km[a] = index.distances_km(q, cols)
+                    feasible[a] &= index.near_enough(q, cols, km[a])
+        score = index.score_matrix(
+            queries[members], seeker_hours[members], cols, km, w_distance[members]
+        )
         # rint(score * 1e6) is what np.round(score, 6) * SCALE rounds back to, exactly;
         # |score| < 4 (see OFFSET), so the scaled scores fit 32 bits
         scaled = np.multiply(score, SCALE, dtype=np.float64)
         scaled = np.rint(scaled, out=scaled).astype(np.int32)
-        return _Block(members, cols, scaled, feasible)
+        return _SeekerGroup(members, cols, scaled, feasible)
 
-    groups = list(groups.values())
+    groups = list(by_signature.values())
     sizes = [len(members) * index.n_rows_ for members in groups]  # an upper bound
-    return [b for b in _on_threads(groups, sizes, block_of) if b is not None]
+    return [g for g in _on_threads(groups, sizes, scored_group, options) if g is not None]
 
 
-def _potentials(src, dst, w, n_nodes, start=None, rounds=None):
+def _potentials(src, dst, w, n_nodes, rounds: int, start=None):
     """Return node potentials: shortest-path distances in a residual graph, or None.
 
     Every node starts at 0 (a virtual root joined to all by free arcs), or at ``start``
     (upper bounds from an earlier call on a subgraph), then Bellman-Ford relaxation
     rounds run, vectorised over the arcs, until nothing changes. ``None`` means it did
-    not settle within ``MAX_RELAX_ROUNDS`` (there may be a negative cycle).
+    not settle within ``rounds`` (there may be a negative cycle).
 
     After the first round only the arcs leaving a node whose distance just dropped can
     lower anything, so each round relaxes only those (the same rounds and the same
@@ -219,7 +212,7 @@ def _potentials(src, dst, w, n_nodes, start=None, rounds=None):
     d = np.zeros(n_nodes, dtype=np.int64) if start is None else start.copy()
     parent = np.arange(n_nodes)  # the node whose arc last lowered each distance
     tails, heads, costs = src, dst, w  # every arc in the first round
-    for done in range(rounds or MAX_RELAX_ROUNDS):
+    for done in range(rounds):
         cand = d[tails] + costs
         better = cand < d[heads]
         if not better.any():
@@ -259,17 +252,17 @@ def _ranges(firsts, counts):
 
 
 class _Round:
-    """The flow network over the active pairs of every block, solved once."""
+    """The flow network over the active pairs of every group, solved once."""
 
-    def __init__(self, blocks, n, node_of_row, spare, fast):
+    def __init__(self, groups, n, node_of_row, spare, options, fast):
         self.n, self.m = n, len(spare)
         self.sink = n + self.m
 
-        def arcs(block):
-            a, c = np.nonzero(block.active)
-            return block.seekers[a], node_of_row[block.rows[c]], block.scores[a, c], (a, c)
+        def arcs(group):
+            a, c = np.nonzero(group.active)
+            return group.seekers[a], node_of_row[group.rows[c]], group.scores[a, c], (a, c)
 
-        seekers, heads, scores, where = zip(*_each(blocks, arcs), strict=True)
+        seekers, heads, scores, where = zip(*_each(groups, arcs, options), strict=True)
         seekers, heads, scores = list(seekers), list(heads), list(scores)
         self.where = where
         arc_tails = np.concatenate(seekers + [np.zeros(0, np.int64)])
@@ -287,7 +280,7 @@ class _Round:
         solver_costs = self.costs
         if fast:  # a small bonus solves several times faster; the dual check proves it
             solver_costs = self.costs.copy()
-            solver_costs[self.n_pairs : self.n_pairs + n] = OFFSET + FAST_BONUS
+            solver_costs[self.n_pairs : self.n_pairs + n] = OFFSET + options.fast_bonus
         # Imported here: only matching rounds need OR-Tools (~25 MB a process that loads it).
         from ortools.graph.python import min_cost_flow
 
@@ -309,80 +302,81 @@ class _Round:
         w = np.concatenate([self.costs[fwd], -self.costs[back]])
         return src, dst, w
 
-    def pairs(self, blocks):
+    def pairs(self, groups):
         """Return the matched (seeker, row, scaled score) triples."""
         used = self.flows[: self.n_pairs] > 0
         out, start = [], 0
-        for block, (a, c) in zip(blocks, self.where, strict=True):
+        for group, (a, c) in zip(groups, self.where, strict=True):
             take = used[start : start + len(a)]
             start += len(a)
             a, c = a[take], c[take]
-            out.append((block.seekers[a], block.rows[c], block.scores[a, c]))
+            out.append((group.seekers[a], group.rows[c], group.scores[a, c]))
         return out
 
 
-def _trim(blocks, solved):
+def _trim(groups, solved):
     """Activate exactly the pairs that carry flow and the feasible pairs whose reduced
-    cost was below ``TRIM_MARGIN`` in the first check of ``solved`` (``block.near``):
+    cost was below ``trim_margin`` in the first check of ``solved`` (``group.near``):
     the next solve is much smaller, and the final dual check over every feasible pair
     still decides optimality (dropped pairs come back if needed)."""
     used = solved.flows[: solved.n_pairs] > 0
     start = 0
-    for block, (a, c) in zip(blocks, solved.where, strict=True):
+    for group, (a, c) in zip(groups, solved.where, strict=True):
         take = used[start : start + len(a)]
         start += len(a)
-        block.active = block.near
-        block.active[a[take], c[take]] = True
+        group.active = group.near
+        group.active[a[take], c[take]] = True
 
 
-def _violations(blocks, d, node_of_row, near=False):
+def _violations(groups, d, node_of_row, options, near=False):
     """Activate every left-out feasible pair with a negative reduced cost; return the
     new arcs as (src, dst, cost), or None when there is none (the flow is optimal).
-    With ``near``, also keep each block's feasible pairs whose reduced cost is below
-    ``TRIM_MARGIN`` as ``block.near``, for ``_trim``."""
+    With ``near``, also keep each group's feasible pairs whose reduced cost is below
+    ``options.trim_margin`` as ``group.near``, for ``_trim``."""
 
-    def check(block):
-        heads = node_of_row[block.rows]
-        reduced = block.reduced(d, heads)
+    def check(group):
+        heads = node_of_row[group.rows]
+        reduced = group.reduced(d, heads)
         if near:
-            block.near = (reduced < TRIM_MARGIN) & block.feasible
+            group.near = (reduced < options.trim_margin) & group.feasible
         bad = reduced < 0
-        bad &= block.feasible > block.active  # feasible and not active
+        bad &= group.feasible > group.active  # feasible and not active
         if not bad.any():
             return None
-        block.active |= bad
+        group.active |= bad
         a, c = np.nonzero(bad)
-        return block.seekers[a], heads[c], block.cost[a, c]
+        return group.seekers[a], heads[c], group.cost[a, c]
 
-    found = [arcs for arcs in _each(blocks, check) if arcs is not None]
+    found = [arcs for arcs in _each(groups, check, options) if arcs is not None]
     if not found:
         return None
     src, dst, w = zip(*found, strict=True)
     return np.concatenate(src), np.concatenate(dst), np.concatenate(w).astype(np.int64)
 
 
-def _each(blocks, work) -> list:
-    """Return ``[work(block) for block in blocks]``: see ``_on_threads``."""
-    return _on_threads(blocks, [block.scores.size for block in blocks], work)
+def _each(groups, work, options) -> list:
+    """Return ``[work(group) for group in groups]``: see ``_on_threads``."""
+    return _on_threads(groups, [group.scores.size for group in groups], work, options)
 
 
-def _on_threads(items, sizes, work) -> list:
-    """Return ``[work(item) for item in items]``, run on ``WORKERS`` threads, the largest
+def _on_threads(items, sizes, work, options: RoundOptions) -> list:
+    """Return ``[work(item) for item in items]``, run on ``options.workers`` threads, the largest
     ``sizes`` first, each to the thread with the least work so far.
 
     numpy's matrix products, partitions and large element-wise operations release the
-    GIL, so on two cores two blocks are scored, pruned or checked side by side. Each
+    GIL, so on two cores two groups are scored, pruned or checked side by side. Each
     call writes only its own item's arrays and the results come back in the items'
     order, so nothing depends on the order or the timing. Small rounds run on this
-    thread (``PARALLEL_MIN_PAIRS``)."""
+    thread (``options.parallel_min_pairs``)."""
     order = sorted(range(len(items)), key=lambda i: -sizes[i])
     out = [None] * len(items)
-    if WORKERS <= 1 or len(items) < 2 or sum(sizes) < PARALLEL_MIN_PAIRS:
+    workers = options.workers
+    if workers <= 1 or len(items) < 2 or sum(sizes) < options.parallel_min_pairs:
         for i in order:
             out[i] = work(items[i])
         return out
-    shares = [[] for _ in range(WORKERS)]
-    loads = [0] * WORKERS
+    shares = [[] for _ in range(workers)]
+    loads = [0] * workers
     for i in order:
         least = loads.index(min(loads))
         shares[least].append(i)
@@ -392,21 +386,23 @@ def _on_threads(items, sizes, work) -> list:
         for i in share:
             out[i] = work(items[i])
 
-    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+    with ThreadPoolExecutor(max_workers=workers) as pool:
         list(pool.map(run, shares))
     return out
 
 
-def assign_pairs(index, requests: list[SeekerRequest], top_k: int = 20):
-    """Return ``(pairs, feasible_count, proof)``: see ``_assign_pairs``."""
+def assign_pairs(index, requests: list[SeekerRequest], **options):
+    """Return ``(pairs, feasible_count, proof)``: see ``_assign_pairs``; ``options`` are the
+    fields of ``RoundOptions``."""
+    opts = replace(RoundOptions(), **options)
     with F.one_blas_thread():
-        return _assign_pairs(index, requests, top_k)
+        return _assign_pairs(index, requests, opts)
 
 
-def _assign_pairs(index, requests: list[SeekerRequest], top_k: int = 20):
+def _assign_pairs(index, requests: list[SeekerRequest], options: RoundOptions):
     """Return ``(pairs, feasible_count, proof)``: the optimal pairs ``(seeker, row, score)``.
 
-    Each block of seekers sharing the profile rules is scored densely; each seeker's
+    Each group of seekers sharing the profile rules is scored densely; each seeker's
     ``top_k`` best sponsors and each sponsor's best seekers enter the first solve. The
     flow's dual potentials then check every left-out feasible pair; pairs with a negative
     reduced cost are added and the potentials updated on the same flow (no new solve)
@@ -415,69 +411,71 @@ def _assign_pairs(index, requests: list[SeekerRequest], top_k: int = 20):
     again. ``proof`` is ``"pruned+dual"`` or ``"full"`` (every feasible pair was solved).
     """
     n = len(requests)
-    blocks = score_blocks(index, requests)
+    groups = score_groups(index, requests, options)
     feasible_count = np.zeros(n, dtype=np.int64)
-    for block in blocks:
-        feasible_count[block.seekers] += block.feasible.sum(axis=1)
-    live = [b for b in blocks if b.feasible.any()]
+    for group in groups:
+        feasible_count[group.seekers] += group.feasible.sum(axis=1)
+    live = [g for g in groups if g.feasible.any()]
     if not live:
         return [], feasible_count, "full"
-    sponsor_rows = np.unique(np.concatenate([b.rows for b in live]))
-    spare = (index.capacity_[sponsor_rows] - index.load_[sponsor_rows]).astype(np.int64)
+    sponsor_rows = np.unique(np.concatenate([g.rows for g in live]))
+    spare = index.spare(sponsor_rows)
     node_of_row = np.full(index.n_rows_, -1, dtype=np.int64)
     node_of_row[sponsor_rows] = n + np.arange(sponsor_rows.size)
-    small = sum(int(b.feasible.sum()) for b in live) <= FULL_PAIRS
+    small = sum(int(g.feasible.sum()) for g in live) <= options.full_pairs
     if small:
-        for block in live:
-            block.active[:] = block.feasible
+        for group in live:
+            group.active[:] = group.feasible
     else:
-        _each(live, lambda block: block.prune(top_k, SPONSOR_TOP))
+        _each(live, lambda group: group.prune(options.top_k, options.sponsor_top), options)
     proof, fast = "pruned+dual", True
-    for _ in range(MAX_ROUNDS):
-        if all(b.active.sum() == b.feasible.sum() for b in live):
+    trim = options.trim_margin is not None
+    for _ in range(options.max_solves):
+        if all(g.active.sum() == g.feasible.sum() for g in live):
             proof = "full"
-        solved = _Round(live, n, node_of_row, spare, fast)
+        solved = _Round(live, n, node_of_row, spare, options, fast)
         src, dst, w = solved.residual()
-        d = _potentials(src, dst, w, solved.sink + 1, rounds=MAX_RELAX_ROUNDS)
+        d = _potentials(src, dst, w, solved.sink + 1, options.max_relax_rounds)
         if d is None:  # the fast solve did not put cardinality first: solve it exactly
             fast = False
             continue
         first_check = True
         while True:
-            extra = _violations(live, d, node_of_row, near=first_check and TRIM_MARGIN is not None)
+            extra = _violations(live, d, node_of_row, options, near=first_check and trim)
             first_check = False
             if extra is None:
                 break
             src, dst, w = (
                 np.concatenate([x, y]) for x, y in zip((src, dst, w), extra, strict=True)
             )
-            d = _potentials(src, dst, w, solved.sink + 1, start=d, rounds=WARM_RELAX_ROUNDS)
+            d = _potentials(src, dst, w, solved.sink + 1, options.warm_relax_rounds, start=d)
             if d is None:
                 break
         if d is not None:
             break
-        if TRIM_MARGIN is not None:
+        if trim:
             _trim(live, solved)
     else:
-        for block in live:
-            block.active[:] = block.feasible
+        for group in live:
+            group.active[:] = group.feasible
         proof = "full"
-        solved = _Round(live, n, node_of_row, spare, fast=False)
+        solved = _Round(live, n, node_of_row, spare, options, fast=False)
     pairs = []
     for seekers, rows, scores in solved.pairs(live):
         pairs += zip(seekers.tolist(), rows.tolist(), (scores / SCALE).tolist(), strict=True)
     return pairs, feasible_count, proof
 
 
-def assign(index, requests: list[SeekerRequest], top_k: int = 20):
+def assign(index, requests: list[SeekerRequest], **options):
     """Return ``(assignments, unassigned)`` for a matching round over ``index``'s pool.
 
     First as many requests as possible get a sponsor, then the total score is the
-    highest possible; no sponsor gets more than their spare capacity.
+    highest possible; no sponsor gets more than their spare capacity. ``options`` are
+    the fields of ``RoundOptions`` (tuning only). Raises ``NotFittedError`` before ``fit``.
     """
-    index._check_fitted()
+    index.check_fitted()
     requests = list(requests)
-    pairs, feasible_count, _ = assign_pairs(index, requests, top_k)
+    pairs, feasible_count, _ = assign_pairs(index, requests, **options)
     pairs.sort()
     reasons = reasons_for_pairs(index, requests, [p[0] for p in pairs], [p[1] for p in pairs])
     assignments = []

@@ -1,41 +1,184 @@
-"""Hard rules with stable reason codes, and the score of one pair, in plain Python.
+"""The hard rules (one table: code, sentence, scalar check, vectorised mask) and the score.
 
-This module is the readable definition of the rules and the score. ``SponsorIndex``
-computes the same thing vectorised over the whole pool; tests check both agree. It
-imports only the standard library so that the mentor-match benchmark can load it
-into a separate virtualenv.
+Each rule is written once, in ``RULES``: its stable code, the coordinator's sentence, the
+plain-Python check of one pair (``violated_rules``, the oracle the tests compare against)
+and one vectorised mask over sponsor rows that ``SponsorIndex`` uses for shortlists,
+exclusion counts, "why nobody" and matching rounds. The masks are written with array
+operators only and read the rows through a view the index passes in, so this module
+imports only the standard library: the mentor-match benchmark loads it by path into a
+virtualenv without numpy.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 
-# In the order ``explain_exclusions`` checks them: a sponsor is counted under the
-# first rule it fails.
-EXCLUSION_SENTENCES = {
-    "self": "This is the newcomer themself.",
-    "different_program": "The sponsor belongs to a different programme.",
-    "blocked": "One of the two has blocked the other.",
-    "previously_ended_or_declined": (
-        "The two were paired before and it ended, or the sponsor declined this newcomer."
-    ),
-    "no_shared_fellowship": "They share no fellowship and the newcomer did not opt in to crossing.",
-    "gender_rule": "The same-gender custom (programme default or own choice) rules it out.",
-    "sponsor_gender_preference": "The newcomer asked for a sponsor of another gender.",
-    "required_language_missing": "The sponsor does not speak a language the newcomer requires.",
-    "no_shared_language": "They have no language in common.",
-    "not_accepting": "The sponsor is not accepting new sponsees.",
-    "paused": "The sponsor is paused.",
-    "sobriety_too_short": "The sponsor has less continuous sobriety than the programme asks.",
-    "availability_unconfirmed": "The sponsor has not confirmed recently that they are available.",
-    "at_capacity": "The sponsor has no spare capacity (active sponsees plus pending proposals).",
-    "no_in_person": "The newcomer needs to meet in person and the sponsor does not meet in person.",
-    "too_far": "The sponsor is farther away than the newcomer can travel, or gave no location.",
-}
-RULE_ORDER = tuple(EXCLUSION_SENTENCES)
-
-SET_BLOCKS = ("fellowship", "language", "tags", "contact_modes", "availability", "age")
+SET_GROUPS = ("fellowship", "language", "tags", "contact_modes", "availability", "age")
 EARTH_RADIUS_KM = 6371.0088
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One hard rule.
+
+    ``stage`` says what the rule reads: ``personal`` (member ids: who the seeker blocked,
+    ended with or was declined by; ``member_ids`` gives them, ``both_ways`` adds sponsors
+    who blocked the seeker), ``profile`` (the seeker's profile against the sponsor's),
+    ``sponsor`` (the sponsor alone: eligibility and room; ``busy`` marks the ones that
+    pass with time) or ``place`` (the distance, computed last and only for the rows left).
+    ``fails(seeker, sponsor, settings)`` checks one pair in plain Python; ``mask(rows, seeker)``
+    returns which rows of an index view fail, or None when nobody can fail it for this seeker.
+    """
+
+    code: str
+    sentence: str
+    stage: str
+    fails: Callable | None = None
+    mask: Callable | None = None
+    member_ids: Callable | None = None
+    both_ways: bool = False
+    busy: bool = False
+
+    def pair_fails(self, seeker, sponsor, settings) -> bool:
+        """Whether the pair breaks this rule (plain Python)."""
+        if self.member_ids is not None:
+            return sponsor.member_id in self.member_ids(seeker) or (
+                self.both_ways and seeker.member_id in sponsor.blocked_member_ids
+            )
+        return self.fails(seeker, sponsor, settings)
+
+    def rows_fail(self, rows, seeker):
+        """Which rows of the view ``rows`` break this rule for ``seeker`` (or None: none)."""
+        if self.member_ids is not None:
+            out = rows.has_member_id(self.member_ids(seeker))
+            if self.both_ways:
+                out |= rows.blocks_member(seeker.member_id)
+            return out
+        return self.mask(rows, seeker)
+
+
+def wants_same_gender(member, settings) -> bool:
+    """Return whether a member's effective gender rule is "same"."""
+    if member.gender_rule == "program_default":
+        return bool(settings.same_gender_default)
+    return member.gender_rule == "same"
+
+
+def haversine_km(lat1, lon1, lat2, lon2, xp=math):
+    """Great-circle distance in km between points in degrees: floats with ``math``, arrays
+    with ``xp=numpy`` (NaN stays NaN)."""
+    p1, p2 = xp.radians(lat1), xp.radians(lat2)
+    dp, dl = p2 - p1, xp.radians(lon2 - lon1)
+    a = xp.sin(dp / 2) ** 2 + xp.cos(p1) * xp.cos(p2) * xp.sin(dl / 2) ** 2
+    a = a - (a > 1) * (a - 1)  # min(a, 1) for floats and arrays alike (rounding past 1)
+    return 2 * EARTH_RADIUS_KM * xp.asin(xp.sqrt(a))
+
+
+def pair_distance_km(seeker, sponsor) -> float | None:
+    """Return the pair's distance, or None when either gave no location."""
+    if None in (seeker.lat, seeker.lon, sponsor.lat, sponsor.lon):
+        return None
+    return haversine_km(seeker.lat, seeker.lon, sponsor.lat, sponsor.lon)
+
+
+def measures_distance(seeker) -> bool:
+    """Whether the seeker's distance limit applies (in person, a limit and a location)."""
+    return (
+        seeker.in_person_needed
+        and seeker.max_distance_km is not None
+        and seeker.lat is not None
+        and seeker.lon is not None
+    )
+
+
+def _too_far(q, s, st) -> bool:
+    if not measures_distance(q):
+        return False
+    km = pair_distance_km(q, s)
+    return km is None or km > q.max_distance_km
+
+
+def _gender_fails(q, s, st) -> bool:
+    same = q.gender is not None and q.gender == s.gender
+    return (wants_same_gender(q, st) or wants_same_gender(s, st)) and not same
+
+
+RULES = (
+    Rule("self", "This is the newcomer themself.", "personal",
+         member_ids=lambda q: (q.member_id,)),
+    Rule("different_program", "The sponsor belongs to a different programme.", "profile",
+         lambda q, s, st: s.program_id != q.program_id,
+         lambda v, q: v.program != v.program_code(q.program_id)),
+    Rule("blocked", "One of the two has blocked the other.", "personal",
+         member_ids=lambda q: q.blocked_member_ids, both_ways=True),
+    Rule("previously_ended_or_declined",
+         "The two were paired before and it ended, or the sponsor declined this newcomer.",
+         "personal", member_ids=lambda q: q.excluded_sponsor_ids),
+    Rule("no_shared_fellowship",
+         "They share no fellowship and the newcomer did not opt in to crossing.", "profile",
+         lambda q, s, st: not q.cross_fellowship_ok and not set(q.fellowships) & set(s.fellowships),
+         lambda v, q: None if q.cross_fellowship_ok else ~v.shares("fellowship", q.fellowships)),
+    Rule("gender_rule",
+         "The same-gender custom (programme default or own choice) rules it out.", "profile",
+         _gender_fails,
+         lambda v, q: (v.gender != v.gender_code(q.gender))
+         & (v.same_gender | wants_same_gender(q, v.settings))),
+    Rule("sponsor_gender_preference", "The newcomer asked for a sponsor of another gender.",
+         "profile",
+         lambda q, s, st: q.sponsor_gender is not None and s.gender != q.sponsor_gender,
+         lambda v, q: None if q.sponsor_gender is None
+         else v.gender != v.gender_code(q.sponsor_gender)),
+    Rule("required_language_missing",
+         "The sponsor does not speak a language the newcomer requires.", "profile",
+         lambda q, s, st: bool(q.languages_required)
+         and not set(q.languages_required) <= set(s.languages),
+         lambda v, q: ~v.has_all("language", q.languages_required)
+         if q.languages_required else None),
+    Rule("no_shared_language", "They have no language in common.", "profile",
+         lambda q, s, st: not q.languages_required and not set(q.languages) & set(s.languages),
+         lambda v, q: None if q.languages_required else ~v.shares("language", q.languages)),
+    Rule("not_accepting", "The sponsor is not accepting new sponsees.", "sponsor",
+         lambda q, s, st: not s.accepting, lambda v, q: ~v.accepting, busy=True),
+    Rule("paused", "The sponsor is paused.", "sponsor",
+         lambda q, s, st: s.paused, lambda v, q: v.paused.copy(), busy=True),
+    Rule("sobriety_too_short",
+         "The sponsor has less continuous sobriety than the programme asks.", "sponsor",
+         lambda q, s, st: s.sobriety_days < st.min_sobriety_days,
+         lambda v, q: v.sobriety_days < v.settings.min_sobriety_days),
+    Rule("availability_unconfirmed",
+         "The sponsor has not confirmed recently that they are available.", "sponsor",
+         lambda q, s, st: s.availability_confirmed_days_ago is None
+         or s.availability_confirmed_days_ago > st.availability_confirm_max_days,
+         lambda v, q: v.confirmed_days > v.settings.availability_confirm_max_days, busy=True),
+    Rule("at_capacity",
+         "The sponsor has no spare capacity (active sponsees plus pending proposals).", "sponsor",
+         lambda q, s, st: s.load >= s.capacity, lambda v, q: v.load >= v.capacity, busy=True),
+    Rule("no_in_person",
+         "The newcomer needs to meet in person and the sponsor does not meet in person.",
+         "profile",
+         lambda q, s, st: q.in_person_needed and "in_person" not in s.contact_modes,
+         lambda v, q: ~v.in_person if q.in_person_needed else None),
+    Rule("too_far",
+         "The sponsor is farther away than the newcomer can travel, or gave no location.",
+         "place", _too_far,
+         lambda v, q: ~(v.distance_km(q) <= q.max_distance_km) if measures_distance(q) else None),
+)  # fmt: skip
+RULE_ORDER = tuple(r.code for r in RULES)
+EXCLUSION_SENTENCES = {r.code: r.sentence for r in RULES}
+RULE_BY_CODE = {r.code: r for r in RULES}
+BUSY_CODES = frozenset(r.code for r in RULES if r.busy)
+
+
+def violated_rules(seeker, sponsor, settings) -> list[str]:
+    """Return the codes of every hard rule the pair breaks, in ``RULE_ORDER``."""
+    return [r.code for r in RULES if r.pair_fails(seeker, sponsor, settings)]
+
+
+def sponsor_rules_failed(sponsor, settings) -> list[str]:
+    """Return the codes of the rules that depend on the sponsor alone (eligibility, room)."""
+    return [r.code for r in RULES if r.stage == "sponsor" and r.fails(None, sponsor, settings)]
 
 
 _TOKEN_FIELDS = {
@@ -47,113 +190,33 @@ _TOKEN_FIELDS = {
 }
 
 
-def token_lists(members, block: str) -> list[tuple]:
-    """Each member's tokens in one set block, as the dataclasses hold them (hashable tuples,
-    for encoding many members at once)."""
-    if block == "age":
+def token_lists(members, group: str) -> list[tuple]:
+    """Each member's tokens in one set feature group, as the dataclasses hold them (hashable
+    tuples, for encoding many members at once)."""
+    if group == "age":
         return [() if m.age_band is None else (m.age_band,) for m in members]
-    return [getattr(m, _TOKEN_FIELDS[block]) for m in members]
+    return [getattr(m, _TOKEN_FIELDS[group]) for m in members]
 
 
-def block_tokens(member, block: str) -> set:
-    """Return the set of tokens a seeker or sponsor has in one similarity block."""
-    if block == "fellowship":
-        return set(member.fellowships)
-    if block == "language":
-        return set(member.languages)
-    if block == "tags":
-        return set(member.tags)
-    if block == "contact_modes":
-        return set(member.contact_modes)
-    if block == "availability":
-        return set(member.availability_utc)
-    if block == "age":
+def group_tokens(member, group: str) -> set:
+    """Return the set of tokens a seeker or sponsor has in one set feature group."""
+    if group == "age":
         return {member.age_band} if member.age_band is not None else set()
-    raise ValueError(f"not a set block: {block}")
-
-
-def wants_same_gender(member, settings) -> bool:
-    """Return whether a member's effective gender rule is "same"."""
-    if member.gender_rule == "program_default":
-        return bool(settings.same_gender_default)
-    return member.gender_rule == "same"
-
-
-def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Return the great-circle distance in kilometres between two points in degrees."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
-
-
-def pair_distance_km(seeker, sponsor) -> float | None:
-    """Return the pair's distance, or None when either gave no location."""
-    if None in (seeker.lat, seeker.lon, sponsor.lat, sponsor.lon):
-        return None
-    return haversine_km(seeker.lat, seeker.lon, sponsor.lat, sponsor.lon)
-
-
-def sponsor_rules_failed(sponsor, settings) -> list[str]:
-    """Return the codes of the rules that depend on the sponsor alone (eligibility, room)."""
-    bad = []
-    if not sponsor.accepting:
-        bad.append("not_accepting")
-    if sponsor.paused:
-        bad.append("paused")
-    if sponsor.sobriety_days < settings.min_sobriety_days:
-        bad.append("sobriety_too_short")
-    confirmed = sponsor.availability_confirmed_days_ago
-    if confirmed is None or confirmed > settings.availability_confirm_max_days:
-        bad.append("availability_unconfirmed")
-    if sponsor.load >= sponsor.capacity:
-        bad.append("at_capacity")
-    return bad
-
-
-def violated_rules(seeker, sponsor, settings) -> list[str]:
-    """Return the codes of every hard rule the pair breaks, in ``RULE_ORDER``."""
-    bad = []
-    if sponsor.member_id == seeker.member_id:
-        bad.append("self")
-    if sponsor.program_id != seeker.program_id:
-        bad.append("different_program")
-    if (
-        sponsor.member_id in seeker.blocked_member_ids
-        or seeker.member_id in sponsor.blocked_member_ids
-    ):
-        bad.append("blocked")
-    if sponsor.member_id in seeker.excluded_sponsor_ids:
-        bad.append("previously_ended_or_declined")
-    if not seeker.cross_fellowship_ok and not set(seeker.fellowships) & set(sponsor.fellowships):
-        bad.append("no_shared_fellowship")
-    same_gender = seeker.gender is not None and seeker.gender == sponsor.gender
-    if (wants_same_gender(seeker, settings) or wants_same_gender(sponsor, settings)) and (
-        not same_gender
-    ):
-        bad.append("gender_rule")
-    if seeker.sponsor_gender is not None and sponsor.gender != seeker.sponsor_gender:
-        bad.append("sponsor_gender_preference")
-    if seeker.languages_required:
-        if not set(seeker.languages_required) <= set(sponsor.languages):
-            bad.append("required_language_missing")
-    elif not set(seeker.languages) & set(sponsor.languages):
-        bad.append("no_shared_language")
-    bad += sponsor_rules_failed(sponsor, settings)
-    if seeker.in_person_needed:
-        if "in_person" not in sponsor.contact_modes:
-            bad.append("no_in_person")
-        if seeker.max_distance_km is not None and seeker.lat is not None and seeker.lon is not None:
-            km = pair_distance_km(seeker, sponsor)
-            if km is None or km > seeker.max_distance_km:
-                bad.append("too_far")
-    return bad
+    if group not in _TOKEN_FIELDS:
+        raise ValueError(f"not a set feature group: {group}")
+    return set(getattr(member, _TOKEN_FIELDS[group]))
 
 
 def sobriety_value(days: int, settings) -> float:
     """Return 0..1: longer sobriety counts more, with diminishing returns."""
     years = max(days, 0) / 365.25
     return min(1.0, math.log1p(years) / math.log1p(settings.sobriety_full_years))
+
+
+def closeness(km, settings, xp=math):
+    """Return 0..1 for a distance: 1 at the door, falling by e every ``distance_scale_km``
+    (floats with ``math``, arrays with ``xp=numpy``)."""
+    return xp.exp(-km / settings.distance_scale_km)
 
 
 def reliability(sponsor) -> float:
@@ -175,37 +238,37 @@ def fairness_prior(sponsor, settings) -> float:
     )
 
 
-def block_similarities(seeker, sponsor, settings, known=None) -> dict[str, float]:
-    """Return each block's similarity in 0..1 (cosine of the two sets for set blocks).
+def group_similarities(seeker, sponsor, settings, known=None) -> dict[str, float]:
+    """Return each feature group's similarity in 0..1 (cosine of the two sets for set groups).
 
-    ``known`` maps a set block to the tokens the pool uses; a seeker's token nobody in
+    ``known`` maps a set group to the tokens the pool uses; a seeker's token nobody in
     the pool has is left out of the seeker's side, as the fitted index does.
     """
     sims = {}
-    for block in SET_BLOCKS:
-        mine = block_tokens(seeker, block)
-        if known is not None and block != "availability":
-            mine &= known[block]
-        theirs = block_tokens(sponsor, block)
-        sims[block] = (
+    for group in SET_GROUPS:
+        mine = group_tokens(seeker, group)
+        if known is not None and group != "availability":
+            mine &= known[group]
+        theirs = group_tokens(sponsor, group)
+        sims[group] = (
             len(mine & theirs) / math.sqrt(len(mine) * len(theirs)) if mine and theirs else 0.0
         )
     sims["sobriety"] = sobriety_value(sponsor.sobriety_days, settings)
     km = pair_distance_km(seeker, sponsor) if seeker.in_person_needed else None
-    sims["distance"] = math.exp(-km / settings.distance_scale_km) if km is not None else 0.0
+    sims["distance"] = closeness(km, settings) if km is not None else 0.0
     return sims
 
 
-def active_blocks(seeker) -> tuple[str, ...]:
-    """Return the blocks that count for this seeker (distance only for in-person seekers)."""
-    blocks = SET_BLOCKS + ("sobriety",)
-    return blocks + ("distance",) if seeker.in_person_needed else blocks
+def active_groups(seeker) -> tuple[str, ...]:
+    """Return the feature groups that count for this seeker (distance only in person)."""
+    groups = SET_GROUPS + ("sobriety",)
+    return groups + ("distance",) if seeker.in_person_needed else groups
 
 
 def pair_score(seeker, sponsor, settings, known=None) -> float:
-    """Return the pair's score: weighted mean block similarity plus the fairness prior."""
-    sims = block_similarities(seeker, sponsor, settings, known)
-    blocks = active_blocks(seeker)
-    total = sum(settings.weight(b) for b in blocks)
-    sim = sum(settings.weight(b) * sims[b] for b in blocks) / total if total > 0 else 0.0
+    """Return the pair's score: weighted mean group similarity plus the fairness prior."""
+    sims = group_similarities(seeker, sponsor, settings, known)
+    groups = active_groups(seeker)
+    total = sum(settings.weight(g) for g in groups)
+    sim = sum(settings.weight(g) * sims[g] for g in groups) / total if total > 0 else 0.0
     return sim + fairness_prior(sponsor, settings)

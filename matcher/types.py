@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-BLOCKS = (
+FEATURE_GROUPS = (
     "fellowship",
     "language",
     "tags",
@@ -97,7 +97,7 @@ class SeekerRequest:
 class MatchSettings:
     """Programme settings the matcher reads.
 
-    ``weights`` weighs the similarity blocks (see ``BLOCKS``); missing keys take the
+    ``weights`` weighs the similarity feature groups (see ``FEATURE_GROUPS``); missing keys take the
     defaults. The three fairness strengths are the most a sponsor's rank can move for
     load, for recent proposals and for reliability.
     """
@@ -112,9 +112,9 @@ class MatchSettings:
     rotation_penalty: float = 0.05
     reliability_bonus: float = 0.05
 
-    def weight(self, block: str) -> float:
-        """Return the weight of one block, defaulting to ``DEFAULT_WEIGHTS``."""
-        return float(self.weights.get(block, DEFAULT_WEIGHTS[block]))
+    def weight(self, group: str) -> float:
+        """Return the weight of one feature group, defaulting to ``DEFAULT_WEIGHTS``."""
+        return float(self.weights.get(group, DEFAULT_WEIGHTS[group]))
 
 
 @dataclass(frozen=True)
@@ -160,3 +160,22 @@ class Unassigned:
     request_id: str
     code: str
     text: str
+
+
+@dataclass(frozen=True)
+class Exclusions:
+    """Who the hard rules left out for one seeker, and what stands in the way.
+
+    ``counts``: each excluded sponsor once, under the first rule it fails (adds up to the
+    number excluded). ``alone``: per rule, the sponsors failing that rule and no other
+    (without it they would be candidates). ``busy``: sponsors failing only rules that pass
+    with time (full, paused, not accepting, availability unconfirmed). ``obstacle``: None
+    when someone qualifies; ``"busy"`` when a sponsor who fits is only busy; else the rule
+    whose removal alone frees the most sponsors; else the commonest first rule;
+    ``"no_sponsors"`` when the programme has no other sponsor at all.
+    """
+
+    counts: dict[str, int]
+    alone: dict[str, int]
+    busy: int
+    obstacle: str | None

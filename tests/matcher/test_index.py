@@ -35,7 +35,7 @@ def test_numpy_seeker_encoding_equals_the_sklearn_pipeline(index, requests):
         piped = index.preprocessor_.transform(F.profile_rows([q]))
         piped = (piped.toarray() if hasattr(piped, "toarray") else piped)[0]
         out = index.preprocessor_.output_indices_
-        for block in F.DENSE_BLOCKS:
+        for block in F.DENSE_GROUPS:
             np.testing.assert_allclose(profile[index.columns_[block]], piped[out[block]], atol=1e-6)
         dense_hours = F.unpack_hour_matrix(hours[None, :])[0]
         expected = dense_hours / np.sqrt(count) if count else dense_hours

@@ -6,16 +6,15 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-from unittest import mock
 
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from benchmarks.reference import exact_reference
-from matcher import SponsorIndex, batch
+from matcher import RoundOptions, SponsorIndex
 from matcher import rules as R
-from matcher.explain import LANGUAGE_NAMES, MODE_PHRASES, TAG_PHRASES, reasons_for
+from matcher.explain import MODE_PHRASES, TAG_PHRASES, language_name, reasons_for
 from tests.matcher.strategies import TAGS, pools, rounds, seekers
 
 PROFILE = settings(max_examples=40, deadline=None)
@@ -23,12 +22,12 @@ PROFILE = settings(max_examples=40, deadline=None)
 
 def reason_is_true(reason, q, s) -> bool:
     """Check a reason's claim against the pair itself."""
-    shared = {b: R.block_tokens(q, b) & R.block_tokens(s, b) for b in R.SET_BLOCKS}
+    shared = {b: R.group_tokens(q, b) & R.group_tokens(s, b) for b in R.SET_GROUPS}
     number = re.search(r"\d+", reason.text)
     if reason.code == "availability_overlap":
         return int(number.group()) == len(shared["availability"]) > 0
     if reason.code == "shared_language":
-        names = {LANGUAGE_NAMES.get(c, c) for c in shared["language"]}
+        names = {language_name(c) for c in shared["language"]}
         said = re.split(r", | and ", reason.text.removeprefix("You both speak "))
         return bool(names) and set(said) <= names
     if reason.code == "shared_fellowship":
@@ -106,12 +105,12 @@ def test_adding_a_shared_attribute_never_lowers_a_score(pool_settings, q, field,
 # which blocks are scored, pruned and checked on two threads): the default, always pruned,
 # always pruned on two threads, and pruned with no bonus (the fast solve then often does not
 # put cardinality first, so the dual check must catch it and solve exactly)
-ONE_THREAD = batch.PARALLEL_MIN_PAIRS
+DEFAULT = RoundOptions()
 SOLVER_PATHS = (
-    (batch.FULL_PAIRS, batch.FAST_BONUS, ONE_THREAD),
-    (0, batch.FAST_BONUS, ONE_THREAD),
-    (0, batch.FAST_BONUS, 0),
-    (0, 0, ONE_THREAD),
+    {"workers": 2},
+    {"full_pairs": 0, "workers": 2},
+    {"full_pairs": 0, "parallel_min_pairs": 0, "workers": 2},
+    {"full_pairs": 0, "fast_bonus": 0, "workers": 2},
 )
 
 
@@ -120,14 +119,8 @@ SOLVER_PATHS = (
 def test_assign_equals_the_exact_reference(case, top_k, path):
     pool, requests, config = case
     index = SponsorIndex(config).fit(pool)
-    with (
-        mock.patch.object(batch, "FULL_PAIRS", path[0]),
-        mock.patch.object(batch, "FAST_BONUS", path[1]),
-        mock.patch.object(batch, "PARALLEL_MIN_PAIRS", path[2]),
-        mock.patch.object(batch, "WORKERS", 2),
-    ):
-        assignments, unassigned = index.assign(requests, top_k=top_k)
-        again = index.assign(requests, top_k=top_k)
+    assignments, unassigned = index.assign(requests, top_k=top_k, **path)
+    again = index.assign(requests, top_k=top_k, **path)
     by_id = {s.member_id: s for s in pool}
     by_request = {q.request_id: q for q in requests}
     assert len(assignments) + len(unassigned) == len(requests)

@@ -9,8 +9,8 @@ import pytest
 from benchmarks.population import make_seekers, make_sponsors
 from matcher import MatchSettings, SponsorIndex
 from matcher import rules as R
-from matcher.batch import assign_pairs
 from matcher.explain import reasons_for, reasons_for_pairs
+from matcher.round import assign_pairs
 from tests.matcher.strategies import easy_seeker, easy_sponsor
 
 SEEKER = easy_seeker(tags=("veteran",), availability_utc=(18, 19, 20, 42))
