@@ -192,6 +192,8 @@ def test_a_stale_sponsor_is_shown_paused_everywhere_and_told(
     assert "Paused: availability not confirmed" in member_page.get_data(as_text=True)
     report = pool.build(ReportParams(program, (now - 30 * DAY).date(), now.date(), None, now))
     assert (report["accepting"], report["unconfirmed"]) == (1, 1)
+    dashboard = client.get(f"/programs/{program.uuid}/dashboard").get_data(as_text=True)
+    assert "Paused: availability not confirmed" in dashboard
     # Told: the check they get says newcomers cannot ask them for now.
     check_availability(now)
     note = db.session.scalar(select(Notification).where(Notification.member_id == stale.id))
@@ -221,3 +223,16 @@ def test_the_coordinator_is_told_who_was_paused_by_name(db, make_program, make_m
     assert note.data["member"] == str(silent.uuid)
     assert note.title.startswith("Ana P. (joined ")  # told apart from the other Ana P.
     assert "Ana P. (joined " in note.body
+
+
+def test_the_demo_sponsors_are_not_all_asked_when_the_worker_first_starts(db):
+    from api.seed import seed_demo
+
+    seed_demo()
+    now = _now()
+    sponsors = db.session.scalar(
+        select(func.count()).select_from(SponsorProfile).where(SponsorProfile.accepting)
+    )
+    per_day = [check_availability(now + day * DAY)["asked"] for day in range(0, 31)]
+    assert per_day[0] == 0  # the old code asked every demo sponsor (56) at once
+    assert sum(per_day) == sponsors and max(per_day) < sponsors // 3, per_day
