@@ -63,9 +63,13 @@ def people_labels(program: Program, members) -> dict[int, str]:
         .where(Membership.program_id == program.id, Member.display_name.in_(shared))
         .order_by(Membership.joined_at, Membership.id)
     ).all()
-    worded = {}
+    worded, months = {}, {}
     for member_id, joined, name, fellowships in rows:
-        month = format_skeleton("yMMMM", joined, locale=get_locale(), fuzzy=True)
+        if (joined.year, joined.month) not in months:
+            months[joined.year, joined.month] = format_skeleton(
+                "yMMMM", joined, locale=get_locale(), fuzzy=True
+            )
+        month = months[joined.year, joined.month]
         worded[member_id] = _(
             "%(name)s (joined %(month)s, %(fellowships)s)",
             name=name,

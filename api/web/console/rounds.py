@@ -102,8 +102,18 @@ def round_page(program_id, round_id):
     people = [p.request.newcomer for p in pairs] + [p.sponsor for p in pairs]
     names = people_labels(access.program, people + [m for m, _code in left_out])
     drafted = sum(1 for p in pairs if p.status == "draft")
+    worded: dict = {}
+
+    def reason_words(reason: dict) -> str:
+        """A reason in words, worded once per distinct reason (rows repeat them)."""
+        key = (reason.get("code"), repr(sorted((reason.get("args") or {}).items())))
+        if key not in worded:
+            worded[key] = wording.pair_reason_text(reason)
+        return worded[key]
+
     return render_template(
         "console/round.html",
+        reason_words=reason_words,
         program=access.program,
         rnd=rnd,
         pairs=pairs,
