@@ -212,3 +212,13 @@ def test_the_ask_email_link_answers_the_ask_from_a_phone_without_logging_in(clie
     client.post("/" + path, data={"answer": "accept"})
     pair = db.session.scalars(select(Sponsorship)).one()
     assert pair.sponsor_id == ask.sponsor_id and pair.sponsee_id == ask.newcomer_id
+
+
+def test_other_email_links_go_through_login_and_back_to_the_page(client, pair):
+    page = f"/pairs/{pair.uuid}"
+    res = client.get(page)
+    assert res.status_code == 302 and "/login" in res.location
+    login = client.get(res.location).get_data(as_text=True)
+    assert "next=" + page.replace("/", "%2F") in login  # the form keeps where to go back to
+    back = client.post(res.location, data={"email": pair.sponsee.email, "password": PASSWORD})
+    assert back.status_code == 302 and back.location.endswith(page)
