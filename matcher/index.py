@@ -20,6 +20,7 @@ from matcher.types import (
 _ROW_ARRAYS = {
     "alive_": bool,
     "static_ok_": bool,
+    "sponsor_code_": np.uint32,
     "program_": np.int32,
     "gender_": np.int32,
     "same_gender_": bool,
@@ -245,6 +246,7 @@ class SponsorIndex:
         if row is not None:
             self._forget_blocking(row)
             self.alive_[row] = self.static_ok_[row] = False
+            self.sponsor_code_[row] = _GONE
             self.program_[row] = -1
             self.sponsors_[row] = None
             if row >= self.n_sorted_:  # rows in the sorted segments stay empty
@@ -338,11 +340,13 @@ class SponsorIndex:
         return [self.row_of_[i] for i in member_ids if i in self.row_of_]
 
     def _sponsor_ok(self, sel, size) -> np.ndarray:
-        """Rows ``sel`` passing every rule about the sponsor alone (kept as ``static_ok_``)."""
-        view, ok = RowView(self, sel, size), np.ones(size, dtype=bool)
+        """Rows ``sel`` passing every rule about the sponsor alone (kept as ``static_ok_``);
+        records which of those rules each row fails as bits in ``sponsor_code_``."""
+        view, code = RowView(self, sel, size), np.zeros(size, dtype=np.uint32)
         for rule in _STAGES["sponsor"]:
-            ok &= ~rule.rows_fail(view, None)
-        return ok
+            code |= rule.rows_fail(view, None) * _BIT[rule.code]
+        self.sponsor_code_[sel] = code
+        return code == 0
 
     def _profile_ok(self, q: SeekerRequest, lo=0, hi=None, keyed=False) -> np.ndarray:
         """Rows ``lo:hi`` passing the sponsor rules and every rule on the seeker's profile.
@@ -628,45 +632,48 @@ class SponsorIndex:
     def exclusions(self, q: SeekerRequest) -> Exclusions:
         """Return who each rule excluded for ``q`` and the main obstacle (see ``Exclusions``).
 
-        Every rule's mask is taken over the whole pool once; a sponsor who fails exactly one
-        rule would be a candidate without it (the counterfactual per rule). The distance is
-        measured only for sponsors that could still turn on it (at most one other rule
-        failed, not counting the busy ones), so an in-person seeker costs little more.
+        Each row gets one bit per rule it fails (the sponsor rules' bits are kept from
+        ``fit``); the counts, the counterfactuals (rows failing exactly one rule) and the
+        busy rows come from a histogram of those codes, so the work over the pool is a few
+        array operations per rule. The distance is measured only for rows that could still
+        turn on it (at most one other lasting rule failed).
         """
         self.check_fitted()
         n = self.n_rows_
-        alive = self.alive_[:n]
         view = RowView(self, slice(0, n), n)
-        failed, total, lasting = [], np.zeros(n, np.uint8), np.zeros(n, np.uint8)
+        code = self.sponsor_code_[:n].copy()
         for rule in R.RULES:
-            if rule.stage == "place":
-                rows = np.flatnonzero(alive & (lasting <= 1))
-                local = rule.rows_fail(RowView(self, rows, rows.size), q)
-                if local is None:
-                    continue
-                mask = np.zeros(n, dtype=bool)
-                mask[rows[local]] = True
-            else:
-                mask = rule.rows_fail(view, q)
-                if mask is None:
-                    continue
-                mask &= alive
-            failed.append((rule, mask))
-            total += mask
-            if not rule.busy:
-                lasting += mask
-        counts, alone, remaining = {}, {}, alive.copy()
-        only = total == 1
-        for rule, mask in failed:
-            first = np.count_nonzero(mask & remaining)
-            if first:
-                counts[rule.code] = first
-                remaining &= ~mask
-            single = np.count_nonzero(mask & only)
-            if single:
-                alone[rule.code] = single
-        busy = int(np.count_nonzero((total > 0) & (lasting == 0) & alive))
-        return Exclusions(counts, alone, busy, _obstacle(counts, alone, busy, remaining.any()))
+            if rule.stage == "personal":
+                rows = self.rows_of(rule.member_ids(q))
+                if rule.both_ways:
+                    rows += self.blocked_by_.get(q.member_id, ())
+                code[rows] |= _BIT[rule.code]
+            elif rule.stage == "profile":
+                failed = rule.rows_fail(view, q)
+                if failed is not None:
+                    code |= failed * _BIT[rule.code]
+        for rule in _STAGES["place"]:
+            rows = np.flatnonzero(np.bitwise_count(code & _LASTING) <= 1)
+            failed = rule.rows_fail(RowView(self, rows, rows.size), q)
+            if failed is not None:
+                code[rows[failed]] |= _BIT[rule.code]
+        seen = np.bincount(code, minlength=1)
+        counts, alone, busy, anyone = {}, {}, 0, False
+        for c in np.flatnonzero(seen[:_GONE]).tolist():
+            k = int(seen[c])
+            if c == 0:
+                anyone = True
+                continue
+            low = (c & -c).bit_length() - 1
+            counts[R.RULE_ORDER[low]] = counts.get(R.RULE_ORDER[low], 0) + k
+            if c & (c - 1) == 0:
+                alone[R.RULE_ORDER[low]] = alone.get(R.RULE_ORDER[low], 0) + k
+            if not c & _LASTING:
+                busy += k
+        order = {code: i for i, code in enumerate(R.RULE_ORDER)}
+        counts = dict(sorted(counts.items(), key=lambda item: order[item[0]]))
+        alone = dict(sorted(alone.items(), key=lambda item: order[item[0]]))
+        return Exclusions(counts, alone, busy, _obstacle(counts, alone, busy, anyone))
 
 
 def _obstacle(counts, alone, busy, anyone_left) -> str | None:
@@ -759,6 +766,9 @@ class RowView:
 
 
 _VIEWED = {name[:-1] for name in _ROW_ARRAYS}
+_BIT = {code: np.uint32(1 << i) for i, code in enumerate(R.RULE_ORDER)}  # a rule's bit in a code
+_GONE = 1 << len(R.RULE_ORDER)  # a removed row's code: above every rule's bit
+_LASTING = np.uint32(sum(1 << i for i, r in enumerate(R.RULES) if not r.busy))
 _STAGES = {
     stage: tuple(r for r in R.RULES if r.stage == stage)
     for stage in ("personal", "profile", "sponsor", "place")

@@ -17,8 +17,8 @@ from api.matching_inputs import seeker_request
 from api.models import Member, Membership, RequestEvent, SponsorRequest, utcnow
 from api.schemas.public import public_view, visible_reasons
 from api.services.notify import notify
-from matcher import EXCLUSION_SENTENCES, SeekerRequest, ShortlistEntry, SponsorIndex
-from matcher.explain import LANGUAGE_NAMES, reasons_for
+from matcher import Exclusions, SeekerRequest, ShortlistEntry, SponsorIndex
+from matcher.explain import language_name, reasons_for
 
 # What the newcomer reads when a rule leaves nobody; {…} is filled from the request.
 HEADLINES = {
@@ -31,7 +31,7 @@ HEADLINES = {
     "too_far": "No eligible sponsor who meets in person lives within {km} km yet",
     "previously_ended_or_declined": "Every sponsor who fits has already been asked",
 }
-BUSY = "Every sponsor who fits you is busy or paused right now"
+BUSY = "Everyone who fits you is busy right now"
 TOLD = "your coordinator has been told."
 
 
@@ -69,15 +69,15 @@ def members_by_uuid(uuids: list[str]) -> dict[str, Member]:
 
 def ranked(
     request: SponsorRequest, k: int, *, exclude=(), now: datetime | None = None
-) -> tuple[list[ShortlistEntry], SeekerRequest, dict[str, int]]:
-    """The top ``k`` entries (minus ``exclude``), the seeker, and exclusion counts if empty."""
+) -> tuple[list[ShortlistEntry], SeekerRequest, Exclusions | None]:
+    """The top ``k`` entries (minus ``exclude``), the seeker, and who was excluded if empty."""
     seeker = seeker_request(request, now)
     if exclude:
         seeker = _excluding(seeker, exclude)
     with WarmIndex(request.program, now) as index:
         entries = index.shortlist(seeker, k)
-        counts = index.explain_exclusions(seeker) if not entries else {}
-    return entries, seeker, counts
+        excluded = index.exclusions(seeker) if not entries else None
+    return entries, seeker, excluded
 
 
 def _excluding(seeker: SeekerRequest, member_uuids) -> SeekerRequest:
@@ -113,23 +113,21 @@ def feasible_entry(index: SponsorIndex, seeker: SeekerRequest, member_uuid: str)
     return ShortlistEntry(member_id=member_uuid, score=score, reasons=reasons)
 
 
-def main_obstacle(counts: dict[str, int]) -> str:
-    """The code of what leaves nobody on the shortlist: a rule's code, ``busy`` (every sponsor
-    who fits is busy or paused) or ``no_sponsors``."""
-    counts = {c: n for c, n in counts.items() if c not in ("self", "different_program")}
-    if not counts:
-        return "no_sponsors"
-    main = max(counts, key=lambda c: (counts[c], -list(EXCLUSION_SENTENCES).index(c)))
-    return main if main in HEADLINES else "busy"
+def main_obstacle(excluded: Exclusions) -> str:
+    """The code of what leaves nobody on the shortlist: the rule whose removal alone would
+    leave a candidate (``Exclusions.obstacle``), ``busy`` (everyone who fits is full or
+    paused right now) or ``no_sponsors``; a rule the page cannot word reads as ``busy``."""
+    main = excluded.obstacle or "no_sponsors"
+    return main if main in HEADLINES or main == "no_sponsors" else "busy"
 
 
-def explanation(counts: dict[str, int], request: SponsorRequest) -> str:
-    """Why nobody qualified, in words, from the exclusion counts."""
-    main = main_obstacle(counts)
+def explanation(excluded: Exclusions, request: SponsorRequest) -> str:
+    """Why nobody qualified, in words (language names from Babel's English data)."""
+    main = main_obstacle(excluded)
     if main == "no_sponsors":
         return f"No sponsor has joined this programme yet; {TOLD}"
     if main in HEADLINES:
-        names = [LANGUAGE_NAMES.get(x, x) for x in request.languages_required or ()]
+        names = [language_name(x) for x in request.languages_required or ()]
         text = HEADLINES[main].format(
             languages=" and ".join(names) or "your language", km=request.max_distance_km
         )
@@ -150,7 +148,7 @@ def shortlist_for(member: Member, request_uuid: uuid.UUID, now: datetime | None 
     if request.status != "open":
         raise Conflict("This request is not open.")
     k = int(request.program.setting("shortlist_size"))
-    entries, _, counts = ranked(request, k, now=now)
+    entries, _, excluded = ranked(request, k, now=now)
     sponsors = members_by_uuid([e.member_id for e in entries])
     answer = {
         "request_id": request.uuid,
@@ -171,8 +169,8 @@ def shortlist_for(member: Member, request_uuid: uuid.UUID, now: datetime | None 
                 RequestEvent(request_id=request.id, event="shortlisted", actor_id=member.id)
             )
     if not entries:
-        answer["explanation"] = explanation(counts, request)
-        answer["explanation_code"] = main_obstacle(counts)
+        answer["explanation"] = explanation(excluded, request)
+        answer["explanation_code"] = main_obstacle(excluded)
         _tell_coordinators(request, answer["explanation"], now)
     if first_time or not entries:  # a plain re-read writes nothing and keeps what it loaded
         db.session.commit()

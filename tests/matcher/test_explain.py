@@ -1,0 +1,95 @@
+"""Why nobody qualified: the obstacle whose removal alone would leave a candidate."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+
+from matcher import MatchSettings, SponsorIndex
+from matcher import rules as R
+from matcher.explain import language_name
+from tests.matcher.strategies import easy_seeker, easy_sponsor, pools, seekers
+
+
+def _obstacle(pool, seeker, config=None):
+    index = SponsorIndex(config or MatchSettings()).fit(pool)
+    assert index.shortlist(seeker, 10) == [] or index.exclusions(seeker).obstacle is None
+    return index.exclusions(seeker)
+
+
+def test_a_woman_whose_same_gender_sponsors_are_full_hears_they_are_busy():
+    """Five men with room and three women at capacity: the custom is not the obstacle."""
+    men = [easy_sponsor(member_id=f"man-{i}", gender="man") for i in range(5)]
+    women = [easy_sponsor(member_id=f"woman-{i}", load=3) for i in range(3)]
+    excluded = _obstacle(men + women, easy_seeker())
+    assert excluded.counts == {"gender_rule": 5, "at_capacity": 3}
+    assert excluded.obstacle == "busy"
+    assert excluded.busy == 3
+
+
+def test_paused_or_unconfirmed_sponsors_who_fit_are_busy_too():
+    pool = [
+        easy_sponsor(member_id="a", paused=True),
+        easy_sponsor(member_id="b", availability_confirmed_days_ago=None, load=3),
+        easy_sponsor(member_id="c", gender="man"),
+    ]
+    assert _obstacle(pool, easy_seeker()).obstacle == "busy"
+
+
+def test_a_required_language_nobody_speaks_is_named_not_the_gender_custom():
+    men = [easy_sponsor(member_id=f"man-{i}", gender="man") for i in range(6)]
+    women = [easy_sponsor(member_id=f"woman-{i}") for i in range(2)]
+    excluded = _obstacle(men + women, easy_seeker(languages_required=("ku",)))
+    assert excluded.counts["gender_rule"] == 6
+    assert excluded.obstacle == "required_language_missing"
+    assert excluded.alone == {"required_language_missing": 2}
+    assert language_name("ku") == "Kurdish"
+    assert language_name("es") == "Spanish"
+
+
+def test_the_custom_is_named_when_only_it_stands_in_the_way():
+    men = [easy_sponsor(member_id=f"man-{i}", gender="man") for i in range(4)]
+    assert _obstacle(men, easy_seeker()).obstacle == "gender_rule"
+
+
+def test_distance_alone_is_named_when_nearer_sponsors_would_fit():
+    far = [easy_sponsor(member_id=f"far-{i}", lat=40.7, lon=-74.0) for i in range(3)]
+    other = [easy_sponsor(member_id="man", gender="man", lat=40.0, lon=-75.2)]
+    seeker = easy_seeker(in_person_needed=True, max_distance_km=25)
+    excluded = _obstacle(far + other, seeker)
+    assert excluded.obstacle == "too_far"
+    assert excluded.alone == {"too_far": 3, "gender_rule": 1}
+
+
+def test_when_no_rule_alone_frees_anyone_the_commonest_first_rule_is_named():
+    pool = [easy_sponsor(member_id=f"m{i}", gender="man", languages=("fr",)) for i in range(3)]
+    excluded = _obstacle(pool, easy_seeker())
+    assert excluded.alone == {}
+    assert excluded.obstacle == "gender_rule"
+
+
+def test_a_programme_with_no_other_sponsor_says_so():
+    excluded = _obstacle([easy_sponsor(program_id="p2")], easy_seeker())
+    assert excluded.obstacle == "no_sponsors"
+    assert SponsorIndex().fit([]).exclusions(easy_seeker()).obstacle == "no_sponsors"
+
+
+def test_nobody_is_an_obstacle_when_someone_qualifies():
+    assert SponsorIndex().fit([easy_sponsor()]).exclusions(easy_seeker()).obstacle is None
+
+
+@settings(max_examples=60, deadline=None)
+@given(pools(), seekers())
+def test_the_counterfactual_counts_equal_the_plain_rules(pool_settings, q):
+    pool, config = pool_settings
+    excluded = SponsorIndex(config).fit(pool).exclusions(q)
+    broken = [R.violated_rules(q, s, config) for s in pool]
+    alone, first = {}, {}
+    for codes in broken:
+        if len(codes) == 1:
+            alone[codes[0]] = alone.get(codes[0], 0) + 1
+        if codes:
+            first[codes[0]] = first.get(codes[0], 0) + 1
+    assert excluded.alone == alone
+    assert excluded.counts == first
+    assert excluded.busy == sum(bool(c) and set(c) <= R.BUSY_CODES for c in broken)
+    assert (excluded.obstacle is None) == any(not c for c in broken)
