@@ -185,11 +185,13 @@ def pytest_terminal_summary(terminalreporter):
 
 @pytest.fixture
 def browse(live, chromium) -> Iterator[Callable]:
-    """``browse(lang, time_zone=...)``: a new phone in a person's hand, guarded (checks.guard)."""
+    """``browse(lang, time_zone=..., javascript=True)``: a new phone in a person's hand,
+    guarded (checks.guard)."""
     contexts = []
 
-    def open_page(lang: str = "en", *, time_zone: str = "America/Chicago"):
+    def open_page(lang: str = "en", *, time_zone: str = "America/Chicago", javascript=True):
         context = chromium.new_context(
+            java_script_enabled=javascript,
             viewport=PHONE,
             base_url=live.url,
             locale={"en": "en-US", "es": "es-US"}[lang],
