@@ -21,6 +21,7 @@ from api.models.idempotency import IdempotencyKey
 from api.models.matching import (
     DECLINE_REASONS,
     END_REASONS,
+    SYSTEM_END_REASONS,
     MatchingRound,
     Proposal,
     RequestEvent,
@@ -36,6 +37,7 @@ __all__ = [
     "CONTACT_KINDS",
     "DECLINE_REASONS",
     "END_REASONS",
+    "SYSTEM_END_REASONS",
     "ApiToken",
     "AuditLog",
     "AvailabilityCheck",

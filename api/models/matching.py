@@ -41,6 +41,8 @@ END_REASONS = (
     "temporary_period_over",
     "other",
 )
+# Reasons only the system gives (never offered to a member): the other side closed their account.
+SYSTEM_END_REASONS = ("account_closed",)
 
 
 def _partial(name: str, *cols: str, where: str) -> Index:

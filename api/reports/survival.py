@@ -8,7 +8,7 @@ import numpy as np
 from sqlalchemy import func, select
 
 from api.extensions import db
-from api.models import END_REASONS, Member, Sponsorship
+from api.models import END_REASONS, SYSTEM_END_REASONS, Member, Sponsorship
 from api.reports.common import DAY_S, ReportParams, in_list
 
 NAME = "survival"
@@ -57,7 +57,7 @@ def _fit(days: np.ndarray, observed: np.ndarray):
 
 def build(p: ReportParams) -> dict:
     days, observed = durations(p)
-    reasons = dict.fromkeys(END_REASONS, 0)
+    reasons = dict.fromkeys((*END_REASONS, *SYSTEM_END_REASONS), 0)
     ended = (
         _cohort(p, Sponsorship.end_reason, func.count())
         .where(Sponsorship.ended_at.is_not(None), Sponsorship.ended_at <= p.now)

@@ -12,6 +12,7 @@ from api.auth import verify_password
 from api.errors import Invalid
 from api.extensions import db
 from api.models import (
+    SYSTEM_END_REASONS,
     ApiToken,
     AuditLog,
     AvailabilityCheck,
@@ -31,7 +32,7 @@ from api.models import (
 from api.services.audit import audit
 from api.services.notes import decrypt_note
 
-ACCOUNT_CLOSED = "account_closed"
+ACCOUNT_CLOSED = SYSTEM_END_REASONS[0]
 FORMER_MEMBER = "Former member"
 WRONG_PASSWORD = "This is not your password."
 # Profile fields that identify a person (removed on closing). Gender, fellowships and

@@ -224,8 +224,8 @@ def test_canaries_stay_out_of_logs_previews_and_coordinator_views(
     assert _hits(caplog.text, PRIVATE + [NEWCOMER["email"], SPONSOR["email"]]) == []
 
 
-def test_after_both_delete_their_accounts_no_column_holds_a_canary(client, db, flow):
-    _, _, _, n_headers, s_headers = flow
+def test_after_both_delete_their_accounts_no_column_holds_a_canary(client, db, auth, flow):
+    program, coordinator, _, n_headers, s_headers = flow
     counts = {
         model: db.session.scalar(select(func.count()).select_from(model))
         for model in (SponsorRequest, Sponsorship, Contact)
@@ -249,6 +249,11 @@ def test_after_both_delete_their_accounts_no_column_holds_a_canary(client, db, f
         for model in (SponsorRequest, Sponsorship, Contact)
     }
     assert after == counts  # report counts keep their anonymous rows
+    survival = client.get(
+        f"/api/v1/programs/{program.uuid}/reports/survival", headers=auth(coordinator)
+    ).json
+    ended = {r["reason"]: r["count"] for r in survival["end_reasons"]}
+    assert ended["account_closed"] == 1 and survival["ended"] == 1
     assert (
         db.session.scalar(
             select(func.count(Contact.id)).where(Contact.note_ciphertext.is_not(None))
