@@ -98,3 +98,45 @@ def make_seekers(n: int, seed: int = 2) -> list[SeekerRequest]:
             )
         )
     return out
+
+
+def make_chain(n: int) -> tuple[list[SponsorCandidate], list[SeekerRequest]]:
+    """Return a chain of alternatives: ``n`` sponsors with room for one, in a row 1.1 km
+    apart, and ``n`` seekers between them who can meet only their two neighbours; each
+    seeker slightly prefers the next sponsor along, so proving the round optimal follows
+    the whole chain."""
+    sponsors, seekers = [], []
+    for j in range(n):
+        sponsors.append(
+            SponsorCandidate(
+                member_id=f"chain-sp-{j:05d}",
+                program_id="demo",
+                gender="woman",
+                fellowships=("AA",),
+                languages=("en",),
+                contact_modes=("in_person",),
+                lat=0.0,
+                lon=j * 0.01,
+                sobriety_days=2000,
+                capacity=1,
+                availability_confirmed_days_ago=1,
+                answer_rate=0.5 + 0.5 * j / n,
+                median_answer_hours=12.0,
+            )
+        )
+        seekers.append(
+            SeekerRequest(
+                request_id=f"chain-rq-{j:05d}",
+                member_id=f"chain-sk-{j:05d}",
+                program_id="demo",
+                gender="woman",
+                fellowships=("AA",),
+                languages=("en",),
+                contact_modes=("in_person",),
+                lat=0.0,
+                lon=(j + 0.5) * 0.01,
+                in_person_needed=True,
+                max_distance_km=1.0,
+            )
+        )
+    return sponsors, seekers

@@ -34,7 +34,7 @@ bonus.
 from __future__ import annotations
 
 import os
-from collections import defaultdict
+from collections import defaultdict, deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
@@ -48,6 +48,8 @@ from matcher.types import Assignment, SeekerRequest, Unassigned
 SCALE = 1_000_000  # scores are rounded to 1e-6, so scaled scores are exact integers
 OFFSET = 4 * SCALE  # keeps every arc cost non-negative
 CYCLE_CHECK = 8  # relaxation rounds between looks for a negative cycle
+SMALL_FRONTIER = 32  # nodes: below this a relaxation round is cheaper in plain Python
+QUEUE_BUDGET = 200_000  # arcs the plain-Python relaxation looks at before numpy takes over
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,10 @@ class RoundOptions:
     first solve (several times faster; the dual check catches when it did not put
     cardinality first); ``trim_margin``: reduced cost under which a left-out pair joins a
     re-solve; ``max_solves``: solves before every feasible pair is given to the solver;
-    ``max_relax_rounds`` / ``warm_relax_rounds``: Bellman-Ford rounds of the proof;
+    ``max_relax_rounds`` / ``warm_relax_rounds``: Bellman-Ford rounds of the proof
+    (None: the number of nodes, Bellman-Ford's own bound, so a long chain of
+    alternatives is followed to its end rather than taken for a failed proof; a negative
+    cycle is still found early by the parent pointers);
     ``workers``: threads for the per-group work, used from ``parallel_min_pairs`` pairs
     (below that, starting threads costs more than it saves: the 1k-seeker round stays on
     one thread, the 10k round, 6.8M pairs scored, uses two).
@@ -74,8 +79,8 @@ class RoundOptions:
     fast_bonus: int = 2 * OFFSET
     trim_margin: int | None = SCALE // 20
     max_solves: int = 12
-    max_relax_rounds: int = 2000
-    warm_relax_rounds: int = 60
+    max_relax_rounds: int | None = None
+    warm_relax_rounds: int | None = None
     workers: int = field(default_factory=lambda: min(2, os.cpu_count() or 1))
     parallel_min_pairs: int = 1_000_000
 
@@ -190,7 +195,7 @@ def score_groups(index, requests: list[SeekerRequest], options: RoundOptions) ->
     return [g for g in _on_threads(groups, sizes, scored_group, options) if g is not None]
 
 
-def _potentials(src, dst, w, n_nodes, rounds: int, start=None):
+def _potentials(src, dst, w, n_nodes, rounds: int | None, start=None):
     """Return node potentials: shortest-path distances in a residual graph, or None.
 
     Every node starts at 0 (a virtual root joined to all by free arcs), or at ``start``
@@ -204,6 +209,11 @@ def _potentials(src, dst, w, n_nodes, rounds: int, start=None):
     rounds the pointers to the node that last lowered each distance are followed: a
     cycle among them is a negative cycle, so it returns ``None`` without waiting for
     the round limit.
+
+    A long chain of alternatives leaves a frontier of a few nodes for thousands of
+    rounds, where numpy's per-call cost dominates: with no round limit, a frontier of at
+    most ``SMALL_FRONTIER`` nodes is handed to a queue-based relaxation in plain Python
+    (``_relax_queue``), which hands back a frontier that grew large.
     """
     order = np.argsort(src, kind="stable")
     src, dst, w = src[order], dst[order], w[order]
@@ -212,7 +222,9 @@ def _potentials(src, dst, w, n_nodes, rounds: int, start=None):
     d = np.zeros(n_nodes, dtype=np.int64) if start is None else start.copy()
     parent = np.arange(n_nodes)  # the node whose arc last lowered each distance
     tails, heads, costs = src, dst, w  # every arc in the first round
-    for done in range(rounds):
+    limit, done, lists = n_nodes + 1 if rounds is None else rounds, 0, None
+    while done < limit:
+        done += 1
         cand = d[tails] + costs
         better = cand < d[heads]
         if not better.any():
@@ -221,14 +233,55 @@ def _potentials(src, dst, w, n_nodes, rounds: int, start=None):
         np.minimum.at(d, heads, cand)
         hit = cand == d[heads]
         parent[heads[hit]] = tails[hit]
-        if done % CYCLE_CHECK == CYCLE_CHECK - 1 and _has_cycle(parent):
+        if done % CYCLE_CHECK == 0 and _has_cycle(parent):
             return None
         marked = np.zeros(n_nodes, dtype=bool)
         marked[heads] = True
         lowered = np.flatnonzero(marked)  # np.unique, without sorting
+        if rounds is None and lowered.size <= SMALL_FRONTIER:
+            if lists is None:
+                lists = (first_out.tolist(), out_degree.tolist(), dst.tolist(), w.tolist())
+            distances = d.tolist()
+            frontier = _relax_queue(lists, distances, lowered.tolist(), n_nodes)
+            if frontier is None:
+                return None
+            d = np.array(distances, dtype=np.int64)
+            if not frontier:
+                return d
+            lowered, done = np.array(sorted(frontier), dtype=np.int64), 0  # d stays an upper bound
         arcs = _ranges(first_out[lowered], out_degree[lowered])
         tails, heads, costs = src[arcs], dst[arcs], w[arcs]
     return None
+
+
+def _relax_queue(lists, d, frontier, n_nodes, budget=QUEUE_BUDGET):
+    """Relax from ``frontier`` with a queue (the nodes whose distance dropped), in place
+    on the list ``d``; return ``[]`` when nothing changes any more, None on a negative
+    cycle (a chain of lowerings as long as there are nodes), or the queue left when
+    ``budget`` arcs were looked at (the numpy rounds take over again)."""
+    first, degree, heads, costs = lists
+    queue, queued, steps = deque(frontier), bytearray(n_nodes), {}
+    for u in frontier:
+        queued[u] = 1
+    while queue:
+        u = queue.popleft()
+        queued[u] = 0
+        du, step = d[u], steps.get(u, 0) + 1
+        start = first[u]
+        for a in range(start, start + degree[u]):
+            v = heads[a]
+            c = du + costs[a]
+            if c < d[v]:
+                if step >= n_nodes:
+                    return None
+                d[v], steps[v] = c, step
+                if not queued[v]:
+                    queued[v] = 1
+                    queue.append(v)
+        budget -= degree[u] + 1
+        if budget <= 0 and queue:
+            return list(queue)
+    return []
 
 
 def _has_cycle(parent) -> bool:

@@ -11,8 +11,9 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from benchmarks.population import make_chain
 from benchmarks.reference import exact_reference
-from matcher import RoundOptions, SponsorIndex
+from matcher import MatchSettings, RoundOptions, SponsorIndex
 from matcher import rules as R
 from matcher.explain import MODE_PHRASES, TAG_PHRASES, language_name, reasons_for
 from tests.matcher.strategies import TAGS, pools, rounds, seekers
@@ -105,7 +106,6 @@ def test_adding_a_shared_attribute_never_lowers_a_score(pool_settings, q, field,
 # which blocks are scored, pruned and checked on two threads): the default, always pruned,
 # always pruned on two threads, and pruned with no bonus (the fast solve then often does not
 # put cardinality first, so the dual check must catch it and solve exactly)
-DEFAULT = RoundOptions()
 SOLVER_PATHS = (
     {"workers": 2},
     {"full_pairs": 0, "workers": 2},
@@ -139,3 +139,16 @@ def test_assign_equals_the_exact_reference(case, top_k, path):
     assert len(assignments) == matched
     assert math.isclose(sum(a.score for a in assignments), total, abs_tol=1e-4)
     assert again == (assignments, unassigned)
+
+
+@settings(max_examples=6, deadline=None)
+@given(st.integers(2, 60), st.sampled_from(({}, {"full_pairs": 0, "top_k": 1})))
+def test_a_long_chain_of_alternatives_is_solved_exactly(n, options):
+    """Each seeker can meet only their two neighbouring sponsors: the proof follows the
+    whole chain (no round limit mistaken for a failed proof)."""
+    pool, requests = make_chain(n)
+    config = MatchSettings()
+    assignments, _ = SponsorIndex(config).fit(pool).assign(requests, **options)
+    matched, total = exact_reference(pool, requests, config)
+    assert len(assignments) == matched == n
+    assert math.isclose(sum(a.score for a in assignments), total, abs_tol=1e-4)
