@@ -177,6 +177,7 @@ def test_a_stale_sponsor_is_shown_paused_everywhere_and_told(
     client.post("/login", data={"email": stale.email, "password": PASSWORD})
     page = client.get("/sponsoring").get_data(as_text=True)
     assert "not told us lately that you can still sponsor" in page
+    assert "Are you still available to sponsor?" in page  # and one tap to say so
     client.post("/logout")
     # The coordinator's list and member page, and the report.
     access = program_access(coord, program.uuid, "coordinator")
