@@ -11,6 +11,7 @@ import csv
 import io
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
 from marshmallow import Schema, ValidationError, fields
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -121,16 +122,16 @@ def _read(raw: bytes) -> list[dict]:
         headings = [h.strip() for h in reader.fieldnames or ()]
         missing = [h for h in REQUIRED if h not in headings]
         if missing:
-            raise Invalid("file", f"Missing column(s): {', '.join(missing)}.")
+            raise Invalid("file", _("Missing column(s): %(names)s.", names=", ".join(missing)))
         reader.fieldnames = headings
         rows = []
         for row in reader:
             if len(rows) >= MAX_ROWS:
-                raise Invalid("file", f"At most {MAX_ROWS} rows per import.")
+                raise Invalid("file", _("At most %(num)d rows per import.", num=MAX_ROWS))
             rows.append({k: unneutralise((v or "").strip()) for k, v in row.items() if k})
         return rows
     except csv.Error as exc:
-        raise Invalid("file", f"Not readable as CSV: {exc}.") from None
+        raise Invalid("file", _("Not readable as CSV: %(problem)s.", problem=exc)) from None
 
 
 def read_rows(raw: bytes) -> list[dict]:
@@ -203,7 +204,10 @@ def _plan(access: Access, number: int, cells: dict, seen: set[str]) -> RowPlan:
     if "sponsor" in roles and existing is None and "sobriety_date" not in get:
         error("sobriety_date", N_("Needed for a new sponsor."))
     if existing and sponsor.get("capacity") is not None and sponsor["capacity"] < existing.load:
-        error("capacity", f"Below current load: {existing.load} sponsees or pending requests.")
+        error(
+            "capacity",
+            _("Below current load: %(num)d sponsees or pending requests.", num=existing.load),
+        )
     if sponsor and "sponsor" not in roles and existing is None:
         error("roles", N_("Sponsor columns are filled but the roles do not include sponsor."))
     return RowPlan(number, email, member, roles, profile, sponsor, errors)
@@ -261,7 +265,8 @@ def import_members(access: Access, raw: bytes, *, dry_run: bool) -> dict:
         return result
     if errors:
         raise ImportRejected(
-            f"{len(errors)} problem(s) in the file; nothing was imported.", {"csv": errors}
+            _("%(num)d problem(s) in the file; nothing was imported.", num=len(errors)),
+            {"csv": errors},
         )
     for plan in plans:
         _apply(access, plan)
