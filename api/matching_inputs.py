@@ -231,5 +231,6 @@ def seeker_request(request: SponsorRequest, now: datetime | None = None) -> Seek
         temporary_ok=request.temporary_ok,
         excluded_sponsor_ids=frozenset(str(u) for u in excluded),
         blocked_member_ids=_blocks([newcomer.id]).get(newcomer.id, frozenset()),
+        waiting_hours=max((now - request.created_at).total_seconds() / 3600, 0.0),
         **_profile_fields(newcomer, now.date()),
     )

@@ -1,4 +1,4 @@
-"""Sponsor matching: hard rules with reasons, explained shortlists and batch assignment.
+"""Sponsor matching: hard rules with reasons, explained shortlists and matching rounds.
 
 A small library with no Flask, SQL or configuration inside: the API converts its models
 to the dataclasses in ``matcher.types`` and keeps one fitted ``SponsorIndex`` warm.

@@ -1,4 +1,4 @@
-"""Plain-language reasons for a pair, drawn from the blocks that really add to its score."""
+"""Plain-language reasons for a pair, drawn from the groups that really add to its score."""
 
 from __future__ import annotations
 
@@ -56,32 +56,32 @@ MODE_PHRASES = {
     "video": "video calls",
     "in_person": "meeting in person",
 }
-MIN_REASONS, MAX_FROM_BLOCKS = 2, 3
+MIN_REASONS, MAX_FROM_GROUPS = 2, 3
 
 
 def _join(words: list[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
-def _shared_reason(block: str, shared: list) -> Reason | None:
-    """The reason for the tokens a set block's two sides share (sorted), or None."""
+def _shared_reason(group: str, shared: list) -> Reason | None:
+    """The reason for the tokens a set feature group's two sides share (sorted), or None."""
     if not shared:
         return None
-    if block == "fellowship":
+    if group == "fellowship":
         return Reason("shared_fellowship", f"You are both in {_join(shared)}", {"items": shared})
-    if block == "language":
+    if group == "language":
         names = [language_name(c) for c in shared]
         return Reason("shared_language", f"You both speak {_join(names)}", {"items": shared})
-    if block == "tags":
+    if group == "tags":
         named = [TAG_PHRASES[t] for t in shared if t in TAG_PHRASES]
         other = [f"“{t}”" for t in shared if t not in TAG_PHRASES]
         if named:
             return Reason("shared_background", f"You are both {_join(named)}", {"items": shared})
         return Reason("shared_background", f"You both listed {_join(other)}", {"items": shared})
-    if block == "contact_modes":
+    if group == "contact_modes":
         modes = [MODE_PHRASES.get(m, m) for m in shared]
         return Reason("shared_contact_modes", f"You both like {_join(modes)}", {"items": shared})
-    if block == "age":
+    if group == "age":
         return Reason(
             "same_age_band", f"You are in the same age group ({shared[0]})", {"band": shared[0]}
         )
@@ -119,16 +119,16 @@ def _distance_reason(km: float | None) -> Reason | None:
     return Reason("nearby", text, {"km": 0 if km < 1 else round(km)})
 
 
-def _block_reason(block: str, seeker, sponsor, known) -> Reason | None:
-    if block == "availability":
-        return _hours_reason(len(R.group_tokens(seeker, block) & R.group_tokens(sponsor, block)))
-    if block == "sobriety":
+def _group_reason(group: str, seeker, sponsor, known) -> Reason | None:
+    if group == "availability":
+        return _hours_reason(len(R.group_tokens(seeker, group) & R.group_tokens(sponsor, group)))
+    if group == "sobriety":
         return _sobriety_reason(sponsor.sobriety_days)
-    if block == "distance":
+    if group == "distance":
         return _distance_reason(R.pair_distance_km(seeker, sponsor))
-    if block in R.SET_GROUPS:
-        shared = sorted(R.group_tokens(seeker, block) & R.group_tokens(sponsor, block))
-        return _shared_reason(block, shared)
+    if group in R.SET_GROUPS:
+        shared = sorted(R.group_tokens(seeker, group) & R.group_tokens(sponsor, group))
+        return _shared_reason(group, shared)
     return None
 
 
@@ -148,21 +148,21 @@ def _has_room(spare: int) -> Reason:
 
 
 def reasons_for(seeker, sponsor, settings, known) -> tuple[Reason, ...]:
-    """Return 2-4 true reasons, the pair's top contributing blocks first.
+    """Return 2-4 true reasons, the pair's top contributing groups first.
 
-    Up to three come from the blocks with the largest share of the score; a fourth says
+    Up to three come from the groups with the largest share of the score; a fourth says
     the sponsor answers quickly when that is true; if fewer than two remain, "has room"
     (always true of a shortlisted sponsor) fills in.
     """
     sims = R.group_similarities(seeker, sponsor, settings, known)
-    blocks = [b for b in R.active_groups(seeker) if sims[b] > 0 and settings.weight(b) > 0]
-    blocks.sort(key=lambda b: -settings.weight(b) * sims[b])
+    groups = [b for b in R.active_groups(seeker) if sims[b] > 0 and settings.weight(b) > 0]
+    groups.sort(key=lambda b: -settings.weight(b) * sims[b])
     reasons = []
-    for block in blocks:
-        reason = _block_reason(block, seeker, sponsor, known)
+    for group in groups:
+        reason = _group_reason(group, seeker, sponsor, known)
         if reason is not None:
             reasons.append(reason)
-        if len(reasons) == MAX_FROM_BLOCKS:
+        if len(reasons) == MAX_FROM_GROUPS:
             break
     if _responsive(sponsor):
         reasons.append(RESPONSIVE)
@@ -177,8 +177,8 @@ def reasons_for_pairs(index, requests, seekers, rows) -> list[tuple[Reason, ...]
     """Return ``reasons_for`` of many pairs at once: ``requests[seekers[k]]`` with the sponsor
     in row ``rows[k]`` of the fitted ``index`` (a matching round's assignments).
 
-    The same reasons in the same order (a test checks it), without a Python loop over blocks
-    per pair: each block's similarity comes for every pair at once from exact token counts
+    The same reasons in the same order (a test checks it), without a Python loop over groups
+    per pair: each group's similarity comes for every pair at once from exact token counts
     (so ties order as ``reasons_for`` orders them), and each distinct shared set, overlap,
     sobriety length or distance is put into words once.
     """
@@ -188,13 +188,13 @@ def reasons_for_pairs(index, requests, seekers, rows) -> list[tuple[Reason, ...]
     st = index.settings_
     qs = [requests[i] for i in np.asarray(seekers, dtype=np.int64).tolist()]
     sims, said, in_person = _pair_blocks(index, qs, rows)
-    weights = np.array([st.weight(b) for b in _BLOCKS])
+    weights = np.array([st.weight(b) for b in _GROUPS])
     valid = (sims > 0) & (weights > 0)
     valid[:, -1] &= in_person  # distance counts only for in-person seekers
-    for j, (inverse, texts) in enumerate(said):  # a block with nothing true to say is skipped
+    for j, (inverse, texts) in enumerate(said):  # a group with nothing true to say is skipped
         valid[:, j] &= np.array([t is not None for t in texts], dtype=bool)[inverse]
     key = np.where(valid, -(sims * weights), np.inf)  # reasons_for's sort key, stable too
-    order = np.argsort(key, axis=1, kind="stable")[:, :MAX_FROM_BLOCKS]
+    order = np.argsort(key, axis=1, kind="stable")[:, :MAX_FROM_GROUPS]
     chosen = np.take_along_axis(valid, order, axis=1)
     unique_rows, at = np.unique(rows, return_inverse=True)
     responsive = np.array([_responsive(index.sponsors_[r]) for r in unique_rows.tolist()])[at]
@@ -216,18 +216,18 @@ def reasons_for_pairs(index, requests, seekers, rows) -> list[tuple[Reason, ...]
     return out
 
 
-_BLOCKS = R.SET_GROUPS + ("sobriety", "distance")  # as R.active_groups orders them
+_GROUPS = R.SET_GROUPS + ("sobriety", "distance")  # as R.active_groups orders them
 
 
 def _pair_blocks(index, qs, rows):
-    """Return ``(sims, said, in_person)`` for pairs ``(qs[k], rows[k])``: each block's
-    similarity as ``rules.group_similarities`` computes it (pairs x ``_BLOCKS``), and per
-    block each pair's index into that block's distinct reasons, with those reasons."""
+    """Return ``(sims, said, in_person)`` for pairs ``(qs[k], rows[k])``: each group's
+    similarity as ``rules.group_similarities`` computes it (pairs x ``_GROUPS``), and per
+    group each pair's index into that group's distinct reasons, with those reasons."""
     st = index.settings_
-    sims = np.zeros((rows.size, len(_BLOCKS)))
+    sims = np.zeros((rows.size, len(_GROUPS)))
     said = []
-    for j, block in enumerate(R.SET_GROUPS):
-        if block == "availability":
+    for j, group in enumerate(R.SET_GROUPS):
+        if group == "availability":
             mine = F.pack_hour_sets([q.availability_utc for q in qs])
             theirs = index.hours_[rows]
             shared_n = F.popcount(mine & theirs)
@@ -235,16 +235,16 @@ def _pair_blocks(index, qs, rows):
             keys, inverse = np.unique(shared_n, return_inverse=True)
             texts = [_hours_reason(int(h)) for h in keys]
         else:
-            vocab = index.vocabulary_[block]
-            cols = np.asarray(index.columns_[block], dtype=np.int64)
-            mine = F.encode_sets(R.token_lists(qs, block), vocab, cols.size) > 0
+            vocab = index.vocabulary_[group]
+            cols = np.asarray(index.columns_[group], dtype=np.int64)
+            mine = F.encode_sets(R.token_lists(qs, group), vocab, cols.size) > 0
             theirs = index.X_[rows[:, None], cols[None, :]] > 0
             shared = mine & theirs
             shared_n, n_mine, n_theirs = shared.sum(axis=1), mine.sum(axis=1), theirs.sum(axis=1)
             keys, inverse = _distinct_rows(shared)
             names = sorted(vocab, key=vocab.get)  # the token in each column
             texts = [
-                _shared_reason(block, sorted(names[c] for c in np.flatnonzero(key).tolist()))
+                _shared_reason(group, sorted(names[c] for c in np.flatnonzero(key).tolist()))
                 for key in keys
             ]
         with np.errstate(divide="ignore", invalid="ignore"):  # the cosine, as rules computes it

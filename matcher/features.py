@@ -1,9 +1,9 @@
 """Feature encodings: the scikit-learn pipeline fitted over the pool, and the numpy fast path.
 
-Each set block (fellowships, languages, tags, contact modes, weekly hours, age band) is
+Each set feature group (fellowships, languages, tags, contact modes, weekly hours, age band) is
 multi-hot encoded and L2-normalised, so the dot product of a seeker's and a sponsor's
-block is the cosine of their two sets. ``build_preprocessor`` is the scikit-learn
-pipeline used by ``SponsorIndex.fit``; ``encode_block`` encodes one member from the
+group is the cosine of their two sets. ``build_preprocessor`` is the scikit-learn
+pipeline used by ``SponsorIndex.fit``; ``encode_group`` encodes one member from the
 fitted vocabularies with numpy, which is what the hot path does (a ``ColumnTransformer``
 call on one row costs more than scoring 100k sponsors).
 """
@@ -22,7 +22,7 @@ from matcher.rules import SET_GROUPS, group_tokens
 HOURS_PER_WEEK = 168
 AVAILABILITY_WORDS = 3  # 168 hours packed into three 64-bit words
 DENSE_GROUPS = tuple(b for b in SET_GROUPS if b != "availability")
-_EMPTY_VOCAB_TOKEN = "\x00"  # a token no member has, so an unused block still has a column
+_EMPTY_VOCAB_TOKEN = "\x00"  # a token no member has, so an unused group still has a column
 
 
 def _tokens_as_given(tokens):
@@ -30,43 +30,43 @@ def _tokens_as_given(tokens):
 
 
 def profile_rows(members) -> np.ndarray:
-    """Return the object array (one column per set block) the preprocessor reads."""
+    """Return the object array (one column per set feature group) the preprocessor reads."""
     rows = np.empty((len(members), len(SET_GROUPS)), dtype=object)
-    for j, block in enumerate(SET_GROUPS):
-        rows[:, j] = [sorted(group_tokens(m, block)) for m in members]
+    for j, group in enumerate(SET_GROUPS):
+        rows[:, j] = [sorted(group_tokens(m, group)) for m in members]
     return rows
 
 
 def pool_vocabularies(members) -> dict[str, list]:
-    """Return each set block's sorted vocabulary over the pool."""
+    """Return each set feature group's sorted vocabulary over the pool."""
     vocab = {}
-    for block in DENSE_GROUPS:
+    for group in DENSE_GROUPS:
         seen = set()
         for m in members:
-            seen |= group_tokens(m, block)
-        vocab[block] = sorted(seen) or [_EMPTY_VOCAB_TOKEN]
+            seen |= group_tokens(m, group)
+        vocab[group] = sorted(seen) or [_EMPTY_VOCAB_TOKEN]
     vocab["availability"] = list(range(HOURS_PER_WEEK))
     return vocab
 
 
 def build_preprocessor(vocabularies: dict[str, list]) -> ColumnTransformer:
-    """Return the ColumnTransformer: one multi-hot + L2 normaliser per set block."""
+    """Return the ColumnTransformer: one multi-hot + L2 normaliser per set feature group."""
     transformers = []
-    for j, block in enumerate(SET_GROUPS):
+    for j, group in enumerate(SET_GROUPS):
         encoder = CountVectorizer(
             analyzer=_tokens_as_given,
             lowercase=False,
             token_pattern=None,
             binary=True,
-            vocabulary=vocabularies[block],
+            vocabulary=vocabularies[group],
             dtype=np.float32,
         )
-        transformers.append((block, Pipeline([("multi_hot", encoder), ("l2", Normalizer())]), j))
+        transformers.append((group, Pipeline([("multi_hot", encoder), ("l2", Normalizer())]), j))
     return ColumnTransformer(transformers, sparse_threshold=1.0)
 
 
-def encode_block(tokens, vocabulary: dict, width: int) -> np.ndarray:
-    """Return one member's L2-normalised multi-hot vector for a block; unknown tokens drop."""
+def encode_group(tokens, vocabulary: dict, width: int) -> np.ndarray:
+    """Return one member's L2-normalised multi-hot vector for a group; unknown tokens drop."""
     out = np.zeros(width, dtype=np.float32)
     cols = [vocabulary[t] for t in tokens if t in vocabulary]
     if cols:
@@ -131,16 +131,16 @@ def _distinct(token_sets):
 
 
 def encode_sets(token_sets, vocabulary: dict, width: int) -> np.ndarray:
-    """Return many members' L2-normalised multi-hot rows for one block at once.
+    """Return many members' L2-normalised multi-hot rows for one group at once.
 
     ``token_sets`` holds one hashable collection of tokens per member (tuples as the
-    dataclasses give them); each distinct one is encoded once, as ``encode_block``
+    dataclasses give them); each distinct one is encoded once, as ``encode_group``
     does (unknown tokens drop, duplicates count once), then rows are gathered.
     """
     distinct, index = _distinct(token_sets)
     table = np.zeros((len(distinct), width), dtype=np.float32)
     for i, tokens in enumerate(distinct):
-        table[i] = encode_block(set(tokens), vocabulary, width)
+        table[i] = encode_group(set(tokens), vocabulary, width)
     return table[index] if len(index) else np.zeros((0, width), dtype=np.float32)
 
 

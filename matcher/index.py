@@ -76,15 +76,15 @@ class SponsorIndex:
         tokens = {b: [tokens[b][i] for i in order] for b in R.SET_GROUPS}
         n, cap = len(pool), max(16, len(pool))
         self.columns_, start = {}, 0
-        for block in F.DENSE_GROUPS:
-            self.columns_[block] = list(range(start, start + len(vocab[block])))
-            start += len(vocab[block])
+        for group in F.DENSE_GROUPS:
+            self.columns_[group] = list(range(start, start + len(vocab[group])))
+            start += len(vocab[group])
         self.sobriety_col_ = start
         self.X_ = np.zeros((cap, start + 1), dtype=np.float32)
-        for block in F.DENSE_GROUPS:
-            cols = self.columns_[block]
+        for group in F.DENSE_GROUPS:
+            cols = self.columns_[group]
             self.X_[:n, cols[0] : cols[-1] + 1] = F.encode_sets(
-                tokens[block], self.vocabulary_[block], len(cols)
+                tokens[group], self.vocabulary_[group], len(cols)
             )
         self.hours_ = np.zeros((cap, F.AVAILABILITY_WORDS), dtype=np.uint64)
         self.hours_[:n] = F.pack_hour_sets(tokens["availability"])
@@ -107,7 +107,7 @@ class SponsorIndex:
         return self
 
     def _segment_order(self, pool, fellowship_sets) -> np.ndarray:
-        """Return the row order: by programme, gender, fellowship set, then gender rule."""
+        """Return the row order: programme, gender, fellowship set, gender rule, member id."""
         st = self.settings_ or MatchSettings()
         sets = [tuple(sorted(set(f))) for f in fellowship_sets]
         set_codes = {t: i for i, t in enumerate(sorted(set(sets)))}
@@ -118,12 +118,13 @@ class SponsorIndex:
         for g in genders:
             self.gender_codes_.setdefault(g, len(self.gender_codes_))
         keys = (
+            np.argsort(np.argsort(np.array([s.member_id for s in pool], dtype=object))),
             np.array([R.wants_same_gender(s, st) for s in pool], dtype=bool),
             np.array([set_codes[t] for t in sets], dtype=np.int64),
             np.array([self._gender_code(s.gender) for s in pool], dtype=np.int64),
             np.array([self.program_codes_[s.program_id] for s in pool], dtype=np.int64),
         )
-        return (np.lexsort(keys) if pool else np.zeros(0, dtype=np.int64)), keys[1]
+        return (np.lexsort(keys) if pool else np.zeros(0, dtype=np.int64)), keys[2]
 
     def _store_pool(self, pool, st):
         """Store every sponsor's attributes at once (the vectorised ``_store_attributes``)."""
@@ -204,8 +205,8 @@ class SponsorIndex:
         if fitted is None or fitted[0] != self._vocab_sizes():
             vocab = {b: list(v) for b, v in self.vocabulary_.items()}
             rows = np.empty((1, len(R.SET_GROUPS)), dtype=object)
-            for j, block in enumerate(R.SET_GROUPS):
-                rows[0, j] = vocab[block]  # fitted on the vocabularies themselves
+            for j, group in enumerate(R.SET_GROUPS):
+                rows[0, j] = vocab[group]  # fitted on the vocabularies themselves
             fitted = (self._vocab_sizes(), F.build_preprocessor(vocab).fit(rows))
             self._preprocessor = fitted
         return fitted[1]
@@ -230,11 +231,11 @@ class SponsorIndex:
             self._forget_blocking(row)
         self._extend_vocabularies(sponsor)
         self.X_[row] = 0.0
-        for block in F.DENSE_GROUPS:
-            vec = F.encode_block(
-                R.group_tokens(sponsor, block), self.vocabulary_[block], len(self.columns_[block])
+        for group in F.DENSE_GROUPS:
+            vec = F.encode_group(
+                R.group_tokens(sponsor, group), self.vocabulary_[group], len(self.columns_[group])
             )
-            self.X_[row, self.columns_[block]] = vec
+            self.X_[row, self.columns_[group]] = vec
         self.hours_[row] = F.pack_hours(sponsor.availability_utc)
         self._store_attributes(row, sponsor)
         return self
@@ -280,16 +281,16 @@ class SponsorIndex:
 
     def _extend_vocabularies(self, sponsor):
         """Give tokens the pool has not seen a new column, as a refit would."""
-        for block in F.DENSE_GROUPS:
-            vocab = self.vocabulary_[block]
-            for token in sorted(R.group_tokens(sponsor, block) - vocab.keys()):
+        for group in F.DENSE_GROUPS:
+            vocab = self.vocabulary_[group]
+            for token in sorted(R.group_tokens(sponsor, group) - vocab.keys()):
                 vocab[token] = len(vocab)
                 col = self.X_.shape[1]
                 self.X_ = np.hstack([self.X_, np.zeros((len(self.X_), 1), np.float32)])
-                self.columns_[block].append(col)
-                bits = self.bits_.get(block)
+                self.columns_[group].append(col)
+                bits = self.bits_.get(group)
                 if bits is not None and F.words_for(len(vocab)) > bits.shape[1]:
-                    self.bits_[block] = np.hstack([bits, np.zeros((len(bits), 1), np.uint64)])
+                    self.bits_[group] = np.hstack([bits, np.zeros((len(bits), 1), np.uint64)])
 
     def _forget_blocking(self, row):
         for blocked in self.sponsors_[row].blocked_member_ids:
@@ -444,15 +445,15 @@ class SponsorIndex:
     def encode_seeker(self, q: SeekerRequest):
         """Encode one seeker from the fitted vocabularies (the hot-path twin of the pipeline).
 
-        Returns ``(profile, hours, hour_count)``: the L2-normalised dense blocks, the packed
+        Returns ``(profile, hours, hour_count)``: the L2-normalised dense groups, the packed
         weekly hours and how many hours are set.
         """
         self.check_fitted()
         profile = np.zeros(self.X_.shape[1], dtype=np.float32)
-        for block in F.DENSE_GROUPS:
-            cols = self.columns_[block]
-            profile[cols] = F.encode_block(
-                R.group_tokens(q, block), self.vocabulary_[block], len(cols)
+        for group in F.DENSE_GROUPS:
+            cols = self.columns_[group]
+            profile[cols] = F.encode_group(
+                R.group_tokens(q, group), self.vocabulary_[group], len(cols)
             )
         hours = F.pack_hours(q.availability_utc)
         return profile, hours, int(F.popcount(hours[None, :])[0])
@@ -460,16 +461,16 @@ class SponsorIndex:
     def query_weights(self, q: SeekerRequest) -> dict[str, float]:
         """Return each feature group's weight divided by the seeker's total weight."""
         st = self.settings_
-        blocks = R.active_groups(q)
-        total = sum(st.weight(b) for b in blocks) or 1.0
-        return {b: (st.weight(b) / total if b in blocks else 0.0) for b in all_groups()}
+        groups = R.active_groups(q)
+        total = sum(st.weight(b) for b in groups) or 1.0
+        return {b: (st.weight(b) / total if b in groups else 0.0) for b in all_groups()}
 
     def query_vector(self, q: SeekerRequest):
         """Return the weighted dense query, packed hours and the hours' scale factor."""
         profile, hours, count = self.encode_seeker(q)
         w = self.query_weights(q)
-        for block in F.DENSE_GROUPS:
-            profile[self.columns_[block]] *= w[block]
+        for group in F.DENSE_GROUPS:
+            profile[self.columns_[group]] *= w[group]
         profile[self.sobriety_col_] = w["sobriety"]
         hours_scale = w["availability"] / np.sqrt(count) if count else 0.0
         return profile, hours, np.float32(hours_scale), w
@@ -493,13 +494,13 @@ class SponsorIndex:
         in_person = np.array([q.in_person_needed for q in requests], dtype=bool)
         weights = [self.query_weights(_Probe(flag)) for flag in (False, True)]
         tokens = _pool_tokens(requests)
-        for block in F.DENSE_GROUPS:
-            cols = self.columns_[block]
-            enc = F.encode_sets(tokens[block], self.vocabulary_[block], len(cols))
+        for group in F.DENSE_GROUPS:
+            cols = self.columns_[group]
+            enc = F.encode_sets(tokens[group], self.vocabulary_[group], len(cols))
             for flag in (False, True):
                 sel = in_person == flag
                 if sel.any():
-                    queries[np.ix_(sel, cols)] = enc[sel] * weights[flag][block]
+                    queries[np.ix_(sel, cols)] = enc[sel] * weights[flag][group]
         hours = F.pack_hour_sets(tokens["availability"])
         count = F.popcount(hours) if n else np.zeros(0, dtype=np.int32)
         w_sobriety = np.array([w["sobriety"] for w in weights])[in_person.astype(int)]
@@ -795,7 +796,7 @@ class _Probe:
 
 def _pool_tokens(pool) -> dict[str, list]:
     """Return each set feature group's tokens per member, as given (duplicates are harmless)."""
-    return {block: R.token_lists(pool, block) for block in R.SET_GROUPS}
+    return {group: R.token_lists(pool, group) for group in R.SET_GROUPS}
 
 
 def _fairness_priors(pool, st) -> np.ndarray:

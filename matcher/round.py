@@ -464,6 +464,19 @@ def _assign_pairs(index, requests: list[SeekerRequest], options: RoundOptions):
     again. ``proof`` is ``"pruned+dual"`` or ``"full"`` (every feasible pair was solved).
     """
     n = len(requests)
+    # a canonical order (longest waiting first, then request id): the result never depends
+    # on the order the requests came in, and the solver meets ties in this order
+    order = sorted(range(n), key=lambda i: (-requests[i].waiting_hours, requests[i].request_id))
+    pairs, feasible_count, proof = _solve(index, [requests[i] for i in order], options)
+    back = np.asarray(order, dtype=np.int64)
+    counts = np.zeros(n, dtype=np.int64)
+    counts[back] = feasible_count
+    return [(int(back[i]), row, score) for i, row, score in pairs], counts, proof
+
+
+def _solve(index, requests: list[SeekerRequest], options: RoundOptions):
+    """``_assign_pairs`` on requests already in the canonical order."""
+    n = len(requests)
     groups = score_groups(index, requests, options)
     feasible_count = np.zeros(n, dtype=np.int64)
     for group in groups:

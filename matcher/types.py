@@ -67,7 +67,8 @@ class SeekerRequest:
     """A newcomer's open request for a sponsor, with their profile and preferences.
 
     ``excluded_sponsor_ids`` lists sponsors the seeker ended a sponsorship with or who
-    declined them; they are never proposed again.
+    declined them; they are never proposed again. ``waiting_hours`` is how long the request
+    has been open: a matching round takes the longest-waiting seekers first.
     """
 
     request_id: str
@@ -91,6 +92,7 @@ class SeekerRequest:
     temporary_ok: bool = False
     excluded_sponsor_ids: frozenset[str] = frozenset()
     blocked_member_ids: frozenset[str] = frozenset()
+    waiting_hours: float = 0.0
 
 
 @dataclass(frozen=True)

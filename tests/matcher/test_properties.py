@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 
 from benchmarks.population import make_chain
 from benchmarks.reference import exact_reference
-from matcher import MatchSettings, RoundOptions, SponsorIndex
+from matcher import MatchSettings, SponsorIndex
 from matcher import rules as R
 from matcher.explain import MODE_PHRASES, TAG_PHRASES, language_name, reasons_for
-from tests.matcher.strategies import TAGS, pools, rounds, seekers
+from tests.matcher.strategies import TAGS, easy_seeker, easy_sponsor, pools, rounds, seekers
 
 PROFILE = settings(max_examples=40, deadline=None)
 
@@ -152,3 +152,37 @@ def test_a_long_chain_of_alternatives_is_solved_exactly(n, options):
     matched, total = exact_reference(pool, requests, config)
     assert len(assignments) == matched == n
     assert math.isclose(sum(a.score for a in assignments), total, abs_tol=1e-4)
+
+
+@settings(max_examples=40, deadline=None)
+@given(rounds(max_seekers=8, max_sponsors=5), st.randoms(use_true_random=False), st.data())
+def test_shuffling_the_input_gives_the_identical_assignment(case, rng, data):
+    """Ties (equal scores) are met in a canonical order, longest waiting first, never in the
+    order the requests or the sponsors came in."""
+    pool, requests, config = case
+    size = len(requests)
+    waits = data.draw(st.lists(st.sampled_from((0.0, 5.0, 48.0)), min_size=size, max_size=size))
+    requests = [
+        dataclasses.replace(q, waiting_hours=w) for q, w in zip(requests, waits, strict=True)
+    ]
+    first = SponsorIndex(config).fit(pool).assign(requests, full_pairs=0, top_k=1)
+    shuffled_pool, shuffled = list(pool), list(requests)
+    rng.shuffle(shuffled_pool)
+    rng.shuffle(shuffled)
+    again = SponsorIndex(config).fit(shuffled_pool).assign(shuffled, full_pairs=0, top_k=1)
+    by_request = sorted(first[0], key=lambda a: a.request_id)
+    assert by_request == sorted(again[0], key=lambda a: a.request_id)
+    assert sorted(first[1], key=lambda u: u.request_id) == sorted(
+        again[1], key=lambda u: u.request_id
+    )
+
+
+def test_equal_seekers_for_one_place_the_longest_waiting_is_served():
+    sponsor = easy_sponsor(capacity=1, load=0)
+    twins = [
+        easy_seeker(request_id=f"r{i}", member_id=f"s{i}", waiting_hours=w)
+        for i, w in enumerate((2.0, 30.0, 10.0))
+    ]
+    for order in (twins, twins[::-1]):
+        [only], left = SponsorIndex().fit([sponsor]).assign(order)
+        assert only.request_id == "r1" and len(left) == 2
