@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.population import make_seekers, make_sponsors
+from benchmarks.population import make_chain, make_seekers, make_sponsors
 from benchmarks.reference import exact_reference
 from matcher import MatchSettings, SponsorIndex
 from matcher import rules as R
@@ -20,13 +20,22 @@ from matcher.round import assign, assign_pairs
 from matcher.types import DEFAULT_WEIGHTS
 
 HERE = Path(__file__).resolve().parent
-MENTOR_VENV = HERE / ".mentor-venv"
 MENTOR_MATCH = "mentor-match==7.0.1"
+# mentor-match 7.0.1 was released against munkres 1.1.4; pip now resolves 3.0.0 (a much
+# faster Munkres step): each in its own virtualenv, both timed
+MENTOR_VENVS = {
+    "munkres114": (HERE / ".mentor-venv", [MENTOR_MATCH, "munkres==1.1.4"]),
+    "munkres3": (HERE / ".mentor-venv-munkres3", [MENTOR_MATCH]),
+}
 TARGETS = {
     "shortlist_p95_ms_100k": "≤ 3",
     "shortlist_p95_ms_1m": "≤ 25",
     "index_build_s_100k": "≤ 3",
-    "assign_s_10k": "≤ 1",
+    "assign_s_10k": "≤ 0.5",
+    "assign_s_100k": "≤ 10",
+    "assign_peak_gib_100k": "≤ 2",
+    "chain_1500_s": "≤ 0.5",
+    "exclusions_p95_ms_100k": "≤ 2",
     "assign_with_reasons_s_10k": "≤ 1",
     "assign_optimal_small": "true",
     "mentor_match_s_1k": "≥ 1000 × ours_s_1k",
@@ -69,6 +78,74 @@ def _median_time(func, repeats=REPEATS, cpu=None):
     return float(np.median(times)), result
 
 
+def _p95_ms(call, seekers) -> tuple[float, float]:
+    """Return the medians over ``REPEATS`` passes of the p95 wall and CPU ms of ``call(q)``."""
+    passes = []
+    for _ in range(REPEATS):
+        for q in seekers[:20]:
+            call(q)  # warm up
+        times, cpu = [], []
+        for q in seekers:
+            start, start_cpu = time.perf_counter(), time.process_time()
+            call(q)
+            times.append(time.perf_counter() - start)
+            cpu.append(time.process_time() - start_cpu)
+        passes.append((np.percentile(times, 95) * 1000, np.percentile(cpu, 95) * 1000))
+    passes = np.array(passes)
+    return float(np.median(passes[:, 0])), float(np.median(passes[:, 1]))
+
+
+def bench_chain() -> dict:
+    """The chain of alternatives: 1,500 seekers, each able to meet two neighbouring sponsors."""
+    sponsors, seekers = make_chain(1_500)
+    index = SponsorIndex(MatchSettings()).fit(sponsors)
+    chain_s, (pairs, _, _) = _median_time(lambda: assign_pairs(index, seekers))
+    return {"chain_1500_s": round(chain_s, 3), "chain_1500_matched": len(pairs)}
+
+
+_BIG_ROUND = """
+import json, resource, sys, time
+from benchmarks.population import make_seekers, make_sponsors
+from matcher import MatchSettings, SponsorIndex
+from matcher.round import assign_pairs
+n = int(sys.argv[1])
+index = SponsorIndex(MatchSettings()).fit(make_sponsors(n // 2, seed=401, capacities=(1, 5)))
+seekers = make_seekers(n, seed=402)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+start = time.perf_counter()
+pairs, _, proof = assign_pairs(index, seekers)
+seconds = time.perf_counter() - start
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"s": seconds, "peak_kib": peak, "before_kib": before, "matched": len(pairs)}))
+"""
+
+
+def bench_big_rounds(sizes=(50_000, 100_000)) -> dict:
+    """Rounds of 50k seekers / 25k sponsors and 100k / 50k, each in a fresh process (one
+    run each: they are long), with the process's peak resident memory."""
+    figures = {}
+    for n in sizes:
+        key = f"{n // 1000}k"
+        done = subprocess.run(
+            [sys.executable, "-c", _BIG_ROUND, str(n)],
+            capture_output=True,
+            text=True,
+            timeout=3600,
+            cwd=HERE.parent,
+        )
+        if done.returncode != 0:
+            figures[f"assign_error_{key}"] = done.stderr.strip()[-300:]
+            continue
+        result = json.loads(done.stdout.strip().splitlines()[-1])
+        figures[f"assign_s_{key}"] = round(result["s"], 2)
+        figures[f"assign_matched_{key}"] = result["matched"]
+        figures[f"assign_peak_gib_{key}"] = round(result["peak_kib"] / 2**20, 2)
+        figures[f"assign_added_gib_{key}"] = round(
+            (result["peak_kib"] - result["before_kib"]) / 2**20, 2
+        )
+    return figures
+
+
 def _shortlist_p95_ms(index, seekers, k=3) -> tuple[float, float]:
     """Return the medians over ``REPEATS`` passes of the p95 wall and CPU ms of a shortlist."""
     passes = np.array([_shortlist_p95_once(index, seekers, k) for _ in range(REPEATS)])
@@ -104,6 +181,9 @@ def bench_shortlists() -> dict:
     wall, cpu_ms = _shortlist_p95_ms(index, seekers)
     figures["shortlist_p95_ms_100k"] = round(wall, 3)
     figures["shortlist_p95_cpu_ms_100k"] = round(cpu_ms, 3)
+    wall, cpu_ms = _p95_ms(index.exclusions, seekers)
+    figures["exclusions_p95_ms_100k"] = round(wall, 3)
+    figures["exclusions_p95_cpu_ms_100k"] = round(cpu_ms, 3)
     del index
     big = _replicate(pool, 10)
     start = time.perf_counter()
@@ -153,14 +233,16 @@ def _as_json(member) -> dict:
     return {k: sorted(v) if isinstance(v, frozenset) else v for k, v in data.items()}
 
 
-def _mentor_python() -> Path:
-    python = MENTOR_VENV / "bin" / "python"
+def _mentor_python(venv: Path, requirements: list[str]) -> Path:
+    python = venv / "bin" / "python"
     if not python.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(MENTOR_VENV)], check=True)
-    check = subprocess.run([str(python), "-c", "import matching.process"], capture_output=True)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    check = subprocess.run(
+        [str(python), "-c", "import matching.process, munkres"], capture_output=True
+    )
     if check.returncode != 0:
         subprocess.run(
-            [str(python), "-m", "pip", "install", "-q", MENTOR_MATCH],
+            [str(python), "-m", "pip", "install", "-q", *requirements],
             check=True,
             capture_output=True,
             timeout=600,
@@ -205,16 +287,26 @@ def bench_mentor_match() -> dict:
         "sponsors": [_as_json(s) for s in pool],
         "seekers": [_as_json(q) for q in seekers],
     }
-    try:
-        python = _mentor_python()
-        with tempfile.TemporaryDirectory() as tmp:
-            src, out = Path(tmp) / "instance.json", Path(tmp) / "result.json"
-            src.write_text(json.dumps(instance))
-            driver = HERE / "mentor_match_driver.py"
-            subprocess.run([str(python), str(driver), str(src), str(out)], check=True, timeout=3600)
-            result = json.loads(out.read_text())
-    except (OSError, subprocess.SubprocessError) as why:
-        figures["mentor_match_error"] = f"{type(why).__name__}: {why}"[:300]
+    results = {}
+    for name, (venv, requirements) in MENTOR_VENVS.items():
+        try:
+            python = _mentor_python(venv, requirements)
+            with tempfile.TemporaryDirectory() as tmp:
+                src, out = Path(tmp) / "instance.json", Path(tmp) / "result.json"
+                src.write_text(json.dumps(instance))
+                driver = HERE / "mentor_match_driver.py"
+                subprocess.run(
+                    [str(python), str(driver), str(src), str(out)], check=True, timeout=3600
+                )
+                results[name] = json.loads(out.read_text())
+        except (OSError, subprocess.SubprocessError) as why:
+            figures[f"mentor_match_error_{name}"] = f"{type(why).__name__}: {why}"[:300]
+    if "munkres3" in results:
+        other = results["munkres3"]
+        figures["mentor_match_munkres3_s_1k"] = round(other["seconds"], 2)
+        figures["speedup_vs_mentor_match_munkres3_1k"] = round(other["seconds"] / ours_s, 1)
+    result = results.get("munkres114")
+    if result is None:
         return figures
     theirs = [tuple(p) for p in result["pairs"]]
     violations = sum(
@@ -223,6 +315,7 @@ def bench_mentor_match() -> dict:
     figures.update(
         {
             "mentor_match_s_1k": round(result["seconds"], 2),
+            "mentor_match_munkres_version": result.get("munkres"),
             "mentor_match_matched_1k": len(theirs),
             "mentor_match_score_1k": total(theirs),
             "mentor_match_rule_violations_1k": violations,
@@ -238,11 +331,22 @@ def run() -> dict:
     """Run every matcher benchmark and return the flat figures."""
     figures = {}
     figures.update(bench_assign())
+    figures.update(bench_chain())
     figures.update(bench_shortlists())
+    figures.update(bench_big_rounds())
     figures.update(bench_mentor_match())
     return figures
 
 
-if __name__ == "__main__":
-    for key, value in run().items():
-        print(key, value)
+PARTS = {
+    "assign": bench_assign,
+    "chain": bench_chain,
+    "shortlists": bench_shortlists,
+    "big": bench_big_rounds,
+    "mentor": bench_mentor_match,
+}
+
+if __name__ == "__main__":  # python -m benchmarks.bench_matcher [part ...]: all by default
+    for part in sys.argv[1:] or list(PARTS):
+        for key, value in PARTS[part]().items():
+            print(key, value, flush=True)

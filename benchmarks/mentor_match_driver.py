@@ -4,6 +4,10 @@ Usage: ``python mentor_match_driver.py instance.json result.json``. Our hard rul
 its ``Disqualify`` rules and our score (``matcher/rules.py``, loaded by path because this
 environment has no numpy) its score; it runs one Munkres pass per capacity slot, as it
 does for its own three rounds. The time covers profiles to final assignment.
+
+A fair driver: the disqualifying rules come first in every pass (capacity and "already
+matched" first of all, being the cheapest), and the hard rules and the score of a pair are
+each evaluated once and cached, so no pass re-scores a pair in Python.
 """
 
 import importlib.util
@@ -43,19 +47,24 @@ def profile(data):
 
 
 class OurScore:
-    """A mentor-match rule whose score is our similarity, scaled to an integer."""
+    """A mentor-match rule whose score is our similarity, scaled to an integer (cached)."""
 
     def __init__(self, rules, settings, known):
         self.rules, self.settings, self.known = rules, settings, known
+        self.cache = {}
 
     def evaluate(self, match):
         return True
 
     def apply(self, match):
-        s = self.rules.pair_score(
-            match.mentee.profile, match.mentor.profile, self.settings, self.known
-        )
-        return int(round(s * SCORE_SCALE))
+        key = (id(match.mentee), id(match.mentor))
+        score = self.cache.get(key)
+        if score is None:
+            s = self.rules.pair_score(
+                match.mentee.profile, match.mentor.profile, self.settings, self.known
+            )
+            score = self.cache[key] = int(round(s * SCORE_SCALE))
+        return score
 
 
 def main(instance_path, result_path):
@@ -76,19 +85,32 @@ def main(instance_path, result_path):
         b: set().union(*(rules.group_tokens(m.profile, b) for m in mentors))
         for b in rules.SET_GROUPS
     }
-    hard = rl.Disqualify(
-        lambda match: bool(
-            rules.violated_rules(match.mentee.profile, match.mentor.profile, settings)
-        )
-    )
+    broken = {}
+
+    def breaks_a_rule(match):
+        key = (id(match.mentee), id(match.mentor))
+        if key not in broken:
+            profiles = (match.mentee.profile, match.mentor.profile)
+            broken[key] = bool(rules.violated_rules(*profiles, settings))
+        return broken[key]
+
+    hard = rl.Disqualify(breaks_a_rule)
     full = rl.Disqualify(lambda match: len(match.mentor.mentees) >= match.mentor.spare)
     taken = rl.Disqualify(lambda match: len(match.mentee.mentors) >= 1)
     slots = max((m.spare for m in mentors), default=0)
-    passes = [[hard, full, taken, OurScore(rules, settings, known)] for _ in range(slots)]
+    score = OurScore(rules, settings, known)
+    passes = [[full, taken, hard, score] for _ in range(slots)]
     process.process_data(mentors, mentees, passes)
     elapsed, cpu = time.perf_counter() - start, time.process_time() - start_cpu
     pairs = [[m.profile.request_id, s.profile.member_id] for m in mentees for s in m.mentors]
-    result = {"seconds": elapsed, "cpu_seconds": cpu, "pairs": pairs}
+    from importlib.metadata import version
+
+    result = {
+        "seconds": elapsed,
+        "cpu_seconds": cpu,
+        "pairs": pairs,
+        "munkres": version("munkres"),
+    }
     Path(result_path).write_text(json.dumps(result))
 
 
