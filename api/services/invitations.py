@@ -109,15 +109,15 @@ def queue_invitation(
     link = invitation_link(access.program, address, roles)
     if member.email_verified_at is None:
         body = _(
-            "You are invited to join a group on Sponsor match. Open this link to choose your "
-            "password and join (it works for two weeks):\n\n%(link)s\n\n"
+            "You are invited to join a group. Open this link to choose your password "
+            "and join (it works for two weeks):\n\n%(link)s\n\n"
             "If you did not expect this, ignore this message: nothing happens without the link.",
             link=link,
         )
     else:
         body = _(
-            "You are invited to join one more group on Sponsor match. Open this link to see "
-            "which one and to join (it works for two weeks):\n\n%(link)s\n\n"
+            "You are invited to join one more group. Open this link to see which one "
+            "and to join (it works for two weeks):\n\n%(link)s\n\n"
             "If you did not expect this, ignore this message: nothing changes without the link.",
             link=link,
         )

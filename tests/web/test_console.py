@@ -249,6 +249,10 @@ def test_an_invitation_answers_the_same_for_any_address(client, w, make_program,
     ).all()
     assert len(mails) == 2 and all(m.status == "pending" for m in mails)
     assert db.session.get(Member, elsewhere.id).memberships[0].program_id != w.program.id
+    from tests.api.test_trust_mail import PREVIEW, RECOVERY_WORDS
+
+    for mail in mails:  # what an inbox preview shows says nothing about recovery
+        assert not RECOVERY_WORDS.search(mail.payload["body"][:PREVIEW]), mail.payload["body"]
 
 
 def test_the_invitee_joins_from_the_link_and_sets_a_password(client, w):
