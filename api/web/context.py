@@ -150,6 +150,9 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["when"] = when
     app.jinja_env.filters["tel_links"] = tel_links
     app.jinja_env.filters["crisis_numbers"] = crisis_numbers
+    from api.mail import sentences
+
+    app.jinja_env.filters["sentence"] = sentences  # "… Ana P." never "… Ana P.."
     app.jinja_env.filters["crisis_text"] = crisis_text
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": (
         format_datetime(value, fmt) if value else ""

@@ -190,6 +190,7 @@ def test_accepting_opens_the_new_pairs_page(client, ask):
     html = client.get(res.headers["Location"]).get_data(as_text=True)
     assert "You sponsor Ana P." in html and "+1 555 0199" in html
     assert "Your first call" in html
+    assert "You said yes to Ana P. Here is how" in html and "P.." not in html  # one stop
     again = client.post(f"/asks/{ask.uuid}/accept")  # a second tap: no second pair
     assert again.headers["Location"] == "/asks"
     assert db.session.query(Sponsorship).count() == 1
