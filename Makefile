@@ -6,7 +6,7 @@ PORT ?= 5000
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 PYTEST_ARGS ?=
 
-.PHONY: translations migration run test test-fast test-postgres lint fmt worker bench rehearsal install install-dev migrate seed clean
+.PHONY: screenshots translations migration run test test-fast test-postgres lint fmt worker bench rehearsal install install-dev migrate seed clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +64,10 @@ bench: install-dev
 ## benchmarks/rehearsal.json. REHEARSAL_ARGS=--short is the CI version.
 rehearsal: install-dev
 	$(BIN)/python -m benchmarks.rehearsal $(REHEARSAL_ARGS)
+
+## Refresh docs/screenshots/ (the README's picture tour) from the browser journeys.
+screenshots: install-dev
+	SPONSOR_SCREENSHOTS=docs $(BIN)/python -m pytest -m browser tests/web/browser -p no:cacheprovider
 
 ## Extract every string for translators, merge into the catalogues, compile them.
 translations: install-dev
