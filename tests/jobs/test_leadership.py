@@ -174,7 +174,9 @@ def test_three_once_runs_beside_a_live_worker_deliver_each_message_exactly_once(
     with SmtpSink() as sink:
         workers = Workers(app, database_url, tmp_path, smtp_port=sink.port)
         try:
-            worker = workers.leader("--speed", "100")
+            # The default 30 s lease: a busy SQLite must not let it lapse mid-test (a lapsed
+            # lease would rightly let a --once run, which is not what this test is about).
+            worker = workers.start("--speed", "100")
             assert _wait(lambda: workers.heartbeat_pid() == worker.pid), workers.text()[-2000:]
             onces = []
             procs = [
@@ -202,6 +204,6 @@ def test_three_once_runs_beside_a_live_worker_deliver_each_message_exactly_once(
             assert workers.heartbeat_pid() == worker.pid  # --once did not write over it
         finally:
             workers.stop_all()
+    assert len(sink.ids) == backlog and len(set(sink.ids)) == backlog
     for code, err in onces:
         assert code == 1 and f"another worker leads (pid {worker.pid}" in err, err
-    assert len(sink.ids) == backlog and len(set(sink.ids)) == backlog
