@@ -1,7 +1,9 @@
-"""`make run`: the web server and the scheduler worker together, stopped together by Ctrl-C.
+"""`make run`: the web server, the scheduler worker and the development mailbox together,
+stopped together by Ctrl-C.
 
 A worker that dies is started again (with a line saying so) while the web server keeps
-serving; if the web server itself stops, everything stops.
+serving; if the web server itself stops, everything stops. Mail goes to the development
+mailbox (an SMTP sink on loopback), readable at /dev/mailbox.
 """
 
 from __future__ import annotations
@@ -15,23 +17,37 @@ import time
 from pathlib import Path
 
 BIN = Path(sys.executable).parent
+ROOT = Path(__file__).resolve().parents[1]
 MAX_RESTART_DELAY_S = 30.0
 STAYED_UP_S = 60.0  # a worker that ran this long is restarted at once when it next dies
 
 
 def main() -> int:
-    """Start both; restart the worker when it dies; stop both on Ctrl-C/SIGTERM."""
+    """Start everything; restart the worker when it dies; stop all on Ctrl-C/SIGTERM."""
+    from api.mailbox import MailboxSink
+    from api.seed import DEMO_JOIN_CODE
+
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "5000")))
     args = parser.parse_args()
     base = f"http://127.0.0.1:{args.port}"
-    env = dict(os.environ)
+    mailbox = os.environ.get("SPONSOR_MAILBOX_DIR") or str(ROOT / "instance" / "mailbox")
+    sink = MailboxSink(Path(mailbox)).start()
+    env = {
+        **os.environ,
+        "SPONSOR_SMTP_HOST": "127.0.0.1",
+        "SPONSOR_SMTP_PORT": str(sink.port),
+        "SPONSOR_BASE_URL": base,
+        "SPONSOR_MAILBOX_DIR": mailbox,
+    }
     cli = str(BIN / "sponsor-match")
     web_cmd = [cli, "run", "--host", "127.0.0.1", "--port", str(args.port), "--no-reload"]
     web = subprocess.Popen(web_cmd, env=env)
     worker = subprocess.Popen([cli, "worker"], env=env)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     _say(f"sponsor-match is serving on {base}  (Ctrl-C stops it)")
+    _say(f"try the demo: {base}/join/{DEMO_JOIN_CODE}")
+    _say(f"the mail it sends: {base}/dev/mailbox")
     restarts, restart_at, started = 0, None, time.monotonic()
     try:
         while True:
@@ -64,6 +80,7 @@ def main() -> int:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 process.kill()
+        sink.stop()
 
 
 def _say(line: str) -> None:
