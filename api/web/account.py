@@ -6,18 +6,36 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    json,
+    redirect,
+    render_template,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from flask_login import current_user, login_required
+from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
 from api.errors import AppError
 from api.extensions import db
 from api.mail import notification_text
 from api.models import Proposal, Sponsorship
+from api.schemas.accounts import CloseAccountSchema, PasswordChangeSchema, PreferencesSchema
 from api.schemas.profiles import ProfileSchema
-from api.services import accountability, profiles, proposals, sponsor_requests, sponsorships
+from api.services import (
+    accountability,
+    my_data,
+    profiles,
+    proposals,
+    sessions,
+    sponsor_requests,
+    sponsorships,
+)
 from api.web import wording
 from api.web.context import member_roles
 from api.web.forms import Form, form_view
@@ -53,20 +71,42 @@ def _summaries(member) -> dict[str, str]:
     }
 
 
-def _render_account(form: Form):
+def _password_form() -> Form:
+    return Form(PasswordChangeSchema(), ("current_password", "new_password"))
+
+
+def _preferences_form(member=None) -> Form:
+    initial = {"minimal_emails": bool(member.minimal_emails)} if member is not None else None
+    return Form(PreferencesSchema(), ("minimal_emails",), initial=initial)
+
+
+def _tags_form(member=None) -> Form:
+    initial = {"tags_shown": list(member.tags_shown or ())} if member is not None else None
+    return Form(ProfileSchema(), ("tags_shown",), initial=initial)
+
+
+def _render_account(form: Form | None = None, **forms: Form):
+    """The account page; ``form`` is the time-zone form, the others are named by keyword (the
+    one that was posted comes back with its errors, the rest show what is stored)."""
     member = current_user
-    return form.render(
+    form = form or _time_zone_form(member)
+    body, status = form.render(
         "account/profile.html",
         member=member,
         summaries=_summaries(member),
         programmes=[(m.program, wording.roles_text(sorted(m.roles))) for m in member.memberships],
+        password_form=forms.get("password_form") or _password_form(),
+        preferences_form=forms.get("preferences_form") or _preferences_form(member),
+        tags_form=forms.get("tags_form") or _tags_form(member),
+        tag_options=[(t, wording.label(wording.TAGS, t)) for t in member.tags or ()],
     )
+    return body, 422 if any(f.errors for f in forms.values()) else status
 
 
 @bp.get("/account")
 @login_required
 def profile():
-    return _render_account(_time_zone_form(current_user))
+    return _render_account()
 
 
 @bp.post("/account/time-zone")
@@ -83,6 +123,124 @@ def time_zone():
             flash(_("Your time zone is saved."), "ok")
             return redirect(url_for("account.profile"))
     return _render_account(form)
+
+
+@bp.post("/account/password")
+@login_required
+@form_view
+def change_password():
+    """Change the password: every other session and token ends; this phone stays logged in."""
+    form = _password_form()
+    if form.validate():
+        try:
+            sessions.change_password(
+                current_user, form.data["current_password"], form.data["new_password"]
+            )
+        except AppError as exc:
+            form.fail(exc)
+        else:
+            login_user(current_user._get_current_object())  # the new session version
+            flash(_("Your password is changed. You were logged out everywhere else."), "ok")
+            return redirect(url_for("account.profile"))
+    return _render_account(password_form=form)
+
+
+@bp.post("/account/emails")
+@login_required
+@form_view
+def preferences():
+    form = _preferences_form()
+    if form.validate():
+        my_data.set_preferences(current_user, **form.data)
+        flash(_("Your email choice is saved."), "ok")
+        return redirect(url_for("account.profile"))
+    return _render_account(preferences_form=form)
+
+
+@bp.post("/account/tags")
+@login_required
+@form_view
+def tags_shown():
+    form = _tags_form()
+    if form.validate():
+        try:
+            profiles.update_profile(current_user, form.data)
+        except AppError as exc:
+            form.fail(exc)
+        else:
+            flash(_("Your choice is saved."), "ok")
+            return redirect(url_for("account.profile"))
+    return _render_account(tags_form=form)
+
+
+@bp.post("/account/logout-everywhere")
+@login_required
+def logout_everywhere():
+    """One tap: every session (this one too) and every API token ends."""
+    sessions.log_out_everywhere(current_user._get_current_object())
+    logout_user()
+    flash(_("You are logged out on every phone and computer. Log in again whenever you like."))
+    return redirect(url_for("web.login"))
+
+
+# ---- my data -----------------------------------------------------------------------------
+
+
+@bp.get("/account/my-data")
+@login_required
+def my_data_page():
+    return render_template("account/my_data.html")
+
+
+@bp.get("/account/my-data/download")
+@login_required
+def download():
+    """Everything stored about the member, as the API's JSON, saved as a file."""
+    body = json.dumps(my_data.export(current_user._get_current_object()), indent=2)
+    return current_app.response_class(
+        body,
+        mimetype="application/json",
+        headers={
+            "Content-Disposition": 'attachment; filename="my-data.json"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+def _close_form() -> Form:
+    return Form(CloseAccountSchema(), ("password",))
+
+
+@bp.get("/account/delete")
+@login_required
+def delete_account():
+    return _close_form().render("account/delete.html")
+
+
+@bp.post("/account/delete")
+@login_required
+@form_view
+def confirm_delete():
+    form = _close_form()
+    if form.validate():
+        try:
+            member = current_user._get_current_object()
+            first = member.memberships[0].program if member.memberships else None
+            line = first.setting("crisis_line") if first else None
+            my_data.close_account(member, form.data["password"])
+        except AppError as exc:
+            form.fail(exc)
+        else:
+            logout_user()
+            session["goodbye_crisis_line"] = line  # their programme's line on the goodbye page
+            return redirect(url_for("account.goodbye"))
+    return form.render("account/delete.html")
+
+
+@bp.get("/goodbye")
+def goodbye():
+    line = session.get("goodbye_crisis_line")
+    return render_template("account/goodbye.html", **({"crisis_line": line} if line else {}))
 
 
 # ---- notifications -----------------------------------------------------------------------

@@ -27,6 +27,7 @@ REQUEST_FIELDS = (
     "max_distance_km",
     "temporary_ok",
     "note",
+    "note_for_coordinator",
 )
 
 

@@ -11,6 +11,8 @@ from babel.lists import format_list
 from flask_babel import get_locale, gettext, ngettext
 from flask_babel import lazy_gettext as _l
 
+from api.models import SYSTEM_END_REASONS
+
 
 def _locale() -> Locale:
     return get_locale() or Locale("en")
@@ -99,6 +101,7 @@ END_REASONS = {
     "found_permanent_sponsor": _l("Found a permanent sponsor"),
     "temporary_period_over": _l("The temporary time is over"),
     "other": _l("Another reason"),
+    "account_closed": _l("The account was closed"),  # system-only: never offered (options)
 }
 CONTACT_KINDS = {
     "call": _l("Phone call"),
@@ -127,7 +130,8 @@ def label(table: dict, code: str | None) -> str:
 
 
 def options(table: dict) -> list[tuple[str, str]]:
-    return [(code, str(text)) for code, text in table.items()]
+    """A table as choices for a form, leaving out the codes only the system sets."""
+    return [(code, str(text)) for code, text in table.items() if code not in SYSTEM_END_REASONS]
 
 
 def reason_text(reason: dict) -> str:

@@ -7,6 +7,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from flask import g
 from flask_babel import refresh
 from sqlalchemy import select
 
@@ -258,3 +259,178 @@ def test_the_password_pages_show_errors_beside_their_field(client, db, program, 
     assert done.status_code == 302 and done.headers["Location"] == "/login"
     used = client.get(path)
     assert used.status_code == 404 and "Ask for a new link" in used.get_data(as_text=True)
+
+
+# ---- sessions, password, emails, shown tags (issue 12 on the pages) ----------------------
+
+
+@pytest.mark.parametrize(
+    "path", ["/account/my-data", "/account/my-data/download", "/account/delete"]
+)
+def test_my_data_pages_need_a_login(client, path):
+    res = client.get(path)
+    assert res.status_code == 302 and res.headers["Location"].startswith("/login")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/account/password",
+        "/account/emails",
+        "/account/tags",
+        "/account/logout-everywhere",
+        "/account/delete",
+    ],
+)
+def test_account_actions_need_a_login(client, path):
+    res = client.post(path, data={"password": PASSWORD})
+    assert res.status_code == 302 and res.headers["Location"].startswith("/login")
+
+
+def test_the_account_page_offers_the_new_choices(client, newcomer):
+    html = client.get("/account").get_data(as_text=True)
+    for action in ("password", "emails", "logout-everywhere"):
+        assert f'action="/account/{action}"' in html
+    assert 'href="/account/my-data"' in html
+    assert 'name="minimal_emails"' in html
+
+
+def test_log_out_everywhere_ends_this_and_every_other_session(app, client, db, newcomer):
+    other = app.test_client()
+    _login(other, newcomer)
+    res = client.post("/account/logout-everywhere")
+    assert res.status_code == 302 and res.headers["Location"] == "/login"
+    assert "logged out on every phone" in client.get("/login").get_data(as_text=True)
+    for browser in (client, other):
+        g.pop("_login_user", None)  # a real request starts afresh (the test shares one context)
+        res = browser.get("/account")
+        assert res.status_code == 302 and res.headers["Location"].startswith("/login")
+
+
+def test_changing_the_password_keeps_this_phone_and_ends_the_others(app, client, db, newcomer):
+    other = app.test_client()
+    _login(other, newcomer)
+    new = "a-new-long-passphrase-42"
+    res = client.post("/account/password", data={"current_password": PASSWORD, "new_password": new})
+    assert res.status_code == 302 and res.headers["Location"] == "/account"
+    g.pop("_login_user", None)  # a real request starts afresh (the test shares one context)
+    assert client.get("/account").status_code == 200  # still logged in here
+    g.pop("_login_user", None)
+    assert other.get("/account").status_code == 302  # logged out there
+    fresh = app.test_client()
+    res = fresh.post("/login", data={"email": newcomer.email, "password": new})
+    assert res.status_code == 302
+
+
+def test_a_wrong_current_password_is_said_beside_its_field(client, db, newcomer):
+    res = client.post(
+        "/account/password",
+        data={"current_password": "not-it-at-all", "new_password": "a-new-long-passphrase-42"},
+    )
+    html = res.get_data(as_text=True)
+    assert res.status_code == 422
+    assert _field_error(html, "current_password") == "This is not your current password."
+    assert _field_error(html, "new_password") is None
+    res = client.post("/account/password", data={"current_password": PASSWORD})
+    html = res.get_data(as_text=True)
+    assert res.status_code == 422 and _field_error(html, "new_password")
+    assert client.get("/account").status_code == 200  # nothing ended
+
+
+def test_minimal_emails_is_a_checkbox_saved_after_a_redirect(client, db, newcomer):
+    res = client.post("/account/emails", data={"minimal_emails": "y"})
+    assert res.status_code == 302 and res.headers["Location"] == "/account"
+    db.session.refresh(newcomer)
+    assert newcomer.minimal_emails is True
+    html = client.get("/account").get_data(as_text=True)
+    assert re.search(r'name="minimal_emails" value="y" checked', html)
+    client.post("/account/emails", data={})
+    db.session.refresh(newcomer)
+    assert newcomer.minimal_emails is False
+
+
+def test_tags_shown_are_chosen_among_ones_own_tags(client, db, program, make_member):
+    member = _login(client, make_member(program, "newcomer", tags=["veteran", "parent"]))
+    html = client.get("/account").get_data(as_text=True)
+    assert 'name="tags_shown" value="veteran"' in html
+    assert 'name="tags_shown" value="lgbtq"' not in html  # not one of theirs
+    assert "only what you both chose to show" in html.lower()
+    res = client.post("/account/tags", data={"tags_shown": ["veteran"]})
+    assert res.status_code == 302
+    db.session.refresh(member)
+    assert member.tags_shown == ["veteran"]
+    res = client.post("/account/tags", data={"tags_shown": ["lgbtq"]})
+    assert res.status_code == 422
+    assert _field_error(res.get_data(as_text=True), "tags_shown")
+    db.session.refresh(member)
+    assert member.tags_shown == ["veteran"]
+
+
+# ---- my data -----------------------------------------------------------------------------
+
+
+def test_the_export_downloads_the_members_own_data_only(client, db, program, make_member):
+    stranger = make_member(program, "newcomer", display_name="Zed Q.")
+    member = _login(client, make_member(program, "newcomer"))
+    sponsor_requests.open_request(member, program, {"temporary_ok": True, "note": "mine-42"})
+    assert 'href="/account/my-data/download"' in client.get("/account/my-data").get_data(
+        as_text=True
+    )
+    res = client.get("/account/my-data/download")
+    assert res.status_code == 200 and res.mimetype == "application/json"
+    assert res.headers["Content-Disposition"].startswith("attachment;")
+    body = res.get_data(as_text=True)
+    data = res.get_json()
+    assert member.email in body and "mine-42" in body
+    assert stranger.email not in body and "Zed Q." not in body
+    assert data  # the same export as the API's GET /me/data
+
+
+def test_deleting_asks_for_the_password_and_says_what_happens(client, db, newcomer):
+    html = client.get("/account/delete").get_data(as_text=True)
+    assert "cannot be undone" in html and "notes you wrote are destroyed" in html
+    res = client.post("/account/delete", data={"password": "not-it-at-all"})
+    assert res.status_code == 422
+    assert _field_error(res.get_data(as_text=True), "password")
+    db.session.refresh(newcomer)
+    assert client.get("/account").status_code == 200  # nothing happened
+
+
+def test_deleting_really_deletes_ends_the_pair_and_logs_out(
+    client, db, program, make_member, newcomer
+):
+    from api.models import Sponsorship
+    from api.services import sponsorships
+
+    email = newcomer.email
+    sponsor = make_member(program, "sponsor", languages=["en"])
+    request = sponsor_requests.open_request(newcomer, program, {"temporary_ok": True})
+    proposal = proposals.ask(newcomer, request.uuid, sponsor_uuid=sponsor.uuid)
+    pair = sponsorships.accept(sponsor, proposal.uuid)
+    res = client.post("/account/delete", data={"password": PASSWORD})
+    assert res.status_code == 302 and res.headers["Location"] == "/goodbye"
+    html = client.get("/goodbye").get_data(as_text=True)
+    assert "Your account is deleted" in html and "tel:" in html  # the crisis line
+    g.pop("_login_user", None)
+    assert client.get("/account").status_code == 302  # logged out
+    pair = db.session.scalar(select(Sponsorship).where(Sponsorship.uuid == pair.uuid))
+    assert pair.status == "ended" and pair.end_reason == "account_closed"
+    db.session.expire_all()
+    from api.models import Member
+
+    assert db.session.scalar(select(Member).where(Member.email == email)) is None
+    res = client.post("/login", data={"email": email, "password": PASSWORD})
+    assert res.status_code == 401
+
+
+# ---- the ask form's note ------------------------------------------------------------------
+
+
+def test_the_ask_form_offers_the_coordinator_tick_under_the_note(client, db, program, newcomer):
+    html = client.get("/sponsor").get_data(as_text=True)
+    assert html.index('name="note"') < html.index('name="note_for_coordinator"')
+    assert "My coordinator may read this" in html
+    data = {"temporary_ok": "y", "note": "call me after work", "note_for_coordinator": "y"}
+    assert client.post("/sponsor/request", data=data).status_code == 302
+    (request,) = sponsor_requests.my_requests(newcomer)
+    assert request.note_for_coordinator is True and request.note == "call me after work"
