@@ -179,7 +179,9 @@ def logout_everywhere():
     """One tap: every session (this one too) and every API token ends."""
     sessions.log_out_everywhere(current_user._get_current_object())
     logout_user()
-    flash(_("You are logged out on every phone and computer. Log in again whenever you like."))
+    flash(
+        _("You are logged out on every phone and computer. Log in again whenever you like."), "ok"
+    )
     return redirect(url_for("web.login"))
 
 
