@@ -83,6 +83,11 @@ def _unavailable(exc: SQLAlchemyError):
         type(exc).__name__,
         f" from {type(exc.orig).__name__}" if getattr(exc, "orig", None) is not None else "",
     )
+    from api.errors import _wants_html, html_error
+
+    if _wants_html():  # a person gets a page in plain words, with the crisis line
+        page, status = html_error(503)
+        return page, status, {"Retry-After": str(RETRY_AFTER_S)}
     body = jsonify(
         code="database_unavailable",
         status=503,

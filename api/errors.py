@@ -112,20 +112,31 @@ def html_error(status: int, message: str | None = None):
     return page, shown
 
 
+def _rollback() -> None:
+    """Roll the request's transaction back; a connection that died (a database outage) cannot
+    be rolled back and is discarded with the session at teardown instead."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:
+        pass
+
+
 def register_error_handlers(app: Flask) -> None:
     """Translate every error into ``{"code", "status", "message", "errors"}`` for the API and
     into a page in plain words for people."""
 
     @app.errorhandler(AppError)
     def _app_error(exc: AppError):
-        db.session.rollback()
+        _rollback()
         if _wants_html():
             return html_error(exc.status, None if exc.status == 404 else exc.message)
         return error_body(exc.status, exc.code, exc.message, exc.errors)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
-        db.session.rollback()
+        _rollback()
         if _wants_html():
             from flask_babel import gettext as _
             from flask_wtf.csrf import CSRFError
@@ -147,7 +158,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
-        db.session.rollback()
+        _rollback()
         app.logger.error(
             "unhandled error on %s %s\n%s", request.method, request.path, loggable_traceback(exc)
         )

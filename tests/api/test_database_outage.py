@@ -95,6 +95,7 @@ def test_refused_database_answers_503_with_one_log_line_and_no_traceback(
     try:
         with caplog.at_level(logging.INFO):
             res = app.test_client().get("/api/v1/me", headers={"Authorization": "Bearer x"})
+        page = app.test_client().get("/join/ABCDEF", headers={"Accept": "text/html"})
     finally:
         with app.app_context():
             _db.engine.dispose()
@@ -106,5 +107,8 @@ def test_refused_database_answers_503_with_one_log_line_and_no_traceback(
         "message": "The service cannot reach its database right now. Please try again shortly.",
     }
     lines = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
-    assert len(lines) == 1 and "database unavailable on GET" in lines[0], lines
+    assert len(lines) == 2 and "database unavailable on GET" in lines[0], lines
     assert "Traceback" not in caplog.text
+    # A person gets a page in plain words with the crisis line, not JSON.
+    assert page.status_code == 503 and page.headers["Retry-After"] == "5"
+    assert "We are busy for a moment" in page.text and "tel:988" in page.text
