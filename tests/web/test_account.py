@@ -292,7 +292,8 @@ def test_the_account_page_offers_the_new_choices(client, newcomer):
     for action in ("password", "emails", "logout-everywhere"):
         assert f'action="/account/{action}"' in html
     assert 'href="/account/my-data"' in html
-    assert 'name="minimal_emails"' in html
+    assert html.count('name="minimal_emails"') == 1
+    assert html.index("<title>") < html.index("</title>") < html.index('id="emails-heading"')
 
 
 def test_log_out_everywhere_ends_this_and_every_other_session(app, client, db, newcomer):
