@@ -109,8 +109,20 @@ def navigation(member) -> list[NavItem]:
     return items
 
 
+def reminders_paused(member):
+    """For coordinators and admins only: the scheduler's status when reminders are not going
+    out (no worker has reported recently), else None."""
+    if member is None or "coordinator" not in member_roles(member):
+        return None
+    from api.services.scheduler import scheduler_status
+
+    status = scheduler_status()
+    return status if status.paused else None
+
+
 def page_context() -> dict:
-    """The crisis line of the member's first programme (else the default) and the menu."""
+    """The crisis line of the member's first programme (else the default), the menu and, for
+    coordinators, whether reminders are paused."""
     member = current_user if current_user and current_user.is_authenticated else None
     line = None
     if member is not None and member.memberships:
@@ -118,6 +130,7 @@ def page_context() -> dict:
     return {
         "crisis_line": line or DEFAULT_CRISIS_LINE,
         "nav_items": navigation(member),
+        "scheduler_paused": reminders_paused(member),
         "languages": LANGUAGES,
         "current_locale": str(get_locale() or "en"),
         "here": request.full_path.rstrip("?") if request else "/",

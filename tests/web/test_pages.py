@@ -75,3 +75,27 @@ def test_pages_and_api_send_security_headers(client):
         assert res.headers["Referrer-Policy"] == "no-referrer", path
         assert "frame-ancestors 'none'" in res.headers["Content-Security-Policy"], path
     assert "Content-Security-Policy" not in client.get("/docs").headers
+
+
+def test_coordinators_see_when_reminders_are_paused_and_nobody_else_does(client, db, programme):
+    from datetime import timedelta
+
+    from api.models import WorkerHeartbeat, utcnow
+
+    _login(client, programme.coordinator)
+    assert "Reminders are paused: the scheduler has not reported yet" in client.get("/").text
+    now = utcnow()
+    beat = WorkerHeartbeat(
+        name="scheduler", pid=1, host="h", started_at=now, beat_at=now - timedelta(minutes=6)
+    )
+    db.session.add(beat)
+    db.session.commit()
+    assert "the scheduler last reported 6 minutes ago" in client.get("/").text
+    beat.beat_at = utcnow()
+    db.session.commit()
+    assert "Reminders are paused" not in client.get("/").text
+    beat.beat_at = now - timedelta(hours=1)
+    db.session.commit()
+    client.post("/logout")
+    _login(client, programme.people["S1"])
+    assert "Reminders are paused" not in client.get("/").text
