@@ -200,37 +200,64 @@ def sponsor_candidates(
 
 
 def seeker_request(request: SponsorRequest, now: datetime | None = None) -> SeekerRequest:
-    """A request and its newcomer as the matcher sees them.
+    """A request and its newcomer as the matcher sees them (see ``seeker_requests``)."""
+    return seeker_requests([request], now)[0]
+
+
+def seeker_requests(requests: list, now: datetime | None = None) -> list[SeekerRequest]:
+    """Requests and their newcomers as the matcher sees them, in a fixed number of queries
+    however many there are (a matching round drafts for every open request at once).
 
     Excluded for good: sponsors the newcomer ended a sponsorship with, and sponsors who
     declined them. Excluded for this request: sponsors who let its proposal expire.
     """
     now = now or utcnow()
-    newcomer = request.newcomer
-    ended = select(Sponsorship.sponsor_id).where(
-        Sponsorship.sponsee_id == newcomer.id, Sponsorship.status == "ended"
+    if not requests:
+        return []
+    newcomer_ids = list({r.newcomer_id for r in requests})
+    request_ids = [r.id for r in requests]
+    sponsor = db.aliased(Member)
+    for_newcomer: dict[int, set[str]] = defaultdict(set)
+    for_request: dict[int, set[str]] = defaultdict(set)
+    ended = (
+        select(Sponsorship.sponsee_id, sponsor.uuid)
+        .join(sponsor, sponsor.id == Sponsorship.sponsor_id)
+        .where(Sponsorship.sponsee_id.in_(newcomer_ids), Sponsorship.status == "ended")
     )
-    declined = select(Proposal.sponsor_id).where(
-        Proposal.newcomer_id == newcomer.id, Proposal.status == "declined"
+    declined = (
+        select(Proposal.newcomer_id, sponsor.uuid)
+        .join(sponsor, sponsor.id == Proposal.sponsor_id)
+        .where(Proposal.newcomer_id.in_(newcomer_ids), Proposal.status == "declined")
     )
-    expired = select(Proposal.sponsor_id).where(
-        Proposal.request_id == request.id, Proposal.status == "expired"
+    for newcomer_id, uuid in db.session.execute(ended.union(declined)):
+        for_newcomer[newcomer_id].add(str(uuid))
+    expired = (
+        select(Proposal.request_id, sponsor.uuid)
+        .join(sponsor, sponsor.id == Proposal.sponsor_id)
+        .where(Proposal.request_id.in_(request_ids), Proposal.status == "expired")
     )
-    excluded = db.session.scalars(
-        select(Member.uuid).where(Member.id.in_(ended.union(declined, expired)))
-    ).all()
-    return SeekerRequest(
-        request_id=str(request.uuid),
-        member_id=str(newcomer.uuid),
-        program_id=str(request.program.uuid),
-        cross_fellowship_ok=newcomer.cross_fellowship_ok,
-        sponsor_gender=request.sponsor_gender,
-        languages_required=tuple(request.languages_required or ()),
-        in_person_needed=request.in_person_needed,
-        max_distance_km=request.max_distance_km,
-        temporary_ok=request.temporary_ok,
-        excluded_sponsor_ids=frozenset(str(u) for u in excluded),
-        blocked_member_ids=_blocks([newcomer.id]).get(newcomer.id, frozenset()),
-        waiting_hours=max((now - request.created_at).total_seconds() / 3600, 0.0),
-        **_profile_fields(newcomer, now.date()),
-    )
+    for request_id, uuid in db.session.execute(expired):
+        for_request[request_id].add(str(uuid))
+    blocks = _blocks(newcomer_ids)
+    out = []
+    for request in requests:
+        newcomer = request.newcomer
+        excluded = for_newcomer.get(newcomer.id, set()) | for_request.get(request.id, set())
+        out.append(
+            SeekerRequest(
+                request_id=str(request.uuid),
+                member_id=str(newcomer.uuid),
+                program_id=str(request.program.uuid),
+                cross_fellowship_ok=newcomer.cross_fellowship_ok,
+                sponsor_gender=request.sponsor_gender,
+                languages_required=tuple(request.languages_required or ()),
+                in_person_needed=request.in_person_needed,
+                max_distance_km=request.max_distance_km,
+                temporary_ok=request.temporary_ok,
+                excluded_sponsor_ids=frozenset(excluded),
+                blocked_member_ids=blocks.get(newcomer.id, frozenset()),
+                waiting_hours=max((now - request.created_at).total_seconds() / 3600, 0.0),
+                **_profile_fields(newcomer, now.date()),
+            )
+        )
+    return out

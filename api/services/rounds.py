@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from api.errors import Conflict, Invalid, NotFound
 from api.extensions import db
 from api.matching_index import WarmIndex, pool_changed
-from api.matching_inputs import blocked_between, seeker_request
+from api.matching_inputs import blocked_between, seeker_request, seeker_requests
 from api.models import (
     MatchingRound,
     Member,
@@ -55,7 +55,7 @@ def run_round(program: Program, actor: Member, now: datetime | None = None) -> M
     now = now or utcnow()
     requests = open_requests(program)
     by_uuid = {str(r.uuid): r for r in requests}
-    seekers = [seeker_request(r, now) for r in requests]
+    seekers = seeker_requests(requests, now)
     with WarmIndex(program, now) as index:
         assignments, unassigned = index.assign(seekers) if seekers else ([], [])
     sponsors = {
