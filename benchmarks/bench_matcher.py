@@ -24,8 +24,8 @@ MENTOR_MATCH = "mentor-match==7.0.1"
 # mentor-match 7.0.1 was released against munkres 1.1.4; pip now resolves 3.0.0 (a much
 # faster Munkres step): each in its own virtualenv, both timed
 MENTOR_VENVS = {
-    "munkres114": (HERE / ".mentor-venv", [MENTOR_MATCH, "munkres==1.1.4"]),
     "munkres3": (HERE / ".mentor-venv-munkres3", [MENTOR_MATCH]),
+    "munkres114": (HERE / ".mentor-venv", [MENTOR_MATCH, "munkres==1.1.4"]),
 }
 TARGETS = {
     "shortlist_p95_ms_100k": "≤ 3",
@@ -45,17 +45,22 @@ TARGETS = {
 
 
 NOTES = [
-    "Matcher: timings move with the shared machine. The `assign_pairs` code of 2026-11-25 "
-    "measured 0.76 s for the 10k round that day and 1.1-1.3 s on 2026-12-04 (timed back to "
-    "back with the code of the day). After that day's changes (one re-solve, 32-bit value "
-    "partitions, scoring and checks on two threads, each thread given a share of the blocks "
-    "rather than one task per block) the round takes 0.75-0.81 s here, 0.84-0.89 s with "
-    "reasons, in three runs.",
-    "The mentor-match ratio divides one timing of mentor-match by the median of seven of "
-    "ours. It ranged from about 850x to 1,140x while the 1k round gave all 75k feasible "
-    "pairs to the solver on two threads; it now starts from the pruned pairs on one thread "
-    "(`full_pairs`, `parallel_min_pairs` of `RoundOptions` in matcher/round.py: 45 ms -> "
-    "34-37 ms, the same pairs and total), about 1,230x to 1,320x in three runs.",
+    "Matcher, 2026-12-05 00:18-00:29 UTC, load average 1.6-3.6 on the 2 cores (a first run "
+    "at 00:07-00:15, load 11-14, gave 2.5 s for the 10k round, 12.1 ms exclusions p95, 134.6 s "
+    "for 100k). Issue 15's rule table, public index API and canonical tie order cost time: "
+    "the 10k round 1.06 s (0.75-0.81 s before, target 0.5 s not met), the 1k round 56 ms "
+    "(35 ms before). Rounds are still quadratic: 50k/25k 24.4 s, 100k/50k 85.5 s with an "
+    "11.2 GiB peak (targets 10 s and 2 GiB not met; candidate generation per fellowship "
+    "segment is not built yet).",
+    "chain_1500_s: 1,500 seekers who can each meet two neighbouring sponsors "
+    "(benchmarks.population.make_chain); 7-15 s before, when the proof gave up after 2,000 "
+    "relaxation rounds and re-solved. exclusions_p95_ms_100k: median 1.3 ms, the p95 is the "
+    "in-person seekers, whose distance to every sponsor that could turn on it is measured.",
+    "mentor-match 7.0.1, fair driver (cheapest disqualifying rules first, rules and score "
+    "cached per pair): 361 s with munkres 1.1.4 (what 7.0.1 was released against; "
+    "mentor_match_s_1k, 6,496x ours) and 48.9 s with munkres 3.0.0, which pip now resolves "
+    "(879x ours). Both find 608 pairs with 0 rule violations; ours finds 610 with a higher "
+    "total.",
 ]
 
 REPEATS = 3  # the machine is shared: each timing is the median of several runs

@@ -29,6 +29,7 @@ SCORE_SCALE = 10_000  # mentor-match scores are integers
 def load_rules():
     spec = importlib.util.spec_from_file_location("sponsor_rules", RULES_PATH)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up by name
     spec.loader.exec_module(module)
     return module
 
