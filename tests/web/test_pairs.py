@@ -134,7 +134,13 @@ def test_ending_takes_a_reason_and_closes_the_contact_details(client, pair):
     assert "Your sponsorship with Rita S. has ended" in page
     assert "+1 555 0142" not in page and "rita@contact.test" not in page
     assert "We talked" not in page
-    assert "You don't have a sponsor right now" in _text(client.get("/sponsor/mine"))
+    mine = _text(client.get("/sponsor/mine"))
+    assert "You don't have a sponsor right now" in mine
+    assert "Past sponsors" in mine and f'href="/pairs/{pair.uuid}">Rita S.</a>' in mine
+    client.post("/logout")
+    _login(client, pair.sponsor)
+    sponsees = _text(client.get("/sponsees"))
+    assert "Past sponsees" in sponsees and f'href="/pairs/{pair.uuid}">Ana P.</a>' in sponsees
 
 
 def test_blocking_from_the_pair_page(client, pair):
