@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import secrets
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
@@ -33,8 +35,15 @@ def _hasher() -> PasswordHasher:
     )
 
 
+# Each argon2 hash takes ~64 MiB and a core for a moment. A web process runs 32 threads; letting
+# them all hash at once (a meeting logging in together) only thrashes memory and the cores, so
+# hashes queue for as many slots as there are cores and every login still finishes sooner.
+_HASHING = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
+
+
 def hash_password(password: str) -> str:
-    return _hasher().hash(password)
+    with _HASHING:
+        return _hasher().hash(password)
 
 
 def verify_password(member: Member | None, password: str) -> bool:
@@ -44,20 +53,25 @@ def verify_password(member: Member | None, password: str) -> bool:
     usable password (imported by CSV, or a damaged hash), is checked against a dummy hash, so
     timing reveals neither.
     """
+    return password_matches(member.password_hash if member is not None else "", password)
+
+
+def password_matches(stored: str, password: str) -> bool:
+    """``verify_password`` on a stored hash ("" for none): one argon2 verification either way."""
     hasher = _hasher()
-    stored = member.password_hash if member is not None else ""
-    if stored.startswith(_ARGON2_PREFIX):
+    with _HASHING:
+        if stored.startswith(_ARGON2_PREFIX):
+            try:
+                return hasher.verify(stored, password)
+            except VerifyMismatchError:
+                return False
+            except (InvalidHashError, VerificationError):
+                pass  # the hash could not be decoded, so nothing was hashed: spend it below
         try:
-            return hasher.verify(stored, password)
-        except VerifyMismatchError:
-            return False
-        except (InvalidHashError, VerificationError):
-            pass  # the hash could not be decoded, so nothing was hashed: spend it below
-    try:
-        hasher.verify(_dummy_hash(hasher), password + "x")
-    except VerificationError:
-        pass
-    return False
+            hasher.verify(_dummy_hash(hasher), password + "x")
+        except VerificationError:
+            pass
+        return False
 
 
 def demo_login_refused(member: Member | None) -> bool:
@@ -76,6 +90,7 @@ _DUMMY: dict[tuple[int, int], str] = {}
 
 
 def _dummy_hash(hasher: PasswordHasher) -> str:
+    """A hash of a random password at these costs (made once; the caller holds a slot)."""
     key = (hasher.time_cost, hasher.memory_cost)
     if key not in _DUMMY:
         _DUMMY[key] = hasher.hash(secrets.token_urlsafe(16))

@@ -289,3 +289,27 @@ def test_account_without_usable_password_costs_one_argon2_check_like_an_unknown_
     member = make_member(password_hash=stored_hash)
     assert verify_password(member, PASSWORD) is False
     assert outcomes == unknown_email == ["mismatch"]
+
+
+def test_logging_in_holds_no_database_connection_while_the_password_is_hashed(
+    client, make_program, make_member, db, monkeypatch
+):
+    """A room logging in at once must not pin one pooled connection per login for the whole
+    argon2 hash (the full rehearsal saw 503s from an exhausted pool at 60 users)."""
+    import api.services.accounts as accounts
+
+    member = make_member(make_program(), "newcomer")
+    db.session.commit()
+    held = []
+    real = accounts.password_matches
+
+    def watched(stored, password):
+        held.append(db.engine.pool.checkedout())
+        return real(stored, password)
+
+    monkeypatch.setattr(accounts, "password_matches", watched)
+    res = client.post("/api/v1/auth/tokens", json={"email": member.email, "password": PASSWORD})
+    assert res.status_code == 201, res.json
+    miss = client.post("/api/v1/auth/tokens", json={"email": "nobody@x.test", "password": "p"})
+    assert miss.status_code == 401
+    assert held == [0, 0]
