@@ -38,9 +38,11 @@ limit_request_field_size = 8190
 # Import the app once in the master and fork the workers: pages of the imported libraries are
 # shared copy-on-write instead of loaded per worker.
 preload_app = True
-# Replace a worker after this many requests, so slow growth of memory cannot accumulate.
-max_requests = 5000
-max_requests_jitter = 500
+# Workers are not recycled after N requests (gunicorn's max_requests): a threaded worker that
+# retires that way drops the connections it has accepted but not yet read, and the 60-user
+# rehearsal saw one such reset per restart. Memory stays flat over the rehearsal (its
+# web_worker_rss_mb); a deploy or `systemctl reload` replaces workers gracefully.
+max_requests = 0
 
 # The app writes one JSON access line per request itself; gunicorn's own lines are JSON too.
 accesslog = None
