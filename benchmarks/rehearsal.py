@@ -85,13 +85,16 @@ class Sink:
 class Load:
     """Threads that each log in once, then loop over a few reads against both nodes."""
 
-    def __init__(self, ports: list[int], users: int, think_s: float):
+    def __init__(self, ports: list[int], users: int, think_s: float, spawn_rate: float):
         self.ports, self.users, self.think_s = ports, users, think_s
+        self.spawn_rate = spawn_rate  # users started per second, as a load tool ramps up
         self.samples: list[tuple[float, float, str, bool]] = []  # start, s, outcome, login
         self.stop = threading.Event()
         self._lock = threading.Lock()
 
-    def _call(self, port: int, path: str, token: str | None = None, body: dict | None = None):
+    def _call(
+        self, port: int, path: str, token: str | None = None, body: dict | None = None, wait=15
+    ):
         req = urllib.request.Request(f"http://127.0.0.1:{port}{path}")
         if token:
             req.add_header("Authorization", f"Bearer {token}")
@@ -100,7 +103,7 @@ class Load:
             req.add_header("Content-Type", "application/json")
         started = time.monotonic()
         try:
-            with urllib.request.urlopen(req, timeout=15) as res:
+            with urllib.request.urlopen(req, timeout=wait) as res:
                 outcome, data = str(res.status), res.read()
         except urllib.error.HTTPError as exc:
             outcome, data = str(exc.code), b""
@@ -115,11 +118,14 @@ class Load:
     def _user(self, n: int) -> None:
         rng = random.Random(n)
         token = None
+        # People arrive over a while, not all in one second: 60 argon2 logins at once take
+        # ~20 s of both cores, and a client that gives up at 15 s and retries only adds more.
+        self.stop.wait(n / self.spawn_rate)
         while token is None and not self.stop.is_set():
             email = f"load{n % 40}@rehearsal.example"
             port = self.ports[n % len(self.ports)]
             body = {"email": email, "password": "recovery-demo"}
-            outcome, data = self._call(port, "/api/v1/auth/tokens", body=body)
+            outcome, data = self._call(port, "/api/v1/auth/tokens", body=body, wait=60)
             token = json.loads(data)["token"] if outcome == "201" else None
             if token is None:
                 self.stop.wait(5)
@@ -259,7 +265,7 @@ class Rehearsal:
         up = self.wait(lambda: all(self.ready(p) for p in ports), timeout=120, step=0.5)
         if up is None:
             raise RuntimeError(f"the web nodes did not become ready; see {self.logs}")
-        load = Load(ports, self.args.users, self.args.think_s)
+        load = Load(ports, self.args.users, self.args.think_s, self.args.spawn_rate)
         t0 = time.monotonic()
         load.start()
         quiet = 10 if self.args.short else 60
@@ -374,13 +380,16 @@ class Rehearsal:
     # -- results ------------------------------------------------------------------------------
 
     def summarise_load(self, load: Load) -> None:
-        def in_window(t: float) -> str | None:
-            return next((name for name, a, b in self.windows if a <= t <= b), None)
+        def in_window(sample) -> str | None:
+            # A request belongs to a fault if any part of it ran during the fault: one sent
+            # a moment before a worker is killed fails because of the kill.
+            start, took = sample[0], sample[1]
+            return next((n for n, a, b in self.windows if start <= b and start + took >= a), None)
 
         logins = [s for s in load.samples if s[3]]
         self.result["logins"] = {"requests": len(logins), **_percentiles([s[1] for s in logins])}
         samples = [s for s in load.samples if not s[3]]  # argon2 on purpose: not "traffic"
-        outside = [s for s in samples if in_window(s[0]) is None]
+        outside = [s for s in samples if in_window(s) is None]
         self.result["requests"] = len(samples)
         self.result["outside_faults"] = {
             "requests": len(outside),
@@ -389,7 +398,7 @@ class Rehearsal:
         }
         by_fault = {}
         for name, _a, _b in self.windows:
-            mine = [s for s in samples if in_window(s[0]) == name]
+            mine = [s for s in samples if in_window(s) == name]
             by_fault[name] = {
                 "requests": len(mine),
                 **_percentiles([s[1] for s in mine if s[2] in ("200", "201")]),
@@ -443,6 +452,7 @@ def main() -> int:
     parser.add_argument("--short", action="store_true", help="the CI version (under 5 minutes)")
     parser.add_argument("--users", type=int, default=None, help="simulated users")
     parser.add_argument("--think-s", type=float, default=0.5, help="pause between requests")
+    parser.add_argument("--spawn-rate", type=float, default=2.0, help="users started per second")
     parser.add_argument("--lease-s", type=float, default=None, help="scheduler lease period")
     parser.add_argument("--logs", default=str(ROOT / "instance" / "rehearsal-logs"))
     args = parser.parse_args()
