@@ -61,7 +61,7 @@ bench: install-dev
 	$(BIN)/python -m benchmarks.run
 
 ## Two gunicorn nodes, two schedulers, load and faults against the local PostgreSQL; writes
-## benchmarks/rehearsal.json. REHEARSAL_ARGS=--short is the CI version.
+## benchmarks/rehearsal.json (the short CI version, REHEARSAL_ARGS=--short: rehearsal-short.json).
 rehearsal: install-dev
 	$(BIN)/python -m benchmarks.rehearsal $(REHEARSAL_ARGS)
 

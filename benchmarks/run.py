@@ -120,12 +120,85 @@ def write_doc(results: dict, known_targets: dict[str, str], when: str) -> None:
         target = known_targets.get(key, "")
         verdict = met(target, value, results) if target else ""
         lines.append(f"| `{key}` | {shown} | {target} | {verdict} |")
+    lines += rehearsal_section()
     notes = module_notes()
     if notes:
         lines += ["", "## Notes", ""]
         lines += [f"- {note}" for note in notes]
     DOC.parent.mkdir(parents=True, exist_ok=True)
     DOC.write_text("\n".join(lines) + "\n")
+
+
+def rehearsal_section() -> list[str]:
+    """The last full `make rehearsal` (benchmarks/rehearsal.json), against its targets."""
+    path = HERE / "rehearsal.json"
+    if not path.exists():
+        return []
+    r = json.loads(path.read_text())
+    outside, lease, rss = r["outside_faults"], r["lease_s"], r["web_worker_rss_mb"]
+    msgs = r["messages"]
+    load = r.get("load_1m", {})
+    lines = [
+        "",
+        "## Rehearsal",
+        "",
+        f"`make rehearsal` ({'short' if r['short'] else 'full'}): two gunicorn nodes, two "
+        f"schedulers, {r['users']} simulated users for {r['duration_s']} s, lease {lease} s; "
+        f"{r.get('when', 'date not recorded')}, load average "
+        f"{load.get('before', '?')} before and {load.get('after', '?')} after "
+        "(2 cores; other work on the machine inflates latency).",
+        "",
+        "| figure | value | target | met |",
+        "|---|---|---|---|",
+    ]
+
+    def row(name, value, target="", ok=None):
+        verdict = "" if ok is None else ("yes" if ok else "no")
+        lines.append(f"| {name} | {value} | {target} | {verdict} |")
+
+    p99 = outside["p99_ms"]
+    row("requests served (not logins)", r["requests"])
+    row(
+        "outside the faults: p50 / p95 / p99 ms",
+        f"{outside['p50_ms']} / {outside['p95_ms']} / {p99}",
+        "p99 ≤ 150",
+        p99 is not None and p99 <= 150,
+    )
+    row("errors outside the faults", outside["errors"] or 0, "0", not outside["errors"])
+    for name, fault in sorted(r["faults"].items()):
+        row(
+            f"{name}: requests, errors, p99 ms",
+            f"{fault['requests']}, {fault['errors'] or 0}, {fault['p99_ms']}",
+        )
+    for kind in ("sigkill", "sigstop"):
+        took = r.get(f"new_leader_after_{kind}_s")
+        row(
+            f"new leader after {kind.upper()} (s)",
+            took,
+            f"≤ {2 * lease} (2 lease periods)",
+            took is not None and took <= 2 * lease,
+        )
+    row(
+        "messages queued / sent / unique / duplicates (recorded) / lost",
+        f"{msgs['queued']} / {msgs['sent']} / {msgs['unique']} / {msgs['duplicates']} "
+        f"({msgs['repeats_recorded']}) / {msgs['lost']}",
+        "0 lost, every duplicate recorded",
+        not msgs["lost"] and not msgs["duplicates_not_counted"],
+    )
+    row(
+        "web worker RSS max / mean MB",
+        f"{rss['max']} / {rss['mean']}",
+        "≤ 150",
+        rss["max"] <= 150,
+    )
+    if "uss_mean" in rss:
+        row("web worker PSS / USS mean MB (own pages)", f"{rss['pss_mean']} / {rss['uss_mean']}")
+    logins = r["logins"]
+    row(
+        "logins (argon2): count, p50 / p99 ms",
+        f"{logins['requests']}, {logins['p50_ms']} / {logins['p99_ms']}",
+    )
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
