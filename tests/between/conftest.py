@@ -7,7 +7,6 @@ from datetime import timedelta
 
 import pytest
 
-from api.extensions import db
 from api.models import Member, Program, Sponsorship, utcnow
 from tests.factories import PASSWORD
 

@@ -81,9 +81,12 @@ def test_a_fresh_start_is_kind_private_and_ends_nothing(client, auth, group):
         hours=18
     )
     assert record_milestones(now) == 0
-    assert db.session.scalar(
-        select(MilestoneReached.milestone).where(MilestoneReached.member_id == group.sponsee.id)
-    ) == "1d"
+    assert (
+        db.session.scalar(
+            select(MilestoneReached.milestone).where(MilestoneReached.member_id == group.sponsee.id)
+        )
+        == "1d"
+    )
     assert not db.session.scalar(
         select(func.count())
         .select_from(Notification)
