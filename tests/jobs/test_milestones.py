@@ -91,7 +91,7 @@ def test_120_days_of_milestones_in_three_zones(db, make_program, make_member):
             expected[(pair.sponsor_id, m.code)] = told
 
     assert len(expected) > 80  # sponsors of 58 sharing sponsees, 1 to 4 milestones each
-    at, step = START, 0
+    at, step, new_day = START, 0, None
     while at < last:
         if pair_reset := (at == RESET_AT):
             new_day = at.astimezone(ZoneInfo(resetting.sponsee.time_zone)).date()
@@ -127,7 +127,7 @@ def test_120_days_of_milestones_in_three_zones(db, make_program, make_member):
             assert recorded[(sponsee.id, m.code)] == m.day
     # After the fresh start the member's new "24 hours" was recorded, and nobody told.
     fresh = [r for r in rows if r.member_id == resetting.sponsee_id and r.milestone == "1d"]
-    assert any(r.reached_on > RESET_AT.date() for r in fresh)
+    assert new_day + timedelta(days=1) in {r.reached_on for r in fresh}
     assert all(t < RESET_AT for (sponsor, _), t in told.items() if sponsor == resetting.sponsor_id)
 
 
