@@ -510,7 +510,7 @@ def _resource_shared(r: _Reader) -> Letter | None:
     )
     return _letter(
         r,
-        _("Something to read from %(name)s", name=name),
+        _("Something to read"),
         _("%(name)s shared something with you", name=name),
         sentences(_("“%(title)s”", title=resource.title), where),
         _("See it with your other resources:"),
