@@ -130,3 +130,19 @@ def test_the_console_adds_a_resource_and_the_pair_page_shares_it(client, group):
     login(client, group.sponsee)
     home = client.get("/").get_data(as_text=True)
     assert "Step study" in home and "lit.example.org" in home
+
+
+def test_the_demo_ships_fictional_resources_in_english_and_spanish(db):
+    import re
+
+    from api.seed import seed_demo
+    from api.seed_resources import DEMO_RESOURCES
+
+    program = seed_demo().program
+    seed_demo()  # idempotent: nothing doubled
+    listed = db.session.scalars(select(Resource).where(Resource.program_id == program.id)).all()
+    assert len(listed) == len(DEMO_RESOURCES)
+    assert {lang for r in listed for lang in r.languages} == {"en", "es"}
+    for r in listed:
+        assert r.url is None or re.match(r"https://[a-z.]+\.example\.org/", r.url)
+        assert not re.search(r"\d{3}[ .-]?\d{4}", r.body or "")  # no phone numbers
