@@ -15,7 +15,15 @@ from sqlalchemy import select
 from api.errors import Invalid, NotFound
 from api.extensions import db
 from api.i18n import N_
-from api.models import Member, Program, Resource, ResourceShare, Sponsorship, utcnow
+from api.models import (
+    RESOURCE_KINDS,
+    Member,
+    Program,
+    Resource,
+    ResourceShare,
+    Sponsorship,
+    utcnow,
+)
 from api.services.accountability import insert_ignore
 from api.services.audit import audit
 from api.services.notify import notify
@@ -82,13 +90,16 @@ def add(program: Program, actor: Member, data: dict) -> Resource:
     return resource
 
 
+def _in_order(found) -> list[Resource]:
+    """Meetings first, crisis and local help last (RESOURCE_KINDS), then by title."""
+    return sorted(found, key=lambda r: (RESOURCE_KINDS.index(r.kind), r.title.lower(), r.id))
+
+
 def listed(program: Program) -> list[Resource]:
     """The programme's resources (not removed), by kind then title."""
-    return list(
+    return _in_order(
         db.session.scalars(
-            select(Resource)
-            .where(Resource.program_id == program.id, Resource.removed_at.is_(None))
-            .order_by(Resource.kind, Resource.title, Resource.id)
+            select(Resource).where(Resource.program_id == program.id, Resource.removed_at.is_(None))
         )
     )
 
@@ -134,11 +145,9 @@ def fitting(member: Member) -> list[Resource]:
     if not program_ids:
         return []
     found = db.session.scalars(
-        select(Resource)
-        .where(Resource.program_id.in_(program_ids), Resource.removed_at.is_(None))
-        .order_by(Resource.kind, Resource.title, Resource.id)
+        select(Resource).where(Resource.program_id.in_(program_ids), Resource.removed_at.is_(None))
     )
-    return [r for r in found if fits(r, member)]
+    return _in_order(r for r in found if fits(r, member))
 
 
 def shared_with(member: Member) -> list[tuple[Resource, str]]:

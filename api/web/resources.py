@@ -3,6 +3,8 @@ sponsor shared, and a sponsor sharing one from the pair's page."""
 
 from __future__ import annotations
 
+from itertools import groupby
+
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -23,9 +25,10 @@ def share_form() -> Form:
 @login_required
 def mine():
     member = current_user
+    fitting = resources.fitting(member)  # meetings first, crisis and local help last
     return render_template(
         "resources/mine.html",
-        fitting=resources.fitting(member),
+        by_kind=[(kind, list(items)) for kind, items in groupby(fitting, lambda r: r.kind)],
         shared=resources.shared_with(member),
     )
 

@@ -53,7 +53,7 @@ def test_members_see_what_fits_them_and_only_coordinators_add(client, auth, grou
     _add(client, coordinator, group, title="Breathing for cravings", kind="coping",
          body="Breathe in for four, hold for four, out for four.", languages=["en"])  # fmt: skip
     mine = client.get("/api/v1/me/resources", headers=auth(group.sponsee)).json
-    assert [r["title"] for r in mine["fitting"]] == ["Breathing for cravings", "Meetings near you"]
+    assert [r["title"] for r in mine["fitting"]] == ["Meetings near you", "Breathing for cravings"]
     assert mine["shared"] == []
     refused = _add(client, auth(group.sponsee), group, url="https://example.org")
     assert refused.status_code == 404
