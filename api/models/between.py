@@ -19,7 +19,9 @@ class MilestoneReached(db.Model):
 
     Unique per (member, milestone, day), so the job records each milestone once however often
     it runs. No sobriety date is stored here: the day a milestone fell on is all reports count.
-    ``sponsor_told_at``: when the sponsor's congratulation prompt was queued (or None).
+    ``sponsor_told_at``: when the sponsor's congratulation prompt was queued, or found not
+    needed (they heard of the same milestone lately, before the date was corrected); None: not
+    yet.
     """
 
     __table_args__ = (

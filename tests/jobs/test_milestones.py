@@ -147,3 +147,18 @@ def test_run_twice_send_once_and_in_waking_hours(db, make_program, make_member):
     note = db.session.scalar(select(Notification).where(Notification.kind == "milestone.reached"))
     assert note.member_id == pair.sponsor_id and "30 days" in note.body
     assert "2026-02-06" not in note.body + str(note.data)
+
+
+def test_a_date_corrected_by_a_day_does_not_congratulate_twice(db, make_program, make_member):
+    program = make_program()
+    pair = make_pair(make_member, program, started_at=START, tz=BERLIN, sponsor_tz=BERLIN)
+    pair.sponsee.sobriety_date = date(2026, 2, 6)
+    pair.sponsee.milestones_shared = True
+    db.session.commit()
+    noon = datetime(2026, 3, 8, 11, 0, tzinfo=UTC)
+    assert record_milestones(noon) == 1  # 30 days
+    milestones.record(pair.sponsee, {"sobriety_date": date(2026, 2, 5)}, noon)  # a correction
+    assert pair.sponsee.milestones_shared is True
+    assert record_milestones(noon + timedelta(hours=1)) == 0
+    assert db.session.scalar(select(func.count()).select_from(MilestoneReached)) == 2
+    assert record_milestones(noon + timedelta(days=30)) == 1  # 60 days: told as usual
