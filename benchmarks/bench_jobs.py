@@ -46,8 +46,9 @@ NOTES = [
     "with their sponsor); `*_catchup_*` the first run, recording every milestone of the past "
     "week and prompting the sponsors who are awake; `*_wake_*` the run when Sydney wakes. "
     "The job reads only members whose date has a milestone in the past week (an indexed IN "
-    "over about 750 dates), never all 100k dates. Measured with the 2 cores at load ~6 "
-    "(other work running): the figures are inflated.",
+    "over about 750 dates), never all 100k dates. Measured with the 2 cores at load 5-8 "
+    "(other work running): in the same run the accountability jobs took 3-4 times their "
+    "figures above, so these are inflated too.",
 ]
 
 

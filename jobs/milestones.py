@@ -127,7 +127,7 @@ def _prompt_sponsors(now: datetime, earliest_today: date) -> int:
     )
     sponsor_zones = {row.time_zone for row in rows}
     awake = {pid: awake_zones(now, sponsor_zones, merged(s)) for pid, s in settings.items()}
-    heard = _heard_lately({row[0] for row in rows}, earliest_today)
+    heard = _heard_lately({row.member_id for row in rows}, earliest_today)
     messages, told = [], set()
     for row in rows:
         (mid, muuid, _, code, reached_on, start, name, pair_uuid, program_id, sponsor_id, zone) = (
@@ -153,20 +153,20 @@ def _prompt_sponsors(now: datetime, earliest_today: date) -> int:
     return len(messages)
 
 
-def _heard_lately(milestone_ids: set[int], earliest_today: date) -> set[tuple[int, str]]:
+def _heard_lately(member_ids: set[int], earliest_today: date) -> set[tuple[int, str]]:
     """(member, milestone) pairs whose sponsor was told of that milestone in the last 30 days:
     a date corrected by a day must not congratulate twice."""
-    member_ids = select(MilestoneReached.member_id).where(MilestoneReached.id.in_(milestone_ids))
-    return {
-        (member_id, code)
-        for member_id, code in db.session.execute(
+    if not member_ids:
+        return set()
+    return set(
+        db.session.execute(
             select(MilestoneReached.member_id, MilestoneReached.milestone).where(
                 MilestoneReached.member_id.in_(member_ids),
                 MilestoneReached.sponsor_told_at.is_not(None),
                 MilestoneReached.reached_on >= earliest_today - timedelta(days=30),
             )
-        )
-    }
+        ).all()
+    )
 
 
 def _message(milestone_uuid, code, name, pair_uuid, program_id, sponsor_id) -> Message:
