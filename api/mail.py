@@ -466,6 +466,58 @@ def _coordinator_message(r: _Reader, stored: dict) -> Letter | None:
     )
 
 
+def _milestone(r: _Reader) -> Letter | None:
+    """A sponsee who chose to share their milestones reached one (never their date)."""
+    pair = _pair(r)
+    code = str(r.data.get("milestone") or "")
+    if pair is None or pair.sponsor_id != r.member.id or not code:
+        return None
+    from api.web.wording import milestone_text
+
+    name = pair.sponsee.display_name
+    return _letter(
+        r,
+        _("Something to celebrate"),
+        _("A reason to reach %(name)s", name=name),
+        sentences(
+            _(
+                "%(name)s has reached %(milestone)s and wanted you to know.",
+                name=name,
+                milestone=milestone_text(code),
+            ),
+            _("A short call or text to say well done means a lot."),
+        ),
+        _("Open your pairing:"),
+        r.page("pairs.pair", pair_id=pair.uuid),
+    )
+
+
+def _resource_shared(r: _Reader) -> Letter | None:
+    """A sponsor shared one of the programme's resources with their sponsee."""
+    from api.models import Resource
+
+    pair = _pair(r)
+    resource = _find(Resource, r.data.get("resource"))
+    if pair is None or resource is None or pair.sponsee_id != r.member.id:
+        return None
+    from api.services.resources import host_of
+
+    name = pair.sponsor.display_name
+    where = (
+        _("It links to %(host)s.", host=host_of(resource.url))
+        if resource.url
+        else _("It is a short text to read.")
+    )
+    return _letter(
+        r,
+        _("Something to read"),
+        _("%(name)s shared something with you", name=name),
+        sentences(_("“%(title)s”", title=resource.title), where),
+        _("See it with your other resources:"),
+        r.page("resources.mine"),
+    )
+
+
 # ---- sponsors' availability ------------------------------------------------------------------
 
 
@@ -551,6 +603,8 @@ _COMPOSERS: dict[str, Callable[[_Reader], Letter | None]] = {
     "pair.ended": _pair_ended,
     "pair.term_ending": _term_ending,
     "checkin.due": _checkin_due,
+    "milestone.reached": _milestone,
+    "resource.shared": _resource_shared,
     "contact.overdue": _overdue,
     "contact.escalated": _escalated,
     "availability.check": _availability_check,

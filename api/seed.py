@@ -13,6 +13,7 @@ from api.extensions import db
 from api.gazetteer import find_city
 from api.models import Member, Membership, Program, SponsorProfile, utcnow
 from api.seed_history import seed_history
+from api.seed_resources import seed_resources
 from api.services.accounts import DEFAULT_TAGS, membership_of
 
 DEMO_PASSWORD = "recovery-demo"
@@ -143,6 +144,7 @@ def seed_demo(*, if_empty: bool = False) -> DemoResult | None:
         member = _person(rng, program, f"newcomer{i}@demo.example", password_hash, ("newcomer",))
         result.logins.append(member.email)
     seed_history(program)  # requests, pairs, contacts and flags for the dashboard (idempotent)
+    seed_resources(program)  # meeting lists, reading and local help, in English and Spanish
     db.session.commit()
     return result
 

@@ -43,5 +43,6 @@ JOBS: tuple[JobSpec, ...] = (
     JobSpec("missed-contact", "jobs.missed_contact:flag_missed_contacts", 900, 1800),
     JobSpec("temporary-endings", "jobs.temporary_endings:prompt_term_endings", 3600, 3600),
     JobSpec("availability-checks", "jobs.availability:check_availability", 3600, 3600),
+    JobSpec("milestones", "jobs.milestones:record_milestones", every_s=900, misfire_grace_s=1800),
 )
 HEARTBEAT = JobSpec("heartbeat", "jobs.worker:beat", every_s=15, misfire_grace_s=30)

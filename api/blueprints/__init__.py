@@ -9,6 +9,7 @@ def api_blueprints() -> list:
         account,
         audit,
         auth,
+        between,
         blocks,
         contacts,
         coordinator,
@@ -34,6 +35,7 @@ def api_blueprints() -> list:
         reports.blp,
         contacts.blp,
         webhooks.blp,
+        between.blp,
     ]
 
 
@@ -42,7 +44,18 @@ def page_blueprints() -> list:
     import api.web.account
     import api.web.join
     from api.blueprints import docs, health
-    from api.web import console, dashboard, links, newcomer, pages, pairs, sponsor, verify
+    from api.web import (
+        console,
+        dashboard,
+        links,
+        milestones,
+        newcomer,
+        pages,
+        pairs,
+        resources,
+        sponsor,
+        verify,
+    )
 
     return [
         *(health.bp, docs.bp, pages.bp, dashboard.bp, links.bp, newcomer.bp),
@@ -50,4 +63,5 @@ def page_blueprints() -> list:
         *(api.web.join.bp, api.web.account.bp),
         *(console.bp, console.invitation_bp),
         *(sponsor.bp, pairs.bp),
+        *(milestones.bp, resources.bp),
     ]

@@ -65,6 +65,7 @@ class MyData(MethodView):
         """Everything stored about you, as JSON: account and profile, memberships, sponsor
         profile, requests (with your notes), proposals, sponsorships, contacts (your own
         notes decrypted; the other side's notes are theirs), check-ins, flags, notifications,
+        your private sobriety date and the milestones you reached,
         blocks you made, tokens (never their value) and audit rows about you."""
         return my_data.export(current_member())
 

@@ -39,7 +39,8 @@ class Report(MethodView):
     @blp.arguments(ReportQueryArgsSchema, location="query", unknown=RAISE)
     @blp.response(200)
     def get(self, args, program_id, name):
-        """One report as JSON: queue, timings, proposals, survival, pool, flags, breakdowns."""
+        """One report as JSON: queue, timings, proposals, survival, pool, flags, breakdowns,
+        milestones."""
         if name.endswith(".csv"):
             return _csv(program_id, name.removesuffix(".csv"), args)
         return _report(program_id, name, args)

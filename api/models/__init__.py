@@ -17,6 +17,7 @@ from api.models.accounts import (
     Program,
     SponsorProfile,
 )
+from api.models.between import RESOURCE_KINDS, MilestoneReached, Resource, ResourceShare
 from api.models.idempotency import IdempotencyKey
 from api.models.matching import (
     DECLINE_REASONS,
@@ -37,6 +38,7 @@ __all__ = [
     "CONTACT_KINDS",
     "DECLINE_REASONS",
     "END_REASONS",
+    "RESOURCE_KINDS",
     "SYSTEM_END_REASONS",
     "ApiToken",
     "AuditLog",
@@ -48,12 +50,15 @@ __all__ = [
     "Member",
     "Membership",
     "MatchingRound",
+    "MilestoneReached",
     "MissedContactFlag",
     "Notification",
     "OutboxMessage",
     "Program",
     "Proposal",
     "RequestEvent",
+    "Resource",
+    "ResourceShare",
     "RoundPair",
     "SchedulerLease",
     "SponsorProfile",

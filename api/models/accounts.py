@@ -93,6 +93,14 @@ class Member(db.Model):
     about: Mapped[str | None] = mapped_column(Text)
     phone: Mapped[str | None] = mapped_column(String(32))
     contact_email: Mapped[str | None] = mapped_column(String(254))
+    # Milestones (issue 17): the member's own sobriety (clean) date, private to them. Never in
+    # a log, report, coordinator view or export but their own "my data"; distinct from the
+    # sponsor profile's date, which sponsor eligibility reads. ``milestones_shared``: their
+    # sponsor is prompted to congratulate them on each milestone (off by default).
+    sobriety_date: Mapped[date | None] = mapped_column(Date, index=True)
+    milestones_shared: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false(), nullable=False
+    )
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="member", order_by="Membership.id"

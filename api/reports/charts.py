@@ -197,6 +197,14 @@ def breakdowns_chart(result: dict) -> Markup:
     return _svg(chart, _("Typical wait in days by fellowship, language and gender custom"))
 
 
+def milestones_chart(result: dict) -> Markup:
+    chart = pygal.Bar(**_config(show_legend=False, x_label_rotation=0))
+    months = result["months"][-12:]
+    chart.x_labels = [m["month"][2:] for m in months]  # "26-11": short enough for a phone
+    chart.add(_("milestones reached"), [m["count"] for m in months])  # hidden ones: no bar
+    return _svg(chart, _("Milestones members reached, per month (small numbers hidden)"))
+
+
 CHARTS = {
     "queue": queue_chart,
     "timings": timings_chart,
@@ -205,4 +213,5 @@ CHARTS = {
     "pool": pool_chart,
     "flags": flags_chart,
     "breakdowns": breakdowns_chart,
+    "milestones": milestones_chart,
 }

@@ -20,6 +20,7 @@ from api.models import (
     Contact,
     Member,
     Membership,
+    MilestoneReached,
     MissedContactFlag,
     Notification,
     OutboxMessage,
@@ -48,6 +49,8 @@ IDENTIFYING = {
     "age_band": None,
     "locale": None,
     "email_verified_at": None,
+    "sobriety_date": None,  # the private one of milestones (issue 17)
+    "milestones_shared": False,
 }
 EMPTIED_LISTS = ("availability", "tags", "tags_shown", "contact_modes")
 
@@ -110,6 +113,17 @@ def export(member: Member) -> dict:
             *("city_label", "contact_modes", "availability", "tags", "tags_shown"),
             *("age_band", "about", "phone", "contact_email"),
         ),
+        "milestones": {
+            **_row(member, "sobriety_date", "milestones_shared"),
+            "reached": [
+                _row(m, "milestone", "reached_on", "sponsor_told_at")
+                for m in db.session.scalars(
+                    select(MilestoneReached)
+                    .where(MilestoneReached.member_id == mid)
+                    .order_by(MilestoneReached.reached_on, MilestoneReached.id)
+                )
+            ],
+        },
         "memberships": [
             {"program": m.program.name, "roles": m.roles, "joined_at": _iso(m.joined_at)}
             for m in member.memberships

@@ -28,6 +28,8 @@ EVENTS = frozenset(
         "pair.ended",
         "pair.term_ending",
         "checkin.due",
+        "milestone.reached",
+        "resource.shared",
         "contact.overdue",
         "contact.escalated",
         "contact.resolved",

@@ -263,6 +263,8 @@ def _endpoint(*candidates: str) -> str | None:
 def notification_link(member, note) -> str | None:
     """The page a notification is about, when its data names one the reader may open."""
     data = note.data or {}
+    if data.get("resource") and _endpoint("resources.mine"):  # a resource a sponsor shared
+        return url_for("resources.mine")
     proposal_id = _uuid(data.get("proposal_id"))
     if proposal_id is not None:
         proposal = db.session.scalar(select(Proposal).where(Proposal.uuid == proposal_id))

@@ -167,6 +167,9 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.filters["sentence"] = sentences  # "… Ana P." never "… Ana P.."
     app.jinja_env.filters["crisis_text"] = crisis_text
+    from api.services.resources import host_of
+
+    app.jinja_env.filters["host"] = host_of  # where a resource's link goes ("example.org")
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": (
         format_datetime(value, fmt) if value else ""
     )

@@ -63,7 +63,11 @@ def home():
         return render_template("home.html")
     if profile_unstarted(current_user):
         return redirect(url_for("join.about"))
-    return render_template("home.html", things=next_things(current_user))
+    from api.web.milestones import home_cards
+
+    return render_template(
+        "home.html", things=next_things(current_user), between=home_cards(current_user)
+    )
 
 
 @bp.get("/offline")

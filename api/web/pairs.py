@@ -116,16 +116,22 @@ def _blocked(member: Member, other_id: int) -> bool:
     return any(other.id == other_id for _, other in blocks.my_blocks(member))
 
 
-def render_pair(pair: Sponsorship, member: Member, form: Form | None = None):
-    """The pair's page for one of its sides (422 when ``form`` came back with errors)."""
+def render_pair(
+    pair: Sponsorship, member: Member, form: Form | None = None, share: Form | None = None
+):
+    """The pair's page for one of its sides (422 when ``form`` or the sponsor's ``share``
+    form came back with errors)."""
     from flask import g
+
+    from api.services import resources
+    from api.web.resources import share_form
 
     g.contact_viewer_id = member.id  # private notes are decrypted for their author only
     form = form or contact_form()
     view = sponsorship_view(pair, member)
     other = pair.sponsee if view["role"] == "sponsor" else pair.sponsor
     history = _history(pair, member)
-    return form.render(
+    body, status = form.render(
         "pairs/pair.html",
         program=pair.program,
         pair=view,
@@ -136,7 +142,15 @@ def render_pair(pair: Sponsorship, member: Member, form: Form | None = None):
         blocked=_blocked(member, other.id),
         facts=public_facts(view["other"], ("languages", "contact_modes")),
         end_reasons=END_REASONS,
+        share_form=share or share_form(),
+        shareable=[
+            (str(r.uuid), f"{r.title} ({wording.label(wording.RESOURCE_KINDS, r.kind)})")
+            for r in resources.listed(pair.program)
+        ]
+        if view["role"] == "sponsor" and pair.status == "active"
+        else [],
     )
+    return body, 422 if share is not None and share.errors else status
 
 
 def _back(pair: Sponsorship) -> str:

@@ -312,3 +312,28 @@ DELIVERY_STATES = {  # the newest notice to a webhook
     "retrying": _l("The last notice failed; it will be tried again."),
     "dead": _l("The last notice could not be delivered."),
 }
+
+
+MILESTONES = {
+    "1d": _l("24 hours"),
+    "30d": _l("30 days"),
+    "60d": _l("60 days"),
+    "90d": _l("90 days"),
+    "6m": _l("6 months"),
+    "9m": _l("9 months"),
+}
+RESOURCE_KINDS = {
+    "meetings": _l("Meetings"),
+    "literature": _l("Literature"),
+    "treatment": _l("Treatment and health services"),
+    "coping": _l("Coping skills"),
+    "crisis": _l("Crisis and local help"),
+}
+
+
+def milestone_text(code: str) -> str:
+    """A milestone in words: "30 days", "6 months", "1 year", "12 years"."""
+    if code in MILESTONES:
+        return str(MILESTONES[code])
+    years = int(code.removesuffix("y"))
+    return ngettext("%(num)d year", "%(num)d years", years)

@@ -22,6 +22,7 @@ from api.models import (
     Notification,
     Program,
     Proposal,
+    Resource,
     RoundPair,
     SponsorProfile,
     SponsorRequest,
@@ -171,7 +172,10 @@ def _objects(tag: str) -> Objects:
     block = Block(member_id=newcomer.id, blocked_member_id=blocked.id)
     hook = Webhook(program_id=program.id, url="https://93.184.216.34/h", secret="whsec_x")
     rnd = MatchingRound(program_id=program.id, status="draft")
-    db.session.add_all([proposal, contact, flag, check, note, token, block, hook, rnd])
+    resource = Resource(
+        program_id=program.id, title="Meetings", url="https://example.org/m", kind="meetings"
+    )
+    db.session.add_all([proposal, contact, flag, check, note, token, block, hook, rnd, resource])
     db.session.flush()
     round_pair = RoundPair(round_id=rnd.id, request_id=request.id, sponsor_id=sponsor.id, score=0.5)
     db.session.add(round_pair)
@@ -190,6 +194,7 @@ def _objects(tag: str) -> Objects:
         "token_id": token.uuid,
         "webhook_id": hook.uuid,
         "round_id": rnd.uuid,
+        "resource_id": resource.uuid,
         "blocked_member_id": blocked.uuid,
         "member_id": sponsor.uuid,
         "account_id": newcomer.uuid,

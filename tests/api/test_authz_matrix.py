@@ -126,6 +126,13 @@ CASES: dict[str, Case] = {
     f"POST {API}/programs/{{program_id}}/webhooks": Case(COORDINATOR),
     f"DELETE {API}/programs/{{program_id}}/webhooks/{{webhook_id}}": Case(COORDINATOR),
     f"POST {API}/programs/{{program_id}}/webhooks/{{webhook_id}}/test": Case(COORDINATOR),
+    f"GET {API}/me/milestones": Case(MEMBER),
+    f"PUT {API}/me/milestones": Case(MEMBER),
+    f"GET {API}/me/resources": Case(MEMBER),
+    f"GET {API}/programs/{{program_id}}/resources": Case(MEMBERS_HERE),
+    f"POST {API}/programs/{{program_id}}/resources": Case(COORDINATOR),
+    f"DELETE {API}/programs/{{program_id}}/resources/{{resource_id}}": Case(COORDINATOR),
+    f"POST {API}/sponsorships/{{sponsorship_id}}/resources": Case(OWNER, S),
     # --- pages and probes ----------------------------------------------------------------
     "GET /static/<path:filename>": Case(PUBLIC),
     "GET /metrics": Case(PUBLIC),  # its own bearer token (SPONSOR_METRICS_TOKEN), tested there
@@ -252,6 +259,15 @@ CASES: dict[str, Case] = {
     "POST /pairs/<uuid:pair_id>/convert": Case(OWNER),
     "GET /pairs/<uuid:pair_id>/block": Case(OWNER),
     "POST /pairs/<uuid:pair_id>/block": Case(OWNER),
+    "POST /pairs/<uuid:pair_id>/share": Case(OWNER, S),
+    "GET /milestones": Case(MEMBER),
+    "POST /milestones": Case(MEMBER),
+    "GET /milestones/fresh-start": Case(MEMBER),
+    "POST /milestones/share-again": Case(MEMBER),
+    "GET /resources": Case(MEMBER),
+    "GET /coordinator/<uuid:program_id>/resources": Case(COORDINATOR),
+    "POST /coordinator/<uuid:program_id>/resources": Case(COORDINATOR),
+    "POST /coordinator/<uuid:program_id>/resources/<uuid:resource_id>/remove": Case(COORDINATOR),
 }
 
 
@@ -312,6 +328,15 @@ def _bodies(world, objects) -> dict[str, object]:
         f"PATCH {API}/sponsorships/{{sponsorship_id}}/cadence": {"cadence_days": 3},
         f"POST {API}/me/availability-checks/{{check_id}}/answer": {"available": True},
         f"POST {API}/programs/{{program_id}}/webhooks": {"url": "https://93.184.216.34/hook"},
+        f"PUT {API}/me/milestones": {"sobriety_date": "2020-01-01"},
+        f"POST {API}/programs/{{program_id}}/resources": {
+            "title": "Meetings",
+            "kind": "meetings",
+            "url": "https://example.org/meetings",
+        },
+        f"POST {API}/sponsorships/{{sponsorship_id}}/resources": {
+            "resource_id": objects.ids["resource_id"]
+        },
     }
 
 

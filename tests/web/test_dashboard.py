@@ -26,9 +26,9 @@ def test_dashboard_shows_a_chart_and_a_table_for_every_report(client, programme)
     res = client.get(page(programme, "dashboard?start=2026-01-01&end=2026-12-31"))
     assert res.status_code == 200
     html = res.get_data(as_text=True)
-    assert html.count("<svg ") == 7
-    assert html.count('class="card report"') == 7
-    assert html.count("Download these figures (CSV)") == 7
+    assert html.count("<svg ") == 8
+    assert html.count('class="card report"') == 8
+    assert html.count("Download these figures (CSV)") == 8
     assert "Newe N." in html and "hidden (fewer than 5 people)" in html
     assert "988" in html  # the crisis line, on every page
     scripts = re.findall(r"<script[^>]*>", html)
@@ -59,7 +59,7 @@ def test_every_figure_is_in_plain_words_and_charts_keep_phone_sized_text(client,
     assert html.count("<style") == 1  # one stylesheet for all seven charts
     assert len(html.encode()) < 60_000
     # Tables scroll inside their card, never the page.
-    assert html.count('<div class="scroll"') == 10
+    assert html.count('<div class="scroll"') == 12
     assert not re.search(r"\([0-9a-f]{8}\)", html)  # no id fragments to tell people apart
 
 

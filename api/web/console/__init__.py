@@ -13,6 +13,7 @@ from api.web.console import imports as _imports  # noqa: F401  (registers routes
 from api.web.console import invitations as _invitations  # noqa: F401
 from api.web.console import members as _members  # noqa: F401
 from api.web.console import poster as _poster  # noqa: F401
+from api.web.console import resources as _resources  # noqa: F401
 from api.web.console import rounds as _rounds  # noqa: F401
 from api.web.console import settings as _settings  # noqa: F401
 from api.web.console import webhooks as _webhooks  # noqa: F401
@@ -38,6 +39,11 @@ TOOLS = (
         "console.settings",
         _l("Settings"),
         _l("Deadlines, reminders, the crisis line and the sponsor rules."),
+    ),
+    (
+        "console.resources_page",
+        _l("Resources"),
+        _l("Meeting lists, reading and local help that members see and sponsors share."),
     ),
     ("console.webhooks", _l("Webhooks"), _l("Send events to another system your group runs.")),
 )

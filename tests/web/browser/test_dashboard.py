@@ -39,7 +39,7 @@ def test_coordinator_dashboard_in_a_real_browser(browse, tmp_path):
     page.set_viewport_size({"width": 1200, "height": 900})
 
     charts = page.locator("figure.chart svg")
-    assert charts.count() == 7
+    assert charts.count() == 8
     for i in range(7):
         chart = charts.nth(i)
         assert chart.locator(".no_data").count() == 0, f"chart {i} has no data"
