@@ -18,6 +18,7 @@ from api.models.accounts import (
     SponsorProfile,
 )
 from api.models.idempotency import IdempotencyKey
+from api.models.learning import MODEL_STATUSES, MatchModel
 from api.models.matching import (
     DECLINE_REASONS,
     END_REASONS,
@@ -37,6 +38,7 @@ __all__ = [
     "CONTACT_KINDS",
     "DECLINE_REASONS",
     "END_REASONS",
+    "MODEL_STATUSES",
     "SYSTEM_END_REASONS",
     "ApiToken",
     "AuditLog",
@@ -47,6 +49,7 @@ __all__ = [
     "IdempotencyKey",
     "Member",
     "Membership",
+    "MatchModel",
     "MatchingRound",
     "MissedContactFlag",
     "Notification",

@@ -106,6 +106,8 @@ class MatchingRound(db.Model):
     unassigned: Mapped[list] = json_list()  # [{"request": uuid, "code": ..., "text": ...}]
     created_at: Mapped[datetime] = created_at()
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # the learned model that scored the round (None: the programme's fixed weights)
+    model_id: Mapped[int | None] = mapped_column(ForeignKey("match_model.id"))
 
     pairs: Mapped[list[RoundPair]] = relationship(back_populates="round", order_by="RoundPair.id")
 
@@ -157,6 +159,8 @@ class Proposal(db.Model):
     responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decline_reason: Mapped[str | None] = mapped_column(String(20))
     decline_note: Mapped[str | None] = mapped_column(Text)  # never shown to the newcomer
+    # the learned model that ranked the sponsor (None: the programme's fixed weights)
+    model_id: Mapped[int | None] = mapped_column(ForeignKey("match_model.id"))
 
     request: Mapped[SponsorRequest] = relationship()
     newcomer: Mapped[Member] = relationship(foreign_keys=[newcomer_id])
