@@ -12,6 +12,7 @@ def api_blueprints() -> list:
         blocks,
         contacts,
         coordinator,
+        learning,
         profiles,
         programs,
         reports,
@@ -32,6 +33,7 @@ def api_blueprints() -> list:
         coordinator.blp,
         audit.blp,
         reports.blp,
+        learning.blp,
         contacts.blp,
         webhooks.blp,
     ]

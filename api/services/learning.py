@@ -310,3 +310,67 @@ def train_due(now: datetime) -> int:
         train(program, now=now, trigger="worker")
         trained += 1
     return trained
+
+
+def reason_text(run: dict) -> str:
+    """Why a run was adopted or refused, in the reader's language."""
+    from flask_babel import gettext as _
+
+    args = run["reason_args"]
+    if run["reason"] == "too_little_history":
+        if args["what"] == "pairs":
+            return _(
+                "Not enough history yet: %(have)s pairs with a known 90-day outcome, "
+                "need about %(need)s. The fixed weights stay.",
+                have=args["have"],
+                need=args["need"],
+            )
+        return _(
+            "Not enough history yet: %(have)s answered asks, need about %(need)s. "
+            "The fixed weights stay.",
+            have=args["have"],
+            need=args["need"],
+        )
+    if run["reason"] == "no_gain":
+        if args["outcome"] == "accepted":
+            return _(
+                "It did not rank sponsors who said yes clearly better than the fixed weights "
+                "on the most recent months. The fixed weights stay."
+            )
+        return _(
+            "It did not rank pairs that lasted 90 days clearly better than the fixed weights "
+            "on the most recent months. The fixed weights stay."
+        )
+    return _(
+        "It ranked sponsors who said yes, and pairs that lasted 90 days, better than the fixed "
+        "weights on the most recent months, so it is used."
+    )
+
+
+def change_texts(run: dict) -> list[str]:
+    """What the learned weights changed compared with the fixed ones, in plain words."""
+    from flask_babel import gettext as _
+
+    from api.web.console.settings import WEIGHTS
+
+    out = []
+    for c in run["changes"]:
+        name = str(WEIGHTS[c["group"]])
+        if c["direction"] == "more":
+            text = _(
+                "“%(name)s” mattered more here than the fixed weights say "
+                "(%(fixed)s → %(learned)s).",
+                name=name,
+                fixed=c["fixed"],
+                learned=c["learned"],
+            )
+        else:
+            text = _(
+                "“%(name)s” mattered less here than the fixed weights say "
+                "(%(fixed)s → %(learned)s).",
+                name=name,
+                fixed=c["fixed"],
+                learned=c["learned"],
+            )
+        out.append(text)
+    return out
