@@ -34,9 +34,9 @@ from api.models import (
 )
 from api.services.audit import audit
 from matcher import MatchSettings, SeekerRequest, SponsorCandidate
-from matcher.learn import SURVIVAL_DAYS, History, OutcomeModel, changes, pair_components
 
 RETRAIN_EVERY = timedelta(days=7)
+SURVIVAL_DAYS = 90  # matcher.learn.SURVIVAL_DAYS (scikit-learn loads on first training only)
 # Endings that say nothing about how well the two fitted: censored, like a young pair.
 NEUTRAL_ENDINGS = frozenset(("temporary_period_over", "found_permanent_sponsor", "account_closed"))
 ANSWERED = ("accepted", "declined", "expired")
@@ -65,8 +65,10 @@ def active_model_id(program_id: int) -> int | None:
     )
 
 
-def history(program: Program, now: datetime) -> tuple[History, dict]:
+def history(program: Program, now: datetime) -> tuple:
     """The programme's answered proposals as a ``History``, and a summary (counts, dates)."""
+    from matcher.learn import History, pair_components
+
     newcomer, sponsor = db.aliased(Member), db.aliased(Member)
     rows = db.session.execute(
         select(Proposal, SponsorRequest, newcomer, sponsor, SponsorProfile, Sponsorship)
@@ -140,6 +142,8 @@ def train(
     is kept with the reason, and the fixed weights (or the active version) stay.
     Returns the run as the model card describes a version.
     """
+    from matcher.learn import OutcomeModel
+
     now = now or utcnow()
     data, summary = history(program, now)
     model = OutcomeModel(fixed_weights(program)).fit(data)
@@ -160,7 +164,9 @@ def train(
     }
     if dry_run:
         db.session.rollback()
-        return {"version": None, "dry_run": True, **record}
+        return {"version": None, "trigger": trigger, "trained_at": now, **record} | {
+            "changes": _changes(record["fixed_weights"], record["weights"])
+        }
     db.session.execute(select(Program.id).where(Program.id == program.id).with_for_update())
     version = (
         db.session.scalar(
@@ -247,11 +253,17 @@ def version_dict(row: MatchModel) -> dict:
         "summary": row.summary,
         "reason": row.reason,
         "reason_args": row.reason_args,
-        "changes": [
-            {"group": g, "direction": d, "fixed": round(a, 2), "learned": round(b, 2)}
-            for g, d, a, b in changes(row.fixed_weights, row.weights)
-        ],
+        "changes": _changes(row.fixed_weights, row.weights),
     }
+
+
+def _changes(fixed: dict, learned: dict) -> list[dict]:
+    from matcher.learn import changes
+
+    return [
+        {"group": g, "direction": d, "fixed": round(a, 2), "learned": round(b, 2)}
+        for g, d, a, b in changes(fixed, learned)
+    ]
 
 
 def latest(program: Program) -> MatchModel | None:
