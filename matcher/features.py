@@ -73,7 +73,7 @@ def fit_vocabularies(tokens: dict[str, list]) -> dict[str, list]:
     return each group's learned vocabulary, sorted (a group nobody uses gets one column)."""
     vocab = {}
     for group in DENSE_GROUPS:
-        distinct = list({tuple(sorted(set(t))) for t in tokens[group]})
+        distinct = list({tuple(sorted(set(t))) for t in set(map(tuple, tokens[group]))})
         try:
             fitted = _vectorizer().fit(distinct)
         except ValueError:  # an empty vocabulary: nobody in the pool has a token here

@@ -234,7 +234,7 @@ class OutcomeModel:
         y = y_all[test]
         fixed = weighted_scores(comps, active, self.fixed_)
         learned = weighted_scores(comps, active, self.weights_)
-        counts = rng.poisson(1.0, size=(self.n_boot, len(test))).astype(np.float64)
+        counts = rng.poisson(1.0, size=(len(test), self.n_boot)).astype(np.float32)
         auc_f, auc_l = _auc(fixed, y), _auc(learned, y)
         gains = _boot_auc(learned, y, counts) - _boot_auc(fixed, y, counts)
         top_f, top_l = _top_rate(fixed, y), _top_rate(learned, y)
@@ -288,21 +288,23 @@ def _auc(score, y) -> float:
 
 
 def _boot_auc(score, y, counts) -> np.ndarray:
-    """AUC of ``score`` on each bootstrap resample (``counts``: how often each row is drawn).
+    """AUC of ``score`` on each bootstrap resample (``counts``: (rows, resamples), how often
+    each row is drawn).
 
     The Mann-Whitney statistic with ties counted half, from the resamples' weights per
     distinct score (rows sorted once; no sort per resample).
     """
     order = np.argsort(score, kind="stable")
     ranked = score[order]
-    starts = np.flatnonzero(np.r_[True, ranked[1:] != ranked[:-1]])
-    drawn, hit = counts[:, order], y[order]
-    pos = np.add.reduceat(drawn * hit, starts, axis=1)  # (B, distinct scores)
-    neg = np.add.reduceat(drawn * (1 - hit), starts, axis=1)
-    below = np.cumsum(neg, axis=1) - neg
-    wins = (pos * (below + 0.5 * neg)).sum(axis=1)
+    drawn, hit = counts[order], y[order].astype(counts.dtype)[:, None]
+    pos, neg = drawn * hit, drawn * (1 - hit)  # (rows in score order, resamples)
+    if np.any(ranked[1:] == ranked[:-1]):  # ties: one level per distinct score
+        starts = np.flatnonzero(np.r_[True, ranked[1:] != ranked[:-1]])
+        pos, neg = np.add.reduceat(pos, starts, axis=0), np.add.reduceat(neg, starts, axis=0)
+    below = np.cumsum(neg, axis=0) - neg  # whole counts: exact in float32
+    wins = (pos * (below + 0.5 * neg)).sum(axis=0, dtype=np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return wins / (pos.sum(axis=1) * neg.sum(axis=1))
+        return wins / (pos.sum(axis=0, dtype=np.float64) * neg.sum(axis=0, dtype=np.float64))
 
 
 def _top_rows(score) -> np.ndarray:
@@ -319,9 +321,9 @@ def _top_rate(score, y) -> float:
 
 def _boot_top(score, y, counts) -> np.ndarray:
     top = _top_rows(score)
-    c = counts[:, top]
+    c = counts[top]
     with np.errstate(invalid="ignore", divide="ignore"):
-        return (c * y[top]).sum(axis=1) / c.sum(axis=1)
+        return (c * y[top, None]).sum(axis=0, dtype=np.float64) / c.sum(axis=0, dtype=np.float64)
 
 
 def changes(

@@ -70,7 +70,8 @@ def test_the_bootstrap_auc_is_the_ordinary_auc_on_the_whole_sample():
     rng = np.random.default_rng(0)
     score = np.round(rng.uniform(size=400), 2)  # ties included
     y = (rng.uniform(size=400) < score).astype(float)
-    assert _boot_auc(score, y, np.ones((1, 400)))[0] == pytest.approx(roc_auc_score(y, score))
+    whole = _boot_auc(score, y, np.ones((400, 1), np.float32))[0]
+    assert whole == pytest.approx(roc_auc_score(y, score))
 
 
 def test_the_evaluated_score_is_the_index_score_without_the_fairness_prior():
