@@ -36,6 +36,7 @@ from api.services.audit import audit
 from matcher import MatchSettings, SeekerRequest, SponsorCandidate
 
 RETRAIN_EVERY = timedelta(days=7)
+HISTORY_SPAN = timedelta(days=3650)  # ``History.at`` counts days from ``now`` minus this
 SURVIVAL_DAYS = 90  # matcher.learn.SURVIVAL_DAYS (scikit-learn loads on first training only)
 # Endings that say nothing about how well the two fitted: censored, like a young pair.
 NEUTRAL_ENDINGS = frozenset(("temporary_period_over", "found_permanent_sponsor", "account_closed"))
@@ -81,7 +82,7 @@ def history(program: Program, now: datetime) -> tuple:
         .order_by(Proposal.created_at, Proposal.id)
     ).all()
     settings = MatchSettings(weights=fixed_weights(program))
-    origin = now - timedelta(days=3650)
+    origin = now - HISTORY_SPAN  # ``History.at`` counts days from here
     out, fields = [], {}
     for prop, req, seeker_member, sponsor_member, profile, pair in rows:
         day = prop.created_at.date()
@@ -147,21 +148,7 @@ def train(
     now = now or utcnow()
     data, summary = history(program, now)
     model = OutcomeModel(fixed_weights(program)).fit(data)
-    origin = now - timedelta(days=3650)
-    figures = {}
-    for outcome, f in model.figures_.items():
-        figures[outcome] = f.as_dict() | {
-            "held_out_from": (origin + timedelta(days=f.since_days)).date().isoformat()
-        }
-    record = {
-        "status": "active" if model.adopted_ else "refused",
-        "weights": model.weights_,
-        "fixed_weights": model.fixed_,
-        "figures": figures,
-        "summary": summary,
-        "reason": model.reason_.code,
-        "reason_args": model.reason_.args,
-    }
+    record = record_of(model, summary, now - HISTORY_SPAN)
     if dry_run:
         db.session.rollback()
         return {"version": None, "trigger": trigger, "trained_at": now, **record} | {
@@ -195,6 +182,25 @@ def train(
     )
     db.session.commit()
     return version_dict(row)
+
+
+def record_of(model, summary: dict, origin: datetime) -> dict:
+    """A fitted ``OutcomeModel`` as the columns of a stored version (dates as ISO days;
+    ``origin``: the moment ``History.at`` counts days from)."""
+    figures = {}
+    for outcome, f in model.figures_.items():
+        figures[outcome] = f.as_dict() | {
+            "held_out_from": (origin + timedelta(days=f.since_days)).date().isoformat()
+        }
+    return {
+        "status": "active" if model.adopted_ else "refused",
+        "weights": model.weights_,
+        "fixed_weights": model.fixed_,
+        "figures": figures,
+        "summary": summary,
+        "reason": model.reason_.code,
+        "reason_args": model.reason_.args,
+    }
 
 
 def rollback(
