@@ -71,10 +71,11 @@ class _History:
         """The planted effect: free at the same hours → the pair lasts longer."""
         return self.rng.expovariate(1 / (20 + 700 * self.overlap(sponsee, sponsor)))
 
-    def pick_sponsor(self, sponsee: Member, taken: set[int]) -> Member | None:
+    def pick_sponsor(self, sponsee: Member, taken: set[int], steer=True) -> Member | None:
         # Earlier sponsors are asked more often: the "same few asked every time" pattern.
         weights = [1.0 / (1 + i / 6) for i in range(len(self.seniors))]
-        if self.rng.random() < 0.5:  # half the time the shortlist led to someone free then too
+        # half the time (members who knew the service) the shortlist led to someone free then too
+        if steer and self.rng.random() < 0.5:
             weights = [
                 w if self.overlap(sponsee, m) > 0 else 0.0
                 for w, m in zip(weights, self.seniors, strict=True)
@@ -122,7 +123,7 @@ class _History:
             self.pending[sponsor.id] += 1
         return prop
 
-    def ask(self, req, sponsee, at: datetime, taken: set[int], asks: int = 4, yes=True):
+    def ask(self, req, sponsee, at: datetime, taken: set[int], asks: int = 4, yes=True, steer=True):
         """Ask sponsors one after another until one says yes (declines and expiries before).
 
         Returns ``(time, sponsor, accepted proposal)``; sponsor and proposal are None when
@@ -132,7 +133,7 @@ class _History:
         for _ in range(asks):
             if at >= self.now - timedelta(hours=12):
                 break
-            sponsor = self.pick_sponsor(sponsee, taken)
+            sponsor = self.pick_sponsor(sponsee, taken, steer)
             if sponsor is None:
                 break
             taken.add(sponsor.id)
@@ -240,7 +241,9 @@ def seed_history(program: Program, *, now: datetime | None = None) -> bool:
             if sponsor is not None and at < h.now - timedelta(hours=2):
                 h.proposal(req, sponsor, at, "pending")
             continue
-        at, sponsor, prop = h.ask(req, sponsee, start, taken)
+        # a first-time newcomer asks whoever the list shows, several times if need be
+        asks, steer = (6, False) if is_newcomer else (4, True)
+        at, sponsor, prop = h.ask(req, sponsee, start, taken, asks=asks, steer=steer)
         if sponsor is None:
             req.status = "open"
             continue
