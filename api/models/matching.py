@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     Boolean,
@@ -27,6 +28,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from api.extensions import db
 from api.models.accounts import Member, Program
 from api.models.types import UTCDateTime, created_at, json_list, public_id
+
+if TYPE_CHECKING:
+    from api.models.learning import MatchModel
 
 REQUEST_STATUSES = ("open", "matched", "withdrawn", "closed")
 PROPOSAL_STATUSES = ("pending", "accepted", "declined", "expired", "withdrawn")
@@ -110,6 +114,7 @@ class MatchingRound(db.Model):
     model_id: Mapped[int | None] = mapped_column(ForeignKey("match_model.id"))
 
     pairs: Mapped[list[RoundPair]] = relationship(back_populates="round", order_by="RoundPair.id")
+    model: Mapped[MatchModel | None] = relationship()
 
 
 class RoundPair(db.Model):

@@ -192,6 +192,10 @@ class RoundSchema(Schema):
     status = fields.String(dump_only=True)
     created_at = fields.DateTime(dump_only=True)
     published_at = fields.DateTime(dump_only=True, allow_none=True)
+    # the learned model version that scored the round; null: the programme's fixed weights
+    model_version = fields.Function(
+        lambda rnd: rnd.model.version if rnd.model is not None else None, dump_only=True
+    )
     pairs = fields.List(fields.Nested(PairSchema), dump_only=True)
     unassigned = fields.List(fields.Nested(UnassignedSchema), dump_only=True)
 
