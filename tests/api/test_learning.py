@@ -168,3 +168,61 @@ def test_the_model_card_page_and_its_rollback_button(demo, db, client):
     again = client.get(f"/coordinator/{demo.uuid}/model").get_data(as_text=True)
     assert "fixed weights (the ones in Settings)" in again
     assert "Use the fixed weights" not in again  # nothing to roll back any more
+
+
+def test_labels_censor_young_pairs_and_endings_that_say_nothing_about_the_fit(
+    db, make_program, make_member
+):
+    from api.models import Sponsorship
+
+    program = make_program()
+    sponsor = make_member(program, "sponsor")
+    cases = [  # (status, days ago, ended after days, end reason) → the 90-day label
+        ("accepted", 200, None, None, 1.0),  # together for 200 days
+        ("accepted", 200, 30, "not_a_good_fit", 0.0),  # ended early: a real ending
+        ("accepted", 200, 30, "temporary_period_over", None),  # as planned: censored
+        ("accepted", 40, None, None, None),  # too young to know: censored
+        ("accepted", 40, 10, "lost_contact", 0.0),  # young, but already ended
+        ("declined", 100, None, None, None),  # no pair at all
+        ("withdrawn", 100, None, None, "left out"),  # never answered: not in the history
+    ]
+    for status, ago, ended, reason, _ in cases:
+        newcomer = make_member(program, "newcomer")
+        at = NOW - timedelta(days=ago)
+        request = SponsorRequest(
+            program_id=program.id, newcomer_id=newcomer.id, status="matched", created_at=at
+        )
+        db.session.add(request)
+        db.session.flush()
+        proposal = Proposal(
+            program_id=program.id,
+            request_id=request.id,
+            newcomer_id=newcomer.id,
+            sponsor_id=sponsor.id,
+            status=status,
+            created_at=at,
+            deadline_at=at + timedelta(hours=48),
+        )
+        db.session.add(proposal)
+        db.session.flush()
+        if status == "accepted":
+            db.session.add(
+                Sponsorship(
+                    program_id=program.id,
+                    sponsor_id=sponsor.id,
+                    sponsee_id=newcomer.id,
+                    proposal_id=proposal.id,
+                    status="ended" if ended else "active",
+                    started_at=at,
+                    ended_at=at + timedelta(days=ended) if ended else None,
+                    end_reason=reason,
+                )
+            )
+    db.session.commit()
+    data, summary = learning.history(program, NOW)
+    answered = sorted((c for c in cases if c[4] != "left out"), key=lambda c: -c[1])  # by date
+    got = [None if v != v else v for v in data.lasted.tolist()]  # NaN → None
+    assert got == [c[4] for c in answered]
+    assert data.accepted.tolist() == [float(c[0] == "accepted") for c in answered]
+    assert summary["proposals"] == 6 and summary["pairs_known"] == 3
+    assert summary["pairs_lasted"] == 1
