@@ -98,8 +98,76 @@ def rotate_note_keys() -> None:
         )
 
 
+def _program(program_id: str):
+    import uuid
+
+    from api.extensions import db
+    from api.models import Program
+
+    try:
+        program = db.session.scalar(db.select(Program).where(Program.uuid == uuid.UUID(program_id)))
+    except ValueError:
+        program = None
+    if program is None:
+        raise click.ClickException(f"No programme with id {program_id}.")
+    return program
+
+
+@click.command("learn")
+@click.option("--program", "program_id", required=True, help="The programme's id (UUID).")
+@click.option("--dry-run", is_flag=True, help="Train and report; store and change nothing.")
+@with_appcontext
+def learn(program_id: str, dry_run: bool) -> None:
+    """Train a programme's outcome model now; it is used only if it beats the fixed weights."""
+    from api.services import learning
+
+    run = learning.train(_program(program_id), trigger="command", dry_run=dry_run)
+    label = "dry run" if dry_run else f"version {run['version']}"
+    click.echo(f"{label}: {run['status']} ({run['reason']})")
+    click.echo(learning.reason_text(run))
+    for outcome, f in run["figures"].items():
+        click.echo(
+            f"  {outcome}: held out from {f['held_out_from']}, n={f['n']}, "
+            f"AUC {f['auc_fixed']} fixed → {f['auc_learned']} learned "
+            f"(gain 95% interval {f['auc_gain_low']} … {f['auc_gain_high']}); "
+            f"top third {f['top_fixed']} → {f['top_learned']}"
+        )
+    for text in learning.change_texts(run):
+        click.echo(f"  {text}")
+
+
+@click.command("learn-rollback")
+@click.option("--program", "program_id", required=True, help="The programme's id (UUID).")
+@click.option(
+    "--to", "to", type=click.Choice(["previous", "fixed"]), default="previous", show_default=True
+)
+@with_appcontext
+def learn_rollback(program_id: str, to: str) -> None:
+    """Stop using the active learned weights: back to the version before, or the fixed ones."""
+    from api.services import learning
+
+    try:
+        card = learning.rollback(_program(program_id), to=to)
+    except AppError as exc:
+        _fail(exc)
+    active = card["active"]
+    click.echo(
+        f"Now ranking with version {active['version']}."
+        if active
+        else "Now ranking with the fixed weights."
+    )
+
+
 def register(app: Flask) -> None:
     from jobs.cli import worker
 
-    for command in (create_admin, create_program, seed_demo, rotate_note_keys, worker):
+    for command in (
+        create_admin,
+        create_program,
+        seed_demo,
+        rotate_note_keys,
+        worker,
+        learn,
+        learn_rollback,
+    ):
         app.cli.add_command(command)

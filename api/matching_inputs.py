@@ -17,6 +17,7 @@ from sqlalchemy import and_, case, func, or_, select
 from api.extensions import db
 from api.models import (
     Block,
+    MatchModel,
     Member,
     Membership,
     Program,
@@ -33,12 +34,21 @@ ANSWER_WINDOW_DAYS = 180
 
 
 def match_settings(program: Program) -> MatchSettings:
-    """The programme's matching settings as the matcher reads them."""
+    """The programme's matching settings as the matcher reads them.
+
+    The weights are the active learned version's when the programme has one (it only
+    re-ranks: every rule reads the same settings), else the programme's own.
+    """
+    learned = db.session.scalar(
+        select(MatchModel.weights).where(
+            MatchModel.program_id == program.id, MatchModel.status == "active"
+        )
+    )
     return MatchSettings(
         min_sobriety_days=int(program.setting("min_sobriety_days")),
         same_gender_default=bool(program.setting("same_gender_default")),
         availability_confirm_max_days=int(program.setting("availability_confirm_max_days")),
-        weights=dict(program.setting("match_weights")),
+        weights=dict(learned if learned is not None else program.setting("match_weights")),
     )
 
 
@@ -75,6 +85,11 @@ def availability_utc(member: Member, today: date) -> tuple[int, ...]:
             continue
     monday = today - timedelta(days=today.weekday())
     return _utc_hours(member.time_zone or "UTC", tuple(sorted(slots)), monday)
+
+
+def profile_fields(member: Member, today: date) -> dict:
+    """The profile fields seekers and sponsors share, as the matcher's dataclasses take them."""
+    return _profile_fields(member, today)
 
 
 def _profile_fields(member: Member, today: date) -> dict:

@@ -44,5 +44,7 @@ JOBS: tuple[JobSpec, ...] = (
     JobSpec("temporary-endings", "jobs.temporary_endings:prompt_term_endings", 3600, 3600),
     JobSpec("availability-checks", "jobs.availability:check_availability", 3600, 3600),
     JobSpec("milestones", "jobs.milestones:record_milestones", every_s=900, misfire_grace_s=1800),
+    # hourly look for programmes a week past their last training (so a missed week catches up)
+    JobSpec("learn-weights", "jobs.learn:retrain_models", 3600, misfire_grace_s=3600),
 )
 HEARTBEAT = JobSpec("heartbeat", "jobs.worker:beat", every_s=15, misfire_grace_s=30)

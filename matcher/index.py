@@ -65,9 +65,7 @@ class SponsorIndex:
         pool = list({s.member_id: s for s in sponsors}.values())
         st = self.settings_ = self.settings or MatchSettings()
         tokens = _pool_tokens(pool)
-        vocab = {
-            b: sorted(set().union(*tokens[b])) or [F._EMPTY_VOCAB_TOKEN] for b in F.DENSE_GROUPS
-        }
+        vocab = F.fit_vocabularies(tokens)  # scikit-learn, over the pool's distinct sets
         vocab["availability"] = list(range(F.HOURS_PER_WEEK))
         self.vocabulary_ = {b: {t: i for i, t in enumerate(v)} for b, v in vocab.items()}
         self.program_codes_, self.gender_codes_ = {}, {}
@@ -85,6 +83,12 @@ class SponsorIndex:
             cols = self.columns_[group]
             self.X_[:n, cols[0] : cols[-1] + 1] = F.encode_sets(
                 tokens[group], self.vocabulary_[group], len(cols)
+            )
+        self.rarity_ = F.fit_rarity(self.X_[:n], self.columns_)  # scikit-learn, over the pool
+        for group in F.RARITY_GROUPS if st.rarity_weighting else ():
+            cols = self.columns_[group]
+            self.X_[:n, cols[0] : cols[-1] + 1] = F.encode_sets(
+                tokens[group], self.vocabulary_[group], len(cols), self._idf(group)
             )
         self.hours_ = np.zeros((cap, F.AVAILABILITY_WORDS), dtype=np.uint64)
         self.hours_[:n] = F.pack_hour_sets(tokens["availability"])
@@ -204,12 +208,19 @@ class SponsorIndex:
         fitted = getattr(self, "_preprocessor", None)
         if fitted is None or fitted[0] != self._vocab_sizes():
             vocab = {b: list(v) for b, v in self.vocabulary_.items()}
-            rows = np.empty((1, len(R.SET_GROUPS)), dtype=object)
-            for j, group in enumerate(R.SET_GROUPS):
-                rows[0, j] = vocab[group]  # fitted on the vocabularies themselves
-            fitted = (self._vocab_sizes(), F.build_preprocessor(vocab).fit(rows))
+            idf = {g: self._idf(g) for g in F.RARITY_GROUPS if self._idf(g) is not None}
+            ct = F.build_preprocessor(vocab, tuple(idf))
+            fitted = (self._vocab_sizes(), F.fit_reference(ct, vocab, idf))
             self._preprocessor = fitted
         return fitted[1]
+
+    def _idf(self, group):
+        """The fitted idf of a rarity group when rarity weighting is on, else None; tokens
+        ``upsert`` added after ``fit`` count as the rarest."""
+        if not self.settings_.rarity_weighting or group not in F.RARITY_GROUPS:
+            return None
+        idf, width = self.rarity_[group].idf_, len(self.vocabulary_[group])
+        return idf if idf.size >= width else np.pad(idf, (0, width - idf.size), mode="maximum")
 
     def _vocab_sizes(self):
         return tuple(len(v) for v in self.vocabulary_.values())
@@ -233,7 +244,10 @@ class SponsorIndex:
         self.X_[row] = 0.0
         for group in F.DENSE_GROUPS:
             vec = F.encode_group(
-                R.group_tokens(sponsor, group), self.vocabulary_[group], len(self.columns_[group])
+                R.group_tokens(sponsor, group),
+                self.vocabulary_[group],
+                len(self.columns_[group]),
+                self._idf(group),
             )
             self.X_[row, self.columns_[group]] = vec
         self.hours_[row] = F.pack_hours(sponsor.availability_utc)
@@ -453,7 +467,7 @@ class SponsorIndex:
         for group in F.DENSE_GROUPS:
             cols = self.columns_[group]
             profile[cols] = F.encode_group(
-                R.group_tokens(q, group), self.vocabulary_[group], len(cols)
+                R.group_tokens(q, group), self.vocabulary_[group], len(cols), self._idf(group)
             )
         hours = F.pack_hours(q.availability_utc)
         return profile, hours, int(F.popcount(hours[None, :])[0])
@@ -496,7 +510,7 @@ class SponsorIndex:
         tokens = _pool_tokens(requests)
         for group in F.DENSE_GROUPS:
             cols = self.columns_[group]
-            enc = F.encode_sets(tokens[group], self.vocabulary_[group], len(cols))
+            enc = F.encode_sets(tokens[group], self.vocabulary_[group], len(cols), self._idf(group))
             for flag in (False, True):
                 sel = in_person == flag
                 if sel.any():

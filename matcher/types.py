@@ -101,7 +101,8 @@ class MatchSettings:
 
     ``weights`` weighs the similarity feature groups (see ``FEATURE_GROUPS``); missing keys take the
     defaults. The three fairness strengths are the most a sponsor's rank can move for
-    load, for recent proposals and for reliability.
+    load, for recent proposals and for reliability. ``rarity_weighting`` weighs each
+    language and background tag by how rare it is in the pool (the fitted idf).
     """
 
     min_sobriety_days: int = 365
@@ -113,6 +114,7 @@ class MatchSettings:
     load_penalty: float = 0.05
     rotation_penalty: float = 0.05
     reliability_bonus: float = 0.05
+    rarity_weighting: bool = False  # sharing a rare language or background counts for more
 
     def weight(self, group: str) -> float:
         """Return the weight of one feature group, defaulting to ``DEFAULT_WEIGHTS``."""

@@ -19,6 +19,7 @@ from api.models.accounts import (
 )
 from api.models.between import RESOURCE_KINDS, MilestoneReached, Resource, ResourceShare
 from api.models.idempotency import IdempotencyKey
+from api.models.learning import MODEL_STATUSES, MatchModel
 from api.models.matching import (
     DECLINE_REASONS,
     END_REASONS,
@@ -39,6 +40,7 @@ __all__ = [
     "DECLINE_REASONS",
     "END_REASONS",
     "RESOURCE_KINDS",
+    "MODEL_STATUSES",
     "SYSTEM_END_REASONS",
     "ApiToken",
     "AuditLog",
@@ -49,6 +51,7 @@ __all__ = [
     "IdempotencyKey",
     "Member",
     "Membership",
+    "MatchModel",
     "MatchingRound",
     "MilestoneReached",
     "MissedContactFlag",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     Boolean,
@@ -27,6 +28,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from api.extensions import db
 from api.models.accounts import Member, Program
 from api.models.types import UTCDateTime, created_at, json_list, public_id
+
+if TYPE_CHECKING:
+    from api.models.learning import MatchModel
 
 REQUEST_STATUSES = ("open", "matched", "withdrawn", "closed")
 PROPOSAL_STATUSES = ("pending", "accepted", "declined", "expired", "withdrawn")
@@ -106,8 +110,11 @@ class MatchingRound(db.Model):
     unassigned: Mapped[list] = json_list()  # [{"request": uuid, "code": ..., "text": ...}]
     created_at: Mapped[datetime] = created_at()
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # the learned model that scored the round (None: the programme's fixed weights)
+    model_id: Mapped[int | None] = mapped_column(ForeignKey("match_model.id"))
 
     pairs: Mapped[list[RoundPair]] = relationship(back_populates="round", order_by="RoundPair.id")
+    model: Mapped[MatchModel | None] = relationship()
 
 
 class RoundPair(db.Model):
@@ -157,6 +164,8 @@ class Proposal(db.Model):
     responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decline_reason: Mapped[str | None] = mapped_column(String(20))
     decline_note: Mapped[str | None] = mapped_column(Text)  # never shown to the newcomer
+    # the learned model that ranked the sponsor (None: the programme's fixed weights)
+    model_id: Mapped[int | None] = mapped_column(ForeignKey("match_model.id"))
 
     request: Mapped[SponsorRequest] = relationship()
     newcomer: Mapped[Member] = relationship(foreign_keys=[newcomer_id])

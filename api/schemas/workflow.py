@@ -192,6 +192,8 @@ class RoundSchema(Schema):
     status = fields.String(dump_only=True)
     created_at = fields.DateTime(dump_only=True)
     published_at = fields.DateTime(dump_only=True, allow_none=True)
+    # the learned model version that scored the round; null: the programme's fixed weights
+    model_version = fields.Integer(dump_only=True, allow_none=True)
     pairs = fields.List(fields.Nested(PairSchema), dump_only=True)
     unassigned = fields.List(fields.Nested(UnassignedSchema), dump_only=True)
 
@@ -213,6 +215,7 @@ def round_view(rnd: MatchingRound, viewer: Member) -> dict:
         "status": rnd.status,
         "created_at": rnd.created_at,
         "published_at": rnd.published_at,
+        "model_version": rnd.model.version if rnd.model is not None else None,
         "unassigned": rnd.unassigned,
         "pairs": [
             {

@@ -25,6 +25,7 @@ from api.models import (
     SponsorRequest,
     utcnow,
 )
+from api.services.learning import active_model_id
 from api.services.notify import emit_webhooks, notify
 from api.services.rerouting import ask_next_best, reroute
 from api.services.shortlist import feasible_entry, load_own_request, next_option
@@ -203,6 +204,7 @@ def create_proposal(
         reasons=[r.as_dict() for r in entry.reasons],
         created_at=now,
         deadline_at=now + timedelta(hours=hours),
+        model_id=active_model_id(program.id),
     )
     db.session.add(proposal)
     try:

@@ -24,6 +24,7 @@ from api.models import (
     utcnow,
 )
 from api.services.audit import audit
+from api.services.learning import active_model_id
 from api.services.notify import notify
 from api.services.proposals import announce_proposal, hold_open_request, take_slot
 from api.services.shortlist import entry_dict, feasible_entry, members_by_uuid, ranked
@@ -70,6 +71,7 @@ def run_round(program: Program, actor: Member, now: datetime | None = None) -> M
         status="draft",
         created_at=now,
         unassigned=[{"request": u.request_id, "code": u.code, "text": u.text} for u in unassigned],
+        model_id=active_model_id(program.id),
     )
     db.session.add(rnd)
     db.session.flush()
@@ -233,6 +235,7 @@ def _propose_pair(pair: RoundPair, rnd: MatchingRound, now, deadline) -> str | N
         reasons=pair.reasons,
         created_at=now,
         deadline_at=deadline,
+        model_id=rnd.model_id,
     )
     try:
         with db.session.begin_nested():  # a savepoint: one failed pair keeps the others

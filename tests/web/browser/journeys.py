@@ -63,14 +63,19 @@ def _open_request(newcomer):
 
 
 def two_who_fit(newcomers: list[str]) -> tuple[str, str, str]:
-    """A sponsor on the shortlists of two of ``newcomers`` (demo newcomers without a sponsor):
-    returns the sponsor's email and the two newcomers' emails."""
+    """A sponsor on the shortlists of two of ``newcomers`` (demo newcomers; those who have a
+    sponsor already are passed over): returns the sponsor's email and the two newcomers'
+    emails."""
+    from api.errors import Conflict
     from api.services import proposals, shortlist
 
     lists = {}
     for email in newcomers:
         newcomer = _member(email)
-        request = _open_request(newcomer)
+        try:
+            request = _open_request(newcomer)
+        except Conflict:  # already has a sponsor
+            continue
         if any(p.status == "pending" for p in proposals.for_request(newcomer, request.uuid)):
             continue
         entries = shortlist.shortlist_for(newcomer, request.uuid)["entries"]

@@ -14,10 +14,11 @@ from tests.web.browser.journeys import asks, log_in, two_who_fit, words
 
 pytestmark = pytest.mark.browser
 
-# Demo newcomers without a sponsor; each language's journey has its own.
+# Demo newcomers (those who have a sponsor already are passed over); each language's journey
+# has its own.
 NEWCOMERS = {
-    "en": [f"newcomer{i}@demo.example" for i in (14, 15, 16, 17, 1, 2, 5)],
-    "es": [f"newcomer{i}@demo.example" for i in (18, 19, 20, 6, 11, 12)],
+    "en": [f"newcomer{i}@demo.example" for i in (14, 15, 16, 17, 1, 2, 3, 4, 5, 7)],
+    "es": [f"newcomer{i}@demo.example" for i in (18, 19, 20, 6, 8, 9, 10, 11, 12, 13)],
 }
 
 
