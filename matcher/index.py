@@ -433,6 +433,28 @@ class SponsorIndex:
             return None
         return R.haversine_km(q.lat, q.lon, self.lat_[rows], self.lon_[rows], xp=np)
 
+    def distances_within_km(self, seekers, rows: np.ndarray) -> np.ndarray:
+        """Return the (``seekers`` x ``rows``) distances in km for located seekers: exact
+        up to each seeker's ``max_distance_km`` (everywhere without one), +inf beyond it,
+        NaN where the sponsor gave no location. Far pairs are told apart by one product
+        of unit vectors (see ``within_km``), so only the near ones get a haversine."""
+        lat = np.array([q.lat for q in seekers], dtype=np.float64)
+        lon = np.array([q.lon for q in seekers], dtype=np.float64)
+        limit = np.array(
+            [np.inf if q.max_distance_km is None else q.max_distance_km for q in seekers]
+        )
+        outer = [
+            -2.0 if np.isinf(km) else R.cos_central_angle(km * (1 + 1e-6) + 1e-3) for km in limit
+        ]
+        dot = np.stack(R.unit_vector(lat, lon, np), axis=1) @ self.unit_[rows].T
+        maybe = dot >= np.array(outer)[:, None]
+        out = np.empty(maybe.shape)
+        out[:] = np.where(np.isnan(self.lat_[rows]), np.nan, np.inf)
+        a, c = np.nonzero(maybe)
+        rows = np.asarray(rows)[c]
+        out[a, c] = R.haversine_km(lat[a], lon[a], self.lat_[rows], self.lon_[rows], xp=np)
+        return out
+
     def within_km(self, q: SeekerRequest, sel, limit: float) -> np.ndarray:
         """Which rows ``sel`` (a slice or row numbers) are at most ``limit`` km from ``q``
         (False where either gave no location), without a haversine for most of them.

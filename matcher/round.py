@@ -177,10 +177,11 @@ def score_groups(index, requests: list[SeekerRequest], options: RoundOptions) ->
             ]
             if located:
                 km = np.full(feasible.shape, np.nan)
+                km[located] = index.distances_within_km(
+                    [requests[members[a]] for a in located], cols
+                )
                 for a in located:
-                    q = requests[members[a]]
-                    km[a] = index.distances_km(q, cols)
-                    feasible[a] &= index.near_enough(q, cols, km[a])
+                    feasible[a] &= index.near_enough(requests[members[a]], cols, km[a])
         score = index.score_matrix(
             queries[members], seeker_hours[members], cols, km, w_distance[members]
         )
