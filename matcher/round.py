@@ -70,7 +70,10 @@ class RoundOptions:
     cycle is still found early by the parent pointers);
     ``workers``: threads for the per-group work, used from ``parallel_min_pairs`` pairs
     (below that, starting threads costs more than it saves: the 1k-seeker round stays on
-    one thread, the 10k round, 6.8M pairs scored, uses two).
+    one thread, the 10k round, 6.8M pairs scored, uses two); ``chunk_pairs``: about how
+    many pairs of a seeker group are scored, pruned or checked at a time (bounds the
+    temporary arrays: a round keeps 7 bytes a scored pair, and each thread about 20 bytes
+    a pair of one chunk on top).
     """
 
     top_k: int = 20
@@ -83,6 +86,7 @@ class RoundOptions:
     warm_relax_rounds: int | None = None
     workers: int = field(default_factory=lambda: min(2, os.cpu_count() or 1))
     parallel_min_pairs: int = 1_000_000
+    chunk_pairs: int = 1 << 21
 
 
 UNASSIGNED_SENTENCES = {
@@ -110,17 +114,26 @@ def _signature(index, q: SeekerRequest):
 class _SeekerGroup:
     """One group of seekers passing the same profile rules, scored densely against the
     sponsors that group can have: ``scores`` (scaled integers), ``feasible`` (every hard
-    rule) and ``active`` (the pairs given to the solver so far), all (seekers, rows)."""
+    rule) and ``active`` (the pairs given to the solver so far), all (seekers, rows).
 
-    def __init__(self, seekers, rows, scores, feasible):
+    The work over a group goes ``chunk`` seekers at a time, so no temporary array is
+    larger than about ``RoundOptions.chunk_pairs`` pairs: only the three arrays above
+    (6 bytes a pair) and ``near`` (one more) are kept whole."""
+
+    def __init__(self, seekers, rows, scores, feasible, chunk_pairs):
         self.seekers, self.rows = seekers, rows
         self.scores, self.feasible = scores, feasible
-        self.cost = OFFSET - scores  # the arcs' cost in the flow
         self.active = np.zeros(feasible.shape, dtype=bool)
+        self.chunk = max(1, chunk_pairs // max(1, rows.size))
 
-    def reduced(self, d, heads):
-        """Return every pair's reduced cost under the potentials ``d``."""
-        out = self.cost + d[self.seekers][:, None]
+    def slices(self):
+        """The seekers' rows, ``chunk`` at a time, as slices."""
+        return [slice(lo, lo + self.chunk) for lo in range(0, self.seekers.size, self.chunk)]
+
+    def reduced(self, d, heads, part=slice(None)):
+        """Return the reduced costs (int64) of the pairs in the rows ``part`` under the
+        potentials ``d``; an arc's cost is ``OFFSET - score``."""
+        out = (OFFSET + d[self.seekers[part]])[:, None] - self.scores[part]
         out -= d[heads][None, :]
         return out
 
@@ -129,17 +142,23 @@ class _SeekerGroup:
         ``k_sponsor`` best seekers (with every pair tied with the last one taken, so
         the result does not depend on the order of the partition)."""
         g, c = self.scores.shape
-        masked = np.where(self.feasible, self.scores, np.iinfo(self.scores.dtype).min)
+        lowest = np.iinfo(self.scores.dtype).min
         if k_seeker >= c:
             self.active |= self.feasible
         elif k_seeker > 0:
-            # values only, on 32-bit integers: twice as fast as an argpartition
-            kth = np.partition(masked, c - k_seeker, axis=1)[:, c - k_seeker]
-            self.active |= masked >= kth[:, None]
+            for part in self.slices():
+                masked = np.where(self.feasible[part], self.scores[part], lowest)
+                # values only, on 32-bit integers: twice as fast as an argpartition
+                kth = np.partition(masked, c - k_seeker, axis=1)[:, c - k_seeker]
+                self.active[part] |= masked >= kth[:, None]
         if 0 < k_sponsor < g:
-            by_sponsor = np.ascontiguousarray(masked.T)  # rows partition faster than columns
-            kth = np.partition(by_sponsor, g - k_sponsor, axis=1)[:, g - k_sponsor]
-            self.active |= masked >= kth[None, :]
+            width = max(1, self.chunk * c // g)  # sponsors at a time, about as many pairs
+            for lo in range(0, c, width):
+                cols = slice(lo, lo + width)
+                # the transpose made contiguous: rows partition faster than columns
+                masked = np.where(self.feasible[:, cols].T, self.scores[:, cols].T, lowest)
+                kth = np.partition(masked, g - k_sponsor, axis=1)[:, g - k_sponsor]
+                self.active[:, cols] |= (masked >= kth[:, None]).T
         elif k_sponsor >= g:
             self.active |= True
         self.active &= self.feasible
@@ -182,14 +201,21 @@ def score_groups(index, requests: list[SeekerRequest], options: RoundOptions) ->
                 )
                 for a in located:
                     feasible[a] &= index.near_enough(requests[members[a]], cols, km[a])
-        score = index.score_matrix(
-            queries[members], seeker_hours[members], cols, km, w_distance[members]
-        )
-        # rint(score * 1e6) is what np.round(score, 6) * SCALE rounds back to, exactly;
-        # |score| < 4 (see OFFSET), so the scaled scores fit 32 bits
-        scaled = np.multiply(score, SCALE, dtype=np.float64)
-        scaled = np.rint(scaled, out=scaled).astype(np.int32)
-        return _SeekerGroup(members, cols, scaled, feasible)
+        group = _SeekerGroup(members, cols, None, feasible, options.chunk_pairs)
+        group.scores = np.empty(feasible.shape, dtype=np.int32)
+        for part in group.slices():
+            score = index.score_matrix(
+                queries[members[part]],
+                seeker_hours[members[part]],
+                cols,
+                None if km is None else km[part],
+                w_distance[members[part]],
+            )
+            # rint(score * 1e6) is what np.round(score, 6) * SCALE rounds back to, exactly;
+            # |score| < 4 (see OFFSET), so the scaled scores fit 32 bits
+            scaled = np.multiply(score, SCALE, dtype=np.float64)
+            group.scores[part] = np.rint(scaled, out=scaled)
+        return group
 
     groups = list(by_signature.values())
     sizes = [len(members) * index.n_rows_ for members in groups]  # an upper bound
@@ -390,16 +416,24 @@ def _violations(groups, d, node_of_row, options, near=False):
 
     def check(group):
         heads = node_of_row[group.rows]
-        reduced = group.reduced(d, heads)
         if near:
-            group.near = (reduced < options.trim_margin) & group.feasible
-        bad = reduced < 0
-        bad &= group.feasible > group.active  # feasible and not active
-        if not bad.any():
+            group.near = np.empty(group.feasible.shape, dtype=bool)
+        found = []
+        for part in group.slices():
+            reduced = group.reduced(d, heads, part)
+            feasible = group.feasible[part]
+            if near:
+                np.logical_and(reduced < options.trim_margin, feasible, out=group.near[part])
+            bad = reduced < 0
+            bad &= feasible > group.active[part]  # feasible and not active
+            if bad.any():
+                group.active[part] |= bad
+                a, c = np.nonzero(bad)
+                found.append((a + part.start, c))
+        if not found:
             return None
-        group.active |= bad
-        a, c = np.nonzero(bad)
-        return group.seekers[a], heads[c], group.cost[a, c]
+        a, c = (np.concatenate(x) for x in zip(*found, strict=True))
+        return group.seekers[a], heads[c], OFFSET - group.scores[a, c].astype(np.int64)
 
     found = [arcs for arcs in _each(groups, check, options) if arcs is not None]
     if not found:

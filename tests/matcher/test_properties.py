@@ -103,14 +103,16 @@ def test_adding_a_shared_attribute_never_lowers_a_score(pool_settings, q, field,
 
 
 # (pairs up to which every pair enters the first solve, the fast solve's bonus, pairs from
-# which blocks are scored, pruned and checked on two threads): the default, always pruned,
-# always pruned on two threads, and pruned with no bonus (the fast solve then often does not
-# put cardinality first, so the dual check must catch it and solve exactly)
+# which blocks are scored, pruned and checked on two threads, pairs of a group handled at a
+# time): the default, always pruned, always pruned on two threads, pruned with no bonus (the
+# fast solve then often does not put cardinality first, so the dual check must catch it and
+# solve exactly), and pruned a few pairs at a time (every group in several chunks)
 SOLVER_PATHS = (
     {"workers": 2},
     {"full_pairs": 0, "workers": 2},
     {"full_pairs": 0, "parallel_min_pairs": 0, "workers": 2},
     {"full_pairs": 0, "fast_bonus": 0, "workers": 2},
+    {"full_pairs": 0, "chunk_pairs": 5, "workers": 1},
 )
 
 
