@@ -561,10 +561,73 @@ def _solve(index, requests: list[SeekerRequest], options: RoundOptions):
             group.active[:] = group.feasible
         proof = "full"
         solved = _Round(live, n, node_of_row, spare, options, fast=False)
+        d = _potentials(*solved.residual(), solved.sink + 1, None)
     pairs = []
-    for seekers, rows, scores in solved.pairs(live):
+    for seekers, rows, scores in _longest_waiting_served(live, solved, d, node_of_row, options):
         pairs += zip(seekers.tolist(), rows.tolist(), (scores / SCALE).tolist(), strict=True)
     return pairs, feasible_count, proof
+
+
+def _longest_waiting_served(groups, solved, d, node_of_row, options):
+    """Among every round as good as ``solved`` (as many matched, the same total score),
+    return the pairs of one that leaves out the seekers who waited least: the fewest
+    left out, then the least waiting among them, by the canonical order (seeker ``i``
+    left out costs ``n - i``; a sum, so between two equal rounds the one leaving out a
+    later seeker wins).
+
+    ``d`` proves ``solved`` optimal, so by complementary slackness the equally good
+    rounds are exactly the flows that use the arcs with reduced cost 0 freely, fill those
+    below 0 and leave those above 0 empty. That is a second, small min-cost flow: the
+    pairs with reduced cost 0 (every feasible one, solved before or not), the seekers'
+    "unmatched" arcs and the sponsors' capacities, with the waiting cost alone.
+    Returns ``(seekers, rows, scaled scores)`` per group, as ``_Round.pairs`` does.
+    """
+    n, sink = solved.n, solved.sink
+
+    def tight(group):
+        heads = node_of_row[group.rows]
+        found = []
+        for part in group.slices():
+            reduced = group.reduced(d, heads, part)
+            a, c = np.nonzero((reduced <= 0) & group.feasible[part])
+            found.append((a + part.start, c, reduced[a, c] < 0))
+        return tuple(np.concatenate(x) for x in zip(*found, strict=True))
+
+    found = _each(groups, tight, options)
+    pair_tails = np.concatenate([g.seekers[a] for g, (a, _, _) in zip(groups, found, strict=True)])
+    pair_heads = np.concatenate(
+        [node_of_row[g.rows[c]] for g, (_, c, _) in zip(groups, found, strict=True)]
+    )
+    pair_fixed = np.concatenate([f for _, _, f in found])
+    other = slice(solved.n_pairs, None)  # the unmatched arcs, then the sponsors' capacities
+    tails = np.concatenate([pair_tails, solved.tails[other]])
+    heads = np.concatenate([pair_heads, solved.heads[other]])
+    caps = np.concatenate([np.ones(pair_tails.size, np.int64), solved.caps[other]])
+    reduced = solved.costs[other] + d[solved.tails[other]] - d[solved.heads[other]]
+    fixed = np.concatenate([pair_fixed, reduced < 0])
+    free = np.concatenate([~pair_fixed, reduced == 0])
+    costs = np.zeros(tails.size, dtype=np.int64)
+    costs[pair_tails.size : pair_tails.size + n] = n - np.arange(n)  # leaving seeker i out
+    supplies = np.zeros(sink + 1, dtype=np.int64)
+    supplies[:n], supplies[sink] = 1, -n
+    np.subtract.at(supplies, tails[fixed], caps[fixed])
+    np.add.at(supplies, heads[fixed], caps[fixed])
+    from ortools.graph.python import min_cost_flow
+
+    flow = min_cost_flow.SimpleMinCostFlow()
+    flow.add_arcs_with_capacity_and_unit_cost(tails[free], heads[free], caps[free], costs[free])
+    flow.set_nodes_supplies(np.arange(sink + 1), supplies)
+    status = flow.solve()
+    if status != flow.OPTIMAL:
+        raise RuntimeError(f"min-cost flow over the equal rounds failed with status {status}")
+    used = fixed[: pair_tails.size].copy()
+    used[free[: pair_tails.size]] = flow.flows(np.arange(int(free[: pair_tails.size].sum()))) > 0
+    out, start = [], 0
+    for group, (a, c, _) in zip(groups, found, strict=True):
+        take = used[start : start + len(a)]
+        start += len(a)
+        out.append((group.seekers[a[take]], group.rows[c[take]], group.scores[a[take], c[take]]))
+    return out
 
 
 def assign(index, requests: list[SeekerRequest], **options):

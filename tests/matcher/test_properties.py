@@ -188,3 +188,25 @@ def test_equal_seekers_for_one_place_the_longest_waiting_is_served():
     for order in (twins, twins[::-1]):
         [only], left = SponsorIndex().fit([sponsor]).assign(order)
         assert only.request_id == "r1" and len(left) == 2
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(1, 3),
+    st.integers(1, 2),
+    st.lists(st.integers(0, 99), min_size=2, max_size=9, unique=True),
+    st.randoms(use_true_random=False),
+)
+def test_among_equals_the_longest_waiting_are_served(capacity, sponsors, waits, rng):
+    """Identical newcomers competing for fewer places than they are: whatever the order
+    they come in, the places go to those who waited longest."""
+    pool = [easy_sponsor(member_id=f"sp{j}", capacity=capacity, load=0) for j in range(sponsors)]
+    twins = [
+        easy_seeker(request_id=f"r{i}", member_id=f"s{i}", waiting_hours=float(w))
+        for i, w in enumerate(waits)
+    ]
+    rng.shuffle(twins)
+    assignments, _ = SponsorIndex().fit(pool).assign(twins, full_pairs=rng.choice((0, 20_000)))
+    places = min(len(twins), capacity * sponsors)
+    longest = sorted(twins, key=lambda q: -q.waiting_hours)[:places]
+    assert {a.request_id for a in assignments} == {q.request_id for q in longest}
