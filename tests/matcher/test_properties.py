@@ -106,13 +106,15 @@ def test_adding_a_shared_attribute_never_lowers_a_score(pool_settings, q, field,
 # which blocks are scored, pruned and checked on two threads, pairs of a group handled at a
 # time): the default, always pruned, always pruned on two threads, pruned with no bonus (the
 # fast solve then often does not put cardinality first, so the dual check must catch it and
-# solve exactly), and pruned a few pairs at a time (every group in several chunks)
+# solve exactly), pruned a few pairs at a time (every group in several chunks), and no
+# pruned solve at all (straight to the fallback over every feasible pair)
 SOLVER_PATHS = (
     {"workers": 2},
     {"full_pairs": 0, "workers": 2},
     {"full_pairs": 0, "parallel_min_pairs": 0, "workers": 2},
     {"full_pairs": 0, "fast_bonus": 0, "workers": 2},
     {"full_pairs": 0, "chunk_pairs": 5, "workers": 1},
+    {"full_pairs": 0, "max_solves": 0, "workers": 1},
 )
 
 
