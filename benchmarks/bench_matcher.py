@@ -45,17 +45,20 @@ TARGETS = {
 
 
 NOTES = [
-    "Matcher, 2026-12-05 00:18-00:29 UTC, load average 1.6-3.6 on the 2 cores (a first run "
-    "at 00:07-00:15, load 11-14, gave 2.5 s for the 10k round, 12.1 ms exclusions p95, 134.6 s "
-    "for 100k). Issue 15's rule table, public index API and canonical tie order cost time: "
-    "the 10k round 1.06 s (0.75-0.81 s before, target 0.5 s not met), the 1k round 56 ms "
-    "(35 ms before). Rounds are still quadratic: 50k/25k 24.4 s, 100k/50k 85.5 s with an "
-    "11.2 GiB peak (targets 10 s and 2 GiB not met; candidate generation per fellowship "
-    "segment is not built yet).",
+    "Matcher, 2026-12-05 02:13-02:23 UTC, load average 3-4.6 on the 2 cores shared by five "
+    "engineers (wall times inflated; CPU times beside them). assign_s_10k 1.41 s (CPU 1.42 s; "
+    "the same within noise as before this session's changes, 1.06 s at load 1.6-3.6): target "
+    "0.5 s not met. chain_1500_s 0.469 s (was 0.535). Rounds still score every pair a seeker "
+    "group can have (no candidate generation yet, see docs/matching.md section 6): 50k/25k "
+    "41.0 s with a 1.88 GiB peak, 100k/50k 155.8 s with a 5.90 GiB peak (11.2 GiB before: "
+    "7 bytes kept per scored pair, temporaries bounded by chunks); targets 10 s and 2 GiB "
+    "not met. A 30k round, back to back: CPU 13.4 s before, 11.2 s after; 1.07 -> 0.72 GiB.",
     "chain_1500_s: 1,500 seekers who can each meet two neighbouring sponsors "
-    "(benchmarks.population.make_chain); 7-15 s before, when the proof gave up after 2,000 "
-    "relaxation rounds and re-solved. exclusions_p95_ms_100k: median 1.3 ms, the p95 is the "
-    "in-person seekers, whose distance to every sponsor that could turn on it is measured.",
+    "(benchmarks.population.make_chain). exclusions_p95_ms_100k: the distance rule is "
+    "screened with unit vectors (one matrix-vector product; a haversine only in a thin shell "
+    "at the limit): best-of-7 per seeker, p95 1.53 ms (5.7 ms before), in-person median "
+    "1.4 ms (4.1 ms before); the benchmark's own p95 of wall times was 6.5 ms (CPU 2.4 ms) at "
+    "load 5-12 during the run.",
     "mentor-match 7.0.1, fair driver (cheapest disqualifying rules first, rules and score "
     "cached per pair): 361 s with munkres 1.1.4 (what 7.0.1 was released against; "
     "mentor_match_s_1k, 6,496x ours) and 48.9 s with munkres 3.0.0, which pip now resolves "
@@ -117,11 +120,12 @@ n = int(sys.argv[1])
 index = SponsorIndex(MatchSettings()).fit(make_sponsors(n // 2, seed=401, capacities=(1, 5)))
 seekers = make_seekers(n, seed=402)
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-start = time.perf_counter()
+start, start_cpu = time.perf_counter(), time.process_time()
 pairs, _, proof = assign_pairs(index, seekers)
-seconds = time.perf_counter() - start
+seconds, cpu = time.perf_counter() - start, time.process_time() - start_cpu
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"s": seconds, "peak_kib": peak, "before_kib": before, "matched": len(pairs)}))
+print(json.dumps({"s": seconds, "cpu_s": cpu, "peak_kib": peak, "before_kib": before,
+                  "matched": len(pairs)}))
 """
 
 
@@ -143,6 +147,7 @@ def bench_big_rounds(sizes=(50_000, 100_000)) -> dict:
             continue
         result = json.loads(done.stdout.strip().splitlines()[-1])
         figures[f"assign_s_{key}"] = round(result["s"], 2)
+        figures[f"assign_cpu_s_{key}"] = round(result["cpu_s"], 2)  # both threads' CPU
         figures[f"assign_matched_{key}"] = result["matched"]
         figures[f"assign_peak_gib_{key}"] = round(result["peak_kib"] / 2**20, 2)
         figures[f"assign_added_gib_{key}"] = round(

@@ -101,6 +101,7 @@ class SponsorIndex:
             )
         for name, dtype in _ROW_ARRAYS.items():
             setattr(self, name, np.zeros(cap, dtype=dtype))
+        self.unit_ = np.full((cap, 3), np.nan)  # each location as a unit vector (``within_km``)
         self.member_ids_ = np.empty(cap, dtype=object)
         self.sponsors_ = pool + [None] * (cap - n)
         self.row_of_, self.blocked_by_ = {}, {}
@@ -162,6 +163,7 @@ class SponsorIndex:
         located = ~(np.isnan(lat) | np.isnan(lon))
         self.lat_[:n] = np.where(located, lat, np.nan)
         self.lon_[:n] = np.where(located, lon, np.nan)
+        self.unit_[:n] = np.stack(R.unit_vector(self.lat_[:n], self.lon_[:n], np), axis=1)
         self.prior_[:n] = _fairness_priors(pool, st)
         days, inverse = np.unique(sobriety, return_inverse=True)
         values = np.array([R.sobriety_value(int(d), st) for d in days], dtype=np.float32)
@@ -281,7 +283,7 @@ class SponsorIndex:
     def _append_row(self) -> int:
         if self.n_rows_ == len(self.alive_):
             cap = 2 * len(self.alive_)
-            for name in list(_ROW_ARRAYS) + ["X_", "hours_", "member_ids_"]:
+            for name in list(_ROW_ARRAYS) + ["X_", "hours_", "unit_", "member_ids_"]:
                 old = getattr(self, name)
                 new = np.zeros((cap,) + old.shape[1:], dtype=old.dtype)
                 new[: len(old)] = old
@@ -330,6 +332,7 @@ class SponsorIndex:
         located = s.lat is not None and s.lon is not None
         self.lat_[row] = s.lat if located else np.nan
         self.lon_[row] = s.lon if located else np.nan
+        self.unit_[row] = R.unit_vector(s.lat, s.lon) if located else np.nan
         self.prior_[row] = R.fairness_prior(s, st)
         self.X_[row, self.sobriety_col_] = R.sobriety_value(s.sobriety_days, st)
         count = int(F.popcount(self.hours_[row : row + 1])[0])
@@ -443,6 +446,50 @@ class SponsorIndex:
         if not q.in_person_needed or q.lat is None or q.lon is None:
             return None
         return R.haversine_km(q.lat, q.lon, self.lat_[rows], self.lon_[rows], xp=np)
+
+    def distances_within_km(self, seekers, rows: np.ndarray) -> np.ndarray:
+        """Return the (``seekers`` x ``rows``) distances in km for located seekers: exact
+        up to each seeker's ``max_distance_km`` (everywhere without one), +inf beyond it,
+        NaN where the sponsor gave no location. Far pairs are told apart by one product
+        of unit vectors (see ``within_km``), so only the near ones get a haversine."""
+        lat = np.array([q.lat for q in seekers], dtype=np.float64)
+        lon = np.array([q.lon for q in seekers], dtype=np.float64)
+        limit = np.array(
+            [np.inf if q.max_distance_km is None else q.max_distance_km for q in seekers]
+        )
+        outer = [
+            -2.0 if np.isinf(km) else R.cos_central_angle(km * (1 + 1e-6) + 1e-3) for km in limit
+        ]
+        dot = np.stack(R.unit_vector(lat, lon, np), axis=1) @ self.unit_[rows].T
+        maybe = dot >= np.array(outer)[:, None]
+        out = np.empty(maybe.shape)
+        out[:] = np.where(np.isnan(self.lat_[rows]), np.nan, np.inf)
+        a, c = np.nonzero(maybe)
+        rows = np.asarray(rows)[c]
+        out[a, c] = R.haversine_km(lat[a], lon[a], self.lat_[rows], self.lon_[rows], xp=np)
+        return out
+
+    def within_km(self, q: SeekerRequest, sel, limit: float) -> np.ndarray:
+        """Which rows ``sel`` (a slice or row numbers) are at most ``limit`` km from ``q``
+        (False where either gave no location), without a haversine for most of them.
+
+        The dot product of two points' unit vectors (kept from ``fit``) is the cosine of
+        the angle between them: it puts every row clearly inside or clearly outside the
+        limit; ``haversine_km`` decides the rows in a thin shell around it, where that
+        cosine is too flat to tell (so the answer is the haversine's, row for row).
+        """
+        if q.lat is None or q.lon is None:
+            return np.zeros(len(self.lat_[sel]), dtype=bool)
+        dot = self.unit_[sel] @ np.array(R.unit_vector(q.lat, q.lon))
+        inner, outer = max(limit * (1 - 1e-6) - 1e-3, 0.0), limit * (1 + 1e-6) + 1e-3
+        inside = dot >= R.cos_central_angle(inner)
+        shell = np.flatnonzero(~inside & (dot >= R.cos_central_angle(outer)))
+        if shell.size:
+            rows = np.arange(sel.start, sel.stop) if isinstance(sel, slice) else np.asarray(sel)
+            rows = rows[shell]
+            km = R.haversine_km(q.lat, q.lon, self.lat_[rows], self.lon_[rows], xp=np)
+            inside[shell] = km <= limit
+        return inside
 
     def feasible_rows(self, q: SeekerRequest) -> tuple[np.ndarray, np.ndarray | None]:
         """Return the rows passing every hard rule for ``q``, and their distances if used."""
@@ -650,8 +697,9 @@ class SponsorIndex:
         Each row gets one bit per rule it fails (the sponsor rules' bits are kept from
         ``fit``); the counts, the counterfactuals (rows failing exactly one rule) and the
         busy rows come from a histogram of those codes, so the work over the pool is a few
-        array operations per rule. The distance is measured only for rows that could still
-        turn on it (at most one other lasting rule failed).
+        array operations per rule. The distance rule screens the whole pool with one
+        matrix-vector product of unit vectors (``within_km``); the haversine is computed
+        only for the rows too close to the limit for that to tell.
         """
         self.check_fitted()
         n = self.n_rows_
@@ -663,32 +711,25 @@ class SponsorIndex:
                 if rule.both_ways:
                     rows += self.blocked_by_.get(q.member_id, ())
                 code[rows] |= _BIT[rule.code]
-            elif rule.stage == "profile":
+            elif rule.stage in ("profile", "place"):
                 failed = rule.rows_fail(view, q)
                 if failed is not None:
                     code |= failed * _BIT[rule.code]
-        for rule in _STAGES["place"]:
-            rows = np.flatnonzero(np.bitwise_count(code & _LASTING) <= 1)
-            failed = rule.rows_fail(RowView(self, rows, rows.size), q)
-            if failed is not None:
-                code[rows[failed]] |= _BIT[rule.code]
-        seen = np.bincount(code, minlength=1)
-        counts, alone, busy, anyone = {}, {}, 0, False
-        for c in np.flatnonzero(seen[:_GONE]).tolist():
-            k = int(seen[c])
-            if c == 0:
-                anyone = True
-                continue
-            low = (c & -c).bit_length() - 1
-            counts[R.RULE_ORDER[low]] = counts.get(R.RULE_ORDER[low], 0) + k
-            if c & (c - 1) == 0:
-                alone[R.RULE_ORDER[low]] = alone.get(R.RULE_ORDER[low], 0) + k
-            if not c & _LASTING:
-                busy += k
-        order = {code: i for i, code in enumerate(R.RULE_ORDER)}
-        counts = dict(sorted(counts.items(), key=lambda item: order[item[0]]))
-        alone = dict(sorted(alone.items(), key=lambda item: order[item[0]]))
+        seen = np.bincount(code, minlength=1)[:_GONE]  # removed rows are _GONE and above
+        anyone = bool(seen[0])
+        codes = np.flatnonzero(seen[1:]) + 1
+        k = seen[codes]
+        first = np.log2(codes & -codes).astype(np.int64)  # the lowest bit: the first rule failed
+        only = (codes & (codes - 1)) == 0  # one rule failed, no other
+        counts = _per_rule(np.bincount(first, weights=k, minlength=len(R.RULE_ORDER)))
+        alone = _per_rule(np.bincount(first[only], weights=k[only], minlength=len(R.RULE_ORDER)))
+        busy = int(k[(codes & _LASTING) == 0].sum())
         return Exclusions(counts, alone, busy, _obstacle(counts, alone, busy, anyone))
+
+
+def _per_rule(totals) -> dict[str, int]:
+    """The non-zero totals of a per-rule histogram, keyed by code, in ``RULE_ORDER``."""
+    return {R.RULE_ORDER[i]: int(totals[i]) for i in np.flatnonzero(totals)}
 
 
 def _obstacle(counts, alone, busy, anyone_left) -> str | None:
@@ -768,16 +809,11 @@ class RowView:
         """Rows whose sponsor blocked this member."""
         return self._mark(list(self.index.blocked_by_.get(member_id, ())))
 
-    def distance_km(self, q) -> np.ndarray:
-        """The rows' distances from ``q`` (NaN where unknown)."""
-        if self.km is None:
-            rows = (
-                np.arange(self.sel.start, self.sel.stop)
-                if isinstance(self.sel, slice)
-                else self.sel
-            )
-            self.km = self.index.distances_km(q, rows)
-        return self.km
+    def within_km(self, q, limit) -> np.ndarray:
+        """Rows at most ``limit`` km from ``q`` (False where a location is missing)."""
+        if self.km is not None:
+            return self.km <= limit
+        return self.index.within_km(q, self.sel, limit)
 
 
 _VIEWED = {name[:-1] for name in _ROW_ARRAYS}

@@ -70,7 +70,10 @@ class RoundOptions:
     cycle is still found early by the parent pointers);
     ``workers``: threads for the per-group work, used from ``parallel_min_pairs`` pairs
     (below that, starting threads costs more than it saves: the 1k-seeker round stays on
-    one thread, the 10k round, 6.8M pairs scored, uses two).
+    one thread, the 10k round, 6.8M pairs scored, uses two); ``chunk_pairs``: about how
+    many pairs of a seeker group are scored, pruned or checked at a time (bounds the
+    temporary arrays: a round keeps 7 bytes a scored pair, and each thread about 20 bytes
+    a pair of one chunk on top).
     """
 
     top_k: int = 20
@@ -83,6 +86,7 @@ class RoundOptions:
     warm_relax_rounds: int | None = None
     workers: int = field(default_factory=lambda: min(2, os.cpu_count() or 1))
     parallel_min_pairs: int = 1_000_000
+    chunk_pairs: int = 1 << 21
 
 
 UNASSIGNED_SENTENCES = {
@@ -110,17 +114,26 @@ def _signature(index, q: SeekerRequest):
 class _SeekerGroup:
     """One group of seekers passing the same profile rules, scored densely against the
     sponsors that group can have: ``scores`` (scaled integers), ``feasible`` (every hard
-    rule) and ``active`` (the pairs given to the solver so far), all (seekers, rows)."""
+    rule) and ``active`` (the pairs given to the solver so far), all (seekers, rows).
 
-    def __init__(self, seekers, rows, scores, feasible):
+    The work over a group goes ``chunk`` seekers at a time, so no temporary array is
+    larger than about ``RoundOptions.chunk_pairs`` pairs: only the three arrays above
+    (6 bytes a pair) and ``near`` (one more) are kept whole."""
+
+    def __init__(self, seekers, rows, scores, feasible, chunk_pairs):
         self.seekers, self.rows = seekers, rows
         self.scores, self.feasible = scores, feasible
-        self.cost = OFFSET - scores  # the arcs' cost in the flow
         self.active = np.zeros(feasible.shape, dtype=bool)
+        self.chunk = max(1, chunk_pairs // max(1, rows.size))
 
-    def reduced(self, d, heads):
-        """Return every pair's reduced cost under the potentials ``d``."""
-        out = self.cost + d[self.seekers][:, None]
+    def slices(self):
+        """The seekers' rows, ``chunk`` at a time, as slices."""
+        return [slice(lo, lo + self.chunk) for lo in range(0, self.seekers.size, self.chunk)]
+
+    def reduced(self, d, heads, part=slice(None)):
+        """Return the reduced costs (int64) of the pairs in the rows ``part`` under the
+        potentials ``d``; an arc's cost is ``OFFSET - score``."""
+        out = (OFFSET + d[self.seekers[part]])[:, None] - self.scores[part]
         out -= d[heads][None, :]
         return out
 
@@ -129,17 +142,23 @@ class _SeekerGroup:
         ``k_sponsor`` best seekers (with every pair tied with the last one taken, so
         the result does not depend on the order of the partition)."""
         g, c = self.scores.shape
-        masked = np.where(self.feasible, self.scores, np.iinfo(self.scores.dtype).min)
+        lowest = np.iinfo(self.scores.dtype).min
         if k_seeker >= c:
             self.active |= self.feasible
         elif k_seeker > 0:
-            # values only, on 32-bit integers: twice as fast as an argpartition
-            kth = np.partition(masked, c - k_seeker, axis=1)[:, c - k_seeker]
-            self.active |= masked >= kth[:, None]
+            for part in self.slices():
+                masked = np.where(self.feasible[part], self.scores[part], lowest)
+                # values only, on 32-bit integers: twice as fast as an argpartition
+                kth = np.partition(masked, c - k_seeker, axis=1)[:, c - k_seeker]
+                self.active[part] |= masked >= kth[:, None]
         if 0 < k_sponsor < g:
-            by_sponsor = np.ascontiguousarray(masked.T)  # rows partition faster than columns
-            kth = np.partition(by_sponsor, g - k_sponsor, axis=1)[:, g - k_sponsor]
-            self.active |= masked >= kth[None, :]
+            width = max(1, self.chunk * c // g)  # sponsors at a time, about as many pairs
+            for lo in range(0, c, width):
+                cols = slice(lo, lo + width)
+                # the transpose made contiguous: rows partition faster than columns
+                masked = np.where(self.feasible[:, cols].T, self.scores[:, cols].T, lowest)
+                kth = np.partition(masked, g - k_sponsor, axis=1)[:, g - k_sponsor]
+                self.active[:, cols] |= (masked >= kth[:, None]).T
         elif k_sponsor >= g:
             self.active |= True
         self.active &= self.feasible
@@ -177,18 +196,26 @@ def score_groups(index, requests: list[SeekerRequest], options: RoundOptions) ->
             ]
             if located:
                 km = np.full(feasible.shape, np.nan)
+                km[located] = index.distances_within_km(
+                    [requests[members[a]] for a in located], cols
+                )
                 for a in located:
-                    q = requests[members[a]]
-                    km[a] = index.distances_km(q, cols)
-                    feasible[a] &= index.near_enough(q, cols, km[a])
-        score = index.score_matrix(
-            queries[members], seeker_hours[members], cols, km, w_distance[members]
-        )
-        # rint(score * 1e6) is what np.round(score, 6) * SCALE rounds back to, exactly;
-        # |score| < 4 (see OFFSET), so the scaled scores fit 32 bits
-        scaled = np.multiply(score, SCALE, dtype=np.float64)
-        scaled = np.rint(scaled, out=scaled).astype(np.int32)
-        return _SeekerGroup(members, cols, scaled, feasible)
+                    feasible[a] &= index.near_enough(requests[members[a]], cols, km[a])
+        group = _SeekerGroup(members, cols, None, feasible, options.chunk_pairs)
+        group.scores = np.empty(feasible.shape, dtype=np.int32)
+        for part in group.slices():
+            score = index.score_matrix(
+                queries[members[part]],
+                seeker_hours[members[part]],
+                cols,
+                None if km is None else km[part],
+                w_distance[members[part]],
+            )
+            # rint(score * 1e6) is what np.round(score, 6) * SCALE rounds back to, exactly;
+            # |score| < 4 (see OFFSET), so the scaled scores fit 32 bits
+            scaled = np.multiply(score, SCALE, dtype=np.float64)
+            group.scores[part] = np.rint(scaled, out=scaled)
+        return group
 
     groups = list(by_signature.values())
     sizes = [len(members) * index.n_rows_ for members in groups]  # an upper bound
@@ -389,16 +416,24 @@ def _violations(groups, d, node_of_row, options, near=False):
 
     def check(group):
         heads = node_of_row[group.rows]
-        reduced = group.reduced(d, heads)
         if near:
-            group.near = (reduced < options.trim_margin) & group.feasible
-        bad = reduced < 0
-        bad &= group.feasible > group.active  # feasible and not active
-        if not bad.any():
+            group.near = np.empty(group.feasible.shape, dtype=bool)
+        found = []
+        for part in group.slices():
+            reduced = group.reduced(d, heads, part)
+            feasible = group.feasible[part]
+            if near:
+                np.logical_and(reduced < options.trim_margin, feasible, out=group.near[part])
+            bad = reduced < 0
+            bad &= feasible > group.active[part]  # feasible and not active
+            if bad.any():
+                group.active[part] |= bad
+                a, c = np.nonzero(bad)
+                found.append((a + part.start, c))
+        if not found:
             return None
-        group.active |= bad
-        a, c = np.nonzero(bad)
-        return group.seekers[a], heads[c], group.cost[a, c]
+        a, c = (np.concatenate(x) for x in zip(*found, strict=True))
+        return group.seekers[a], heads[c], OFFSET - group.scores[a, c].astype(np.int64)
 
     found = [arcs for arcs in _each(groups, check, options) if arcs is not None]
     if not found:
@@ -526,10 +561,73 @@ def _solve(index, requests: list[SeekerRequest], options: RoundOptions):
             group.active[:] = group.feasible
         proof = "full"
         solved = _Round(live, n, node_of_row, spare, options, fast=False)
+        d = _potentials(*solved.residual(), solved.sink + 1, None)
     pairs = []
-    for seekers, rows, scores in solved.pairs(live):
+    for seekers, rows, scores in _longest_waiting_served(live, solved, d, node_of_row, options):
         pairs += zip(seekers.tolist(), rows.tolist(), (scores / SCALE).tolist(), strict=True)
     return pairs, feasible_count, proof
+
+
+def _longest_waiting_served(groups, solved, d, node_of_row, options):
+    """Among every round as good as ``solved`` (as many matched, the same total score),
+    return the pairs of one that leaves out the seekers who waited least: the fewest
+    left out, then the least waiting among them, by the canonical order (seeker ``i``
+    left out costs ``n - i``; a sum, so between two equal rounds the one leaving out a
+    later seeker wins).
+
+    ``d`` proves ``solved`` optimal, so by complementary slackness the equally good
+    rounds are exactly the flows that use the arcs with reduced cost 0 freely, fill those
+    below 0 and leave those above 0 empty. That is a second, small min-cost flow: the
+    pairs with reduced cost 0 (every feasible one, solved before or not), the seekers'
+    "unmatched" arcs and the sponsors' capacities, with the waiting cost alone.
+    Returns ``(seekers, rows, scaled scores)`` per group, as ``_Round.pairs`` does.
+    """
+    n, sink = solved.n, solved.sink
+
+    def tight(group):
+        heads = node_of_row[group.rows]
+        found = []
+        for part in group.slices():
+            reduced = group.reduced(d, heads, part)
+            a, c = np.nonzero((reduced <= 0) & group.feasible[part])
+            found.append((a + part.start, c, reduced[a, c] < 0))
+        return tuple(np.concatenate(x) for x in zip(*found, strict=True))
+
+    found = _each(groups, tight, options)
+    pair_tails = np.concatenate([g.seekers[a] for g, (a, _, _) in zip(groups, found, strict=True)])
+    pair_heads = np.concatenate(
+        [node_of_row[g.rows[c]] for g, (_, c, _) in zip(groups, found, strict=True)]
+    )
+    pair_fixed = np.concatenate([f for _, _, f in found])
+    other = slice(solved.n_pairs, None)  # the unmatched arcs, then the sponsors' capacities
+    tails = np.concatenate([pair_tails, solved.tails[other]])
+    heads = np.concatenate([pair_heads, solved.heads[other]])
+    caps = np.concatenate([np.ones(pair_tails.size, np.int64), solved.caps[other]])
+    reduced = solved.costs[other] + d[solved.tails[other]] - d[solved.heads[other]]
+    fixed = np.concatenate([pair_fixed, reduced < 0])
+    free = np.concatenate([~pair_fixed, reduced == 0])
+    costs = np.zeros(tails.size, dtype=np.int64)
+    costs[pair_tails.size : pair_tails.size + n] = n - np.arange(n)  # leaving seeker i out
+    supplies = np.zeros(sink + 1, dtype=np.int64)
+    supplies[:n], supplies[sink] = 1, -n
+    np.subtract.at(supplies, tails[fixed], caps[fixed])
+    np.add.at(supplies, heads[fixed], caps[fixed])
+    from ortools.graph.python import min_cost_flow
+
+    flow = min_cost_flow.SimpleMinCostFlow()
+    flow.add_arcs_with_capacity_and_unit_cost(tails[free], heads[free], caps[free], costs[free])
+    flow.set_nodes_supplies(np.arange(sink + 1), supplies)
+    status = flow.solve()
+    if status != flow.OPTIMAL:
+        raise RuntimeError(f"min-cost flow over the equal rounds failed with status {status}")
+    used = fixed[: pair_tails.size].copy()
+    used[free[: pair_tails.size]] = flow.flows(np.arange(int(free[: pair_tails.size].sum()))) > 0
+    out, start = [], 0
+    for group, (a, c, _) in zip(groups, found, strict=True):
+        take = used[start : start + len(a)]
+        start += len(a)
+        out.append((group.seekers[a[take]], group.rows[c[take]], group.scores[a[take], c[take]]))
+    return out
 
 
 def assign(index, requests: list[SeekerRequest], **options):

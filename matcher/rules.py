@@ -76,6 +76,19 @@ def haversine_km(lat1, lon1, lat2, lon2, xp=math):
     return 2 * EARTH_RADIUS_KM * xp.asin(xp.sqrt(a))
 
 
+def unit_vector(lat, lon, xp=math):
+    """A point's position (x, y, z) on the unit sphere, from degrees: the dot product of
+    two is the cosine of the angle between them (floats with ``math``, arrays with
+    ``xp=numpy``)."""
+    p, lam = xp.radians(lat), xp.radians(lon)
+    return xp.cos(p) * xp.cos(lam), xp.cos(p) * xp.sin(lam), xp.sin(p)
+
+
+def cos_central_angle(km: float) -> float:
+    """The cosine of the angle at the Earth's centre that a great-circle distance spans."""
+    return math.cos(min(km / EARTH_RADIUS_KM, math.pi))
+
+
 def pair_distance_km(seeker, sponsor) -> float | None:
     """Return the pair's distance, or None when either gave no location."""
     if None in (seeker.lat, seeker.lon, sponsor.lat, sponsor.lon):
@@ -163,7 +176,7 @@ RULES = (
     Rule("too_far",
          "The sponsor is farther away than the newcomer can travel, or gave no location.",
          "place", _too_far,
-         lambda v, q: ~(v.distance_km(q) <= q.max_distance_km) if measures_distance(q) else None),
+         lambda v, q: ~v.within_km(q, q.max_distance_km) if measures_distance(q) else None),
 )  # fmt: skip
 RULE_ORDER = tuple(r.code for r in RULES)
 EXCLUSION_SENTENCES = {r.code: r.sentence for r in RULES}

@@ -103,14 +103,18 @@ def test_adding_a_shared_attribute_never_lowers_a_score(pool_settings, q, field,
 
 
 # (pairs up to which every pair enters the first solve, the fast solve's bonus, pairs from
-# which blocks are scored, pruned and checked on two threads): the default, always pruned,
-# always pruned on two threads, and pruned with no bonus (the fast solve then often does not
-# put cardinality first, so the dual check must catch it and solve exactly)
+# which blocks are scored, pruned and checked on two threads, pairs of a group handled at a
+# time): the default, always pruned, always pruned on two threads, pruned with no bonus (the
+# fast solve then often does not put cardinality first, so the dual check must catch it and
+# solve exactly), pruned a few pairs at a time (every group in several chunks), and no
+# pruned solve at all (straight to the fallback over every feasible pair)
 SOLVER_PATHS = (
     {"workers": 2},
     {"full_pairs": 0, "workers": 2},
     {"full_pairs": 0, "parallel_min_pairs": 0, "workers": 2},
     {"full_pairs": 0, "fast_bonus": 0, "workers": 2},
+    {"full_pairs": 0, "chunk_pairs": 5, "workers": 1},
+    {"full_pairs": 0, "max_solves": 0, "workers": 1},
 )
 
 
@@ -186,3 +190,25 @@ def test_equal_seekers_for_one_place_the_longest_waiting_is_served():
     for order in (twins, twins[::-1]):
         [only], left = SponsorIndex().fit([sponsor]).assign(order)
         assert only.request_id == "r1" and len(left) == 2
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(1, 3),
+    st.integers(1, 2),
+    st.lists(st.integers(0, 99), min_size=2, max_size=9, unique=True),
+    st.randoms(use_true_random=False),
+)
+def test_among_equals_the_longest_waiting_are_served(capacity, sponsors, waits, rng):
+    """Identical newcomers competing for fewer places than they are: whatever the order
+    they come in, the places go to those who waited longest."""
+    pool = [easy_sponsor(member_id=f"sp{j}", capacity=capacity, load=0) for j in range(sponsors)]
+    twins = [
+        easy_seeker(request_id=f"r{i}", member_id=f"s{i}", waiting_hours=float(w))
+        for i, w in enumerate(waits)
+    ]
+    rng.shuffle(twins)
+    assignments, _ = SponsorIndex().fit(pool).assign(twins, full_pairs=rng.choice((0, 20_000)))
+    places = min(len(twins), capacity * sponsors)
+    longest = sorted(twins, key=lambda q: -q.waiting_hours)[:places]
+    assert {a.request_id for a in assignments} == {q.request_id for q in longest}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from matcher import EXCLUSION_SENTENCES, RULE_ORDER, MatchSettings, SponsorIndex
@@ -93,3 +95,24 @@ def test_explain_counts_first_failing_rule_and_adds_up():
 def test_every_code_has_a_sentence():
     assert set(RULE_ORDER) == set(EXCLUSION_SENTENCES)
     assert all(s.endswith(".") for s in EXCLUSION_SENTENCES.values())
+
+
+def test_distance_rule_at_the_limit_agrees_with_the_plain_haversine():
+    # Sponsors a hair either side of 25 km, north, east and across the 180th meridian: the
+    # index screens them with unit vectors and must still give the haversine's answer.
+    seeker = easy_seeker(lat=51.5, lon=179.9, in_person_needed=True, max_distance_km=25)
+    step = math.degrees(25 / R.EARTH_RADIUS_KM)
+    pool = []
+    for i, scale in enumerate((0.999999, 1.0, 1.000001, 1 - 1e-12, 1 + 1e-12)):
+        north = (seeker.lat + step * scale, seeker.lon)
+        east = (seeker.lat, seeker.lon + step * scale / math.cos(math.radians(seeker.lat)))
+        for j, (lat, lon) in enumerate((north, east)):
+            lon = (lon + 180) % 360 - 180
+            pool.append(easy_sponsor(member_id=f"s{i}{j}", lat=lat, lon=lon))
+    pool.append(easy_sponsor(member_id="nowhere", lat=None, lon=None))
+    index = SponsorIndex().fit(pool)
+    rows, _ = index.feasible_rows(seeker)
+    expected = {s.member_id for s in pool if not R.violated_rules(seeker, s, MatchSettings())}
+    assert {index.member_ids_[r] for r in rows} == expected
+    assert index.exclusions(seeker).counts == {"too_far": len(pool) - len(expected)}
+    assert 0 < len(expected) < len(pool) - 1
