@@ -43,5 +43,7 @@ JOBS: tuple[JobSpec, ...] = (
     JobSpec("missed-contact", "jobs.missed_contact:flag_missed_contacts", 900, 1800),
     JobSpec("temporary-endings", "jobs.temporary_endings:prompt_term_endings", 3600, 3600),
     JobSpec("availability-checks", "jobs.availability:check_availability", 3600, 3600),
+    JobSpec("daily-reminders", "jobs.daily_checkins:send_daily_reminders", 300, 600),
+    JobSpec("reach-sponsors", "jobs.daily_checkins:nudge_sponsors", 300, 600),
 )
 HEARTBEAT = JobSpec("heartbeat", "jobs.worker:beat", every_s=15, misfire_grace_s=30)

@@ -10,6 +10,7 @@ def api_blueprints() -> list:
         audit,
         auth,
         blocks,
+        checkins,
         contacts,
         coordinator,
         profiles,
@@ -33,6 +34,7 @@ def api_blueprints() -> list:
         audit.blp,
         reports.blp,
         contacts.blp,
+        checkins.blp,
         webhooks.blp,
     ]
 
@@ -42,12 +44,22 @@ def page_blueprints() -> list:
     import api.web.account
     import api.web.join
     from api.blueprints import docs, health
-    from api.web import console, dashboard, links, newcomer, pages, pairs, sponsor, verify
+    from api.web import (
+        checkins,
+        console,
+        dashboard,
+        links,
+        newcomer,
+        pages,
+        pairs,
+        sponsor,
+        verify,
+    )
 
     return [
         *(health.bp, docs.bp, pages.bp, dashboard.bp, links.bp, newcomer.bp),
         verify.bp,
         *(api.web.join.bp, api.web.account.bp),
         *(console.bp, console.invitation_bp),
-        *(sponsor.bp, pairs.bp),
+        *(sponsor.bp, pairs.bp, checkins.bp),
     ]

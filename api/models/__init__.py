@@ -17,6 +17,7 @@ from api.models.accounts import (
     Program,
     SponsorProfile,
 )
+from api.models.checkins import CRAVINGS, CheckInChoice, DailyCheckIn
 from api.models.idempotency import IdempotencyKey
 from api.models.matching import (
     DECLINE_REASONS,
@@ -35,6 +36,7 @@ from api.models.types import utcnow
 
 __all__ = [
     "CONTACT_KINDS",
+    "CRAVINGS",
     "DECLINE_REASONS",
     "END_REASONS",
     "SYSTEM_END_REASONS",
@@ -42,8 +44,10 @@ __all__ = [
     "AuditLog",
     "AvailabilityCheck",
     "Block",
+    "CheckInChoice",
     "CheckinPrompt",
     "Contact",
+    "DailyCheckIn",
     "IdempotencyKey",
     "Member",
     "Membership",

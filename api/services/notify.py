@@ -28,6 +28,8 @@ EVENTS = frozenset(
         "pair.ended",
         "pair.term_ending",
         "checkin.due",
+        "checkin.daily",
+        "checkin.reach_out",
         "contact.overdue",
         "contact.escalated",
         "contact.resolved",

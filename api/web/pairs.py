@@ -19,7 +19,7 @@ from api.extensions import db
 from api.models import END_REASONS, Member, MissedContactFlag, Sponsorship, utcnow
 from api.schemas.contacts import ContactCreateSchema, _note_for_viewer
 from api.schemas.workflow import EndSchema, sponsorship_view
-from api.services import blocks, contacts, sponsorships
+from api.services import blocks, checkins, contacts, sponsorships
 from api.services.cadence import cadence_days
 from api.web import wording
 from api.web.forms import Form, form_view
@@ -136,6 +136,8 @@ def render_pair(pair: Sponsorship, member: Member, form: Form | None = None):
         blocked=_blocked(member, other.id),
         facts=public_facts(view["other"], ("languages", "contact_modes")),
         end_reasons=END_REASONS,
+        checkin_sharing=checkins.choices(pair.sponsee_id).shared,
+        shared_checkins=checkins.shared_with(member, pair) if view["role"] == "sponsor" else [],
     )
 
 

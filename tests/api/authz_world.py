@@ -15,6 +15,7 @@ from api.models import (
     AvailabilityCheck,
     Block,
     Contact,
+    DailyCheckIn,
     MatchingRound,
     Member,
     Membership,
@@ -171,7 +172,10 @@ def _objects(tag: str) -> Objects:
     block = Block(member_id=newcomer.id, blocked_member_id=blocked.id)
     hook = Webhook(program_id=program.id, url="https://93.184.216.34/h", secret="whsec_x")
     rnd = MatchingRound(program_id=program.id, status="draft")
-    db.session.add_all([proposal, contact, flag, check, note, token, block, hook, rnd])
+    checkin = DailyCheckIn(
+        member_id=newcomer.id, day=now.date(), mood=1, cravings="strong", meeting=False
+    )
+    db.session.add_all([proposal, contact, flag, check, note, token, block, hook, rnd, checkin])
     db.session.flush()
     round_pair = RoundPair(round_id=rnd.id, request_id=request.id, sponsor_id=sponsor.id, score=0.5)
     db.session.add(round_pair)
@@ -186,6 +190,7 @@ def _objects(tag: str) -> Objects:
         "contact_id": contact.uuid,
         "flag_id": flag.uuid,
         "check_id": check.uuid,
+        "checkin_id": checkin.uuid,
         "notification_id": note.uuid,
         "token_id": token.uuid,
         "webhook_id": hook.uuid,

@@ -122,6 +122,12 @@ CASES: dict[str, Case] = {
     f"GET {API}/me/notifications": Case(MEMBER),
     f"POST {API}/notifications/{{notification_id}}/read": Case(OWNER),
     f"POST {API}/me/availability-checks/{{check_id}}/answer": Case(OWNER, S),
+    f"GET {API}/me/checkins": Case(MEMBER),
+    f"POST {API}/me/checkins": Case(MEMBER),
+    f"POST {API}/me/checkins/{{checkin_id}}/tell-sponsor": Case(OWNER),
+    f"GET {API}/me/checkin-choices": Case(MEMBER),
+    f"PATCH {API}/me/checkin-choices": Case(MEMBER),
+    f"GET {API}/sponsorships/{{sponsorship_id}}/checkins": Case(OWNER, S),
     f"GET {API}/programs/{{program_id}}/webhooks": Case(COORDINATOR),
     f"POST {API}/programs/{{program_id}}/webhooks": Case(COORDINATOR),
     f"DELETE {API}/programs/{{program_id}}/webhooks/{{webhook_id}}": Case(COORDINATOR),
@@ -252,6 +258,12 @@ CASES: dict[str, Case] = {
     "POST /pairs/<uuid:pair_id>/convert": Case(OWNER),
     "GET /pairs/<uuid:pair_id>/block": Case(OWNER),
     "POST /pairs/<uuid:pair_id>/block": Case(OWNER),
+    "GET /checkin": Case(MEMBER),
+    "POST /checkin": Case(MEMBER),
+    "GET /checkin/done": Case(MEMBER),
+    "POST /checkin/<uuid:checkin_id>/tell-sponsor": Case(OWNER),
+    "GET /checkin/choices": Case(MEMBER),
+    "POST /checkin/choices": Case(MEMBER),
 }
 
 
@@ -311,6 +323,8 @@ def _bodies(world, objects) -> dict[str, object]:
         },
         f"PATCH {API}/sponsorships/{{sponsorship_id}}/cadence": {"cadence_days": 3},
         f"POST {API}/me/availability-checks/{{check_id}}/answer": {"available": True},
+        f"POST {API}/me/checkins": {"mood": 3, "cravings": "none", "meeting": True},
+        f"PATCH {API}/me/checkin-choices": {"reminders": True},
         f"POST {API}/programs/{{program_id}}/webhooks": {"url": "https://93.184.216.34/hook"},
     }
 
