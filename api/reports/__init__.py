@@ -5,11 +5,12 @@ from __future__ import annotations
 from types import ModuleType
 
 from api.errors import NotFound
-from api.reports import breakdowns, flags, pool, proposals, queue, survival, timings
+from api.reports import breakdowns, checkins, flags, pool, proposals, queue, survival, timings
 from api.reports.common import ReportParams, make_params
 
 REPORTS: dict[str, ModuleType] = {
-    module.NAME: module for module in (queue, timings, proposals, survival, pool, flags, breakdowns)
+    module.NAME: module
+    for module in (queue, timings, proposals, survival, pool, flags, breakdowns, checkins)
 }
 
 
