@@ -165,3 +165,18 @@ def test_without_a_sponsor_telling_is_a_conflict(client, auth, make_member):
     made = client.post(f"{API}/me/checkins", json=GOOD, headers=headers).json
     res = client.post(f"{API}/me/checkins/{made['id']}/tell-sponsor", headers=headers)
     assert res.status_code == 409
+
+
+def test_my_data_carries_my_own_check_ins_and_closing_the_account_erases_them(client, auth, pair):
+    from api.services import my_data
+
+    checkins.record(pair.sponsee, {**GOOD, "note": "mine to keep"})
+    exported = client.get(f"{API}/me/data", headers=auth(pair.sponsee)).json
+    assert [(c["mood"], c["note"]) for c in exported["daily_checkins"]] == [(3, "mine to keep")]
+    assert exported["checkin_choices"] == {"reminders": False, "shared": True}
+    assert client.get(f"{API}/me/data", headers=auth(pair.sponsor)).json["daily_checkins"] == []
+    checkins.set_choices(pair.sponsee, {"reminders": True})
+    from tests.factories import PASSWORD
+
+    my_data.close_account(pair.sponsee, PASSWORD)
+    assert _count(DailyCheckIn) == 0
