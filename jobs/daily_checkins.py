@@ -22,7 +22,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, exists, func, or_, select, update
 
 from api.extensions import db
-from api.models import CheckInChoice, DailyCheckIn, Member, Membership, Program, Sponsorship
+from api.models import (
+    CheckInChoice,
+    DailyCheckIn,
+    Member,
+    Membership,
+    Notification,
+    Program,
+    Sponsorship,
+)
 from api.program_settings import merged
 from api.services.accountability import Message, queue
 from api.services.checkins import LOW_MOOD, REACH_BODY, REACH_TITLE, reach_key
@@ -135,6 +143,15 @@ def nudge_sponsors(now: datetime) -> int:
         for pair in pairs:
             if _awake(pair, now, programs):
                 messages.append(_message(pair, key[0], f"{key[1]}:{pair.id}"))
+    if messages:  # only what was not sent before (keys name each episode)
+        sent = set(
+            db.session.scalars(
+                select(Notification.dedupe_key).where(
+                    Notification.dedupe_key.in_([m.key for m in messages])
+                )
+            )
+        )
+        messages = [m for m in messages if m.key not in sent]
     queue(messages, now)
     if told:
         db.session.execute(
