@@ -90,18 +90,23 @@ def _remind(program_id: int, day: date, zones: list[str], now: datetime) -> int:
             Member.closed_at.is_(None),
         )
     )
-    checked_in = exists().where(
-        DailyCheckIn.member_id == CheckInChoice.member_id, DailyCheckIn.day == day
+    checked_in = (
+        exists()
+        .where(DailyCheckIn.member_id == CheckInChoice.member_id, DailyCheckIn.day == day)
+        .correlate(CheckInChoice)
     )
-    claimed = db.session.execute(
+    # Who checked in already stays unclaimed (and is looked at again by later runs that day,
+    # a cheap indexed look-up): the reminder is for a day not told yet.
+    claimed = db.session.scalars(
         update(CheckInChoice)
         .where(
             CheckInChoice.reminders.is_(True),
             or_(CheckInChoice.reminded_on.is_(None), CheckInChoice.reminded_on < day),
             CheckInChoice.member_id.in_(members),
+            ~checked_in,
         )
         .values(reminded_on=day)
-        .returning(CheckInChoice.member_id, checked_in)
+        .returning(CheckInChoice.member_id)
         .execution_options(synchronize_session=False)
     ).all()
     messages = [
@@ -114,8 +119,7 @@ def _remind(program_id: int, day: date, zones: list[str], now: datetime) -> int:
             program_id,
             {"day": day.isoformat()},
         )
-        for member_id, done in claimed
-        if not done
+        for member_id in claimed
     ]
     queue(messages, now)
     return len(messages)
