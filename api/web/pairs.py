@@ -137,8 +137,24 @@ def render_pair(pair: Sponsorship, member: Member, form: Form | None = None):
         facts=public_facts(view["other"], ("languages", "contact_modes")),
         end_reasons=END_REASONS,
         checkin_sharing=checkins.choices(pair.sponsee_id).shared,
-        shared_checkins=checkins.shared_with(member, pair) if view["role"] == "sponsor" else [],
+        shared_checkins=_shared_days(member, pair) if view["role"] == "sponsor" else [],
     )
+
+
+def _shared_days(member: Member, pair: Sponsorship) -> list[dict]:
+    """The sponsee's shared check-ins, each day short and with its weekday ("Fri, Dec 4")."""
+    from babel.dates import format_skeleton
+
+    locale = get_locale() or "en"
+    return [
+        {
+            "day": format_skeleton("MMMEd", row.day, locale=locale),
+            "mood": str(row.mood),
+            "cravings": row.cravings,
+            "meeting": "yes" if row.meeting else "no",
+        }
+        for row in checkins.shared_with(member, pair)
+    ]
 
 
 def _back(pair: Sponsorship) -> str:
