@@ -20,6 +20,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy.orm import aliased
 
 from api.extensions import db
 from api.models import (
@@ -34,7 +35,7 @@ from api.models import (
 from api.program_settings import merged
 from api.services.accountability import Message, queue
 from api.services.checkins import LOW_MOOD, REACH_BODY, REACH_TITLE, reach_key
-from jobs.pairs import Pair, pair_query
+from jobs.pairs import PAIR_COLUMNS, Pair, pair_query
 from jobs.waking import _zone, is_waking
 
 REMIND_AT = time(18, 0)  # the member's own evening; never inside the quiet hours
@@ -88,6 +89,7 @@ def _remind(program_id: int, day: date, zones: list[str], now: datetime) -> int:
             Membership.program_id == program_id,
             Member.time_zone.in_(zones),
             Member.closed_at.is_(None),
+            Member.email_verified_at.is_not(None),  # no mail to an unverified address
         )
     )
     checked_in = (
@@ -118,6 +120,7 @@ def _remind(program_id: int, day: date, zones: list[str], now: datetime) -> int:
             "Three taps tell how today is going. It takes a few seconds.",
             program_id,
             {"day": day.isoformat()},
+            in_app=False,  # an email: thirty a month would bury the notifications that matter
         )
         for member_id in claimed
     ]
@@ -188,43 +191,45 @@ def _message(pair: Pair, reason: str, key: str) -> Message:
     )
 
 
-def _sharing(member_ids) -> set[int]:
-    """Those of ``member_ids`` who share their check-ins (the default) with an active sponsor."""
-    if not member_ids:
-        return set()
-    hidden = set(
-        db.session.scalars(
-            select(CheckInChoice.member_id).where(
-                CheckInChoice.member_id.in_(member_ids), CheckInChoice.shared.is_(False)
-            )
+def _sharing_pairs(*columns):
+    """The pair query (jobs.pairs) narrowed to active pairs whose sponsee shares check-ins (no
+    choice made means the default: shared), with ``columns`` after the pair's own."""
+    query, _, _ = pair_query()
+    return (
+        query.add_columns(*columns)
+        .outerjoin(CheckInChoice, CheckInChoice.member_id == Sponsorship.sponsee_id)
+        .where(
+            Sponsorship.status == "active",
+            or_(CheckInChoice.shared.is_(None), CheckInChoice.shared.is_(True)),
         )
     )
-    return set(member_ids) - hidden
 
 
-def _pairs_of(member_ids: set[int]) -> dict[int, list[Pair]]:
-    found: dict[int, list[Pair]] = defaultdict(list)
-    if member_ids:
-        query, _, _ = pair_query()
-        for row in db.session.execute(
-            query.where(Sponsorship.sponsee_id.in_(member_ids), Sponsorship.status == "active")
-        ):
-            pair = Pair(row[0], str(row[1]), *row[2:10])
-            found[pair.sponsee_id].append(pair)
-    return found
+def _pair(row) -> Pair:
+    return Pair(row[0], str(row[1]), *row[2:PAIR_COLUMNS])
 
 
 def _hard_days(now: datetime) -> list[tuple[int, object, list[Pair]]]:
-    rows = db.session.execute(
-        select(DailyCheckIn.id, DailyCheckIn.uuid, DailyCheckIn.member_id).where(
-            DailyCheckIn.sponsor_told_at.is_(None),
+    found: dict[int, tuple[object, list[Pair]]] = {}
+    for row in db.session.execute(
+        _sharing_pairs(DailyCheckIn.id, DailyCheckIn.uuid)
+        .join(DailyCheckIn, DailyCheckIn.member_id == Sponsorship.sponsee_id)
+        .where(
+            DailyCheckIn.day >= now.date() - timedelta(days=2),  # the index; then exactly:
             DailyCheckIn.updated_at >= now - HARD_WITHIN,
+            DailyCheckIn.sponsor_told_at.is_(None),
             or_(DailyCheckIn.mood == 1, DailyCheckIn.cravings == "strong"),
         )
-    ).all()
-    sharing = _sharing({r.member_id for r in rows})
-    pairs = _pairs_of(sharing)
-    return [(r.id, r.uuid, pairs[r.member_id]) for r in rows if pairs.get(r.member_id)]
+    ):
+        checkin_id, checkin_uuid = row[PAIR_COLUMNS:]
+        found.setdefault(checkin_id, (checkin_uuid, []))[1].append(_pair(row))
+    return [(checkin_id, found_uuid, pairs) for checkin_id, (found_uuid, pairs) in found.items()]
+
+
+def _day_before(column):
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column - 1
+    return func.date(column, "-1 day")
 
 
 def _recent(member_ids: set[int], since: date) -> dict[int, list]:
@@ -232,12 +237,7 @@ def _recent(member_ids: set[int], since: date) -> dict[int, list]:
     found: dict[int, list] = defaultdict(list)
     if member_ids:
         for row in db.session.execute(
-            select(
-                DailyCheckIn.member_id,
-                DailyCheckIn.day,
-                DailyCheckIn.mood,
-                DailyCheckIn.sponsor_told_at,
-            )
+            select(DailyCheckIn.member_id, DailyCheckIn.day, DailyCheckIn.mood)
             .where(DailyCheckIn.member_id.in_(member_ids), DailyCheckIn.day >= since)
             .order_by(DailyCheckIn.member_id, DailyCheckIn.day.desc())
         ):
@@ -245,79 +245,82 @@ def _recent(member_ids: set[int], since: date) -> dict[int, list]:
     return found
 
 
-def _today_of(member_ids: set[int], now: datetime) -> dict[int, date]:
-    zones = db.session.execute(select(Member.id, Member.time_zone).where(Member.id.in_(member_ids)))
-    return {member_id: _local(now, zone).date() for member_id, zone in zones}
-
-
 def _low_runs(now: datetime) -> list[tuple[int, tuple[str, str], list[Pair]]]:
-    """Members whose newest check-ins (yesterday's or today's) are two or more low days in a
-    row: one key per run of low days, named by the run's first day."""
-    horizon = now.date() - timedelta(days=2)
-    candidates = set(
-        db.session.scalars(
-            select(DailyCheckIn.member_id)
-            .where(DailyCheckIn.day >= horizon, DailyCheckIn.mood <= LOW_MOOD)
-            .distinct()
+    """Members whose newest check-in (today's or yesterday's, their own days) ends two or more
+    low days in a row: one key per run of low days, named by the run's first day. Where the
+    newest day was a hard day that already reached the sponsor, that message stands for it."""
+    newest, before = aliased(DailyCheckIn), aliased(DailyCheckIn)
+    later = aliased(DailyCheckIn)
+    rows = db.session.execute(
+        _sharing_pairs(newest.day, newest.sponsor_told_at)
+        .join(newest, newest.member_id == Sponsorship.sponsee_id)
+        .join(
+            before,
+            and_(
+                before.member_id == newest.member_id,
+                before.day == _day_before(newest.day),
+                before.mood <= LOW_MOOD,
+            ),
         )
-    )
-    sharing = _sharing(candidates)
-    pairs = _pairs_of(sharing)
-    members = {m for m in sharing if pairs.get(m)}
-    if not members:
-        return []
-    today = _today_of(members, now)
-    recent = _recent(members, horizon - timedelta(days=60))
+        .where(
+            newest.day >= now.date() - timedelta(days=2),
+            newest.mood <= LOW_MOOD,
+            ~exists().where(later.member_id == newest.member_id, later.day > newest.day),
+        )
+    ).all()
+    pairs: dict[int, list[Pair]] = defaultdict(list)
+    ends: dict[int, tuple[date, object]] = {}
+    for row in rows:
+        pair = _pair(row)
+        day, told = row[PAIR_COLUMNS:]
+        if day >= _local(now, pair.sponsee_zone).date() - timedelta(days=1) and told is None:
+            pairs[pair.sponsee_id].append(pair)
+            ends[pair.sponsee_id] = (day, told)
+    recent = _recent(set(ends), now.date() - timedelta(days=62))
     found = []
-    for member_id in members:
-        rows = recent.get(member_id, [])
-        if not rows or rows[0].mood > LOW_MOOD or rows[0].day < today[member_id] - timedelta(1):
-            continue
-        run = [rows[0]]
-        for row in rows[1:]:
-            if row.mood > LOW_MOOD or row.day != run[-1].day - timedelta(days=1):
+    for member_id, (day, _) in ends.items():
+        run = [r for r in recent.get(member_id, []) if r.day <= day]
+        start = run[0].day
+        for row in run[1:]:
+            if row.mood > LOW_MOOD or row.day != start - timedelta(days=1):
                 break
-            run.append(row)
-        if len(run) < 2 or rows[0].sponsor_told_at is not None:
-            continue  # one low day; or today's hard day already reached the sponsor
-        key = ("low", f"reach-low:{member_id}:{run[-1].day.isoformat()}")
-        found.append((member_id, key, pairs[member_id]))
+            start = row.day
+        found.append(
+            (member_id, ("low", f"reach-low:{member_id}:{start.isoformat()}"), pairs[member_id])
+        )
     return found
 
 
 def _silences(now: datetime) -> list[tuple[int, tuple[str, str], list[Pair]]]:
-    """Members who checked in daily (5 of 7 days) and then not for a week: one key per
+    """Members who checked in daily (5 of 7 days) and then not for a whole week: one key per
     silence, named by the last day they checked in."""
     newest = func.max(DailyCheckIn.day)
     utc_today = now.date()
-    rows = db.session.execute(
-        select(DailyCheckIn.member_id, newest)
-        .where(DailyCheckIn.day >= utc_today - timedelta(days=QUIET_LOOKBACK + 2))  # zones
+    window = utc_today - timedelta(days=QUIET_LOOKBACK + 2)  # + a day each way for the zones
+    lasts = (
+        select(DailyCheckIn.member_id.label("member_id"), newest.label("last"))
+        .where(DailyCheckIn.day >= window)
         .group_by(DailyCheckIn.member_id)
-        .having(
-            and_(
-                newest <= utc_today - timedelta(days=QUIET_DAYS - 1),
-                newest >= utc_today - timedelta(days=QUIET_LOOKBACK + 2),
-            )
-        )
+        .having(newest <= utc_today - timedelta(days=QUIET_DAYS - 1))
+        .subquery()
+    )
+    rows = db.session.execute(
+        _sharing_pairs(lasts.c.last).join(lasts, lasts.c.member_id == Sponsorship.sponsee_id)
     ).all()
-    sharing = _sharing({member_id for member_id, _ in rows})
-    pairs = _pairs_of(sharing)
-    members = {m for m in sharing if pairs.get(m)}
-    if not members:
-        return []
-    today = _today_of(members, now)
-    last_of = {member_id: last for member_id, last in rows}
-    recent = _recent(members, utc_today - timedelta(days=QUIET_LOOKBACK + QUIET_DAYS + 2))
+    pairs: dict[int, list[Pair]] = defaultdict(list)
+    last_of: dict[int, date] = {}
+    for row in rows:
+        pair = _pair(row)
+        last = row[PAIR_COLUMNS]
+        silent = (_local(now, pair.sponsee_zone).date() - last).days - 1  # whole days
+        if QUIET_DAYS <= silent <= QUIET_LOOKBACK:
+            pairs[pair.sponsee_id].append(pair)
+            last_of[pair.sponsee_id] = last
+    recent = _recent(set(last_of), window - timedelta(days=QUIET_DAYS))
     found = []
-    for member_id in members:
-        last = last_of[member_id]
-        silent = (today[member_id] - last).days - 1  # whole days without a check-in
-        if not QUIET_DAYS <= silent <= QUIET_LOOKBACK:
-            continue
-        week = [r for r in recent.get(member_id, []) if last - r.day < timedelta(days=7)]
-        if len(week) < DAILY_USE:
-            continue
-        key = ("quiet", f"reach-quiet:{member_id}:{last.isoformat()}")
-        found.append((member_id, key, pairs[member_id]))
+    for member_id, last in last_of.items():
+        week = [r for r in recent.get(member_id, []) if timedelta(0) <= last - r.day < timedelta(7)]
+        if len(week) >= DAILY_USE:
+            key = ("quiet", f"reach-quiet:{member_id}:{last.isoformat()}")
+            found.append((member_id, key, pairs[member_id]))
     return found

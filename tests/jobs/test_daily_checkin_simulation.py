@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from api.models import Notification
+from api.models import Notification, OutboxMessage
 from api.services import checkins
 from jobs.daily_checkins import nudge_sponsors, send_daily_reminders
 from tests.jobs.helpers import make_pair
@@ -98,12 +98,12 @@ def test_120_days_of_reminders_and_nudges(db, make_program, make_member, capsys)
             if key in expected or (key in checked and checked[key] <= at):
                 continue
             expected[key] = at
-    rows = db.session.execute(
-        select(Notification.member_id, Notification.data, Notification.created_at).where(
-            Notification.kind == "checkin.daily"
+    rows = db.session.execute(  # each reminder is an email (no in-app copy)
+        select(OutboxMessage.member_id, OutboxMessage.payload, OutboxMessage.created_at).where(
+            OutboxMessage.event == "checkin.daily"
         )
     ).all()
-    actual = {(m, datetime.fromisoformat(d["day"]).date()): at for m, d, at in rows}
+    actual = {(m, datetime.fromisoformat(p["data"]["day"]).date()): at for m, p, at in rows}
     assert len(actual) == len(rows)  # nobody reminded twice on one day
     assert actual == expected
     for (member_id, _), at in actual.items():

@@ -30,6 +30,16 @@ def _kinds(member) -> list[str]:
     )
 
 
+def _reminders(member) -> list[str]:
+    """The days the member was reminded (an email each; no in-app notification)."""
+    rows = db.session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.member_id == member.id, OutboxMessage.event == "checkin.daily"
+        )
+    )
+    return [m.payload["data"]["day"] for m in rows]
+
+
 def _reasons(member) -> list[str]:
     rows = db.session.scalars(select(Notification).where(Notification.member_id == member.id))
     return [n.data["reason"] for n in rows if n.kind == "checkin.reach_out"]
@@ -47,9 +57,8 @@ def test_the_reminder_is_off_until_turned_on(pair):
     assert send_daily_reminders(EVENING) == 0
     checkins.set_choices(pair.sponsee, {"reminders": True})
     assert send_daily_reminders(EVENING) == 1
-    assert _kinds(pair.sponsee) == ["checkin.daily"]
-    mail = db.session.scalars(select(OutboxMessage)).all()
-    assert [(m.member_id, m.event) for m in mail] == [(pair.sponsee_id, "checkin.daily")]
+    assert _reminders(pair.sponsee) == ["2026-07-01"]
+    assert _kinds(pair.sponsee) == []  # an email, not another in-app notification
 
 
 def test_the_reminder_comes_once_a_day_in_the_evening_and_never_at_night(pair):
@@ -61,7 +70,7 @@ def test_the_reminder_comes_once_a_day_in_the_evening_and_never_at_night(pair):
     # The next day the worker was down all evening: at 21:30 (quiet hours) nothing goes.
     assert send_daily_reminders(EVENING + timedelta(days=1, hours=3, minutes=25)) == 0
     assert send_daily_reminders(EVENING + timedelta(days=2)) == 1
-    assert len(_kinds(pair.sponsee)) == 2
+    assert _reminders(pair.sponsee) == ["2026-07-01", "2026-07-03"]
 
 
 def test_no_reminder_after_checking_in_that_day(pair):
@@ -69,7 +78,20 @@ def test_no_reminder_after_checking_in_that_day(pair):
     checkins.record(pair.sponsee, GOOD, now=EVENING - timedelta(hours=8))
     assert send_daily_reminders(EVENING) == 0
     assert send_daily_reminders(EVENING + timedelta(minutes=5)) == 0
-    assert _kinds(pair.sponsee) == []
+    assert _reminders(pair.sponsee) == []
+
+
+def test_no_reminder_to_an_address_not_verified_or_a_closed_account(pair, make_member):
+    from api.models import utcnow
+
+    checkins.set_choices(pair.sponsee, {"reminders": True})
+    pair.sponsee.email_verified_at = None
+    db.session.commit()
+    assert send_daily_reminders(EVENING) == 0
+    pair.sponsee.email_verified_at = utcnow()
+    pair.sponsee.closed_at = utcnow()
+    db.session.commit()
+    assert send_daily_reminders(EVENING) == 0
 
 
 def test_a_hard_day_reaches_the_sponsor_once_and_only_when_they_are_awake(
