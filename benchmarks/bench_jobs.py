@@ -129,7 +129,7 @@ CHECKIN_EVENING = datetime(2026, 6, 10, 22, 2, tzinfo=UTC)  # 18:02 in New York
 def _populate_checkins(db, rng: random.Random) -> None:
     """Every sponsee turns the daily reminder on; each checked in on about half of the last
     three days (their own days), today's before the evening; 5 % of check-ins are hard days."""
-    from sqlalchemy import insert, select
+    from sqlalchemy import insert, select, update
 
     from api.models import CheckInChoice, DailyCheckIn, Member, Sponsorship
     from api.services.checkins import local_day
@@ -160,6 +160,12 @@ def _populate_checkins(db, rng: random.Random) -> None:
                 )
     for chunk in range(0, len(choices), 20_000):
         db.session.execute(insert(CheckInChoice), choices[chunk : chunk + 20_000])
+    # Reminders go to verified addresses only: these members opened their sign-up link.
+    db.session.execute(
+        update(Member)
+        .where(Member.id.in_(select(Sponsorship.sponsee_id)))
+        .values(email_verified_at=NOW - timedelta(days=200))
+    )
     seen = set()
     rows = [
         r

@@ -1,9 +1,10 @@
 """Daily check-ins: the reminder a member turned on, and reaching their sponsor when it matters.
 
-``send_daily_reminders``: once a day, at the first run at or after REMIND_AT in the member's own
-zone and inside their waking hours, each member who turned the reminder on and has not checked
-in yet that day is asked "How is today?". The conditional UPDATE of ``reminded_on`` is the
-claim: a second run, or a racing one, finds nothing to claim (and the message keys are unique).
+``send_daily_reminders``: once a day, at the first run at or after their own minute of the hour
+after REMIND_AT (18:00-18:59 in the member's own zone, the same minute every day) and inside
+their waking hours, each member who turned the reminder on and has not checked in yet that day
+is emailed "How is today?". The conditional UPDATE of ``reminded_on`` is the claim: a second
+run, or a racing one, finds nothing to claim (and the message keys are unique).
 
 ``nudge_sponsors``: only for members who share their check-ins with their sponsor, and only the
 sponsor of an active pair is told (never a coordinator). Within the sponsor's waking hours:
@@ -17,9 +18,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from functools import cache
+from zoneinfo import ZoneInfo, available_timezones
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, case, exists, func, or_, select, update
 from sqlalchemy.orm import aliased
 
 from api.extensions import db
@@ -39,6 +41,9 @@ from jobs.pairs import PAIR_COLUMNS, Pair, pair_query
 from jobs.waking import _zone, is_waking
 
 REMIND_AT = time(18, 0)  # the member's own evening; never inside the quiet hours
+# Each member has their own minute in the hour after REMIND_AT (member id modulo 60), the same
+# every day: a zone's reminders are spread over an hour instead of all leaving at once.
+SPREAD_MINUTES = 60
 HARD_WITHIN = timedelta(hours=24)
 QUIET_DAYS = 7  # a week without a check-in ...
 DAILY_USE = 5  # ... after checking in on at least 5 of the 7 days before
@@ -58,57 +63,61 @@ def _programs() -> dict[int, dict]:
 
 def send_daily_reminders(now: datetime) -> int:
     """Remind every member due now (see the module's docstring); returns how many."""
-    zones = list(
-        db.session.scalars(
-            select(Member.time_zone)
-            .join(CheckInChoice, CheckInChoice.member_id == Member.id)
-            .where(CheckInChoice.reminders.is_(True))
-            .distinct()
-        )
-    )
     sent = 0
-    if zones:
-        for program_id, settings in _programs().items():
-            start, end = settings["quiet_hours_start"], settings["quiet_hours_end"]
-            by_day: dict[date, list[str]] = defaultdict(list)
-            for zone in zones:
-                local = _local(now, zone)
-                if local.time() >= REMIND_AT and is_waking(now, zone, start, end):
-                    by_day[local.date()].append(zone)
-            for day, due_zones in by_day.items():
-                sent += _remind(program_id, day, due_zones, now)
+    for program_id, settings in _programs().items():
+        start, end = settings["quiet_hours_start"], settings["quiet_hours_end"]
+        due: dict[tuple[date, int], list[str]] = defaultdict(list)
+        for zone in _all_zones():
+            local = _local(now, zone)
+            elapsed = (local.hour - REMIND_AT.hour) * 60 + local.minute - REMIND_AT.minute
+            if elapsed >= 0 and is_waking(now, zone, start, end):
+                due[local.date(), min(elapsed, SPREAD_MINUTES - 1)].append(zone)
+        if due:
+            sent += _remind(program_id, due, now)
     db.session.commit()
     return sent
 
 
-def _remind(program_id: int, day: date, zones: list[str], now: datetime) -> int:
-    members = (
-        select(Member.id)
-        .join(Membership, Membership.member_id == Member.id)
-        .where(
-            Membership.program_id == program_id,
-            Member.time_zone.in_(zones),
-            Member.closed_at.is_(None),
-            Member.email_verified_at.is_not(None),  # no mail to an unverified address
+@cache
+def _all_zones() -> tuple[str, ...]:
+    """Every IANA zone name a member can have chosen (profiles accept only these)."""
+    return tuple(sorted(available_timezones()))
+
+
+def _remind(program_id: int, due: dict[tuple[date, int], list[str]], now: datetime) -> int:
+    """Claim, in one conditional UPDATE, every member of the programme whose reminder is due:
+    turned on, not reminded yet that day (their own), not checked in yet, their minute of the
+    spread reached, a verified address and an open account. The claim is the send-once."""
+    groups = []
+    for (day, reached), zones in due.items():
+        checked_in = (
+            exists()
+            .where(DailyCheckIn.member_id == CheckInChoice.member_id, DailyCheckIn.day == day)
+            .correlate(CheckInChoice)
         )
-    )
-    checked_in = (
-        exists()
-        .where(DailyCheckIn.member_id == CheckInChoice.member_id, DailyCheckIn.day == day)
-        .correlate(CheckInChoice)
-    )
-    # Who checked in already stays unclaimed (and is looked at again by later runs that day,
-    # a cheap indexed look-up): the reminder is for a day not told yet.
-    claimed = db.session.scalars(
-        update(CheckInChoice)
-        .where(
-            CheckInChoice.reminders.is_(True),
+        condition = and_(
+            Member.time_zone.in_(zones),
             or_(CheckInChoice.reminded_on.is_(None), CheckInChoice.reminded_on < day),
-            CheckInChoice.member_id.in_(members),
             ~checked_in,
         )
-        .values(reminded_on=day)
-        .returning(CheckInChoice.member_id)
+        if reached < SPREAD_MINUTES - 1:
+            condition = and_(condition, CheckInChoice.member_id % SPREAD_MINUTES <= reached)
+        groups.append((condition, day))
+    member_here = exists().where(
+        Membership.member_id == CheckInChoice.member_id, Membership.program_id == program_id
+    )
+    claimed = db.session.execute(
+        update(CheckInChoice)
+        .where(
+            CheckInChoice.member_id == Member.id,
+            CheckInChoice.reminders.is_(True),
+            Member.closed_at.is_(None),
+            Member.email_verified_at.is_not(None),  # no mail to an unverified address
+            member_here,
+            or_(*(condition for condition, _ in groups)),
+        )
+        .values(reminded_on=case(*groups))
+        .returning(CheckInChoice.member_id, CheckInChoice.reminded_on)
         .execution_options(synchronize_session=False)
     ).all()
     messages = [
@@ -122,7 +131,7 @@ def _remind(program_id: int, day: date, zones: list[str], now: datetime) -> int:
             {"day": day.isoformat()},
             in_app=False,  # an email: thirty a month would bury the notifications that matter
         )
-        for member_id in claimed
+        for member_id, day in claimed
     ]
     queue(messages, now)
     return len(messages)

@@ -17,8 +17,8 @@ from tests.jobs.helpers import make_pair
 
 NY = "America/New_York"
 SYDNEY = "Australia/Sydney"
-# 1 July 2026, 18:05 in New York (22:05 UTC).
-EVENING = datetime(2026, 7, 1, 22, 5, tzinfo=UTC)
+# 1 July 2026, 18:59 in New York (22:59 UTC): every member's minute of the spread has come.
+EVENING = datetime(2026, 7, 1, 22, 59, tzinfo=UTC)
 GOOD = {"mood": 4, "cravings": "none", "meeting": True}
 HARD = {"mood": 3, "cravings": "strong", "meeting": False}
 LOW = {"mood": 2, "cravings": "some", "meeting": False}
@@ -63,14 +63,29 @@ def test_the_reminder_is_off_until_turned_on(pair):
 
 def test_the_reminder_comes_once_a_day_in_the_evening_and_never_at_night(pair):
     checkins.set_choices(pair.sponsee, {"reminders": True})
-    assert send_daily_reminders(EVENING - timedelta(minutes=10)) == 0  # 17:55: not yet
+    assert send_daily_reminders(EVENING - timedelta(minutes=64)) == 0  # 17:55: not yet
     assert send_daily_reminders(EVENING) == 1
     assert send_daily_reminders(EVENING) == 0  # run twice: sent once
-    assert send_daily_reminders(EVENING + timedelta(hours=2)) == 0
+    assert send_daily_reminders(EVENING + timedelta(hours=1, minutes=50)) == 0
     # The next day the worker was down all evening: at 21:30 (quiet hours) nothing goes.
     assert send_daily_reminders(EVENING + timedelta(days=1, hours=3, minutes=25)) == 0
     assert send_daily_reminders(EVENING + timedelta(days=2)) == 1
     assert _reminders(pair.sponsee) == ["2026-07-01", "2026-07-03"]
+
+
+def test_each_member_has_their_own_minute_of_the_evening_hour(make_program, make_member):
+    program = make_program()
+    people = [make_member(program, "newcomer", time_zone=NY) for _ in range(6)]
+    for member in people:
+        checkins.set_choices(member, {"reminders": True})
+    early = EVENING.replace(minute=0)  # 18:00
+    minutes = {m.id: m.id % 60 for m in people}
+    reminded = []
+    for minute in range(0, 60, 5):
+        send_daily_reminders(early + timedelta(minutes=minute))
+        now_told = {m.id for m in people if _reminders(m)} - {r for r, _ in reminded}
+        reminded += [(member_id, minute) for member_id in now_told]
+    assert sorted(reminded) == sorted((m, -(-minutes[m] // 5) * 5) for m in minutes)
 
 
 def test_no_reminder_after_checking_in_that_day(pair):
@@ -101,13 +116,13 @@ def test_a_hard_day_reaches_the_sponsor_once_and_only_when_they_are_awake(
     pair = make_pair(make_member, program, started_at=EVENING - timedelta(days=9), tz=NY,
                      sponsor_tz=SYDNEY)  # fmt: skip
     coordinator = make_member(program, "coordinator")
-    checkins.record(pair.sponsee, HARD, now=EVENING)  # 08:05 in Sydney: awake
+    checkins.record(pair.sponsee, HARD, now=EVENING)  # 08:59 in Sydney: awake
     assert nudge_sponsors(EVENING) == 1
     assert nudge_sponsors(EVENING) == 0  # twice: once
-    night = EVENING + timedelta(hours=14)  # 22:05 in Sydney
+    night = EVENING + timedelta(hours=14)  # 22:59 in Sydney
     checkins.record(pair.sponsee, HARD, now=night)  # the next New York day, a hard one too
     assert nudge_sponsors(night) == 0  # the sponsor sleeps
-    assert nudge_sponsors(night + timedelta(hours=10)) == 1  # 08:05 in Sydney
+    assert nudge_sponsors(night + timedelta(hours=10)) == 1  # 08:59 in Sydney
     assert _reasons(pair.sponsor) == ["hard", "hard"]
     assert _kinds(coordinator) == [] and _kinds(pair.sponsee) == []
     told = db.session.scalars(select(DailyCheckIn.sponsor_told_at)).all()
