@@ -34,13 +34,15 @@ TARGETS = {
     "prompt_job_worst_s_100k": "< 2",
 }
 NOTES = [
-    "Daily check-in: `checkin_prompt_job_s_100k` is the daily-reminder run at 18:02 in New "
-    "York (22:02 UTC) over 100,000 members with the reminder on, spread over the four zones: "
-    "the New York quarter comes due at once (those who checked in earlier that day are "
-    "skipped), about 12,500 reminders written (in-app and email rows). `*_idle_*` is the next "
-    "run (nothing due, every member scanned), `*_rerun_*` the same instant again (sends "
-    "nothing); `checkin_nudge_job_s_100k` is the sponsor-nudge run over three days of "
-    "check-ins (about 150k rows, 5 % hard days, all in waking hours somewhere).",
+    "Daily check-in: 100,000 members with the daily reminder on, spread over the four zones, "
+    "each having checked in on about half of their days. `checkin_prompt_job_s_100k` is the "
+    "scheduled run at 18:07 in New York (the one before at 18:02): every member is scanned and "
+    "those whose own minute of the evening hour came in those 5 minutes (and who have not "
+    "checked in that day) are emailed. `*_catchup_*` is the first run after the worker was "
+    "down all through New York's reminder hour: the whole quarter at once (about 12,500 "
+    "emails); `*_idle_*` a run with nothing due; `*_rerun_*` the same instant twice. "
+    "`checkin_nudge_job_s_100k` is the sponsor-nudge run over four days of check-ins "
+    "(about 200k rows, 5 % hard days).",
     "Jobs: `sweep_missed_contact_s_100k` and `prompt_job_s_100k` are the scheduled runs over "
     "100,000 active pairs (every pair scanned; what fell due since the last run acted on). "
     "`*_catchup_*` is the first run after a long outage, with every overdue pair at once "
@@ -127,8 +129,8 @@ CHECKIN_EVENING = datetime(2026, 6, 10, 22, 2, tzinfo=UTC)  # 18:02 in New York
 
 
 def _populate_checkins(db, rng: random.Random) -> None:
-    """Every sponsee turns the daily reminder on; each checked in on about half of the last
-    three days (their own days), today's before the evening; 5 % of check-ins are hard days."""
+    """Every sponsee turns the daily reminder on; each checked in on about half of their days
+    (the evening's day, two before and one after), before their evening; 5 % are hard days."""
     from sqlalchemy import insert, select, update
 
     from api.models import CheckInChoice, DailyCheckIn, Member, Sponsorship
@@ -142,7 +144,7 @@ def _populate_checkins(db, rng: random.Random) -> None:
     ]
     rows = []
     for member_id, zone in sponsees:
-        for back in range(3):
+        for back in range(-1, 3):  # the evening's day, two before it, and the day after
             if rng.random() < 0.5:
                 at = CHECKIN_EVENING - timedelta(days=back, hours=rng.uniform(3, 12))
                 hard = rng.random() < 0.05
@@ -180,20 +182,32 @@ def _populate_checkins(db, rng: random.Random) -> None:
 
 
 def run_checkins(db) -> dict:
-    """Time the daily check-in's jobs on the populated database."""
+    """Time the daily check-in's jobs on the populated database (see NOTES)."""
     from jobs.daily_checkins import nudge_sponsors, send_daily_reminders
 
     _populate_checkins(db, random.Random(11))
-    due_s, reminded = _timed(send_daily_reminders, CHECKIN_EVENING)
-    idle_s, _ = _timed(send_daily_reminders, CHECKIN_EVENING + timedelta(minutes=5))
-    again_s, again = _timed(send_daily_reminders, CHECKIN_EVENING)
-    assert again == 0
+    # The first evening the worker was down from before 18:00 until 19:02: one run catches up
+    # on the whole New York quarter.
+    catchup_s, caught_up = _timed(send_daily_reminders, CHECKIN_EVENING + timedelta(hours=1))
     nudge_s, nudged = _timed(nudge_sponsors, CHECKIN_EVENING)
+    # The next evening, on schedule: runs every 5 minutes, each sends to the members whose
+    # minute of the hour came since the last one.
+    evening = CHECKIN_EVENING + timedelta(days=1)
+    send_daily_reminders(evening)  # 18:02
+    due_s, reminded = _timed(send_daily_reminders, evening + timedelta(minutes=5))
+    again_s, again = _timed(send_daily_reminders, evening + timedelta(minutes=5))
+    assert again == 0
+    for minutes in range(10, 61, 5):
+        send_daily_reminders(evening + timedelta(minutes=minutes))
+    idle_s, idle = _timed(send_daily_reminders, evening + timedelta(minutes=65))
+    assert idle == 0
     return {
         "checkin_prompt_job_s_100k": round(due_s, 3),
         "checkin_prompt_job_reminders_100k": reminded,
-        "checkin_prompt_job_idle_s_100k": round(idle_s, 3),
         "checkin_prompt_job_rerun_s_100k": round(again_s, 3),
+        "checkin_prompt_job_idle_s_100k": round(idle_s, 3),
+        "checkin_prompt_job_catchup_s_100k": round(catchup_s, 3),
+        "checkin_prompt_job_catchup_reminders_100k": caught_up,
         "checkin_nudge_job_s_100k": round(nudge_s, 3),
         "checkin_nudge_job_messages_100k": nudged,
     }

@@ -21,7 +21,7 @@ from datetime import date, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
-from sqlalchemy import and_, case, exists, func, or_, select, update
+from sqlalchemy import and_, case, exists, func, or_, select, text, update
 from sqlalchemy.orm import aliased
 
 from api.extensions import db
@@ -54,6 +54,14 @@ def _local(now: datetime, zone_name: str) -> datetime:
     return now.astimezone(_zone(zone_name) or ZoneInfo("UTC"))
 
 
+def _without_jit() -> None:
+    """PostgreSQL, this transaction only: no JIT compilation. These queries touch many rows
+    but run for milliseconds; their cost estimates still cross ``jit_above_cost``, and
+    compiling them took longer (0.6-0.8 s at 100k members) than running them."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SET LOCAL jit = off"))
+
+
 def _programs() -> dict[int, dict]:
     return {pid: merged(s) for pid, s in db.session.execute(select(Program.id, Program.settings))}
 
@@ -63,6 +71,7 @@ def _programs() -> dict[int, dict]:
 
 def send_daily_reminders(now: datetime) -> int:
     """Remind every member due now (see the module's docstring); returns how many."""
+    _without_jit()
     sent = 0
     for program_id, settings in _programs().items():
         start, end = settings["quiet_hours_start"], settings["quiet_hours_end"]
@@ -143,6 +152,7 @@ def _remind(program_id: int, due: dict[tuple[date, int], list[str]], now: dateti
 def nudge_sponsors(now: datetime) -> int:
     """Ask sponsors to reach out where a sharing sponsee's check-ins call for it; returns how
     many messages were queued."""
+    _without_jit()
     programs = _programs()
     messages: list[Message] = []
     told: list[int] = []
