@@ -41,8 +41,9 @@ NOTES = [
     "checked in that day) are emailed. `*_catchup_*` is the first run after the worker was "
     "down all through New York's reminder hour: the whole quarter at once (about 12,500 "
     "emails); `*_idle_*` a run with nothing due; `*_rerun_*` the same instant twice. "
-    "`checkin_nudge_job_s_100k` is the sponsor-nudge run over four days of check-ins "
-    "(about 200k rows, 5 % hard days). Measured 2026-12-05 02:03-02:07 UTC on 2 cores (Intel "
+    "`checkin_nudge_job_s_100k` is the sponsor-nudge job's first run over four days of "
+    "check-ins (about 200k rows, 5 % hard days): about 4,000 sponsor messages at once, most "
+    "of its time writing them (in-app and email rows), like the other jobs' catch-up runs. Measured 2026-12-05 02:03-02:07 UTC on 2 cores (Intel "
     "Xeon) at load average 6-7 from other engineers' test runs, so inflated: the same runs "
     "read 0.89-1.08 s at load 4-14 during development.",
     "Jobs: `sweep_missed_contact_s_100k` and `prompt_job_s_100k` are the scheduled runs over "
