@@ -43,9 +43,10 @@ NOTES = [
     "emails); `*_idle_*` a run with nothing due; `*_rerun_*` the same instant twice. "
     "`checkin_nudge_job_s_100k` is the sponsor-nudge job's first run over four days of "
     "check-ins (about 200k rows, 5 % hard days): about 4,000 sponsor messages at once, most "
-    "of its time writing them (in-app and email rows), like the other jobs' catch-up runs. Measured 2026-12-05 02:03-02:07 UTC on 2 cores (Intel "
-    "Xeon) at load average 6-7 from other engineers' test runs, so inflated: the same runs "
-    "read 0.89-1.08 s at load 4-14 during development.",
+    "of its time writing them (in-app and email rows), like the other jobs' catch-up runs. "
+    "Measured 2026-12-05 02:03-02:07 UTC on 2 cores (Intel Xeon) at load average 6-7 from "
+    "other engineers' test runs, so inflated: the scheduled run read 0.89-1.08 s at load "
+    "4-14 during development.",
     "Jobs: `sweep_missed_contact_s_100k` and `prompt_job_s_100k` are the scheduled runs over "
     "100,000 active pairs (every pair scanned; what fell due since the last run acted on). "
     "`*_catchup_*` is the first run after a long outage, with every overdue pair at once "
