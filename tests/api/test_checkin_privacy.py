@@ -52,6 +52,11 @@ def test_the_private_line_reaches_nobody_but_its_author(app, client, auth, world
     with time_machine.travel(NOON, tick=False):
         for other in pairs[1:]:  # enough pairs using check-ins for the report to show
             checkins.record(other.sponsee, {"mood": 4, "cravings": "none", "meeting": True})
+        # First through the page's form (the same schema), then again through the API.
+        form = _page_client(app, sponsee).post(
+            "/checkin", data={"mood": "2", "cravings": "some", "meeting": "no", "note": CANARY}
+        )
+        assert form.status_code == 302
         made = client.post(
             f"{API}/me/checkins",
             json={"mood": 1, "cravings": "strong", "meeting": False, "note": CANARY},
