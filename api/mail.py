@@ -492,6 +492,47 @@ def _milestone(r: _Reader) -> Letter | None:
     )
 
 
+def _daily_checkin(r: _Reader) -> Letter:
+    """The daily reminder the member turned on: three taps, and how to turn it off."""
+    return _letter(
+        r,
+        _("How is today?"),
+        _("How is today?"),
+        sentences(
+            _("Three taps tell how today is going. It takes a few seconds."),
+            _("You choose who sees it. You can turn this reminder off on the same page."),
+        ),
+        _("Check in:"),
+        r.page("checkins.today"),
+    )
+
+
+def _reach_out(r: _Reader) -> Letter | None:
+    """A sponsor asked to reach out today. The sponsee's answers and private line are never in
+    it: only that a call would help, and why in the plainest words their sharing allows."""
+    pair = _pair(r)
+    if pair is None or pair.sponsor_id != r.member.id:
+        return None
+    name = pair.sponsee.display_name
+    why = {
+        "asked": _(
+            "%(name)s asked us to let you know they would be glad to hear from you today.",
+            name=name,
+        ),
+        "hard": _("%(name)s is having a hard day today.", name=name),
+        "low": _("%(name)s has had a couple of hard days in a row.", name=name),
+        "quiet": _("%(name)s checked in every day, and has not for a week.", name=name),
+    }.get(r.data.get("reason") or "", _("%(name)s could use a call today.", name=name))
+    return _letter(
+        r,
+        _("A call would help today"),
+        _("Please reach out to %(name)s today", name=name),
+        sentences(why, _("A short call or text is enough.")),
+        _("See how to reach them:"),
+        r.page("pairs.pair", pair_id=pair.uuid),
+    )
+
+
 def _resource_shared(r: _Reader) -> Letter | None:
     """A sponsor shared one of the programme's resources with their sponsee."""
     from api.models import Resource
@@ -605,6 +646,8 @@ _COMPOSERS: dict[str, Callable[[_Reader], Letter | None]] = {
     "checkin.due": _checkin_due,
     "milestone.reached": _milestone,
     "resource.shared": _resource_shared,
+    "checkin.daily": _daily_checkin,
+    "checkin.reach_out": _reach_out,
     "contact.overdue": _overdue,
     "contact.escalated": _escalated,
     "availability.check": _availability_check,

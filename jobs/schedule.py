@@ -46,5 +46,7 @@ JOBS: tuple[JobSpec, ...] = (
     JobSpec("milestones", "jobs.milestones:record_milestones", every_s=900, misfire_grace_s=1800),
     # hourly look for programmes a week past their last training (so a missed week catches up)
     JobSpec("learn-weights", "jobs.learn:retrain_models", 3600, misfire_grace_s=3600),
+    JobSpec("daily-reminders", "jobs.daily_checkins:send_daily_reminders", 300, 600),
+    JobSpec("reach-sponsors", "jobs.daily_checkins:nudge_sponsors", 300, 600),
 )
 HEARTBEAT = JobSpec("heartbeat", "jobs.worker:beat", every_s=15, misfire_grace_s=30)

@@ -11,6 +11,7 @@ def api_blueprints() -> list:
         auth,
         between,
         blocks,
+        checkins,
         contacts,
         coordinator,
         learning,
@@ -36,6 +37,7 @@ def api_blueprints() -> list:
         reports.blp,
         learning.blp,
         contacts.blp,
+        checkins.blp,
         webhooks.blp,
         between.blp,
     ]
@@ -47,6 +49,7 @@ def page_blueprints() -> list:
     import api.web.join
     from api.blueprints import docs, health
     from api.web import (
+        checkins,
         console,
         dashboard,
         links,
@@ -64,6 +67,6 @@ def page_blueprints() -> list:
         verify.bp,
         *(api.web.join.bp, api.web.account.bp),
         *(console.bp, console.invitation_bp),
-        *(sponsor.bp, pairs.bp),
+        *(sponsor.bp, pairs.bp, checkins.bp),
         *(milestones.bp, resources.bp),
     ]

@@ -18,6 +18,7 @@ from api.models.accounts import (
     SponsorProfile,
 )
 from api.models.between import RESOURCE_KINDS, MilestoneReached, Resource, ResourceShare
+from api.models.checkins import CRAVINGS, CheckInChoice, DailyCheckIn
 from api.models.idempotency import IdempotencyKey
 from api.models.learning import MODEL_STATUSES, MatchModel
 from api.models.matching import (
@@ -37,6 +38,7 @@ from api.models.types import utcnow
 
 __all__ = [
     "CONTACT_KINDS",
+    "CRAVINGS",
     "DECLINE_REASONS",
     "END_REASONS",
     "RESOURCE_KINDS",
@@ -46,8 +48,10 @@ __all__ = [
     "AuditLog",
     "AvailabilityCheck",
     "Block",
+    "CheckInChoice",
     "CheckinPrompt",
     "Contact",
+    "DailyCheckIn",
     "IdempotencyKey",
     "Member",
     "Membership",

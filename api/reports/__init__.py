@@ -7,6 +7,7 @@ from types import ModuleType
 from api.errors import NotFound
 from api.reports import (
     breakdowns,
+    checkins,
     flags,
     milestones,
     pool,
@@ -19,7 +20,17 @@ from api.reports.common import ReportParams, make_params
 
 REPORTS: dict[str, ModuleType] = {
     module.NAME: module
-    for module in (queue, timings, proposals, survival, pool, flags, breakdowns, milestones)
+    for module in (
+        queue,
+        timings,
+        proposals,
+        survival,
+        pool,
+        flags,
+        breakdowns,
+        milestones,
+        checkins,
+    )
 }
 
 

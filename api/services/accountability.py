@@ -153,7 +153,8 @@ def epoch(column) -> ColumnElement:
 
 @dataclass(frozen=True)
 class Message:
-    """One logical message to one member: in-app always, email unless ``email`` is False."""
+    """One logical message to one member: in-app unless ``in_app`` is False (e.g. a daily
+    reminder, which would only crowd the notification list), email unless ``email`` is False."""
 
     member_id: int
     event: str
@@ -163,6 +164,7 @@ class Message:
     program_id: int | None = None
     data: dict = field(default_factory=dict)
     email: bool = True
+    in_app: bool = True
 
 
 def queue(messages: list[Message], now: datetime | None = None) -> None:
@@ -172,18 +174,19 @@ def queue(messages: list[Message], now: datetime | None = None) -> None:
     for m in messages:
         if m.event not in EVENTS:
             raise ValueError(f"unknown event {m.event!r}")
-        in_app.append(
-            {
-                "dedupe_key": m.key,
-                "member_id": m.member_id,
-                "program_id": m.program_id,
-                "kind": m.event,
-                "title": m.title,
-                "body": m.body,
-                "data": m.data,
-                "created_at": now,
-            }
-        )
+        if m.in_app:
+            in_app.append(
+                {
+                    "dedupe_key": m.key,
+                    "member_id": m.member_id,
+                    "program_id": m.program_id,
+                    "kind": m.event,
+                    "title": m.title,
+                    "body": m.body,
+                    "data": m.data,
+                    "created_at": now,
+                }
+            )
         if m.email:
             payload = {"subject": EMAIL_SUBJECT, "title": m.title, "body": m.body, "data": m.data}
             emails.append(_outbox(f"email:{m.key}", "email", m.event, payload, now, m))

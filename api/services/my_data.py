@@ -17,7 +17,9 @@ from api.models import (
     AuditLog,
     AvailabilityCheck,
     Block,
+    CheckInChoice,
     Contact,
+    DailyCheckIn,
     Member,
     Membership,
     MilestoneReached,
@@ -170,6 +172,13 @@ def export(member: Member) -> dict:
                 select(AvailabilityCheck).where(AvailabilityCheck.member_id == mid)
             )
         ],
+        "daily_checkins": [_checkin(c) for c in _checkins(mid)],
+        "checkin_choices": _row(
+            db.session.get(CheckInChoice, mid)
+            or CheckInChoice(member_id=mid, reminders=False, shared=True),
+            "reminders",
+            "shared",
+        ),
         "notifications": [
             _row(n, "uuid", "kind", "title", "body", "created_at", "read_at")
             for n in db.session.scalars(
@@ -204,6 +213,21 @@ def _proposal(p: Proposal, mid: int) -> dict:
     row["role"] = "sponsor" if p.sponsor_id == mid else "newcomer"
     if p.sponsor_id == mid:  # the decline reason and note are the sponsor's own
         row.update(_row(p, "decline_reason", "decline_note"))
+    return row
+
+
+def _checkins(mid: int) -> list[DailyCheckIn]:
+    return list(
+        db.session.scalars(
+            select(DailyCheckIn).where(DailyCheckIn.member_id == mid).order_by(DailyCheckIn.day)
+        )
+    )
+
+
+def _checkin(c: DailyCheckIn) -> dict:
+    """One of the member's own check-ins, with their own private line."""
+    row = _row(c, "uuid", "day", "mood", "cravings", "meeting", "created_at", "updated_at")
+    row["note"] = decrypt_note(c.note_ciphertext) if c.note_ciphertext else None
     return row
 
 
@@ -330,6 +354,8 @@ def _erase(member: Member) -> None:
         (Membership, Membership.member_id == mid),
         (Notification, Notification.member_id == mid),
         (AvailabilityCheck, AvailabilityCheck.member_id == mid),
+        (DailyCheckIn, DailyCheckIn.member_id == mid),  # answers and private lines
+        (CheckInChoice, CheckInChoice.member_id == mid),
         (SponsorProfile, SponsorProfile.member_id == mid),  # sobriety date, pause reason
     ):
         db.session.execute(

@@ -30,6 +30,8 @@ EVENTS = frozenset(
         "checkin.due",
         "milestone.reached",
         "resource.shared",
+        "checkin.daily",
+        "checkin.reach_out",
         "contact.overdue",
         "contact.escalated",
         "contact.resolved",

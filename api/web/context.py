@@ -30,6 +30,7 @@ class NavItem:
 # Who sees what: (role, endpoint, label). A role's items appear once the page exists.
 NAVIGATION = (
     ("newcomer", "newcomer.home", _l("My sponsor")),
+    ("newcomer", "checkins.today", _l("Check-in")),
     ("sponsor", "sponsor.inbox", _l("Asks")),
     ("sponsor", "sponsor.sponsees", _l("My sponsees")),
     ("sponsor", "sponsor.profile", _l("Sponsoring")),

@@ -77,7 +77,7 @@ def overview(program_id):
         params = make_params(access.program)
     if "queue" in results:
         _name_the_waiting(access.program, results["queue"]["queue"])
-    charts = {name: CHARTS[name](result) for name, result in results.items()}
+    charts = {name: CHARTS[name](result) for name, result in results.items() if name in CHARTS}
     return (
         render_template(
             "dashboard/overview.html",

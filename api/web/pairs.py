@@ -19,7 +19,7 @@ from api.extensions import db
 from api.models import END_REASONS, Member, MissedContactFlag, Sponsorship, utcnow
 from api.schemas.contacts import ContactCreateSchema, _note_for_viewer
 from api.schemas.workflow import EndSchema, sponsorship_view
-from api.services import blocks, contacts, sponsorships
+from api.services import blocks, checkins, contacts, sponsorships
 from api.services.cadence import cadence_days
 from api.web import wording
 from api.web.forms import Form, form_view
@@ -149,8 +149,26 @@ def render_pair(
         ]
         if view["role"] == "sponsor" and pair.status == "active"
         else [],
+        checkin_sharing=checkins.choices(pair.sponsee_id).shared,
+        shared_checkins=_shared_days(member, pair) if view["role"] == "sponsor" else [],
     )
     return body, 422 if share is not None and share.errors else status
+
+
+def _shared_days(member: Member, pair: Sponsorship) -> list[dict]:
+    """The sponsee's shared check-ins, each day short and with its weekday ("Fri, Dec 4")."""
+    from babel.dates import format_skeleton
+
+    locale = get_locale() or "en"
+    return [
+        {
+            "day": format_skeleton("MMMEd", row.day, locale=locale),
+            "mood": str(row.mood),
+            "cravings": row.cravings,
+            "meeting": "yes" if row.meeting else "no",
+        }
+        for row in checkins.shared_with(member, pair)
+    ]
 
 
 def _back(pair: Sponsorship) -> str:

@@ -111,6 +111,19 @@ CONTACT_KINDS = {
     "in_person": _l("Met in person"),
     "step_work": _l("Step work"),
 }
+MOODS = {  # the daily check-in's "how is today", 1 to 5
+    "1": _l("Very hard"),
+    "2": _l("Hard"),
+    "3": _l("Okay"),
+    "4": _l("Good"),
+    "5": _l("Very good"),
+}
+CRAVINGS = {
+    "none": _l("None"),
+    "some": _l("Some"),
+    "strong": _l("Strong"),
+}
+YES_NO = {"yes": _l("Yes"), "no": _l("No")}
 WEEKDAYS = (
     _l("Monday"),
     _l("Tuesday"),

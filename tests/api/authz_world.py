@@ -15,6 +15,7 @@ from api.models import (
     AvailabilityCheck,
     Block,
     Contact,
+    DailyCheckIn,
     MatchingRound,
     Member,
     Membership,
@@ -175,7 +176,12 @@ def _objects(tag: str) -> Objects:
     resource = Resource(
         program_id=program.id, title="Meetings", url="https://example.org/m", kind="meetings"
     )
-    db.session.add_all([proposal, contact, flag, check, note, token, block, hook, rnd, resource])
+    checkin = DailyCheckIn(
+        member_id=newcomer.id, day=now.date(), mood=1, cravings="strong", meeting=False
+    )
+    db.session.add_all(
+        [proposal, contact, flag, check, note, token, block, hook, rnd, resource, checkin]
+    )
     db.session.flush()
     round_pair = RoundPair(round_id=rnd.id, request_id=request.id, sponsor_id=sponsor.id, score=0.5)
     db.session.add(round_pair)
@@ -190,6 +196,7 @@ def _objects(tag: str) -> Objects:
         "contact_id": contact.uuid,
         "flag_id": flag.uuid,
         "check_id": check.uuid,
+        "checkin_id": checkin.uuid,
         "notification_id": note.uuid,
         "token_id": token.uuid,
         "webhook_id": hook.uuid,

@@ -124,6 +124,12 @@ CASES: dict[str, Case] = {
     f"GET {API}/me/notifications": Case(MEMBER),
     f"POST {API}/notifications/{{notification_id}}/read": Case(OWNER),
     f"POST {API}/me/availability-checks/{{check_id}}/answer": Case(OWNER, S),
+    f"GET {API}/me/checkins": Case(MEMBER),
+    f"POST {API}/me/checkins": Case(MEMBER),
+    f"POST {API}/me/checkins/{{checkin_id}}/tell-sponsor": Case(OWNER),
+    f"GET {API}/me/checkin-choices": Case(MEMBER),
+    f"PATCH {API}/me/checkin-choices": Case(MEMBER),
+    f"GET {API}/sponsorships/{{sponsorship_id}}/checkins": Case(OWNER, S),
     f"GET {API}/programs/{{program_id}}/webhooks": Case(COORDINATOR),
     f"POST {API}/programs/{{program_id}}/webhooks": Case(COORDINATOR),
     f"DELETE {API}/programs/{{program_id}}/webhooks/{{webhook_id}}": Case(COORDINATOR),
@@ -272,6 +278,12 @@ CASES: dict[str, Case] = {
     "GET /coordinator/<uuid:program_id>/resources": Case(COORDINATOR),
     "POST /coordinator/<uuid:program_id>/resources": Case(COORDINATOR),
     "POST /coordinator/<uuid:program_id>/resources/<uuid:resource_id>/remove": Case(COORDINATOR),
+    "GET /checkin": Case(MEMBER),
+    "POST /checkin": Case(MEMBER),
+    "GET /checkin/done": Case(MEMBER),
+    "POST /checkin/<uuid:checkin_id>/tell-sponsor": Case(OWNER),
+    "GET /checkin/choices": Case(MEMBER),
+    "POST /checkin/choices": Case(MEMBER),
 }
 
 
@@ -331,6 +343,8 @@ def _bodies(world, objects) -> dict[str, object]:
         },
         f"PATCH {API}/sponsorships/{{sponsorship_id}}/cadence": {"cadence_days": 3},
         f"POST {API}/me/availability-checks/{{check_id}}/answer": {"available": True},
+        f"POST {API}/me/checkins": {"mood": 3, "cravings": "none", "meeting": True},
+        f"PATCH {API}/me/checkin-choices": {"reminders": True},
         f"POST {API}/programs/{{program_id}}/webhooks": {"url": "https://93.184.216.34/hook"},
         f"PUT {API}/me/milestones": {"sobriety_date": "2020-01-01"},
         f"POST {API}/programs/{{program_id}}/resources": {
