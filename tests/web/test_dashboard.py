@@ -27,8 +27,8 @@ def test_dashboard_shows_a_chart_and_a_table_for_every_report(client, programme)
     assert res.status_code == 200
     html = res.get_data(as_text=True)
     assert html.count("<svg ") == 8  # the daily check-in's one share needs no chart
-    assert html.count('class="card report"') == 8
-    assert html.count("Download these figures (CSV)") == 8
+    assert html.count('class="card report"') == 9
+    assert html.count("Download these figures (CSV)") == 9
     assert "Newe N." in html and "hidden (fewer than 5 people)" in html
     assert "988" in html  # the crisis line, on every page
     scripts = re.findall(r"<script[^>]*>", html)
@@ -56,7 +56,7 @@ def test_every_figure_is_in_plain_words_and_charts_keep_phone_sized_text(client,
     styles = "".join(re.findall(r"<style.*?</style>", html, flags=re.S))
     sizes = [float(x) for x in re.findall(r"font-size:\s*([\d.]+)px", styles)]
     assert sizes and min(sizes) >= 14
-    assert html.count("<style") == 1  # one stylesheet for all seven charts
+    assert html.count("<style") == 1  # one stylesheet for all the charts
     assert len(html.encode()) < 60_000
     # Tables scroll inside their card, never the page.
     assert html.count('<div class="scroll"') == 12
