@@ -8,11 +8,19 @@ import pytest
 
 import config
 from api import create_app
-from api.extensions import limiter
+from api.extensions import db, limiter
 from tests.conftest import REDIS_URL
 
 NOTE_KEY = "x" * 43 + "="
 PROD = {"SPONSOR_SECRET_KEY": "x" * 48, "SPONSOR_NOTE_KEYS": NOTE_KEY}
+
+
+def _close(*apps) -> None:
+    """Close the connections an extra app opened (else they are collected still open)."""
+    for extra in apps:
+        with extra.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 def test_production_with_several_web_workers_refuses_the_memory_store():
@@ -49,15 +57,16 @@ def test_redis_store_counts_across_processes(app, database_url):
         "LOGIN_RATE_LIMIT": "3/minute",
     }
     body = {"email": "nobody@example.test", "password": "wrong"}
+    first = create_app(dict(settings))
+    # A second instance gets its own storage object: only a shared store remembers.
+    second = create_app(dict(settings))
     try:
-        first = create_app(dict(settings))
         codes = [first.test_client().post("/api/v1/auth/tokens", json=body).status_code]
         codes += [first.test_client().post("/api/v1/auth/tokens", json=body).status_code]
-        # A second instance gets its own storage object: only a shared store remembers.
-        second = create_app(dict(settings))
         codes += [second.test_client().post("/api/v1/auth/tokens", json=body).status_code]
         codes += [second.test_client().post("/api/v1/auth/tokens", json=body).status_code]
     finally:
+        _close(first, second)
         limiter.init_app(app)  # back to the shared test app's in-memory store
     assert codes == [401, 401, 401, 429]
 
@@ -84,5 +93,6 @@ def test_behind_a_trusted_proxy_each_client_has_its_own_limit(app, database_url,
             for address in ("203.0.113.5", "198.51.100.7")
         ]
     finally:
+        _close(proxied)
         limiter.init_app(app)
     assert codes == expected
