@@ -49,7 +49,7 @@ NOTES = [
     "engineers (wall times inflated; CPU times beside them). assign_s_10k 1.41 s (CPU 1.42 s; "
     "the same within noise as before this session's changes, 1.06 s at load 1.6-3.6): target "
     "0.5 s not met. chain_1500_s 0.469 s (was 0.535). Rounds still score every pair a seeker "
-    "group can have (no candidate generation yet, see docs/matching.md section 6): 50k/25k "
+    "group can have (no candidate generation yet, see docs/matching.md section 7): 50k/25k "
     "41.0 s with a 1.88 GiB peak, 100k/50k 155.8 s with a 5.90 GiB peak (11.2 GiB before: "
     "7 bytes kept per scored pair, temporaries bounded by chunks); targets 10 s and 2 GiB "
     "not met. A 30k round, back to back: CPU 13.4 s before, 11.2 s after; 1.07 -> 0.72 GiB.",
