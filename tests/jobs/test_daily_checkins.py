@@ -26,22 +26,28 @@ LOW = {"mood": 2, "cravings": "some", "meeting": False}
 
 def _kinds(member) -> list[str]:
     return list(
-        db.session.scalars(select(Notification.kind).where(Notification.member_id == member.id))
+        db.session.scalars(
+            select(Notification.kind)
+            .where(Notification.member_id == member.id)
+            .order_by(Notification.id)
+        )
     )
 
 
 def _reminders(member) -> list[str]:
     """The days the member was reminded (an email each; no in-app notification)."""
     rows = db.session.scalars(
-        select(OutboxMessage).where(
-            OutboxMessage.member_id == member.id, OutboxMessage.event == "checkin.daily"
-        )
+        select(OutboxMessage)
+        .where(OutboxMessage.member_id == member.id, OutboxMessage.event == "checkin.daily")
+        .order_by(OutboxMessage.id)  # PostgreSQL returns rows in no set order without it
     )
     return [m.payload["data"]["day"] for m in rows]
 
 
 def _reasons(member) -> list[str]:
-    rows = db.session.scalars(select(Notification).where(Notification.member_id == member.id))
+    rows = db.session.scalars(
+        select(Notification).where(Notification.member_id == member.id).order_by(Notification.id)
+    )
     return [n.data["reason"] for n in rows if n.kind == "checkin.reach_out"]
 
 
