@@ -94,6 +94,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Bearer token for /metrics. Production without it answers 404 there (docs/operations.md).",
     ),
     Setting("WORKER_METRICS_PORT", int, "Loopback port of the worker's /metrics (0: none)."),
+    Setting(
+        "FIT_IN_CHILD",
+        bool,
+        "Fit the matcher's encoding in a child process, so web workers never load scikit-learn "
+        "(default: on in production).",
+    ),
 )
 
 
@@ -128,6 +134,7 @@ class Config:
     LOG_LEVEL = "INFO"
     METRICS_TOKEN = ""
     WORKER_METRICS_PORT = 0
+    FIT_IN_CHILD = False
     WEB_CONCURRENCY = 1  # gunicorn's own variable: web worker processes on this node
     ALLOW_DEMO = True
     DEV_MAILBOX = False  # development only: never in production
@@ -170,6 +177,7 @@ class ProductionConfig(Config):
     ENV_NAME = "production"
     ALLOW_DEMO = False
     SESSION_COOKIE_SECURE = True
+    FIT_IN_CHILD = True
 
 
 CONFIGS: dict[str, type[Config]] = {

@@ -20,6 +20,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import case, func, select, update
 
 from api.extensions import db
@@ -31,6 +32,7 @@ from api.models import (
     utcnow,
 )
 from matcher import SponsorCandidate, SponsorIndex
+from matcher.fit_child import learn_in_child
 
 MAX_AGE = timedelta(minutes=10)
 
@@ -137,7 +139,11 @@ class WarmIndex:
         old = warm.version
         if warm.index is None or old[2:] != version[2:]:
             fresh = sponsor_candidates(self.program, self.now)
-            warm.index = SponsorIndex(match_settings(self.program)).fit(list(fresh.values()))
+            # In production the encoding is learned in a child process: scikit-learn stays out
+            # of every web worker (matcher.fit_child, SPONSOR_FIT_IN_CHILD).
+            learn = learn_in_child if current_app.config["FIT_IN_CHILD"] else None
+            index = SponsorIndex(match_settings(self.program))
+            warm.index = index.fit(list(fresh.values()), learn=learn)
             warm.candidates = fresh
         else:
             incremental = not stale and old[1][0] == version[1][0] and old[1][5:] == version[1][5:]

@@ -132,6 +132,12 @@ class Load:
             if token is None:
                 self.stop.wait(5)
         paths = ["/api/v1/me", "/api/v1/me/notifications", "/healthz", "/login"]
+        # A newcomer with an open request also reads their shortlist: each web worker fits the
+        # matcher's index (its encoding learned in a child process) and serves from it.
+        outcome, data = self._call(self.ports[n % len(self.ports)], "/api/v1/me/requests", token)
+        for mine in json.loads(data) if outcome == "200" else []:
+            if mine["status"] == "open":
+                paths.append(f"/api/v1/requests/{mine['id']}/shortlist")
         while not self.stop.is_set():
             self._call(rng.choice(self.ports), rng.choice(paths), token)
             self.stop.wait(self.think_s)
@@ -294,19 +300,27 @@ class Rehearsal:
             return False
 
     def queue_backlog(self, env: dict) -> None:
-        """Forty load logins, and three emails to each member (under the hourly cap) queued
-        before the faults."""
+        """Forty load logins (every fourth a newcomer with an open request while there are
+        any, the rest sponsors), and three emails to each member (under the hourly cap)
+        queued before the faults."""
         script = (
             "from api import create_app\n"
             "from api.extensions import db\n"
-            "from api.models import Member\n"
+            "from api.models import Member, SponsorRequest\n"
             "from api.services.notify import notify\n"
             "with create_app().app_context():\n"
             "    people = db.session.scalars(db.select(Member).order_by(Member.id)).all()\n"
-            "    members = [p for p in people if p.email.startswith(('sponsor', 'newc'))]\n"
-            "    for n, m in enumerate(members):\n"
-            "        if n < 40:  # production refuses the demo logins: these log in instead\n"
-            "            m.email = f'load{n}@rehearsal.example'\n"
+            "    asking = set(db.session.scalars(db.select(SponsorRequest.newcomer_id)\n"
+            "                 .where(SponsorRequest.status == 'open')))\n"
+            "    sponsors = [p for p in people if p.email.startswith('sponsor')]\n"
+            "    newcomers = [p for p in people if p.id in asking and p.email.startswith('newc')]\n"
+            "    logins = []\n"
+            "    for n in range(40):\n"
+            "        mix = newcomers if n % 4 == 3 and newcomers else sponsors\n"
+            "        logins.append(mix.pop(0))\n"
+            "    for n, m in enumerate(logins):\n"
+            "        # production refuses the demo logins: these log in instead\n"
+            "        m.email = f'load{n}@rehearsal.example'\n"
             "    for m in people:\n"
             "        for n in range(3):\n"
             "            key = f'rehearsal:{m.id}:{n}'\n"
@@ -427,6 +441,9 @@ class Rehearsal:
             "queued": len(rows),
             "sent": len(sent),
             "still_due": self.sql(due)[0][0],
+            # e.g. a coordinator's notice, queued during the run, held for their waking hours
+            "held_for_later": self.sql(due.replace("<=", ">"))[0][0],
+            "other_status": sum(r[1] not in ("sent", "pending") for r in rows),
             "transmissions": len(self.sink.ids),
             "unique": len(set(self.sink.ids)),
             "duplicates": len(self.sink.ids) - len(set(self.sink.ids)),

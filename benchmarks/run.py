@@ -143,7 +143,8 @@ def rehearsal_section() -> list[str]:
         "## Rehearsal",
         "",
         f"`make rehearsal` ({'short' if r['short'] else 'full'}): two gunicorn nodes, two "
-        f"schedulers, {r['users']} simulated users for {r['duration_s']} s, lease {lease} s; "
+        f"schedulers, {r['users']} simulated users for {r['duration_s']} s (sponsors and "
+        f"newcomers; the newcomers also read their shortlists), lease {lease} s; "
         f"{r.get('when', 'date not recorded')}, load average "
         f"{load.get('before', '?')} before and {load.get('after', '?')} after "
         "(2 cores; other work on the machine inflates latency).",
@@ -178,9 +179,10 @@ def rehearsal_section() -> list[str]:
             f"≤ {2 * lease} (2 lease periods)",
             took is not None and took <= 2 * lease,
         )
+    held = msgs.get("held_for_later", "?")
     row(
-        "messages queued / sent / unique / duplicates (recorded) / lost",
-        f"{msgs['queued']} / {msgs['sent']} / {msgs['unique']} / {msgs['duplicates']} "
+        "messages queued / sent / held for later / unique / duplicates (recorded) / lost",
+        f"{msgs['queued']} / {msgs['sent']} / {held} / {msgs['unique']} / {msgs['duplicates']} "
         f"({msgs['repeats_recorded']}) / {msgs['lost']}",
         "0 lost, every duplicate recorded",
         not msgs["lost"] and not msgs["duplicates_not_counted"],

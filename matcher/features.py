@@ -12,16 +12,18 @@ than sharing one everybody has: each token is weighted by its idf before normali
 ``encode_group`` encodes one member from the fitted attributes with numpy, which is what
 the hot path does (a ``ColumnTransformer`` call on one row costs more than scoring 100k
 sponsors), and a test checks both agree.
+
+What fitting learns is an ``Encoding``: plain vocabularies and idf weights. scikit-learn (and
+SciPy) are imported only while one is learned, so a process that is handed an ``Encoding``
+never loads them: the web app learns it in a short-lived child process
+(``matcher.fit_child``), which keeps ~135 MB of libraries out of every web worker.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
-import scipy.sparse as sp
-from sklearn.compose import ColumnTransformer
-from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import Normalizer
 from threadpoolctl import ThreadpoolController
 
 from matcher.rules import SET_GROUPS, group_tokens
@@ -57,7 +59,38 @@ def pool_vocabularies(members) -> dict[str, list]:
     return vocab
 
 
-def _vectorizer(vocabulary=None) -> CountVectorizer:
+@dataclass(frozen=True)
+class Encoding:
+    """What fitting learns over a pool: each dense group's sorted vocabulary and each rarity
+    group's idf (one weight per vocabulary token), as plain lists and arrays."""
+
+    vocabularies: dict[str, list]
+    idf: dict[str, np.ndarray]
+
+    def to_json(self) -> dict:
+        return {
+            "vocabularies": self.vocabularies,
+            "idf": {group: weights.tolist() for group, weights in self.idf.items()},
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> Encoding:
+        return cls(
+            vocabularies={group: list(v) for group, v in data["vocabularies"].items()},
+            idf={group: np.asarray(w, dtype=np.float64) for group, w in data["idf"].items()},
+        )
+
+
+def learn_encoding(tokens: dict[str, list]) -> Encoding:
+    """Learn the encoding over a pool with scikit-learn: ``tokens`` holds each dense group's
+    token collection per member (``rules.token_lists``)."""
+    vocabularies = fit_vocabularies(tokens)
+    return Encoding(vocabularies, fit_rarity(tokens, vocabularies))
+
+
+def _vectorizer(vocabulary=None):
+    from sklearn.feature_extraction.text import CountVectorizer
+
     return CountVectorizer(
         analyzer=_tokens_as_given,
         lowercase=False,
@@ -83,22 +116,32 @@ def fit_vocabularies(tokens: dict[str, list]) -> dict[str, list]:
     return vocab
 
 
-def fit_rarity(X: np.ndarray, columns: dict[str, list]) -> dict[str, TfidfTransformer]:
-    """Fit one ``TfidfTransformer`` per rarity group over the pool's multi-hot rows (``X`` as
-    encoded, any positive value counts as having the token)."""
+def fit_rarity(tokens: dict[str, list], vocabularies: dict[str, list]) -> dict[str, np.ndarray]:
+    """Fit one ``TfidfTransformer`` per rarity group over the pool's multi-hot rows (each
+    member's tokens in the group's vocabulary) and return its idf weights."""
+    import scipy.sparse as sp
+    from sklearn.feature_extraction.text import TfidfTransformer
+
     out = {}
     for group in RARITY_GROUPS:
-        cols = columns[group]
-        counts = sp.csr_matrix(X[:, cols[0] : cols[-1] + 1] > 0, dtype=np.float32)
+        vocabulary = {t: i for i, t in enumerate(vocabularies[group])}
+        width = len(vocabulary)
+        rows = encode_sets(tokens[group], vocabulary, width) > 0
+        counts = sp.csr_matrix(rows, dtype=np.float32)
         if not counts.shape[0]:  # an empty pool: every token equally unseen
-            counts = sp.csr_matrix((1, len(cols)), dtype=np.float32)
-        out[group] = TfidfTransformer(norm=None, smooth_idf=True).fit(counts)
+            counts = sp.csr_matrix((1, width), dtype=np.float32)
+        out[group] = TfidfTransformer(norm=None, smooth_idf=True).fit(counts).idf_
     return out
 
 
-def build_preprocessor(vocabularies: dict[str, list], rarity=()) -> ColumnTransformer:
+def build_preprocessor(vocabularies: dict[str, list], rarity=()):
     """Return the ColumnTransformer: one multi-hot (+ an idf weighting for the groups named
     in ``rarity``) + L2 normaliser per set feature group. ``fit_reference`` fits it."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.feature_extraction.text import TfidfTransformer
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import Normalizer
+
     transformers = []
     for j, group in enumerate(SET_GROUPS):
         steps = [("multi_hot", _vectorizer(vocabularies[group]))]
@@ -109,7 +152,7 @@ def build_preprocessor(vocabularies: dict[str, list], rarity=()) -> ColumnTransf
     return ColumnTransformer(transformers, sparse_threshold=1.0)
 
 
-def fit_reference(ct: ColumnTransformer, vocabularies, idf=None) -> ColumnTransformer:
+def fit_reference(ct, vocabularies, idf=None):
     """Fit the reference pipeline: the vocabularies are fixed, and each rarity step takes the
     idf fitted over the pool (``idf``: group → weights; refitting on one row of vocabularies
     would learn nothing)."""

@@ -53,20 +53,24 @@ class SponsorIndex:
 
     # -- fitting and updates -------------------------------------------------------------
 
-    def fit(self, sponsors) -> SponsorIndex:
+    def fit(self, sponsors, learn=None) -> SponsorIndex:
         """Fit the feature pipeline over the pool and encode every sponsor.
 
-        The vocabularies are learned from the pool and the scikit-learn pipeline is
-        fitted on them; the rows themselves are encoded with numpy from the same
-        vocabularies (a test checks both encodings agree). Rows are stored sorted by
-        programme, gender, fellowships and gender rule, so a shortlist scans only the
-        contiguous fellowship segments a seeker can match.
+        The vocabularies and idf weights are learned from the pool with scikit-learn
+        (``learn``: called with the pool's tokens per group, returns a ``features.Encoding``;
+        by default ``features.learn_encoding`` in this process, while the web app learns it
+        in a child process, ``matcher.fit_child``); the rows themselves are encoded with
+        numpy from them (a test checks this equals the fitted pipeline). Rows are stored
+        sorted by programme, gender, fellowships and gender rule, so a shortlist scans only
+        the contiguous fellowship segments a seeker can match.
         """
         pool = list({s.member_id: s for s in sponsors}.values())
         st = self.settings_ = self.settings or MatchSettings()
         tokens = _pool_tokens(pool)
-        vocab = F.fit_vocabularies(tokens)  # scikit-learn, over the pool's distinct sets
+        encoding = (learn or F.learn_encoding)({g: tokens[g] for g in F.DENSE_GROUPS})
+        vocab = {group: list(encoding.vocabularies[group]) for group in F.DENSE_GROUPS}
         vocab["availability"] = list(range(F.HOURS_PER_WEEK))
+        self.idf_ = {group: encoding.idf[group] for group in F.RARITY_GROUPS}
         self.vocabulary_ = {b: {t: i for i, t in enumerate(v)} for b, v in vocab.items()}
         self.program_codes_, self.gender_codes_ = {}, {}
         order, set_codes = self._segment_order(pool, tokens["fellowship"])
@@ -84,7 +88,6 @@ class SponsorIndex:
             self.X_[:n, cols[0] : cols[-1] + 1] = F.encode_sets(
                 tokens[group], self.vocabulary_[group], len(cols)
             )
-        self.rarity_ = F.fit_rarity(self.X_[:n], self.columns_)  # scikit-learn, over the pool
         for group in F.RARITY_GROUPS if st.rarity_weighting else ():
             cols = self.columns_[group]
             self.X_[:n, cols[0] : cols[-1] + 1] = F.encode_sets(
@@ -221,7 +224,7 @@ class SponsorIndex:
         ``upsert`` added after ``fit`` count as the rarest."""
         if not self.settings_.rarity_weighting or group not in F.RARITY_GROUPS:
             return None
-        idf, width = self.rarity_[group].idf_, len(self.vocabulary_[group])
+        idf, width = self.idf_[group], len(self.vocabulary_[group])
         return idf if idf.size >= width else np.pad(idf, (0, width - idf.size), mode="maximum")
 
     def _vocab_sizes(self):

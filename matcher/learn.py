@@ -24,8 +24,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score
 
 from matcher import rules as R
 from matcher.types import DEFAULT_WEIGHTS, FEATURE_GROUPS
@@ -182,6 +180,8 @@ class OutcomeModel:
                 self.coef_[outcome] = {g: 0.0 for g in FEATURE_GROUPS}
                 learned.append(fixed)
                 continue
+            from sklearn.linear_model import LogisticRegression  # only where a model is fitted
+
             reg = LogisticRegression(C=self.C, max_iter=200)
             reg.fit(history.components[train], y)
             coef = dict(zip(FEATURE_GROUPS, reg.coef_[0].tolist(), strict=True))
@@ -284,6 +284,8 @@ class OutcomeModel:
 def _auc(score, y) -> float:
     if len(np.unique(y)) < 2:
         return float("nan")
+    from sklearn.metrics import roc_auc_score
+
     return float(roc_auc_score(y, score))
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 from sqlalchemy import func, select
 
@@ -45,14 +43,27 @@ def durations(p: ReportParams) -> tuple[np.ndarray, np.ndarray]:
     return days, observed
 
 
-def _fit(days: np.ndarray, observed: np.ndarray):
-    from lifelines import KaplanMeierFitter
+def kaplan_meier(days: np.ndarray, observed: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """Return the Kaplan–Meier (product-limit) estimate of the share still active at each of
+    the times ``at``, from durations ``days`` with ``observed`` False where censored.
 
-    with warnings.catch_warnings():
-        # lifelines/pandas deprecation chatter is not ours to fix; keep it out of test output.
-        warnings.simplefilter("ignore", category=FutureWarning)
-        warnings.simplefilter("ignore", category=DeprecationWarning)
-        return KaplanMeierFitter().fit(days, event_observed=observed)
+    At each distinct ending time t the curve drops by the factor 1 − ended(t) / at_risk(t),
+    where pairs censored at t still count as at risk (endings come first); between ending
+    times it stays flat, and before the first it is 1. numpy only, so the web process needs
+    no statistics library; a test checks it against lifelines' ``KaplanMeierFitter``.
+    """
+    days = np.asarray(days, dtype=np.float64)
+    times, inverse = np.unique(days, return_inverse=True)
+    ended = np.bincount(
+        inverse, weights=np.asarray(observed, dtype=np.float64), minlength=times.size
+    )
+    leaving = np.bincount(inverse, minlength=times.size)
+    at_risk = days.size - np.concatenate([[0], np.cumsum(leaving)[:-1]])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = np.where(at_risk > 0, 1.0 - ended / at_risk, 1.0)
+    curve = np.cumprod(factor)
+    step = np.searchsorted(times, np.asarray(at, dtype=np.float64), side="right") - 1
+    return np.where(step >= 0, curve[np.maximum(step, 0)], 1.0)
 
 
 def build(p: ReportParams) -> dict:
@@ -68,14 +79,13 @@ def build(p: ReportParams) -> dict:
         reasons[key] += count
     at, curve = {}, []
     if days.size:
-        kmf = _fit(days, observed)
         longest = float(days.max())
-        for horizon in HORIZONS:
+        values = kaplan_meier(days, observed, np.array(HORIZONS, dtype=np.float64))
+        for horizon, value in zip(HORIZONS, values, strict=True):
             # Beyond the longest follow-up the curve says nothing: report null, not a guess.
-            value = kmf.survival_function_at_times(horizon).iloc[0] if horizon <= longest else None
-            at[str(horizon)] = None if value is None else round(float(value), 4)
+            at[str(horizon)] = round(float(value), 4) if horizon <= longest else None
         grid = np.unique(np.concatenate([[0.0], np.linspace(0, longest, CURVE_POINTS)]))
-        values = kmf.survival_function_at_times(grid).to_numpy()
+        values = kaplan_meier(days, observed, grid)
         curve = [
             {"day": round(float(t), 2), "surviving": round(float(v), 4)}
             for t, v in zip(grid, values, strict=True)

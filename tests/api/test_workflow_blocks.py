@@ -62,7 +62,9 @@ def test_a_newcomer_blocks_a_shortlisted_sponsor_and_never_sees_them_again(
     assert str(sponsor.uuid) in _shortlist_ids(client, auth, newcomer, request)
     fits = []
     real_fit = SponsorIndex.fit
-    monkeypatch.setattr(SponsorIndex, "fit", lambda self, s: fits.append(1) or real_fit(self, s))
+    monkeypatch.setattr(
+        SponsorIndex, "fit", lambda self, s, **kw: fits.append(1) or real_fit(self, s, **kw)
+    )
 
     r = _block(client, auth, newcomer, sponsor)
     assert r.status_code == 201, r.json
@@ -96,7 +98,9 @@ def test_a_sponsor_who_blocks_is_never_proposed_to_that_newcomer(
     assert str(sponsor.uuid) in _shortlist_ids(client, auth, newcomer, request)  # index warm
     fits = []
     real_fit = SponsorIndex.fit
-    monkeypatch.setattr(SponsorIndex, "fit", lambda self, s: fits.append(1) or real_fit(self, s))
+    monkeypatch.setattr(
+        SponsorIndex, "fit", lambda self, s, **kw: fits.append(1) or real_fit(self, s, **kw)
+    )
 
     assert _block(client, auth, sponsor, newcomer).status_code == 201
     assert str(sponsor.uuid) not in _shortlist_ids(client, auth, newcomer, request)

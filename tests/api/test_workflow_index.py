@@ -94,7 +94,9 @@ def test_changes_reach_the_warm_index_by_upsert_not_refit(db, world, monkeypatch
     seeker = seeker_request(open_request(w.newcomers[0], w.program))
     fits = []
     real_fit = SponsorIndex.fit
-    monkeypatch.setattr(SponsorIndex, "fit", lambda self, s: fits.append(1) or real_fit(self, s))
+    monkeypatch.setattr(
+        SponsorIndex, "fit", lambda self, s, **kw: fits.append(1) or real_fit(self, s, **kw)
+    )
     with WarmIndex(w.program) as index:
         assert len(index.shortlist(seeker, 5)) == 3
     target = w.sponsors[0]

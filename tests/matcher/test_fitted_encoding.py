@@ -51,7 +51,7 @@ def test_fit_learns_the_vocabulary_and_how_rare_each_token_is(pool):
     index = SponsorIndex(MatchSettings()).fit(pool)
     langs = index.vocabulary_["language"]
     assert list(langs) == sorted({x for s in pool for x in s.languages})
-    idf = index.rarity_["language"].idf_
+    idf = index.idf_["language"]
     speakers = {x: sum(x in s.languages for s in pool) for x in langs}
     common, rare = max(speakers, key=speakers.get), min(speakers, key=speakers.get)
     assert idf[langs[rare]] > idf[langs[common]]
@@ -86,3 +86,17 @@ def test_upserted_sponsors_are_encoded_like_the_pipeline_even_with_new_tokens(po
         np.testing.assert_allclose(
             index.X_[rows][:, index.columns_[group]], piped[:, out[group]], atol=1e-6
         )
+
+
+@pytest.mark.parametrize("rarity", [False, True])
+def test_learning_the_encoding_in_a_child_process_gives_the_same_index(pool, rarity):
+    from matcher.fit_child import learn_in_child
+
+    here = SponsorIndex(MatchSettings(rarity_weighting=rarity)).fit(pool)
+    child = SponsorIndex(MatchSettings(rarity_weighting=rarity)).fit(pool, learn=learn_in_child)
+    assert child.vocabulary_ == here.vocabulary_
+    for group in F.RARITY_GROUPS:
+        np.testing.assert_array_equal(child.idf_[group], here.idf_[group])
+    np.testing.assert_array_equal(child.X_, here.X_)
+    seeker = make_seekers(1, seed=8)[0]
+    assert child.shortlist(seeker, 5) == here.shortlist(seeker, 5)
