@@ -89,8 +89,8 @@ class DatabaseCollector:
             "Outbox messages waiting for delivery (including ones being sent), by channel.",
             labels=["channel"],
         )
-        for channel, count in sorted(gauges.backlog.items()):
-            backlog.add_metric([channel], count)
+        for channel, count in sorted(({"email": 0, "webhook": 0} | gauges.backlog).items()):
+            backlog.add_metric([channel], count)  # 0, not absent, when nothing waits
         yield backlog
         yield GaugeMetricFamily(
             "sponsor_outbox_oldest_undelivered_age_seconds",

@@ -13,6 +13,9 @@ ProxyFix take the client address from the header, and only then.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
 from flask import Flask, current_app, request
 from limits import parse_many
 from werkzeug.exceptions import TooManyRequests
@@ -70,14 +73,20 @@ def _hit(limit_text: str, kind: str, key: str) -> bool:
 
 
 def _account_key() -> str | None:
-    """The account an attempt is about: the email in the body or form, else the caller's own."""
+    """The account an attempt is about (the email in the body or form, else the caller's
+    own), as a keyed hash: the limiter's store (Redis in production) never holds an email
+    address."""
     body = request.get_json(silent=True) if request.is_json else None
     email = body.get("email") if isinstance(body, dict) else request.form.get("email")
-    if isinstance(email, str) and email.strip():
-        return email.strip().lower()[:254]
-    if request.headers.get("Authorization"):
-        from api.auth import member_from_bearer
+    if not (isinstance(email, str) and email.strip()):
+        email = None
+        if request.headers.get("Authorization"):
+            from api.auth import member_from_bearer
 
-        member = member_from_bearer()
-        return member.email if member is not None else None
-    return None
+            member = member_from_bearer()
+            email = member.email if member is not None else None
+    if email is None:
+        return None
+    key = current_app.config["SECRET_KEY"].encode()
+    digest = hmac.new(key, email.strip().lower()[:254].encode(), hashlib.sha256)
+    return digest.hexdigest()[:32]

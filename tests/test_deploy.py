@@ -115,6 +115,7 @@ def test_nginx_example_is_valid(tmp_path):
     )
     assert checked.returncode == 0, checked.stderr
     assert "proxy_request_buffering on" in site and "location = /metrics" in site
+    assert "limit_req_status 429" in site and "location = /readyz/scheduler" in site
 
 
 def _unit(name: str) -> configparser.ConfigParser:

@@ -96,3 +96,37 @@ def test_behind_a_trusted_proxy_each_client_has_its_own_limit(app, database_url,
         _close(proxied)
         limiter.init_app(app)
     assert codes == expected
+
+
+@pytest.mark.redis
+def test_redis_never_holds_an_email_address(app, database_url):
+    """The per-account budget is kept under a keyed hash of the address, not the address."""
+    import hashlib
+    import hmac
+
+    import redis
+
+    shared = create_app(
+        {
+            "ENV_NAME": "testing",
+            "DATABASE_URL": database_url,
+            "RATELIMIT_STORAGE_URI": REDIS_URL,
+            "RATELIMIT_KEY_PREFIX": f"sm-test-{uuid.uuid4().hex}",
+        }
+    )
+    email = f"canary.{uuid.uuid4().hex[:8]}@example.test"
+    secret = shared.config["SECRET_KEY"].encode()
+    hashed = hmac.new(secret, email.encode(), hashlib.sha256).hexdigest()[:32]
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        body = {"email": email.title(), "password": "wrong"}
+        assert shared.test_client().post("/api/v1/auth/tokens", json=body).status_code == 401
+        keys = [k.decode() for k in client.scan_iter(match="*password-attempts*")]
+        assert [k for k in keys if f"/account/{hashed}/" in k]
+        assert not [k for k in client.scan_iter() if b"canary" in k.lower()]
+    finally:
+        for key in client.scan_iter(match=f"*{hashed}*"):
+            client.delete(key)
+        client.close()
+        _close(shared)
+        limiter.init_app(app)
