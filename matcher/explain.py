@@ -187,7 +187,7 @@ def reasons_for_pairs(index, requests, seekers, rows) -> list[tuple[Reason, ...]
         return []
     st = index.settings_
     qs = [requests[i] for i in np.asarray(seekers, dtype=np.int64).tolist()]
-    sims, said, in_person = _pair_blocks(index, qs, rows)
+    sims, said, in_person = _pair_groups(index, qs, rows)
     weights = np.array([st.weight(b) for b in _GROUPS])
     valid = (sims > 0) & (weights > 0)
     valid[:, -1] &= in_person  # distance counts only for in-person seekers
@@ -202,10 +202,10 @@ def reasons_for_pairs(index, requests, seekers, rows) -> list[tuple[Reason, ...]
     indices = [inverse.tolist() for inverse, _ in said]
     text_lists = [texts for _, texts in said]
     out = []
-    for k, (blocks_k, ok_k, quick) in enumerate(
+    for k, (groups_k, ok_k, quick) in enumerate(
         zip(order.tolist(), chosen.tolist(), responsive.tolist(), strict=True)
     ):
-        reasons = [text_lists[b][indices[b][k]] for b, ok in zip(blocks_k, ok_k, strict=True) if ok]
+        reasons = [text_lists[b][indices[b][k]] for b, ok in zip(groups_k, ok_k, strict=True) if ok]
         if quick:
             reasons.append(RESPONSIVE)
         if len(reasons) < MIN_REASONS:
@@ -219,7 +219,7 @@ def reasons_for_pairs(index, requests, seekers, rows) -> list[tuple[Reason, ...]
 _GROUPS = R.SET_GROUPS + ("sobriety", "distance")  # as R.active_groups orders them
 
 
-def _pair_blocks(index, qs, rows):
+def _pair_groups(index, qs, rows):
     """Return ``(sims, said, in_person)`` for pairs ``(qs[k], rows[k])``: each group's
     similarity as ``rules.group_similarities`` computes it (pairs x ``_GROUPS``), and per
     group each pair's index into that group's distinct reasons, with those reasons."""

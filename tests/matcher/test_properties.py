@@ -73,7 +73,7 @@ def test_shortlists_keep_every_rule_and_every_reason_is_true(pool_settings, q):
     assert entries == SponsorIndex(config).fit(list(reversed(pool))).shortlist(q, 10)
 
 
-BLOCK_FIELDS = {
+GROUP_FIELDS = {
     "fellowships": ("AA", "NA", "CA", "OA"),
     "languages": ("en", "es", "fr", "de"),
     "tags": TAGS + ("student",),
@@ -83,11 +83,11 @@ BLOCK_FIELDS = {
 
 
 @PROFILE
-@given(pools(max_size=3), seekers(), st.sampled_from(sorted(BLOCK_FIELDS)), st.data())
+@given(pools(max_size=3), seekers(), st.sampled_from(sorted(GROUP_FIELDS)), st.data())
 def test_adding_a_shared_attribute_never_lowers_a_score(pool_settings, q, field, data):
     pool, config = pool_settings
     sponsor = pool[0]
-    token = data.draw(st.sampled_from(BLOCK_FIELDS[field]))
+    token = data.draw(st.sampled_from(GROUP_FIELDS[field]))
     both = sorted(set(getattr(q, field)) | {token})
     richer_q = dataclasses.replace(q, **{field: tuple(both)})
     richer_s = dataclasses.replace(
@@ -103,7 +103,7 @@ def test_adding_a_shared_attribute_never_lowers_a_score(pool_settings, q, field,
 
 
 # (pairs up to which every pair enters the first solve, the fast solve's bonus, pairs from
-# which blocks are scored, pruned and checked on two threads, pairs of a group handled at a
+# which seeker groups are scored, pruned and checked on two threads, pairs of a group handled at a
 # time): the default, always pruned, always pruned on two threads, pruned with no bonus (the
 # fast solve then often does not put cardinality first, so the dual check must catch it and
 # solve exactly), pruned a few pairs at a time (every group in several chunks), and no
