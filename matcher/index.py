@@ -193,11 +193,7 @@ class SponsorIndex:
             )
         starts = np.flatnonzero(change)
         ends = np.append(starts[1:], n)[: starts.size]  # an empty pool has no segments
-        self.segments_ = [
-            (int(lo), int(hi), int(keys[0, lo]), int(keys[1, lo]), bool(keys[2, lo]))
-            + (frozenset(pool[lo].fellowships),)
-            for lo, hi in zip(starts, ends, strict=True)
-        ]
+        self.segments_ = _Segments(self, starts, ends)
 
     @property
     def preprocessor_(self):
@@ -422,27 +418,20 @@ class SponsorIndex:
         The fellowship segments matching the seeker's programme, fellowships and gender
         rules (merged where adjacent), then the unsorted tail that ``upsert`` appends to.
         """
-        runs = []
-        program = self.program_codes_.get(q.program_id)
-        if program is not None:
-            gender = self.gender_codes_.get(q.gender, -2) if q.gender is not None else -2
-            same = R.wants_same_gender(q, self.settings_)
-            wanted = None
-            if q.sponsor_gender is not None:
-                wanted = self.gender_codes_.get(q.sponsor_gender, -2)
-            fellowships = set(q.fellowships)
-            for lo, hi, prog, g, g_same, fells in self.segments_:
-                if prog != program or (wanted is not None and g != wanted):
-                    continue
-                if (same or g_same) and g != gender:
-                    continue
-                if not q.cross_fellowship_ok and not fells & fellowships:
-                    continue
-                if runs and runs[-1][1] == lo:
-                    runs[-1][1] = hi
-                else:
-                    runs.append([lo, hi])
-        out = [(lo, hi, True) for lo, hi in runs]
+        segments = self.segments_
+        keep = np.ones(segments.size, dtype=bool)
+        view = RowView(segments, slice(0, segments.size), segments.size)
+        for rule in _STAGES["profile"]:
+            if rule.code in _SEGMENT_CODES:
+                failed = rule.rows_fail(view, q)
+                if failed is not None:
+                    keep &= ~failed
+        starts, ends = segments.lo[keep], segments.hi[keep]
+        out = []
+        if starts.size:  # adjacent segments make one run
+            gap = starts[1:] != ends[:-1]
+            starts, ends = starts[np.r_[True, gap]].tolist(), ends[np.r_[gap, True]].tolist()
+            out = [(lo, hi, True) for lo, hi in zip(starts, ends, strict=True)]
         if self.n_rows_ > self.n_sorted_:
             out.append((self.n_sorted_, self.n_rows_, False))
         return out
@@ -783,11 +772,7 @@ class _Kinds:
             key, return_index=True, return_inverse=True, return_counts=True
         )
         self.of_row, self.count, self.size = of_row.reshape(-1), count.astype(np.int64), first.size
-        for name in ("program_", "gender_", "same_gender_", "in_person_", "sponsor_code_"):
-            setattr(self, name, getattr(index, name)[first])
-        self.bits_ = {group: index.bits_[group][first] for group in _BIT_GROUPS}
-        self.vocabulary_, self.settings_ = index.vocabulary_, index.settings_
-        self.program_codes_, self.gender_codes_ = index.program_codes_, index.gender_codes_
+        _copy_rows(self, index, first)
         self.places = _Places(index, self.of_row)
         self.changed: set[int] = set()
 
@@ -801,6 +786,26 @@ class _Kinds:
         """The rows coded one by one: ``personal`` ones, changed ones and appended ones."""
         rows = self.changed.union(personal, range(self.n, index.n_rows_))
         return np.array(sorted(rows), dtype=np.int64)
+
+
+class _Segments:
+    """The fellowship segments (``lo:hi``: rows alike in programme, gender, gender rule and
+    fellowships), each with its first row's attributes as ``RowView`` reads them, so the
+    rules ``_SEGMENT_CODES`` names choose a seeker's segments."""
+
+    def __init__(self, index: SponsorIndex, starts: np.ndarray, ends: np.ndarray):
+        self.lo, self.hi, self.size = starts.astype(np.int64), ends.astype(np.int64), starts.size
+        _copy_rows(self, index, self.lo)
+
+
+def _copy_rows(table, index: SponsorIndex, rows: np.ndarray) -> None:
+    """Give ``table`` a copy of ``rows``' attributes that the profile and sponsor rules
+    read, and the index's vocabularies and codes, so ``RowView(table, …)`` reads it."""
+    for name in ("program_", "gender_", "same_gender_", "in_person_", "sponsor_code_"):
+        setattr(table, name, getattr(index, name)[rows])
+    table.bits_ = {group: index.bits_[group][rows] for group in _BIT_GROUPS}
+    table.vocabulary_, table.settings_ = index.vocabulary_, index.settings_
+    table.program_codes_, table.gender_codes_ = index.program_codes_, index.gender_codes_
 
 
 class _Places:
@@ -923,9 +928,10 @@ class RowView:
 
     def has_all(self, group, tokens) -> np.ndarray:
         """Rows having every token of ``tokens`` in a set feature group."""
-        if any(t not in self.index.vocabulary_[group] for t in tokens):
-            return np.zeros(self.size, dtype=bool)
         mine, bits = self._bits(group, tokens)
+        vocabulary, width = self.index.vocabulary_[group], 64 * bits.shape[1]
+        if any(vocabulary.get(t, width) >= width for t in tokens):  # a token no row has
+            return np.zeros(self.size, dtype=bool)
         return ((bits & mine) == mine).all(axis=1)
 
     def _mark(self, rows) -> np.ndarray:
