@@ -92,24 +92,19 @@ class SponsorIndex:
             )
         self.hours_ = np.zeros((cap, F.AVAILABILITY_WORDS), dtype=np.uint64)
         self.hours_[:n] = F.pack_hour_sets(tokens["availability"])
-        self.bits_ = {}
-        for b in _BIT_GROUPS:
-            cols = self.columns_[b]
-            self.bits_[b] = np.zeros((cap, F.words_for(len(vocab[b]))), dtype=np.uint64)
-            self.bits_[b][:n] = F.bits_from_dense(
-                self.X_[:n, cols[0] : cols[-1] + 1], self.bits_[b].shape[1]
-            )
+        self.bits_ = {
+            b: np.zeros((cap, F.words_for(len(vocab[b]))), dtype=np.uint64) for b in _BIT_GROUPS
+        }
         for name, dtype in _ROW_ARRAYS.items():
             setattr(self, name, np.zeros(cap, dtype=dtype))
         self.unit_ = np.full((cap, 3), np.nan)  # each location as a unit vector (``within_km``)
         self.member_ids_ = np.empty(cap, dtype=object)
-        self.sponsors_ = pool + [None] * (cap - n)
+        self.sponsors_ = [None] * cap
         self.row_of_, self.blocked_by_ = {}, {}
         self.free_rows_, self.n_rows_ = [], n
-        if n:
-            self._store_pool(pool, st)
-        self._index_segments(pool, set_codes[order])
         self._kinds = None  # built by the first ``exclusions`` (see ``_Kinds``)
+        self._store_rows(np.arange(n), pool)
+        self._index_segments(pool, set_codes[order])
         return self
 
     def _segment_order(self, pool, fellowship_sets) -> np.ndarray:
@@ -132,48 +127,61 @@ class SponsorIndex:
         )
         return (np.lexsort(keys) if pool else np.zeros(0, dtype=np.int64)), keys[2]
 
-    def _store_pool(self, pool, st):
-        """Store every sponsor's attributes at once (the vectorised ``_store_attributes``)."""
-        n = len(pool)
-        self.member_ids_[:n] = [s.member_id for s in pool]
-        self.row_of_ = {s.member_id: row for row, s in enumerate(pool)}
-        for row, s in enumerate(pool):
+    def _store_rows(self, rows: np.ndarray, sponsors: list) -> None:
+        """Store the sponsors' attributes at ``rows`` (every row at ``fit``, one at ``upsert``),
+        their encoded profiles and hours already in ``X_`` and ``hours_``."""
+        st = self.settings_
+        for row, s in zip(rows.tolist(), sponsors, strict=True):
+            self._note_change(row)
+            self.row_of_[s.member_id], self.sponsors_[row] = row, s
             for blocked in s.blocked_member_ids:
                 self.blocked_by_.setdefault(blocked, set()).add(row)
 
         def column(attr, dtype, default=None):
-            values = list(map(attrgetter(attr), pool))
+            values = list(map(attrgetter(attr), sponsors))
             if default is not None:
                 values = [default if v is None else v for v in values]
             return np.array(values, dtype=dtype)
 
-        self.alive_[:n] = True
-        self.program_[:n] = [self.program_codes_[s.program_id] for s in pool]
-        self.gender_[:n] = [self._gender_code(s.gender) for s in pool]
-        self.same_gender_[:n] = [R.wants_same_gender(s, st) for s in pool]
-        accepting, paused = column("accepting", bool), column("paused", bool)
-        self.accepting_[:n], self.paused_[:n] = accepting, paused
+        self.member_ids_[rows] = column("member_id", object)
+        self.alive_[rows] = True
+        program_codes = self.program_codes_
+        self.program_[rows] = [
+            program_codes.setdefault(s.program_id, len(program_codes)) for s in sponsors
+        ]
+        self.gender_[rows] = [self._gender_code(s.gender) for s in sponsors]
+        self.same_gender_[rows] = [R.wants_same_gender(s, st) for s in sponsors]
+        self.accepting_[rows], self.paused_[rows] = (
+            column("accepting", bool),
+            column("paused", bool),
+        )
         sobriety = column("sobriety_days", np.int64)
-        self.sobriety_days_[:n] = sobriety
-        confirmed = column("availability_confirmed_days_ago", np.float64, np.inf)
-        self.confirmed_days_[:n] = confirmed
-        load, capacity = column("load", np.int64), column("capacity", np.int64)
-        self.load_[:n], self.capacity_[:n] = load, capacity
-        self.in_person_[:n] = ["in_person" in s.contact_modes for s in pool]
+        self.sobriety_days_[rows] = sobriety
+        self.confirmed_days_[rows] = column("availability_confirmed_days_ago", np.float64, np.inf)
+        self.load_[rows], self.capacity_[rows] = (
+            column("load", np.int64),
+            column("capacity", np.int64),
+        )
+        self.in_person_[rows] = ["in_person" in s.contact_modes for s in sponsors]
         lat, lon = column("lat", np.float64, np.nan), column("lon", np.float64, np.nan)
         located = ~(np.isnan(lat) | np.isnan(lon))
-        self.lat_[:n] = np.where(located, lat, np.nan)
-        self.lon_[:n] = np.where(located, lon, np.nan)
-        self.unit_[:n] = np.stack(R.unit_vector(self.lat_[:n], self.lon_[:n], np), axis=1)
-        self.prior_[:n] = _fairness_priors(pool, st)
+        self.lat_[rows], self.lon_[rows] = (
+            np.where(located, lat, np.nan),
+            np.where(located, lon, np.nan),
+        )
+        self.unit_[rows] = np.stack(R.unit_vector(self.lat_[rows], self.lon_[rows], np), axis=1)
+        self.prior_[rows] = _fairness_priors(sponsors, st)
         days, inverse = np.unique(sobriety, return_inverse=True)
         values = np.array([R.sobriety_value(int(d), st) for d in days], dtype=np.float32)
-        self.X_[:n, self.sobriety_col_] = values[inverse]
-        count = F.popcount(self.hours_[:n])
+        self.X_[rows, self.sobriety_col_] = values[inverse]
+        count = F.popcount(self.hours_[rows])
         with np.errstate(divide="ignore"):
             inv = np.where(count > 0, 1.0 / np.sqrt(np.maximum(count, 1)), 0.0)
-        self.inv_sqrt_hours_[:n] = inv
-        self.static_ok_[:n] = self._sponsor_ok(slice(0, n), n)
+        self.inv_sqrt_hours_[rows] = inv
+        for b in _BIT_GROUPS:
+            cols = self.columns_[b]
+            self.bits_[b][rows] = F.bits_from_dense(self.X_[rows][:, cols], self.bits_[b].shape[1])
+        self.static_ok_[rows] = self._sponsor_ok(rows, rows.size)
 
     def _index_segments(self, pool, set_codes):
         """Record the fellowship segments: rows sharing programme, gender, rule, fellowships."""
@@ -250,7 +258,7 @@ class SponsorIndex:
             )
             self.X_[row, self.columns_[group]] = vec
         self.hours_[row] = F.pack_hours(sponsor.availability_utc)
-        self._store_attributes(row, sponsor)
+        self._store_rows(np.array([row]), [sponsor])
         return self
 
     def remove(self, member_id: str) -> SponsorIndex:
@@ -313,37 +321,6 @@ class SponsorIndex:
     def _note_change(self, row):
         if self._kinds is not None:
             self._kinds.changed.add(row)
-
-    def _store_attributes(self, row, s):
-        st = self.settings_
-        self._note_change(row)
-        self.row_of_[s.member_id] = row
-        self.sponsors_[row] = s
-        self.member_ids_[row] = s.member_id
-        for blocked in s.blocked_member_ids:
-            self.blocked_by_.setdefault(blocked, set()).add(row)
-        self.alive_[row] = True
-        self.program_[row] = self.program_codes_.setdefault(s.program_id, len(self.program_codes_))
-        self.gender_[row] = self._gender_code(s.gender)
-        self.same_gender_[row] = R.wants_same_gender(s, st)
-        self.accepting_[row], self.paused_[row] = s.accepting, s.paused
-        self.sobriety_days_[row] = s.sobriety_days
-        days = s.availability_confirmed_days_ago
-        self.confirmed_days_[row] = np.inf if days is None else days
-        self.load_[row], self.capacity_[row] = s.load, s.capacity
-        self.in_person_[row] = "in_person" in s.contact_modes
-        located = s.lat is not None and s.lon is not None
-        self.lat_[row] = s.lat if located else np.nan
-        self.lon_[row] = s.lon if located else np.nan
-        self.unit_[row] = R.unit_vector(s.lat, s.lon) if located else np.nan
-        self.prior_[row] = R.fairness_prior(s, st)
-        self.X_[row, self.sobriety_col_] = R.sobriety_value(s.sobriety_days, st)
-        count = int(F.popcount(self.hours_[row : row + 1])[0])
-        self.inv_sqrt_hours_[row] = 1.0 / np.sqrt(count) if count else 0.0
-        for b in _BIT_GROUPS:
-            width = self.bits_[b].shape[1]
-            self.bits_[b][row] = F.token_bits(R.group_tokens(s, b), self.vocabulary_[b], width)
-        self.static_ok_[row] = self._sponsor_ok(slice(row, row + 1), 1)[0]
 
     def _gender_code(self, gender) -> int:
         if gender is None:
