@@ -212,3 +212,35 @@ def test_among_equals_the_longest_waiting_are_served(capacity, sponsors, waits, 
     places = min(len(twins), capacity * sponsors)
     longest = sorted(twins, key=lambda q: -q.waiting_hours)[:places]
     assert {a.request_id for a in assignments} == {q.request_id for q in longest}
+
+
+@st.composite
+def hard_rounds(draw):
+    """Rounds with exact score ties (every sponsor and newcomer twice, under new ids), pools
+    of capacity-1 sponsors only, and newcomers nobody can take (another programme)."""
+    pool, requests, config = draw(rounds(max_seekers=5, max_sponsors=4))
+    if draw(st.booleans()):  # twins: the same profile under another id ties exactly
+        pool = pool + [dataclasses.replace(s, member_id=s.member_id + "b") for s in pool]
+        requests = requests + [
+            dataclasses.replace(q, request_id=q.request_id + "b", member_id=q.member_id + "b")
+            for q in requests
+        ]
+    if draw(st.booleans()):
+        pool = [dataclasses.replace(s, capacity=1, load=0) for s in pool]
+    planted = [
+        dataclasses.replace(q, request_id=f"nobody{i}", member_id=f"nobody{i}", program_id="p9")
+        for i, q in enumerate(requests[: draw(st.integers(0, 2))])
+    ]
+    return pool, requests + planted, config
+
+
+@settings(max_examples=60, deadline=None)
+@given(hard_rounds(), st.sampled_from(SOLVER_PATHS))
+def test_ties_capacity_one_pools_and_infeasible_newcomers_equal_the_exact_reference(case, path):
+    pool, requests, config = case
+    assignments, unassigned = SponsorIndex(config).fit(pool).assign(requests, **path)
+    matched, total = exact_reference(pool, requests, config)
+    assert len(assignments) == matched
+    assert math.isclose(sum(a.score for a in assignments), total, abs_tol=1e-4)
+    left = {u.request_id for u in unassigned}
+    assert {q.request_id for q in requests if q.program_id == "p9"} <= left
