@@ -8,7 +8,7 @@ import numpy as np
 
 from matcher import features as F
 from matcher import rules as R
-from matcher.explain import reasons_for
+from matcher.explain import exclusions_from_codes, reasons_for
 from matcher.types import (
     Exclusions,
     MatchSettings,
@@ -708,10 +708,10 @@ class SponsorIndex:
                 failed = rule.rows_fail(own, q)
                 if failed is not None:
                     own_codes |= failed * _BIT[rule.code]
-        return _tally(
-            np.concatenate([codes, own_codes]),
-            np.concatenate([table.ravel(), np.ones(apart.size, dtype=np.int64)]),
-        )
+        codes = np.concatenate([codes, own_codes])
+        weights = np.concatenate([table.ravel(), np.ones(apart.size, dtype=np.int64)])
+        weights[codes >= _GONE] = 0  # removed rows
+        return exclusions_from_codes(codes, weights)
 
     def _current_kinds(self) -> _Kinds:
         """The kinds of row, rebuilt when many rows changed since (or a vocabulary grew)."""
@@ -833,42 +833,6 @@ def _within_km(points, q: SeekerRequest, sel, limit: float) -> np.ndarray:
     return inside
 
 
-def _tally(codes, weights) -> Exclusions:
-    """The ``Exclusions`` of ``weights[i]`` sponsors failing the rules in ``codes[i]``."""
-    keep = (weights > 0) & (codes < _GONE)  # removed rows are _GONE and above
-    codes, weights = codes[keep], weights[keep]
-    anyone = bool((codes == 0).any())
-    failing = codes != 0
-    codes, k = codes[failing], weights[failing]
-    first = np.log2(codes & -codes).astype(np.int64)  # the lowest bit: the first rule failed
-    only = (codes & (codes - 1)) == 0  # one rule failed, no other
-    counts = _per_rule(np.bincount(first, weights=k, minlength=len(R.RULE_ORDER)))
-    alone = _per_rule(np.bincount(first[only], weights=k[only], minlength=len(R.RULE_ORDER)))
-    busy = int(k[(codes & _LASTING) == 0].sum())
-    return Exclusions(counts, alone, busy, _obstacle(counts, alone, busy, anyone))
-
-
-def _per_rule(totals) -> dict[str, int]:
-    """The non-zero totals of a per-rule histogram, keyed by code, in ``RULE_ORDER``."""
-    return {R.RULE_ORDER[i]: int(totals[i]) for i in np.flatnonzero(totals)}
-
-
-def _obstacle(counts, alone, busy, anyone_left) -> str | None:
-    """The headline code for "why nobody": see ``Exclusions.obstacle``."""
-    if anyone_left:
-        return None
-    if busy:
-        return "busy"
-    others = {c: k for c, k in alone.items() if c not in _NOT_AN_OBSTACLE}
-    if others:
-        return max(others, key=lambda c: (others[c], -R.RULE_ORDER.index(c)))
-    near = {c: k for c, k in counts.items() if c not in _NOT_AN_OBSTACLE}
-    if not near:
-        return "no_sponsors"
-    main = max(near, key=lambda c: (near[c], -R.RULE_ORDER.index(c)))
-    return "busy" if main in R.BUSY_CODES else main
-
-
 class RowView:
     """Some rows of a fitted index (a slice or an array of row numbers), as the rule masks
     in ``rules.RULES`` read them: ``program``, ``gender``, ``load``, … are the index's
@@ -941,7 +905,6 @@ class RowView:
 _VIEWED = {name[:-1] for name in _ROW_ARRAYS}
 _BIT = {code: np.uint32(1 << i) for i, code in enumerate(R.RULE_ORDER)}  # a rule's bit in a code
 _GONE = 1 << len(R.RULE_ORDER)  # a removed row's code: above every rule's bit
-_LASTING = np.uint32(sum(1 << i for i, r in enumerate(R.RULES) if not r.busy))
 _STAGES = {
     stage: tuple(r for r in R.RULES if r.stage == stage)
     for stage in ("personal", "profile", "sponsor", "place")
@@ -951,8 +914,6 @@ _STAGES = {
 _SEGMENT_CODES = frozenset(
     ("different_program", "no_shared_fellowship", "gender_rule", "sponsor_gender_preference")
 )
-# other programmes' sponsors and the seeker themself are never a reason to give
-_NOT_AN_OBSTACLE = frozenset(("self", "different_program"))
 
 
 def _rounded(scores) -> np.ndarray:
