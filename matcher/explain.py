@@ -3,7 +3,6 @@ score) and why nobody does (the obstacle whose removal alone would leave a candi
 
 from __future__ import annotations
 
-import math
 from functools import lru_cache
 
 import numpy as np
@@ -217,7 +216,7 @@ def reasons_for_pairs(index, requests, seekers, rows) -> list[tuple[Reason, ...]
     return out
 
 
-_GROUPS = R.SET_GROUPS + ("sobriety", "distance")  # as R.active_groups orders them
+_GROUPS = R.FEATURE_GROUPS  # as R.active_groups orders them
 
 
 def _pair_groups(index, qs, rows):
@@ -259,7 +258,7 @@ def _pair_groups(index, qs, rows):
     for k in np.flatnonzero(in_person).tolist():  # only in-person seekers: a few pairs
         km = R.pair_distance_km(qs[k], index.sponsors_[int(rows[k])])
         if km is not None:
-            sims[k, -1] = math.exp(-km / st.distance_scale_km)
+            sims[k, -1] = R.closeness(km, st)
             near[k] = len(texts)
             texts.append(_distance_reason(km))
     said.append((near, texts))

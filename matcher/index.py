@@ -486,7 +486,7 @@ class SponsorIndex:
         st = self.settings_
         groups = R.active_groups(q)
         total = sum(st.weight(b) for b in groups) or 1.0
-        return {b: (st.weight(b) / total if b in groups else 0.0) for b in all_groups()}
+        return {b: (st.weight(b) / total if b in groups else 0.0) for b in R.FEATURE_GROUPS}
 
     def query_vector(self, q: SeekerRequest):
         """Return the weighted dense query, packed hours and the hours' scale factor."""
@@ -958,8 +958,3 @@ def _fairness_priors(pool, st) -> np.ndarray:
         + st.reliability_bonus * (rel - 0.5) * 2.0
     )
     return prior.astype(np.float32)
-
-
-def all_groups():
-    """Return every feature group's name, in a stable order."""
-    return R.SET_GROUPS + ("sobriety", "distance")
