@@ -739,16 +739,17 @@ class _Kinds:
         columns = [c[:n] for c in columns + [index.sponsor_code_]]
         for group in _BIT_GROUPS:
             columns += list(index.bits_[group][:n].T)
-        key, size = np.zeros(n, dtype=np.int64), 1
-        for column in columns:  # one integer per row: mixed radix over each column's ranks
-            values, rank = np.unique(column, return_inverse=True)
-            if size * max(values.size, 1) >= 2**62:
-                size, key = key.max(initial=0) + 1, np.unique(key, return_inverse=True)[1]
-            key, size = key * values.size + rank.reshape(-1), size * max(values.size, 1)
-        _, first, of_row, count = np.unique(
-            key, return_index=True, return_inverse=True, return_counts=True
-        )
-        self.of_row, self.count, self.size = of_row.reshape(-1), count.astype(np.int64), first.size
+        order = np.lexsort(columns[::-1])  # rows of one kind end up next to each other
+        change = np.zeros(n, dtype=bool)
+        change[:1] = True
+        for column in columns:
+            in_order = column[order]
+            change[1:] |= in_order[1:] != in_order[:-1]
+        of_row = np.empty(n, dtype=np.int64)
+        of_row[order] = np.cumsum(change) - 1
+        first = order[change]
+        count = np.diff(np.append(np.flatnonzero(change), n))
+        self.of_row, self.count, self.size = of_row, count.astype(np.int64), first.size
         _copy_rows(self, index, first)
         self.places = _Places(index, self.of_row)
         self.changed: set[int] = set()
