@@ -534,11 +534,14 @@ class SponsorIndex:
         w_distance = np.array([w["distance"] for w in weights], dtype=np.float32)
         return queries, hours, scale.astype(np.float32), w_distance[in_person.astype(int)]
 
-    def _hours_overlap(self, rows, hours, hours_scale):
-        """The availability term of one seeker against ``rows``, from the packed hours."""
+    def _hours_overlap(self, rows, hours, hours_scale, shared=None):
+        """The availability term of one seeker against ``rows``, from the packed hours (or
+        from ``shared``, the hours each row shares with the seeker, when counted already)."""
         if not hours_scale:
             return None
-        return hours_scale * F.popcount(self.hours_[rows] & hours) * self.inv_sqrt_hours_[rows]
+        if shared is None:
+            shared = F.popcount(self.hours_[rows] & hours)
+        return hours_scale * shared * self.inv_sqrt_hours_[rows]
 
     def score_matrix(self, queries, seeker_hours, rows, km=None, w_distance=None) -> np.ndarray:
         """Return the (seekers x ``rows``) scores of many seekers (no rule applied), float32.
@@ -595,10 +598,8 @@ class SponsorIndex:
                 continue
             if 3 * local.size >= hi - lo:  # dense: read the segment in one sweep
                 dot = (self.X_[lo:hi] @ query)[local]
-                overlap = None
-                if hours_scale:
-                    shared = F.popcount(self.hours_[lo:hi] & hours)[local]
-                    overlap = hours_scale * shared * self.inv_sqrt_hours_[rows]
+                shared = F.popcount(self.hours_[lo:hi] & hours)[local] if hours_scale else None
+                overlap = self._hours_overlap(rows, hours, hours_scale, shared)
             else:
                 dot = self.X_[rows] @ query
                 overlap = self._hours_overlap(rows, hours, hours_scale)
