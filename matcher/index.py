@@ -808,7 +808,7 @@ class _Places:
         outer = q.max_distance_km * (1 + 1e-6) + 1e-3  # as ``within_km``'s outer shell
         degrees = np.degrees(outer / R.EARTH_RADIUS_KM) + 1e-9
         lo, hi = np.searchsorted(self.lat_, (q.lat - degrees, q.lat + degrees), side="left")
-        return slice(int(lo), int(hi))
+        return slice(int(lo), max(int(lo), int(hi)))  # empty for a limit below zero
 
     def within_km(self, q: SeekerRequest, sel, limit: float) -> np.ndarray:
         return _within_km(self, q, sel, limit)

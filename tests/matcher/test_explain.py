@@ -166,3 +166,11 @@ def test_sponsors_counted_one_by_one_near_and_far_from_an_in_person_seeker():
     assert _as_plain(excluded) == _plain(final, seeker, MatchSettings())
     assert excluded.counts == {"blocked": 3, "gender_rule": 3, "too_far": 1}
     assert excluded.obstacle is None
+
+
+def test_a_limit_below_zero_leaves_everyone_too_far():
+    pool = [easy_sponsor(member_id=f"s{i}", lat=40.0, lon=-75.2) for i in range(3)]
+    seeker = easy_seeker(in_person_needed=True, max_distance_km=-1.0)  # at the same spot
+    excluded = SponsorIndex().fit(pool).exclusions(seeker)
+    assert _as_plain(excluded) == _plain(pool, seeker, MatchSettings())
+    assert excluded.counts == {"too_far": 3}
