@@ -6,6 +6,7 @@ hours of the current week (so DST moves them); proposal statistics come from gro
 
 from __future__ import annotations
 
+import dataclasses
 import statistics
 import zoneinfo
 from collections import defaultdict
@@ -44,12 +45,34 @@ def match_settings(program: Program) -> MatchSettings:
             MatchModel.program_id == program.id, MatchModel.status == "active"
         )
     )
+    weights = dict(learned if learned is not None else program.setting("match_weights"))
+    return dataclasses.replace(rule_settings(program), weights=weights)
+
+
+def rule_settings(program: Program) -> MatchSettings:
+    """The programme's settings that the hard rules read (no weights: no query)."""
     return MatchSettings(
         min_sobriety_days=int(program.setting("min_sobriety_days")),
         same_gender_default=bool(program.setting("same_gender_default")),
         availability_confirm_max_days=int(program.setting("availability_confirm_max_days")),
-        weights=dict(learned if learned is not None else program.setting("match_weights")),
     )
+
+
+def is_paused(profile: SponsorProfile, today: date) -> bool:
+    """Paused while ``today`` is on or before ``paused_until`` (the date is inclusive)."""
+    return profile.paused_until is not None and today <= profile.paused_until
+
+
+def sponsor_state(profile: SponsorProfile, today: date, now: datetime) -> dict:
+    """The ``SponsorCandidate`` fields the matcher's rules about the sponsor alone read:
+    sobriety, accepting, paused, days since availability was confirmed (room aside)."""
+    confirmed = profile.availability_confirmed_at
+    return {
+        "sobriety_days": (today - profile.sobriety_date).days,
+        "accepting": profile.accepting,
+        "paused": is_paused(profile, today),
+        "availability_confirmed_days_ago": (now - confirmed).days if confirmed else None,
+    }
 
 
 @lru_cache(maxsize=4096)
@@ -195,17 +218,13 @@ def sponsor_candidates(
     blocks, stats = _blocks(ids), _proposal_stats(ids, now)
     out = {}
     for member, profile in rows:
-        confirmed = profile.availability_confirmed_at
         out[str(member.uuid)] = SponsorCandidate(
             member_id=str(member.uuid),
             program_id=str(program.uuid),
-            sobriety_days=(today - profile.sobriety_date).days,
             steps_completed=profile.steps_completed,
             capacity=profile.capacity,
             load=profile.load,
-            accepting=profile.accepting,
-            paused=profile.paused_until is not None and today <= profile.paused_until,
-            availability_confirmed_days_ago=(now - confirmed).days if confirmed else None,
+            **sponsor_state(profile, today, now),
             temporary_willing=profile.temporary_willing,
             blocked_member_ids=blocks.get(member.id, frozenset()),
             **stats.get(member.id, {}),

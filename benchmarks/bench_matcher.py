@@ -54,11 +54,15 @@ NOTES = [
     "7 bytes kept per scored pair, temporaries bounded by chunks); targets 10 s and 2 GiB "
     "not met. A 30k round, back to back: CPU 13.4 s before, 11.2 s after; 1.07 -> 0.72 GiB.",
     "chain_1500_s: 1,500 seekers who can each meet two neighbouring sponsors "
-    "(benchmarks.population.make_chain). exclusions_p95_ms_100k: the distance rule is "
-    "screened with unit vectors (one matrix-vector product; a haversine only in a thin shell "
-    "at the limit): best-of-7 per seeker, p95 1.53 ms (5.7 ms before), in-person median "
-    "1.4 ms (4.1 ms before); the benchmark's own p95 of wall times was 6.5 ms (CPU 2.4 ms) at "
-    "load 5-12 during the run.",
+    "(benchmarks.population.make_chain).",
+    "bench_shortlists alone re-run 2026-12-05 05:03 UTC on a 2-core AMD EPYC at load 2.1-2.4 "
+    "(index_build_*, shortlist_p95_*, exclusions_p95_*); every other matcher figure is from "
+    "the 03:37 UTC run on a 2-core Intel Xeon. exclusions_p95_ms_100k 0.309 ms wall / 0.31 ms "
+    "CPU (4.2 / 2.5 before): the profile and sponsor rules once per kind of row (~2,800 kinds "
+    "at 100k sponsors) instead of per sponsor, the distance rule only in the newcomer's "
+    "latitude band. In one process beside the previous code at load 5.4: 0.36 / 0.34 ms "
+    "against 0.99-1.07 / 0.85-0.91 ms. At 1M sponsors (10 copies of the pool): 1.61 ms wall "
+    "/ 1.57 ms CPU (issue 15 measured 43 ms).",
     "mentor-match 7.0.1, fair driver (cheapest disqualifying rules first, rules and score "
     "cached per pair): 361 s with munkres 1.1.4 (what 7.0.1 was released against; "
     "mentor_match_s_1k, 6,496x ours) and 48.9 s with munkres 3.0.0, which pip now resolves "

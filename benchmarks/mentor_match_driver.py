@@ -35,8 +35,8 @@ def load_rules():
 
 
 class Settings(SimpleNamespace):
-    def weight(self, block):
-        return float(self.weights[block])
+    def weight(self, group):
+        return float(self.weights[group])
 
 
 def profile(data):

@@ -37,7 +37,7 @@ def _profile(rng, i: int, prefix: str) -> dict:
     modes = tuple(m for m in MODES if rng.random() < 0.6) or ("phone",)
     start = int(rng.integers(0, 7)) * 24 + int(rng.integers(14, 22))  # evenings, in UTC
     hours = {(start + d * 24 + h) % 168 for d in range(int(rng.integers(2, 6))) for h in range(3)}
-    if rng.random() < 0.5:  # a weekend block
+    if rng.random() < 0.5:  # a stretch of weekend hours
         hours |= {(120 + int(rng.integers(0, 24)) + h) % 168 for h in range(6)}
     return dict(
         member_id=f"{prefix}-{i:07d}",

@@ -1,15 +1,15 @@
-"""Plain-language reasons for a pair, drawn from the groups that really add to its score."""
+"""Why a sponsor fits (plain-language reasons, drawn from the groups that really add to the
+score) and why nobody does (the obstacle whose removal alone would leave a candidate)."""
 
 from __future__ import annotations
 
-import math
 from functools import lru_cache
 
 import numpy as np
 
 from matcher import features as F
 from matcher import rules as R
-from matcher.types import Reason
+from matcher.types import Exclusions, Reason
 
 
 def language_name(code: str) -> str:
@@ -187,7 +187,7 @@ def reasons_for_pairs(index, requests, seekers, rows) -> list[tuple[Reason, ...]
         return []
     st = index.settings_
     qs = [requests[i] for i in np.asarray(seekers, dtype=np.int64).tolist()]
-    sims, said, in_person = _pair_blocks(index, qs, rows)
+    sims, said, in_person = _pair_groups(index, qs, rows)
     weights = np.array([st.weight(b) for b in _GROUPS])
     valid = (sims > 0) & (weights > 0)
     valid[:, -1] &= in_person  # distance counts only for in-person seekers
@@ -202,10 +202,10 @@ def reasons_for_pairs(index, requests, seekers, rows) -> list[tuple[Reason, ...]
     indices = [inverse.tolist() for inverse, _ in said]
     text_lists = [texts for _, texts in said]
     out = []
-    for k, (blocks_k, ok_k, quick) in enumerate(
+    for k, (groups_k, ok_k, quick) in enumerate(
         zip(order.tolist(), chosen.tolist(), responsive.tolist(), strict=True)
     ):
-        reasons = [text_lists[b][indices[b][k]] for b, ok in zip(blocks_k, ok_k, strict=True) if ok]
+        reasons = [text_lists[b][indices[b][k]] for b, ok in zip(groups_k, ok_k, strict=True) if ok]
         if quick:
             reasons.append(RESPONSIVE)
         if len(reasons) < MIN_REASONS:
@@ -216,10 +216,10 @@ def reasons_for_pairs(index, requests, seekers, rows) -> list[tuple[Reason, ...]
     return out
 
 
-_GROUPS = R.SET_GROUPS + ("sobriety", "distance")  # as R.active_groups orders them
+_GROUPS = R.FEATURE_GROUPS  # as R.active_groups orders them
 
 
-def _pair_blocks(index, qs, rows):
+def _pair_groups(index, qs, rows):
     """Return ``(sims, said, in_person)`` for pairs ``(qs[k], rows[k])``: each group's
     similarity as ``rules.group_similarities`` computes it (pairs x ``_GROUPS``), and per
     group each pair's index into that group's distinct reasons, with those reasons."""
@@ -258,7 +258,7 @@ def _pair_blocks(index, qs, rows):
     for k in np.flatnonzero(in_person).tolist():  # only in-person seekers: a few pairs
         km = R.pair_distance_km(qs[k], index.sponsors_[int(rows[k])])
         if km is not None:
-            sims[k, -1] = math.exp(-km / st.distance_scale_km)
+            sims[k, -1] = R.closeness(km, st)
             near[k] = len(texts)
             texts.append(_distance_reason(km))
     said.append((near, texts))
@@ -273,3 +273,47 @@ def _distinct_rows(shared: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return shared[first], inverse
     keys, inverse = np.unique(np.packbits(shared, axis=1), axis=0, return_inverse=True)
     return np.unpackbits(keys, axis=1, count=shared.shape[1]).astype(bool), inverse
+
+
+# other programmes' sponsors and the seeker themself are never a reason to give
+_NOT_AN_OBSTACLE = frozenset(("self", "different_program"))
+# the rules that do not pass with time (every one but full, paused, not accepting, unconfirmed)
+_LASTING = sum(1 << i for i, rule in enumerate(R.RULES) if not rule.busy)
+
+
+def exclusions_from_codes(codes: np.ndarray, weights: np.ndarray) -> Exclusions:
+    """Who the hard rules left out and what stands in the way (see ``Exclusions``), from
+    ``weights[i]`` sponsors failing the rules whose bits are set in ``codes[i]`` (unsigned;
+    bit ``j`` is ``rules.RULE_ORDER[j]``, 0 for a sponsor who passes every rule)."""
+    keep = weights > 0
+    codes, weights = codes[keep], weights[keep]
+    anyone = bool((codes == 0).any())
+    failing = codes != 0
+    codes, k = codes[failing], weights[failing]
+    first = np.log2(codes & -codes).astype(np.int64)  # the lowest bit: the first rule failed
+    only = (codes & (codes - 1)) == 0  # one rule failed, no other
+    counts = _per_rule(np.bincount(first, weights=k, minlength=len(R.RULE_ORDER)))
+    alone = _per_rule(np.bincount(first[only], weights=k[only], minlength=len(R.RULE_ORDER)))
+    busy = int(k[(codes & codes.dtype.type(_LASTING)) == 0].sum())
+    return Exclusions(counts, alone, busy, _obstacle(counts, alone, busy, anyone))
+
+
+def _per_rule(totals) -> dict[str, int]:
+    """The non-zero totals of a per-rule histogram, keyed by code, in ``RULE_ORDER``."""
+    return {R.RULE_ORDER[i]: int(totals[i]) for i in np.flatnonzero(totals)}
+
+
+def _obstacle(counts, alone, busy, anyone_left) -> str | None:
+    """The headline code for "why nobody": see ``Exclusions.obstacle``."""
+    if anyone_left:
+        return None
+    if busy:
+        return "busy"
+    others = {c: k for c, k in alone.items() if c not in _NOT_AN_OBSTACLE}
+    if others:
+        return max(others, key=lambda c: (others[c], -R.RULE_ORDER.index(c)))
+    near = {c: k for c, k in counts.items() if c not in _NOT_AN_OBSTACLE}
+    if not near:
+        return "no_sponsors"
+    main = max(near, key=lambda c: (near[c], -R.RULE_ORDER.index(c)))
+    return "busy" if main in R.BUSY_CODES else main

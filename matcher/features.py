@@ -215,11 +215,14 @@ def popcount(words: np.ndarray) -> np.ndarray:
 
 
 def token_bits(tokens, vocabulary: dict, words: int) -> np.ndarray:
-    """Return a set of known tokens as bits (bit = the token's index in the vocabulary)."""
+    """Return a set of known tokens as bits (bit = the token's index in the vocabulary).
+
+    Tokens past ``words`` words are left out: bit sets that narrow were made before the
+    vocabulary grew to them, so none of them has those tokens."""
     out = [0] * words
     for t in tokens:
         i = vocabulary.get(t)
-        if i is not None:
+        if i is not None and i < 64 * words:
             out[i // 64] |= 1 << (i % 64)
     return np.array(out, dtype=np.uint64)
 

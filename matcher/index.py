@@ -8,7 +8,7 @@ import numpy as np
 
 from matcher import features as F
 from matcher import rules as R
-from matcher.explain import reasons_for
+from matcher.explain import exclusions_from_codes, reasons_for
 from matcher.types import (
     Exclusions,
     MatchSettings,
@@ -95,22 +95,18 @@ class SponsorIndex:
             )
         self.hours_ = np.zeros((cap, F.AVAILABILITY_WORDS), dtype=np.uint64)
         self.hours_[:n] = F.pack_hour_sets(tokens["availability"])
-        self.bits_ = {}
-        for b in _BIT_GROUPS:
-            cols = self.columns_[b]
-            self.bits_[b] = np.zeros((cap, F.words_for(len(vocab[b]))), dtype=np.uint64)
-            self.bits_[b][:n] = F.bits_from_dense(
-                self.X_[:n, cols[0] : cols[-1] + 1], self.bits_[b].shape[1]
-            )
+        self.bits_ = {
+            b: np.zeros((cap, F.words_for(len(vocab[b]))), dtype=np.uint64) for b in _BIT_GROUPS
+        }
         for name, dtype in _ROW_ARRAYS.items():
             setattr(self, name, np.zeros(cap, dtype=dtype))
         self.unit_ = np.full((cap, 3), np.nan)  # each location as a unit vector (``within_km``)
         self.member_ids_ = np.empty(cap, dtype=object)
-        self.sponsors_ = pool + [None] * (cap - n)
+        self.sponsors_ = [None] * cap
         self.row_of_, self.blocked_by_ = {}, {}
         self.free_rows_, self.n_rows_ = [], n
-        if n:
-            self._store_pool(pool, st)
+        self._kinds = None  # built by the first ``exclusions`` (see ``_Kinds``)
+        self._store_rows(np.arange(n), pool)
         self._index_segments(pool, set_codes[order])
         return self
 
@@ -134,48 +130,61 @@ class SponsorIndex:
         )
         return (np.lexsort(keys) if pool else np.zeros(0, dtype=np.int64)), keys[2]
 
-    def _store_pool(self, pool, st):
-        """Store every sponsor's attributes at once (the vectorised ``_store_attributes``)."""
-        n = len(pool)
-        self.member_ids_[:n] = [s.member_id for s in pool]
-        self.row_of_ = {s.member_id: row for row, s in enumerate(pool)}
-        for row, s in enumerate(pool):
+    def _store_rows(self, rows: np.ndarray, sponsors: list) -> None:
+        """Store the sponsors' attributes at ``rows`` (every row at ``fit``, one at ``upsert``),
+        their encoded profiles and hours already in ``X_`` and ``hours_``."""
+        st = self.settings_
+        for row, s in zip(rows.tolist(), sponsors, strict=True):
+            self._note_change(row)
+            self.row_of_[s.member_id], self.sponsors_[row] = row, s
             for blocked in s.blocked_member_ids:
                 self.blocked_by_.setdefault(blocked, set()).add(row)
 
         def column(attr, dtype, default=None):
-            values = list(map(attrgetter(attr), pool))
+            values = list(map(attrgetter(attr), sponsors))
             if default is not None:
                 values = [default if v is None else v for v in values]
             return np.array(values, dtype=dtype)
 
-        self.alive_[:n] = True
-        self.program_[:n] = [self.program_codes_[s.program_id] for s in pool]
-        self.gender_[:n] = [self._gender_code(s.gender) for s in pool]
-        self.same_gender_[:n] = [R.wants_same_gender(s, st) for s in pool]
-        accepting, paused = column("accepting", bool), column("paused", bool)
-        self.accepting_[:n], self.paused_[:n] = accepting, paused
+        self.member_ids_[rows] = column("member_id", object)
+        self.alive_[rows] = True
+        program_codes = self.program_codes_
+        self.program_[rows] = [
+            program_codes.setdefault(s.program_id, len(program_codes)) for s in sponsors
+        ]
+        self.gender_[rows] = [self._gender_code(s.gender) for s in sponsors]
+        self.same_gender_[rows] = [R.wants_same_gender(s, st) for s in sponsors]
+        self.accepting_[rows], self.paused_[rows] = (
+            column("accepting", bool),
+            column("paused", bool),
+        )
         sobriety = column("sobriety_days", np.int64)
-        self.sobriety_days_[:n] = sobriety
-        confirmed = column("availability_confirmed_days_ago", np.float64, np.inf)
-        self.confirmed_days_[:n] = confirmed
-        load, capacity = column("load", np.int64), column("capacity", np.int64)
-        self.load_[:n], self.capacity_[:n] = load, capacity
-        self.in_person_[:n] = ["in_person" in s.contact_modes for s in pool]
+        self.sobriety_days_[rows] = sobriety
+        self.confirmed_days_[rows] = column("availability_confirmed_days_ago", np.float64, np.inf)
+        self.load_[rows], self.capacity_[rows] = (
+            column("load", np.int64),
+            column("capacity", np.int64),
+        )
+        self.in_person_[rows] = ["in_person" in s.contact_modes for s in sponsors]
         lat, lon = column("lat", np.float64, np.nan), column("lon", np.float64, np.nan)
         located = ~(np.isnan(lat) | np.isnan(lon))
-        self.lat_[:n] = np.where(located, lat, np.nan)
-        self.lon_[:n] = np.where(located, lon, np.nan)
-        self.unit_[:n] = np.stack(R.unit_vector(self.lat_[:n], self.lon_[:n], np), axis=1)
-        self.prior_[:n] = _fairness_priors(pool, st)
+        self.lat_[rows], self.lon_[rows] = (
+            np.where(located, lat, np.nan),
+            np.where(located, lon, np.nan),
+        )
+        self.unit_[rows] = np.stack(R.unit_vector(self.lat_[rows], self.lon_[rows], np), axis=1)
+        self.prior_[rows] = _fairness_priors(sponsors, st)
         days, inverse = np.unique(sobriety, return_inverse=True)
         values = np.array([R.sobriety_value(int(d), st) for d in days], dtype=np.float32)
-        self.X_[:n, self.sobriety_col_] = values[inverse]
-        count = F.popcount(self.hours_[:n])
+        self.X_[rows, self.sobriety_col_] = values[inverse]
+        count = F.popcount(self.hours_[rows])
         with np.errstate(divide="ignore"):
             inv = np.where(count > 0, 1.0 / np.sqrt(np.maximum(count, 1)), 0.0)
-        self.inv_sqrt_hours_[:n] = inv
-        self.static_ok_[:n] = self._sponsor_ok(slice(0, n), n)
+        self.inv_sqrt_hours_[rows] = inv
+        for b in _BIT_GROUPS:
+            cols = self.columns_[b]
+            self.bits_[b][rows] = F.bits_from_dense(self.X_[rows][:, cols], self.bits_[b].shape[1])
+        self.static_ok_[rows] = self._sponsor_ok(rows, rows.size)
 
     def _index_segments(self, pool, set_codes):
         """Record the fellowship segments: rows sharing programme, gender, rule, fellowships."""
@@ -195,11 +204,7 @@ class SponsorIndex:
             )
         starts = np.flatnonzero(change)
         ends = np.append(starts[1:], n)[: starts.size]  # an empty pool has no segments
-        self.segments_ = [
-            (int(lo), int(hi), int(keys[0, lo]), int(keys[1, lo]), bool(keys[2, lo]))
-            + (frozenset(pool[lo].fellowships),)
-            for lo, hi in zip(starts, ends, strict=True)
-        ]
+        self.segments_ = _Segments(self, starts, ends)
 
     @property
     def preprocessor_(self):
@@ -256,7 +261,7 @@ class SponsorIndex:
             )
             self.X_[row, self.columns_[group]] = vec
         self.hours_[row] = F.pack_hours(sponsor.availability_utc)
-        self._store_attributes(row, sponsor)
+        self._store_rows(np.array([row]), [sponsor])
         return self
 
     def remove(self, member_id: str) -> SponsorIndex:
@@ -264,6 +269,7 @@ class SponsorIndex:
         self.check_fitted()
         row = self.row_of_.pop(member_id, None)
         if row is not None:
+            self._note_change(row)
             self._forget_blocking(row)
             self.alive_[row] = self.static_ok_[row] = False
             self.sponsor_code_[row] = _GONE
@@ -315,35 +321,9 @@ class SponsorIndex:
         for blocked in self.sponsors_[row].blocked_member_ids:
             self.blocked_by_.get(blocked, set()).discard(row)
 
-    def _store_attributes(self, row, s):
-        st = self.settings_
-        self.row_of_[s.member_id] = row
-        self.sponsors_[row] = s
-        self.member_ids_[row] = s.member_id
-        for blocked in s.blocked_member_ids:
-            self.blocked_by_.setdefault(blocked, set()).add(row)
-        self.alive_[row] = True
-        self.program_[row] = self.program_codes_.setdefault(s.program_id, len(self.program_codes_))
-        self.gender_[row] = self._gender_code(s.gender)
-        self.same_gender_[row] = R.wants_same_gender(s, st)
-        self.accepting_[row], self.paused_[row] = s.accepting, s.paused
-        self.sobriety_days_[row] = s.sobriety_days
-        days = s.availability_confirmed_days_ago
-        self.confirmed_days_[row] = np.inf if days is None else days
-        self.load_[row], self.capacity_[row] = s.load, s.capacity
-        self.in_person_[row] = "in_person" in s.contact_modes
-        located = s.lat is not None and s.lon is not None
-        self.lat_[row] = s.lat if located else np.nan
-        self.lon_[row] = s.lon if located else np.nan
-        self.unit_[row] = R.unit_vector(s.lat, s.lon) if located else np.nan
-        self.prior_[row] = R.fairness_prior(s, st)
-        self.X_[row, self.sobriety_col_] = R.sobriety_value(s.sobriety_days, st)
-        count = int(F.popcount(self.hours_[row : row + 1])[0])
-        self.inv_sqrt_hours_[row] = 1.0 / np.sqrt(count) if count else 0.0
-        for b in _BIT_GROUPS:
-            width = self.bits_[b].shape[1]
-            self.bits_[b][row] = F.token_bits(R.group_tokens(s, b), self.vocabulary_[b], width)
-        self.static_ok_[row] = self._sponsor_ok(slice(row, row + 1), 1)[0]
+    def _note_change(self, row):
+        if self._kinds is not None:
+            self._kinds.changed.add(row)
 
     def _gender_code(self, gender) -> int:
         if gender is None:
@@ -418,27 +398,20 @@ class SponsorIndex:
         The fellowship segments matching the seeker's programme, fellowships and gender
         rules (merged where adjacent), then the unsorted tail that ``upsert`` appends to.
         """
-        runs = []
-        program = self.program_codes_.get(q.program_id)
-        if program is not None:
-            gender = self.gender_codes_.get(q.gender, -2) if q.gender is not None else -2
-            same = R.wants_same_gender(q, self.settings_)
-            wanted = None
-            if q.sponsor_gender is not None:
-                wanted = self.gender_codes_.get(q.sponsor_gender, -2)
-            fellowships = set(q.fellowships)
-            for lo, hi, prog, g, g_same, fells in self.segments_:
-                if prog != program or (wanted is not None and g != wanted):
-                    continue
-                if (same or g_same) and g != gender:
-                    continue
-                if not q.cross_fellowship_ok and not fells & fellowships:
-                    continue
-                if runs and runs[-1][1] == lo:
-                    runs[-1][1] = hi
-                else:
-                    runs.append([lo, hi])
-        out = [(lo, hi, True) for lo, hi in runs]
+        segments = self.segments_
+        keep = np.ones(segments.size, dtype=bool)
+        view = RowView(segments, slice(0, segments.size), segments.size)
+        for rule in _STAGES["profile"]:
+            if rule.code in _SEGMENT_CODES:
+                failed = rule.rows_fail(view, q)
+                if failed is not None:
+                    keep &= ~failed
+        starts, ends = segments.lo[keep], segments.hi[keep]
+        out = []
+        if starts.size:  # adjacent segments make one run
+            gap = starts[1:] != ends[:-1]
+            starts, ends = starts[np.r_[True, gap]].tolist(), ends[np.r_[gap, True]].tolist()
+            out = [(lo, hi, True) for lo, hi in zip(starts, ends, strict=True)]
         if self.n_rows_ > self.n_sorted_:
             out.append((self.n_sorted_, self.n_rows_, False))
         return out
@@ -481,18 +454,7 @@ class SponsorIndex:
         limit; ``haversine_km`` decides the rows in a thin shell around it, where that
         cosine is too flat to tell (so the answer is the haversine's, row for row).
         """
-        if q.lat is None or q.lon is None:
-            return np.zeros(len(self.lat_[sel]), dtype=bool)
-        dot = self.unit_[sel] @ np.array(R.unit_vector(q.lat, q.lon))
-        inner, outer = max(limit * (1 - 1e-6) - 1e-3, 0.0), limit * (1 + 1e-6) + 1e-3
-        inside = dot >= R.cos_central_angle(inner)
-        shell = np.flatnonzero(~inside & (dot >= R.cos_central_angle(outer)))
-        if shell.size:
-            rows = np.arange(sel.start, sel.stop) if isinstance(sel, slice) else np.asarray(sel)
-            rows = rows[shell]
-            km = R.haversine_km(q.lat, q.lon, self.lat_[rows], self.lon_[rows], xp=np)
-            inside[shell] = km <= limit
-        return inside
+        return _within_km(self, q, sel, limit)
 
     def feasible_rows(self, q: SeekerRequest) -> tuple[np.ndarray, np.ndarray | None]:
         """Return the rows passing every hard rule for ``q``, and their distances if used."""
@@ -527,7 +489,7 @@ class SponsorIndex:
         st = self.settings_
         groups = R.active_groups(q)
         total = sum(st.weight(b) for b in groups) or 1.0
-        return {b: (st.weight(b) / total if b in groups else 0.0) for b in all_groups()}
+        return {b: (st.weight(b) / total if b in groups else 0.0) for b in R.FEATURE_GROUPS}
 
     def query_vector(self, q: SeekerRequest):
         """Return the weighted dense query, packed hours and the hours' scale factor."""
@@ -575,11 +537,14 @@ class SponsorIndex:
         w_distance = np.array([w["distance"] for w in weights], dtype=np.float32)
         return queries, hours, scale.astype(np.float32), w_distance[in_person.astype(int)]
 
-    def _hours_overlap(self, rows, hours, hours_scale):
-        """The availability term of one seeker against ``rows``, from the packed hours."""
+    def _hours_overlap(self, rows, hours, hours_scale, shared=None):
+        """The availability term of one seeker against ``rows``, from the packed hours (or
+        from ``shared``, the hours each row shares with the seeker, when counted already)."""
         if not hours_scale:
             return None
-        return hours_scale * F.popcount(self.hours_[rows] & hours) * self.inv_sqrt_hours_[rows]
+        if shared is None:
+            shared = F.popcount(self.hours_[rows] & hours)
+        return hours_scale * shared * self.inv_sqrt_hours_[rows]
 
     def score_matrix(self, queries, seeker_hours, rows, km=None, w_distance=None) -> np.ndarray:
         """Return the (seekers x ``rows``) scores of many seekers (no rule applied), float32.
@@ -636,10 +601,8 @@ class SponsorIndex:
                 continue
             if 3 * local.size >= hi - lo:  # dense: read the segment in one sweep
                 dot = (self.X_[lo:hi] @ query)[local]
-                overlap = None
-                if hours_scale:
-                    shared = F.popcount(self.hours_[lo:hi] & hours)[local]
-                    overlap = hours_scale * shared * self.inv_sqrt_hours_[rows]
+                shared = F.popcount(self.hours_[lo:hi] & hours)[local] if hours_scale else None
+                overlap = self._hours_overlap(rows, hours, hours_scale, shared)
             else:
                 dot = self.X_[rows] @ query
                 overlap = self._hours_overlap(rows, hours, hours_scale)
@@ -697,58 +660,182 @@ class SponsorIndex:
     def exclusions(self, q: SeekerRequest) -> Exclusions:
         """Return who each rule excluded for ``q`` and the main obstacle (see ``Exclusions``).
 
-        Each row gets one bit per rule it fails (the sponsor rules' bits are kept from
-        ``fit``); the counts, the counterfactuals (rows failing exactly one rule) and the
-        busy rows come from a histogram of those codes, so the work over the pool is a few
-        array operations per rule. The distance rule screens the whole pool with one
-        matrix-vector product of unit vectors (``within_km``); the haversine is computed
-        only for the rows too close to the limit for that to tell.
+        Each sponsor gets one bit per rule it fails, and the counts, the counterfactuals
+        (sponsors failing exactly one rule) and the busy ones come from a histogram of
+        those codes. The profile and sponsor rules are evaluated once per kind of row
+        (``_Kinds``: a few thousand at 100k sponsors), not per row; the rows a personal
+        rule names and the rows changed since the kinds were built are coded one by one.
+        Only the distance rule reads rows, those in the seeker's latitude band (``_Places``):
+        one matrix-vector product of unit vectors (``within_km``), with a haversine only
+        for the rows too close to the limit to tell.
         """
         self.check_fitted()
-        n = self.n_rows_
-        view = RowView(self, slice(0, n), n)
-        code = self.sponsor_code_[:n].copy()
+        with F.one_blas_thread():
+            return self._exclusions(q)
+
+    def _exclusions(self, q: SeekerRequest) -> Exclusions:
+        kinds = self._current_kinds()
+        code = kinds.sponsor_code_.copy()
+        view = RowView(kinds, slice(0, kinds.size), kinds.size)
+        for rule in _STAGES["profile"]:
+            failed = rule.rows_fail(view, q)
+            if failed is not None:
+                code |= failed * _BIT[rule.code]
+        apart = kinds.rows_apart(self, self.personal_rows(q))
+        # the place rule, per row: each kind splits into its rows passing and failing it.
+        # Rows are read in latitude order, and only within the seeker's latitude band: a
+        # sponsor farther north or south than the limit is farther away than it, or has
+        # no location (sorted last), and fails the distance rule.
+        places = kinds.places
+        band = places.band(q)
+        failed = _PLACE.rows_fail(RowView(places, band, band.stop - band.start), q)
+        table, split = kinds.count[:, None], np.zeros(1, dtype=np.uint32)
+        if failed is not None:
+            passing = places.count_passing(band, failed, kinds.size)
+            table = np.stack([passing, kinds.count - passing], axis=1)
+            split = np.array([0, _BIT[_PLACE.code]], dtype=np.uint32)
+        inside = apart[apart < kinds.n]
+        if inside.size:  # take them out where they were counted
+            place = np.zeros(inside.size, dtype=np.int64)
+            if failed is not None:  # as failing, unless in the band and passing
+                at = places.position[inside] - band.start
+                counted = (at >= 0) & (at < failed.size)
+                place[:] = 1
+                place[counted] = failed[at[counted]]
+            table = table.copy()
+            np.subtract.at(table, (kinds.of_row[inside], place), 1)
+        codes = (code[:, None] | split[None, :]).ravel()
+        own = RowView(self, apart, apart.size)
+        own_codes = self.sponsor_code_[apart].copy()
         for rule in R.RULES:
-            if rule.stage == "personal":
-                rows = self.rows_of(rule.member_ids(q))
-                if rule.both_ways:
-                    rows += self.blocked_by_.get(q.member_id, ())
-                code[rows] |= _BIT[rule.code]
-            elif rule.stage in ("profile", "place"):
-                failed = rule.rows_fail(view, q)
+            if rule.stage != "sponsor":
+                failed = rule.rows_fail(own, q)
                 if failed is not None:
-                    code |= failed * _BIT[rule.code]
-        seen = np.bincount(code, minlength=1)[:_GONE]  # removed rows are _GONE and above
-        anyone = bool(seen[0])
-        codes = np.flatnonzero(seen[1:]) + 1
-        k = seen[codes]
-        first = np.log2(codes & -codes).astype(np.int64)  # the lowest bit: the first rule failed
-        only = (codes & (codes - 1)) == 0  # one rule failed, no other
-        counts = _per_rule(np.bincount(first, weights=k, minlength=len(R.RULE_ORDER)))
-        alone = _per_rule(np.bincount(first[only], weights=k[only], minlength=len(R.RULE_ORDER)))
-        busy = int(k[(codes & _LASTING) == 0].sum())
-        return Exclusions(counts, alone, busy, _obstacle(counts, alone, busy, anyone))
+                    own_codes |= failed * _BIT[rule.code]
+        codes = np.concatenate([codes, own_codes])
+        weights = np.concatenate([table.ravel(), np.ones(apart.size, dtype=np.int64)])
+        weights[codes >= _GONE] = 0  # removed rows
+        return exclusions_from_codes(codes, weights)
+
+    def _current_kinds(self) -> _Kinds:
+        """The kinds of row, rebuilt when many rows changed since (or a vocabulary grew)."""
+        kinds = self._kinds
+        if kinds is None or not kinds.usable(self):
+            kinds = self._kinds = _Kinds(self)
+        return kinds
 
 
-def _per_rule(totals) -> dict[str, int]:
-    """The non-zero totals of a per-rule histogram, keyed by code, in ``RULE_ORDER``."""
-    return {R.RULE_ORDER[i]: int(totals[i]) for i in np.flatnonzero(totals)}
+class _Kinds:
+    """The pool's rows grouped by everything the profile and sponsor rules read:
+    programme, gender, gender rule, fellowships, languages, in person, and which sponsor
+    rules the row fails. Rows of one kind fail the same of those rules for every seeker,
+    so ``exclusions`` evaluates them once per kind and counts ``count`` rows.
+
+    Built from the rows as they were (``n`` of them); rows ``upsert`` or ``remove``
+    touched since (``changed``) and rows appended past ``n`` are taken apart, coded one
+    by one, and taken out of their old kind's count. The arrays ``RowView`` reads are
+    copies, so a changed row does not change its kind.
+    """
+
+    def __init__(self, index: SponsorIndex):
+        n = self.n = index.n_rows_
+        columns = [index.program_, index.gender_, index.same_gender_, index.in_person_]
+        columns = [c[:n] for c in columns + [index.sponsor_code_]]
+        for group in _BIT_GROUPS:
+            columns += list(index.bits_[group][:n].T)
+        order = np.lexsort(columns[::-1])  # rows of one kind end up next to each other
+        change = np.zeros(n, dtype=bool)
+        change[:1] = True
+        for column in columns:
+            in_order = column[order]
+            change[1:] |= in_order[1:] != in_order[:-1]
+        of_row = np.empty(n, dtype=np.int64)
+        of_row[order] = np.cumsum(change) - 1
+        first = order[change]
+        count = np.diff(np.append(np.flatnonzero(change), n))
+        self.of_row, self.count, self.size = of_row, count.astype(np.int64), first.size
+        _copy_rows(self, index, first)
+        self.places = _Places(index, self.of_row)
+        self.changed: set[int] = set()
+
+    def usable(self, index: SponsorIndex) -> bool:
+        """Whether few enough rows changed, and the token bit sets kept their width."""
+        apart = len(self.changed) + index.n_rows_ - self.n
+        same_width = all(self.bits_[g].shape[1] == index.bits_[g].shape[1] for g in _BIT_GROUPS)
+        return same_width and apart <= max(64, self.n // 32)
+
+    def rows_apart(self, index: SponsorIndex, personal) -> np.ndarray:
+        """The rows coded one by one: ``personal`` ones, changed ones and appended ones."""
+        rows = self.changed.union(personal, range(self.n, index.n_rows_))
+        return np.array(sorted(rows), dtype=np.int64)
 
 
-def _obstacle(counts, alone, busy, anyone_left) -> str | None:
-    """The headline code for "why nobody": see ``Exclusions.obstacle``."""
-    if anyone_left:
-        return None
-    if busy:
-        return "busy"
-    others = {c: k for c, k in alone.items() if c not in _NOT_AN_OBSTACLE}
-    if others:
-        return max(others, key=lambda c: (others[c], -R.RULE_ORDER.index(c)))
-    near = {c: k for c, k in counts.items() if c not in _NOT_AN_OBSTACLE}
-    if not near:
-        return "no_sponsors"
-    main = max(near, key=lambda c: (near[c], -R.RULE_ORDER.index(c)))
-    return "busy" if main in R.BUSY_CODES else main
+class _Segments:
+    """The fellowship segments (``lo:hi``: rows alike in programme, gender, gender rule and
+    fellowships), each with its first row's attributes as ``RowView`` reads them, so the
+    rules ``_SEGMENT_CODES`` names choose a seeker's segments."""
+
+    def __init__(self, index: SponsorIndex, starts: np.ndarray, ends: np.ndarray):
+        self.lo, self.hi, self.size = starts.astype(np.int64), ends.astype(np.int64), starts.size
+        _copy_rows(self, index, self.lo)
+
+
+def _copy_rows(table, index: SponsorIndex, rows: np.ndarray) -> None:
+    """Give ``table`` a copy of ``rows``' attributes that the profile and sponsor rules
+    read, and the index's vocabularies and codes, so ``RowView(table, …)`` reads it."""
+    for name in ("program_", "gender_", "same_gender_", "in_person_", "sponsor_code_"):
+        setattr(table, name, getattr(index, name)[rows])
+    table.bits_ = {group: index.bits_[group][rows] for group in _BIT_GROUPS}
+    table.vocabulary_, table.settings_ = index.vocabulary_, index.settings_
+    table.program_codes_, table.gender_codes_ = index.program_codes_, index.gender_codes_
+
+
+class _Places:
+    """The locations of the rows ``_Kinds`` was built from, sorted by latitude (no location
+    last), with each one's kind (``kind``) and each row's place in that order
+    (``position``): what the distance rule reads, as ``RowView`` reads an index."""
+
+    def __init__(self, index: SponsorIndex, of_row: np.ndarray):
+        n = of_row.size
+        order = np.argsort(index.lat_[:n], kind="stable")
+        self.lat_, self.lon_, self.unit_ = index.lat_[order], index.lon_[order], index.unit_[order]
+        self.kind, self.settings_ = of_row[order], index.settings_
+        self.position = np.empty(n, dtype=np.int64)
+        self.position[order] = np.arange(n)
+
+    def band(self, q: SeekerRequest) -> slice:
+        """The rows no farther north or south of ``q`` than its distance limit (every row
+        when the limit does not apply): all the others fail the distance rule."""
+        if not R.measures_distance(q):
+            return slice(0, self.kind.size)
+        outer = q.max_distance_km * (1 + 1e-6) + 1e-3  # as ``within_km``'s outer shell
+        degrees = np.degrees(outer / R.EARTH_RADIUS_KM) + 1e-9
+        lo, hi = np.searchsorted(self.lat_, (q.lat - degrees, q.lat + degrees), side="left")
+        return slice(int(lo), max(int(lo), int(hi)))  # empty for a limit below zero
+
+    def within_km(self, q: SeekerRequest, sel, limit: float) -> np.ndarray:
+        return _within_km(self, q, sel, limit)
+
+    def count_passing(self, band: slice, failed: np.ndarray, size: int) -> np.ndarray:
+        """How many rows of each of ``size`` kinds are in ``band`` and not ``failed``."""
+        # np.compress: much faster than a boolean index here (numpy 2.4)
+        return np.bincount(np.compress(~failed, self.kind[band]), minlength=size)
+
+
+def _within_km(points, q: SeekerRequest, sel, limit: float) -> np.ndarray:
+    """``SponsorIndex.within_km`` over any ``points`` holding ``unit_``, ``lat_``, ``lon_``."""
+    if q.lat is None or q.lon is None:
+        return np.zeros(len(points.lat_[sel]), dtype=bool)
+    dot = points.unit_[sel] @ np.array(R.unit_vector(q.lat, q.lon))
+    inner, outer = max(limit * (1 - 1e-6) - 1e-3, 0.0), limit * (1 + 1e-6) + 1e-3
+    inside = dot >= R.cos_central_angle(inner)
+    shell = np.flatnonzero(~inside & (dot >= R.cos_central_angle(outer)))
+    if shell.size:
+        rows = np.arange(sel.start, sel.stop) if isinstance(sel, slice) else np.asarray(sel)
+        rows = rows[shell]
+        km = R.haversine_km(q.lat, q.lon, points.lat_[rows], points.lon_[rows], xp=np)
+        inside[shell] = km <= limit
+    return inside
 
 
 class RowView:
@@ -787,9 +874,10 @@ class RowView:
 
     def has_all(self, group, tokens) -> np.ndarray:
         """Rows having every token of ``tokens`` in a set feature group."""
-        if any(t not in self.index.vocabulary_[group] for t in tokens):
-            return np.zeros(self.size, dtype=bool)
         mine, bits = self._bits(group, tokens)
+        vocabulary, width = self.index.vocabulary_[group], 64 * bits.shape[1]
+        if any(vocabulary.get(t, width) >= width for t in tokens):  # a token no row has
+            return np.zeros(self.size, dtype=bool)
         return ((bits & mine) == mine).all(axis=1)
 
     def _mark(self, rows) -> np.ndarray:
@@ -822,17 +910,15 @@ class RowView:
 _VIEWED = {name[:-1] for name in _ROW_ARRAYS}
 _BIT = {code: np.uint32(1 << i) for i, code in enumerate(R.RULE_ORDER)}  # a rule's bit in a code
 _GONE = 1 << len(R.RULE_ORDER)  # a removed row's code: above every rule's bit
-_LASTING = np.uint32(sum(1 << i for i, r in enumerate(R.RULES) if not r.busy))
 _STAGES = {
     stage: tuple(r for r in R.RULES if r.stage == stage)
     for stage in ("personal", "profile", "sponsor", "place")
 }
+(_PLACE,) = _STAGES["place"]  # ``exclusions`` splits each kind of row by this one rule
 # the rules a seeker's fellowship segments already satisfy (see ``_runs``)
 _SEGMENT_CODES = frozenset(
     ("different_program", "no_shared_fellowship", "gender_rule", "sponsor_gender_preference")
 )
-# other programmes' sponsors and the seeker themself are never a reason to give
-_NOT_AN_OBSTACLE = frozenset(("self", "different_program"))
 
 
 def _rounded(scores) -> np.ndarray:
@@ -877,8 +963,3 @@ def _fairness_priors(pool, st) -> np.ndarray:
         + st.reliability_bonus * (rel - 0.5) * 2.0
     )
     return prior.astype(np.float32)
-
-
-def all_groups():
-    """Return every feature group's name, in a stable order."""
-    return R.SET_GROUPS + ("sobriety", "distance")

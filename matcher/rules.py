@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 SET_GROUPS = ("fellowship", "language", "tags", "contact_modes", "availability", "age")
+FEATURE_GROUPS = SET_GROUPS + ("sobriety", "distance")  # every group a score can weigh
 EARTH_RADIUS_KM = 6371.0088
 
 
@@ -274,8 +275,7 @@ def group_similarities(seeker, sponsor, settings, known=None) -> dict[str, float
 
 def active_groups(seeker) -> tuple[str, ...]:
     """Return the feature groups that count for this seeker (distance only in person)."""
-    groups = SET_GROUPS + ("sobriety",)
-    return groups + ("distance",) if seeker.in_person_needed else groups
+    return FEATURE_GROUPS if seeker.in_person_needed else FEATURE_GROUPS[:-1]
 
 
 def pair_score(seeker, sponsor, settings, known=None) -> float:

@@ -4,16 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-FEATURE_GROUPS = (
-    "fellowship",
-    "language",
-    "tags",
-    "contact_modes",
-    "availability",
-    "age",
-    "sobriety",
-    "distance",
-)
+from matcher.rules import FEATURE_GROUPS  # noqa: F401 (the groups the weights below name)
 
 DEFAULT_WEIGHTS = {
     "fellowship": 1.0,

@@ -9,12 +9,12 @@ request notes or pause reasons.
 
 from __future__ import annotations
 
-import math
 from datetime import date
 
 from marshmallow import Schema, fields
 
 from api.models import Member, Program
+from matcher.rules import haversine_km
 
 PUBLIC_FIELDS = (
     "id",
@@ -47,12 +47,7 @@ def distance_km(a: Member, b: Member) -> float | None:
     """Great-circle distance between two members' (rounded) city coordinates."""
     if None in (a.lat, a.lon, b.lat, b.lon):
         return None
-    lat1, lon1, lat2, lon2 = map(math.radians, (a.lat, a.lon, b.lat, b.lon))
-    h = (
-        math.sin((lat2 - lat1) / 2) ** 2
-        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    )
-    return 2 * 6371.0 * math.asin(min(1.0, math.sqrt(h)))
+    return haversine_km(a.lat, a.lon, b.lat, b.lon)
 
 
 def distance_band(a: Member, b: Member | None) -> str | None:

@@ -11,10 +11,13 @@ from api.errors import Invalid, NotFound
 from api.extensions import db
 from api.gazetteer import City
 from api.matching_index import pool_changed
+from api.matching_inputs import is_paused, rule_settings, sponsor_state
 from api.models import AvailabilityCheck, Member, Membership, Program, SponsorProfile, utcnow
 from api.program_settings import DEFAULTS
 from api.schemas.profiles import unique
 from api.services.audit import audit
+from matcher import SponsorCandidate
+from matcher.rules import sponsor_rules_failed
 
 LIST_FIELDS = ("fellowships", "languages", "contact_modes", "tags", "tags_shown")
 
@@ -82,11 +85,6 @@ def update_profile(member: Member, data: dict) -> Member:
 # --- sponsor profile -------------------------------------------------------------------------
 
 
-def _is_paused(profile: SponsorProfile, today: date) -> bool:
-    """Paused while ``today`` is on or before ``paused_until`` (the date is inclusive)."""
-    return profile.paused_until is not None and today <= profile.paused_until
-
-
 def confirm_max_days(programs) -> int:
     """Days a confirmation of availability stays fresh: the strictest of ``programs``."""
     days = [int(p.setting("availability_confirm_max_days")) for p in programs if p is not None]
@@ -99,21 +97,23 @@ def availability_stale(confirmed_at: datetime | None, max_days: int, now: dateti
     return confirmed_at is None or (now - confirmed_at).days > max_days
 
 
+# the matcher's rules about the sponsor alone, room aside, by the names this API gives them
+ELIGIBILITY_CODES = {
+    "sobriety_too_short": "sobriety_below_minimum",
+    "not_accepting": "not_accepting",
+    "paused": "paused",
+    "availability_unconfirmed": "availability_unconfirmed",
+}
+
+
 def eligibility_reasons(
     profile: SponsorProfile, program: Program, today: date, now: datetime | None = None
 ) -> list[str]:
-    """Why this sponsor cannot take new sponsees in ``program`` now (empty: eligible)."""
-    now = now or utcnow()
-    reasons = []
-    if (today - profile.sobriety_date).days < int(program.setting("min_sobriety_days")):
-        reasons.append("sobriety_below_minimum")
-    if not profile.accepting:
-        reasons.append("not_accepting")
-    if _is_paused(profile, today):
-        reasons.append("paused")
-    if availability_stale(profile.availability_confirmed_at, confirm_max_days([program]), now):
-        reasons.append("availability_unconfirmed")
-    return reasons
+    """Why this sponsor cannot take new sponsees in ``program`` now (empty: eligible): the
+    matcher's rules about the sponsor alone (``matcher.rules.sponsor_rules_failed``)."""
+    sponsor = SponsorCandidate("", "", **sponsor_state(profile, today, now or utcnow()))
+    failed = set(sponsor_rules_failed(sponsor, rule_settings(program)))
+    return [name for code, name in ELIGIBILITY_CODES.items() if code in failed]
 
 
 def sponsor_status(
@@ -133,7 +133,7 @@ def sponsor_status(
     of the sponsor's programmes."""
     now = now or utcnow()
     today = today or now.date()
-    if not profile.accepting or _is_paused(profile, today):
+    if not profile.accepting or is_paused(profile, today):
         return "paused"
     if max_days is None:
         programs = [program] if program is not None else sponsor_programs(profile.member)

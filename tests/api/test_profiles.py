@@ -113,6 +113,9 @@ def test_sponsor_profile_lifecycle_and_eligibility(client, make_program, make_me
         SPONSOR, json={"paused_until": date.today().isoformat()}, headers=auth(member)
     )
     assert res.json["eligible"][str(easy.uuid)] is False
+    reasons = {e["program_name"]: e["reasons"] for e in res.json["eligibility"]}
+    assert reasons[strict.name] == ["sobriety_below_minimum", "paused"]  # in this order
+    assert reasons[easy.name] == ["paused"]
     res = client.post(f"{SPONSOR}/confirm-availability", headers=auth(member))
     assert res.json["availability_confirmed_at"] is not None
 

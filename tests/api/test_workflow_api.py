@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 from sqlalchemy import select
 
 from api.models import (
@@ -14,6 +15,8 @@ from api.models import (
     SponsorRequest,
     Sponsorship,
 )
+from api.services.shortlist import explanation
+from matcher import Exclusions
 from tests.api.workflow_fixture import open_request, world_fixture  # noqa: F401
 from tests.privacy import assert_no_private_fields
 
@@ -81,6 +84,22 @@ def test_nobody_qualifies_explains_in_words_and_tells_the_coordinator(client, au
         select(Notification).where(Notification.kind == "match.shortlist_empty")
     ).all()
     assert [n.member_id for n in told] == [w.coordinator.id]  # once a day, not per call
+
+
+@pytest.mark.parametrize(
+    ("obstacle", "words"),
+    [
+        ("busy", "Everyone who fits you is busy right now"),  # only capacity in the way
+        ("required_language_missing", "No eligible sponsor speaks Kurdish yet"),  # not "ku"
+        ("gender_rule", "No eligible sponsor fits the same-gender custom for you yet"),
+    ],
+)
+def test_the_headline_says_what_stands_in_the_way(obstacle, words):
+    """A woman whose same-gender sponsors are all full hears they are busy, not the custom;
+    a newcomer requiring Kurdish reads the language's name."""
+    excluded = Exclusions({"gender_rule": 5, "at_capacity": 3}, {}, 3, obstacle)
+    request = SponsorRequest(languages_required=["ku"], max_distance_km=None)
+    assert explanation(excluded, request) == f"{words}; your coordinator has been told."
 
 
 def test_ask_a_sponsor_takes_a_slot_and_tells_them(client, auth, db, world):

@@ -35,8 +35,8 @@ def test_numpy_seeker_encoding_equals_the_sklearn_pipeline(index, requests):
         piped = index.preprocessor_.transform(F.profile_rows([q]))
         piped = (piped.toarray() if hasattr(piped, "toarray") else piped)[0]
         out = index.preprocessor_.output_indices_
-        for block in F.DENSE_GROUPS:
-            np.testing.assert_allclose(profile[index.columns_[block]], piped[out[block]], atol=1e-6)
+        for group in F.DENSE_GROUPS:
+            np.testing.assert_allclose(profile[index.columns_[group]], piped[out[group]], atol=1e-6)
         dense_hours = F.unpack_hour_matrix(hours[None, :])[0]
         expected = dense_hours / np.sqrt(count) if count else dense_hours
         np.testing.assert_allclose(expected, piped[out["availability"]], atol=1e-6)
@@ -55,7 +55,7 @@ def test_scores_equal_the_plain_python_definition(index, pool, requests):
             )
 
 
-def test_block_scan_equals_the_full_mask(index, requests):
+def test_segment_scan_equals_the_full_mask(index, requests):
     for q in requests + [dataclasses.replace(r, cross_fellowship_ok=True) for r in requests[:10]]:
         idx, km = index.feasible_rows(q)
         rows, scores = index.scan(q)
@@ -134,3 +134,22 @@ def test_an_empty_pool_shortlists_nobody_and_explains_why(requests):
     index = SponsorIndex(MatchSettings()).fit([])
     assert index.shortlist(requests[0], 5) == []
     assert sum(index.explain_exclusions(requests[0]).values()) == 0
+
+
+def test_a_vocabulary_grown_past_a_word_of_bits_by_upsert_equals_a_refit(pool, requests):
+    """Sponsors added after ``fit`` may bring more fellowships than the fitted bit sets
+    hold: seekers naming them are still matched and explained as after a refit."""
+    many = tuple(sorted(f"F{i:02d}" for i in range(70)))
+    newcomer = dataclasses.replace(pool[0], member_id="new-many", fellowships=many)
+    index = SponsorIndex().fit(pool[:100])
+    index.exclusions(requests[0])
+    index.upsert(newcomer)
+    refit = SponsorIndex().fit(pool[:100] + [newcomer])
+    for q in [dataclasses.replace(r, fellowships=("F69",)) for r in requests[:10]] + requests[:10]:
+        assert index.exclusions(q) == refit.exclusions(q)
+        assert [e.member_id for e in index.shortlist(q, 5)] == [
+            e.member_id for e in refit.shortlist(q, 5)
+        ]
+    q = dataclasses.replace(requests[0], fellowships=("F69",), gender=newcomer.gender)
+    assert index.exclusions(q).obstacle is None  # the newcomer fits
+    assert [e.member_id for e in index.shortlist(q, 5)] == ["new-many"]

@@ -67,7 +67,7 @@ def test_cross_fellowship_opt_in():
 
 def test_in_person_within_distance_passes():
     # The easy pair lives about 6.5 km apart. With no free hours or tags listed, distance is
-    # among the three blocks that add most to the score, so it must be given as a reason.
+    # among the three feature groups that add most to the score, so it must be given as a reason.
     index = SponsorIndex().fit([easy_sponsor()])
     seeker = easy_seeker(in_person_needed=True, max_distance_km=25, availability_utc=(), tags=())
     assert index.explain_exclusions(seeker) == {}

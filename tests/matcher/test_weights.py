@@ -14,7 +14,7 @@ from matcher.round import assign_pairs
 from tests.matcher.strategies import easy_seeker, easy_sponsor
 
 SEEKER = easy_seeker(tags=("veteran",), availability_utc=(18, 19, 20, 42))
-# Alike in everything but two blocks: one shares the seeker's free hours, the other a tag.
+# Alike in everything but two feature groups: one shares the seeker's free hours, the other a tag.
 SAME_HOURS = easy_sponsor(member_id="same-hours", tags=(), availability_utc=(18, 19, 20, 42))
 SAME_TAG = easy_sponsor(member_id="same-tag", tags=("veteran",), availability_utc=(100, 101))
 
@@ -30,7 +30,7 @@ def _ranked(weights: dict) -> list:
         ({}, "same-hours"),  # availability 1.5 outweighs background 1.0
         ({"tags": 3.0}, "same-tag"),  # a programme that cares about background
         ({"availability": 0.0}, "same-tag"),  # or ignores free hours altogether
-        # equal weights: each shares one block fully, so the scores tie; ties go by member id
+        # equal weights: each shares one group fully, so the scores tie; ties go by member id
         ({"availability": 1.0, "tags": 1.0}, "same-hours"),
     ],
 )
@@ -46,7 +46,7 @@ def test_programme_weights_change_the_ranking_as_expected(weights, first):
         )
 
 
-def test_a_heavier_block_raises_the_sponsors_who_share_it_and_leads_their_reasons():
+def test_a_heavier_feature_group_raises_the_sponsors_who_share_it_and_leads_their_reasons():
     light, heavy = _ranked({"tags": 0.5}), _ranked({"tags": 4.0})
     score = {
         w: {e.member_id: e.score for e in entries}
