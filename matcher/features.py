@@ -181,19 +181,8 @@ def encode_group(tokens, vocabulary: dict, width: int, idf=None) -> np.ndarray:
 
 
 def pack_hours(hours) -> np.ndarray:
-    """Return the hours of the week as three little-endian 64-bit words."""
-    words = [0] * AVAILABILITY_WORDS
-    for h in set(hours):
-        if 0 <= h < HOURS_PER_WEEK:
-            words[h // 64] |= 1 << (h % 64)
-    return np.array(words, dtype=np.uint64)
-
-
-def pack_hour_matrix(dense: np.ndarray) -> np.ndarray:
-    """Pack an (n, 168) 0/1 matrix into (n, 3) uint64 words, hour h at bit h % 64."""
-    padded = np.zeros((dense.shape[0], AVAILABILITY_WORDS * 64), dtype=bool)
-    padded[:, :HOURS_PER_WEEK] = dense > 0
-    return np.packbits(padded, axis=1, bitorder="little").view("<u8")
+    """Return one member's hours of the week as three little-endian 64-bit words."""
+    return pack_hour_sets([tuple(hours)])[0]
 
 
 def unpack_hour_matrix(words: np.ndarray) -> np.ndarray:
@@ -255,7 +244,8 @@ def encode_sets(token_sets, vocabulary: dict, width: int, idf=None) -> np.ndarra
 
 
 def pack_hour_sets(hour_sets) -> np.ndarray:
-    """Return many members' weekly hours as (n, 3) uint64 words (see ``pack_hours``)."""
+    """Return many members' weekly hours as (n, 3) little-endian uint64 words, hour h at
+    bit h % 64 of word h // 64 (hours outside the week drop; each distinct set packed once)."""
     distinct, index = _distinct(hour_sets)
     hours, counts = [], []
     for given in distinct:

@@ -16,8 +16,8 @@ from api.models import AvailabilityCheck, Member, Membership, Program, SponsorPr
 from api.program_settings import DEFAULTS
 from api.schemas.profiles import unique
 from api.services.audit import audit
-from matcher import SponsorCandidate
-from matcher.rules import sponsor_rules_failed
+from matcher import MatchSettings, SponsorCandidate
+from matcher.rules import RULE_BY_CODE, sponsor_rules_failed
 
 LIST_FIELDS = ("fellowships", "languages", "contact_modes", "tags", "tags_shown")
 
@@ -92,9 +92,13 @@ def confirm_max_days(programs) -> int:
 
 
 def availability_stale(confirmed_at: datetime | None, max_days: int, now: datetime) -> bool:
-    """True when the last confirmation is missing or older than ``max_days`` whole days (the
-    matcher's availability_unconfirmed rule, matcher.rules.sponsor_rules_failed)."""
-    return confirmed_at is None or (now - confirmed_at).days > max_days
+    """True when the last confirmation is missing or older than ``max_days`` whole days: the
+    matcher's availability_unconfirmed rule (``matcher.rules.RULES``)."""
+    state = SponsorCandidate(
+        "", "", availability_confirmed_days_ago=(now - confirmed_at).days if confirmed_at else None
+    )
+    rule = RULE_BY_CODE["availability_unconfirmed"]
+    return rule.fails(None, state, MatchSettings(availability_confirm_max_days=max_days))
 
 
 # the matcher's rules about the sponsor alone, room aside, by the names this API gives them
@@ -133,14 +137,26 @@ def sponsor_status(
     of the sponsor's programmes."""
     now = now or utcnow()
     today = today or now.date()
-    if not profile.accepting or is_paused(profile, today):
-        return "paused"
     if max_days is None:
         programs = [program] if program is not None else sponsor_programs(profile.member)
         max_days = confirm_max_days(programs)
-    if availability_stale(profile.availability_confirmed_at, max_days, now):
+    confirmed = profile.availability_confirmed_at
+    state = SponsorCandidate(
+        "",
+        "",
+        accepting=profile.accepting,
+        paused=is_paused(profile, today),
+        availability_confirmed_days_ago=(now - confirmed).days if confirmed else None,
+        load=profile.load,
+        capacity=profile.capacity,
+    )
+    # the matcher's rules about the sponsor alone decide the word (matcher.rules.RULES)
+    failed = set(sponsor_rules_failed(state, MatchSettings(availability_confirm_max_days=max_days)))
+    if failed & {"not_accepting", "paused"}:
+        return "paused"
+    if "availability_unconfirmed" in failed:
         return "unconfirmed"
-    if profile.load >= profile.capacity:
+    if "at_capacity" in failed:
         return "at_capacity"
     return "accepting"
 
