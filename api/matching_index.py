@@ -15,6 +15,8 @@ with the clock alone.
 
 from __future__ import annotations
 
+import logging
+import subprocess
 import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -32,7 +34,10 @@ from api.models import (
     utcnow,
 )
 from matcher import SponsorCandidate, SponsorIndex
-from matcher.fit_child import learn_in_child
+from matcher.features import Encoding, learn_encoding
+from matcher.fit_child import FitChildError, learn_in_child
+
+log = logging.getLogger("sponsor_match.matching")
 
 MAX_AGE = timedelta(minutes=10)
 
@@ -101,6 +106,16 @@ def _version(program: Program, now: datetime) -> tuple:
     return (pool_version, tuple(aggregates), now.date(), repr(match_settings(program)))
 
 
+def learn_elsewhere(tokens: dict[str, list]) -> Encoding:
+    """Learn the matcher's encoding in a child process; if that fails, here (a shortlist
+    served with scikit-learn loaded beats one not served)."""
+    try:
+        return learn_in_child(tokens)
+    except (FitChildError, OSError, subprocess.TimeoutExpired) as exc:
+        log.warning("learning the encoding in a child process failed, so here: %s", exc)
+        return learn_encoding(tokens)
+
+
 def _sums(candidates: dict[str, SponsorCandidate]) -> tuple[int, int, int, int]:
     values = candidates.values()
     return (
@@ -141,7 +156,7 @@ class WarmIndex:
             fresh = sponsor_candidates(self.program, self.now)
             # In production the encoding is learned in a child process: scikit-learn stays out
             # of every web worker (matcher.fit_child, SPONSOR_FIT_IN_CHILD).
-            learn = learn_in_child if current_app.config["FIT_IN_CHILD"] else None
+            learn = learn_elsewhere if current_app.config["FIT_IN_CHILD"] else None
             index = SponsorIndex(match_settings(self.program))
             warm.index = index.fit(list(fresh.values()), learn=learn)
             warm.candidates = fresh
