@@ -87,6 +87,30 @@ class RoundOptions:
     workers: int = field(default_factory=lambda: min(2, os.cpu_count() or 1))
     parallel_min_pairs: int = 1_000_000
     chunk_pairs: int = 1 << 21
+    exact_max_seekers: int = 5_000
+    large_top_k: int = 6
+    stream_pairs: int = 1 << 20
+    bound_checks: int = 2
+
+
+@dataclass(frozen=True)
+class Proof:
+    """How a round is known to be good. ``kind``: "full" (the solver saw every feasible
+    pair), "pruned+dual" (dual potentials prove it optimal over every feasible pair) or
+    "bounded" (a large round: as many seekers matched as possible, proven, and a total
+    score at most ``gap`` below the best, a bound certified by the LP dual). ``total`` is
+    the round's total score; ``checks`` how many times a large round was checked."""
+
+    kind: str
+    gap: float = 0.0
+    total: float = 0.0
+    checks: int = 0
+
+    def __str__(self) -> str:
+        if self.kind != "bounded":
+            return self.kind
+        share = 100 * self.gap / self.total if self.total > 0 else float("inf")
+        return f"bounded gap ≤ {self.gap:.6f} ({share:.4f}%)"
 
 
 UNASSIGNED_SENTENCES = {
@@ -179,28 +203,7 @@ def score_groups(index, requests: list[SeekerRequest], options: RoundOptions) ->
         if cols.size == 0:
             return None
         members = np.asarray(members)
-        feasible = np.ones((members.size, cols.size), dtype=bool)
-        position = np.full(index.n_rows_, -1, dtype=np.int64)
-        position[cols] = np.arange(cols.size)
-        for a, i in enumerate(members.tolist()):
-            personal = index.personal_rows(requests[i])
-            if personal:
-                at = position[personal]
-                feasible[a, at[at >= 0]] = False
-        km = None
-        if first.in_person_needed:
-            located = [
-                a
-                for a, i in enumerate(members.tolist())
-                if requests[i].lat is not None and requests[i].lon is not None
-            ]
-            if located:
-                km = np.full(feasible.shape, np.nan)
-                km[located] = index.distances_within_km(
-                    [requests[members[a]] for a in located], cols
-                )
-                for a in located:
-                    feasible[a] &= index.near_enough(requests[members[a]], cols, km[a])
+        feasible, km = pair_feasibility(index, requests, members, cols)
         group = _SeekerGroup(members, cols, None, feasible, options.chunk_pairs)
         group.scores = np.empty(feasible.shape, dtype=np.int32)
         for part in group.slices():
@@ -220,6 +223,44 @@ def score_groups(index, requests: list[SeekerRequest], options: RoundOptions) ->
     groups = list(by_signature.values())
     sizes = [len(members) * index.n_rows_ for members in groups]  # an upper bound
     return [g for g in _on_threads(groups, sizes, scored_group, options) if g is not None]
+
+
+def pair_feasibility(index, requests, members: np.ndarray, cols: np.ndarray, personal=None):
+    """Return ``(feasible, km)`` for the seekers ``members`` (one seeker group, or part of
+    one) against the rows ``cols`` that pass the group's profile rules: the personal and
+    distance rules as a (members x cols) mask, and the distances where they count (NaN
+    elsewhere) or None. ``personal``: ``personal_exclusions`` when already known."""
+    feasible = np.ones((members.size, cols.size), dtype=bool)
+    a, c = personal_exclusions(index, requests, members, cols) if personal is None else personal
+    feasible[a, c] = False
+    km = None
+    if requests[members[0]].in_person_needed:
+        located = [
+            a
+            for a, i in enumerate(members.tolist())
+            if requests[i].lat is not None and requests[i].lon is not None
+        ]
+        if located:
+            km = np.full(feasible.shape, np.nan)
+            km[located] = index.distances_within_km([requests[members[a]] for a in located], cols)
+            for a in located:
+                feasible[a] &= index.near_enough(requests[members[a]], cols, km[a])
+    return feasible, km
+
+
+def personal_exclusions(index, requests, members: np.ndarray, cols: np.ndarray):
+    """Return the (member, col) positions the personal rules exclude, as two arrays."""
+    position = np.full(index.n_rows_, -1, dtype=np.int64)
+    position[cols] = np.arange(cols.size)
+    out_a, out_c = [], []
+    for a, i in enumerate(members.tolist()):
+        personal = index.personal_rows(requests[i])
+        if personal:
+            at = position[personal]
+            at = at[at >= 0]
+            out_a += [a] * at.size
+            out_c += at.tolist()
+    return np.array(out_a, dtype=np.int64), np.array(out_c, dtype=np.int64)
 
 
 def _potentials(src, dst, w, n_nodes, rounds: int | None, start=None):
@@ -335,19 +376,34 @@ class _Round:
     """The flow network over the active pairs of every group, solved once."""
 
     def __init__(self, groups, n, node_of_row, spare, options, fast):
-        self.n, self.m = n, len(spare)
-        self.sink = n + self.m
-
         def arcs(group):
             a, c = np.nonzero(group.active)
             return group.seekers[a], node_of_row[group.rows[c]], group.scores[a, c], (a, c)
 
         seekers, heads, scores, where = zip(*_each(groups, arcs, options), strict=True)
-        seekers, heads, scores = list(seekers), list(heads), list(scores)
         self.where = where
-        arc_tails = np.concatenate(seekers + [np.zeros(0, np.int64)])
-        arc_heads = np.concatenate(heads + [np.zeros(0, np.int64)])
-        arc_scores = np.concatenate(scores + [np.zeros(0, np.int64)])
+        empty = [np.zeros(0, np.int64)]
+        self.solve_arcs(
+            np.concatenate(list(seekers) + empty),
+            np.concatenate(list(heads) + empty),
+            np.concatenate(list(scores) + empty),
+            n,
+            spare,
+            options.fast_bonus if fast else None,
+        )
+
+    @classmethod
+    def from_arcs(cls, arc_tails, arc_heads, arc_scores, n, spare, fast_bonus):
+        """The flow over the pairs given as arrays (seeker node, sponsor node, scaled score)."""
+        solved = cls.__new__(cls)
+        solved.solve_arcs(arc_tails, arc_heads, arc_scores, n, spare, fast_bonus)
+        return solved
+
+    def solve_arcs(self, arc_tails, arc_heads, arc_scores, n, spare, fast_bonus):
+        """Build the network over the pairs and solve it; ``fast_bonus`` (or None: the
+        true bonus) is the unmatched penalty the solver sees (see ``RoundOptions``)."""
+        self.n, self.m = n, len(spare)
+        self.sink = n + self.m
         bonus = (n + 1) * 2 * OFFSET  # more than any total score: cardinality first
         nodes = np.arange(n)
         self.tails = np.concatenate([arc_tails, nodes, n + np.arange(self.m)])
@@ -358,9 +414,9 @@ class _Round:
         )
         self.n_pairs = len(arc_tails)
         solver_costs = self.costs
-        if fast:  # a small bonus solves several times faster; the dual check proves it
+        if fast_bonus is not None:  # several times faster; the dual check proves it
             solver_costs = self.costs.copy()
-            solver_costs[self.n_pairs : self.n_pairs + n] = OFFSET + options.fast_bonus
+            solver_costs[self.n_pairs : self.n_pairs + n] = OFFSET + fast_bonus
         # Imported here: only matching rounds need OR-Tools (~25 MB a process that loads it).
         from ortools.graph.python import min_cost_flow
 
@@ -502,7 +558,13 @@ def _assign_pairs(index, requests: list[SeekerRequest], options: RoundOptions):
     # a canonical order (longest waiting first, then request id): the result never depends
     # on the order the requests came in, and the solver meets ties in this order
     order = sorted(range(n), key=lambda i: (-requests[i].waiting_hours, requests[i].request_id))
-    pairs, feasible_count, proof = _solve(index, [requests[i] for i in order], options)
+    ordered = [requests[i] for i in order]
+    if n > options.exact_max_seekers:
+        from matcher.large_round import solve_large
+
+        pairs, feasible_count, proof = solve_large(index, ordered, options)
+    else:
+        pairs, feasible_count, proof = _solve(index, ordered, options)
     back = np.asarray(order, dtype=np.int64)
     counts = np.zeros(n, dtype=np.int64)
     counts[back] = feasible_count
@@ -518,7 +580,7 @@ def _solve(index, requests: list[SeekerRequest], options: RoundOptions):
         feasible_count[group.seekers] += group.feasible.sum(axis=1)
     live = [g for g in groups if g.feasible.any()]
     if not live:
-        return [], feasible_count, "full"
+        return [], feasible_count, Proof("full")
     sponsor_rows = np.unique(np.concatenate([g.rows for g in live]))
     spare = index.spare(sponsor_rows)
     node_of_row = np.full(index.n_rows_, -1, dtype=np.int64)
@@ -565,7 +627,7 @@ def _solve(index, requests: list[SeekerRequest], options: RoundOptions):
     pairs = []
     for seekers, rows, scores in _longest_waiting_served(live, solved, d, node_of_row, options):
         pairs += zip(seekers.tolist(), rows.tolist(), (scores / SCALE).tolist(), strict=True)
-    return pairs, feasible_count, proof
+    return pairs, feasible_count, Proof(proof, total=sum(p[2] for p in pairs))
 
 
 def _longest_waiting_served(groups, solved, d, node_of_row, options):
@@ -582,7 +644,6 @@ def _longest_waiting_served(groups, solved, d, node_of_row, options):
     "unmatched" arcs and the sponsors' capacities, with the waiting cost alone.
     Returns ``(seekers, rows, scaled scores)`` per group, as ``_Round.pairs`` does.
     """
-    n, sink = solved.n, solved.sink
 
     def tight(group):
         heads = node_of_row[group.rows]
@@ -599,6 +660,20 @@ def _longest_waiting_served(groups, solved, d, node_of_row, options):
         [node_of_row[g.rows[c]] for g, (_, c, _) in zip(groups, found, strict=True)]
     )
     pair_fixed = np.concatenate([f for _, _, f in found])
+    used = serve_longest_waiting(solved, d, pair_tails, pair_heads, pair_fixed)
+    out, start = [], 0
+    for group, (a, c, _) in zip(groups, found, strict=True):
+        take = used[start : start + len(a)]
+        start += len(a)
+        out.append((group.seekers[a[take]], group.rows[c[take]], group.scores[a[take], c[take]]))
+    return out
+
+
+def serve_longest_waiting(solved, d, pair_tails, pair_heads, pair_fixed) -> np.ndarray:
+    """Return which of the tight pairs (reduced cost 0, or below 0 when ``pair_fixed``)
+    under ``solved``'s potentials ``d`` a round leaving out the seekers who waited least
+    uses: the second, small min-cost flow of ``_longest_waiting_served``."""
+    n, sink = solved.n, solved.sink
     other = slice(solved.n_pairs, None)  # the unmatched arcs, then the sponsors' capacities
     tails = np.concatenate([pair_tails, solved.tails[other]])
     heads = np.concatenate([pair_heads, solved.heads[other]])
@@ -622,12 +697,7 @@ def _longest_waiting_served(groups, solved, d, node_of_row, options):
         raise RuntimeError(f"min-cost flow over the equal rounds failed with status {status}")
     used = fixed[: pair_tails.size].copy()
     used[free[: pair_tails.size]] = flow.flows(np.arange(int(free[: pair_tails.size].sum()))) > 0
-    out, start = [], 0
-    for group, (a, c, _) in zip(groups, found, strict=True):
-        take = used[start : start + len(a)]
-        start += len(a)
-        out.append((group.seekers[a[take]], group.rows[c[take]], group.scores[a[take], c[take]]))
-    return out
+    return used
 
 
 def assign(index, requests: list[SeekerRequest], **options):

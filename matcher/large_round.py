@@ -1,0 +1,342 @@
+"""Large matching rounds: pairs streamed a chunk at a time, the flow solved on the best of
+them, and the LP dual's certified bound on the total score it may have missed.
+
+Used past ``RoundOptions.exact_max_seekers`` (see ``matcher.round``). No (seekers x
+sponsors) array is kept: each seeker group is scored a chunk of seekers at a time (one
+float32 matrix product of ``query_matrix`` against ``SponsorIndex.score_factors``), and
+the pairs that matter are scored again exactly (float64) one by one.
+
+1. *Candidates*: every feasible pair is scored once; each seeker keeps its ``top_k`` best
+   sponsors (and every pair tied with the last), and each sponsor its best seekers
+   (``sponsor_top`` a group, then as many as it has room for, and ``sponsor_top`` more).
+2. *Solve*: the min-cost flow of ``matcher.round`` over the candidates (as many matched
+   as possible, then the best score), with its dual potentials ``d`` (shortest-path
+   distances in the residual graph), which prove it optimal over the candidates.
+3. *Check*: every feasible pair is scored again and its reduced cost
+   ``OFFSET - score + d[seeker] - d[sponsor]`` taken. For any other round ``f``,
+   ``cost(f) - cost(ours)`` is the sum over arcs of the reduced cost times the change of
+   flow; on the candidates every term is >= 0, and a seeker sends one unit, so
+   ``cost(f) >= cost(ours) - G`` with ``G`` = the sum over seekers of ``max(0, -their
+   lowest reduced cost)``. ``G < bonus - our total - 4 n SCALE`` proves as many seekers
+   matched as possible (a round matching one more would cost at least that much less);
+   then the best total score is at most ``G / SCALE`` above ours, and ``G = 0`` proves
+   the round optimal. Otherwise each seeker's ``top_k`` pairs with the most negative
+   reduced cost join the candidates and it is solved again, up to ``bound_checks``
+   checks; while the cardinality is not proven it is always solved again.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+
+from matcher import features as F
+from matcher import rules as R
+from matcher.round import (
+    OFFSET,
+    SCALE,
+    Proof,
+    RoundOptions,
+    _on_threads,
+    _potentials,
+    _Round,
+    _signature,
+    pair_feasibility,
+    personal_exclusions,
+    serve_longest_waiting,
+)
+
+SCREEN = 1e-4  # score units: far above float32's error on a score, far below a score step
+
+
+class _Sides:
+    """The round's seekers and the pool's sponsors as the two sides of the score's matrix
+    product (``query_matrix`` and ``score_factors``), and the exact score of given pairs."""
+
+    def __init__(self, index, requests):
+        self.index, self.requests = index, requests
+        queries, hours, hours_scale, self.w_distance = index.query_matrix(requests)
+        seeker_hours = F.unpack_hour_matrix(hours) * hours_scale[:, None]
+        self.seekers = np.hstack([queries, seeker_hours])
+        self.sponsors = index.score_factors(np.arange(index.n_rows_))
+        located = [q.in_person_needed and q.lat is not None and q.lon is not None for q in requests]
+        self.located = np.array(located, dtype=bool)
+        self.lat = np.array(
+            [q.lat if ok else np.nan for q, ok in zip(requests, located, strict=True)]
+        )
+        self.lon = np.array(
+            [q.lon if ok else np.nan for q, ok in zip(requests, located, strict=True)]
+        )
+
+    def exact(self, seekers: np.ndarray, rows: np.ndarray, part: int = 1 << 14) -> np.ndarray:
+        """Return the scaled scores (int64) of the pairs, from float64 products and
+        ``SponsorIndex.combine``; a pair's score is the same whenever it is asked for."""
+        out = np.empty(seekers.size, dtype=np.int64)
+        index = self.index
+        for lo in range(0, seekers.size, part):
+            i, j = seekers[lo : lo + part], rows[lo : lo + part]
+            dot = np.einsum("ij,ij->i", self.seekers[i], self.sponsors[j], dtype=np.float64)
+            km = None
+            if self.located[i].any():
+                km = R.haversine_km(self.lat[i], self.lon[i], index.lat_[j], index.lon_[j], xp=np)
+            score = index.combine(dot, None, j, km, self.w_distance[i])
+            out[lo : lo + part] = np.rint(score * SCALE)
+        return out
+
+
+class _Group:
+    """One seeker group against the sponsors passing its profile rules, scored a chunk of
+    seekers at a time and never kept."""
+
+    def __init__(self, sides, members, cols, chunk_pairs):
+        self.sides, self.members, self.cols = sides, members, cols
+        self.chunk = max(1, chunk_pairs // max(1, cols.size))
+        self.personal = personal_exclusions(sides.index, sides.requests, members, cols)
+        self.in_person = sides.requests[members[0]].in_person_needed
+        self.taken = np.zeros(0, np.int64), np.zeros(0, np.int64)  # candidates (a, c), by a
+
+    def take(self, a: np.ndarray, c: np.ndarray):
+        """Add the positions ``(a, c)`` to the group's candidates."""
+        a, c = np.concatenate([self.taken[0], a]), np.concatenate([self.taken[1], c])
+        order = np.lexsort((c, a))
+        self.taken = a[order], c[order]
+
+    @property
+    def size(self) -> int:
+        return self.members.size * self.cols.size
+
+    def chunks(self):
+        """Yield ``(lo, score)``: the float32 scores of the seekers ``lo:lo + chunk``,
+        -inf where a hard rule fails."""
+        sides, index, cols = self.sides, self.sides.index, self.cols
+        factors = np.ascontiguousarray(sides.sponsors[cols].T)
+        a, c = self.personal
+        for lo in range(0, self.members.size, self.chunk):
+            part = self.members[lo : lo + self.chunk]
+            dot = sides.seekers[part] @ factors
+            if self.in_person:
+                inside = (a >= lo) & (a < lo + part.size)
+                personal = a[inside] - lo, c[inside]
+                feasible, km = pair_feasibility(index, sides.requests, part, cols, personal)
+                weight = None if km is None else sides.w_distance[part][:, None]
+                score = index.combine(dot, None, cols, km, weight)
+                score[~feasible] = -np.inf
+            else:
+                score = index.combine(dot, None, cols, None, None)
+                inside = slice(*np.searchsorted(a, [lo, lo + part.size]))
+                score[a[inside] - lo, c[inside]] = -np.inf
+            yield lo, score
+
+
+def _candidates(group, top_k: int, sponsor_top: int):
+    """Return ``(feasible_count, a, c, best, best_at)``: each seeker's ``top_k`` best
+    sponsors (ties with the last included) as positions ``(a, c)`` in the group, and each
+    sponsor's ``sponsor_top`` best scores of a chunk and their positions (sponsors x
+    ``sponsor_top``; -inf where there are fewer)."""
+    count = np.zeros(group.members.size, dtype=np.int64)
+    width = group.cols.size
+    column = np.arange(width)
+    best = np.full((width, sponsor_top + 1), -np.inf, dtype=np.float32)
+    best_at = np.zeros((width, sponsor_top + 1), dtype=np.int64)
+    found = []
+    lowest = np.finfo(np.float32).min
+    for lo, score in group.chunks():
+        feasible = score > -np.inf
+        count[lo : lo + len(score)] = feasible.sum(axis=1)
+        if width > top_k:
+            kth = np.partition(score, width - top_k, axis=1)[:, width - top_k]
+            take = score >= np.maximum(kth, lowest)[:, None]
+        else:
+            take = feasible
+        a, c = np.nonzero(take)
+        found.append((a + lo, c))
+        if sponsor_top:  # each sponsor's best seeker of the chunk joins its best so far
+            at = np.argmax(score, axis=0)
+            best[:, -1], best_at[:, -1] = score[at, column], at + lo
+            keep = np.argsort(-best, axis=1, kind="stable")
+            best = np.take_along_axis(best, keep, axis=1)
+            best_at = np.take_along_axis(best_at, keep, axis=1)
+    a, c = (np.concatenate(x) for x in zip(*found, strict=True))
+    return count, a, c, best[:, :-1], best_at[:, :-1]
+
+
+def _check(group, d, row_node, top_k: int):
+    """Return ``(excess, found)`` under the potentials ``d``: each seeker's ``max(0, -its
+    lowest reduced cost)`` (int64, cost units) and the pairs with a negative reduced
+    cost (at most each seeker's ``top_k`` most negative) as ``(seekers, rows, scaled)``.
+
+    The candidates are left out (the potentials prove none has a negative reduced
+    cost). The float32 scores only screen: a seeker with a pair within ``SCREEN`` (and
+    float32's error on the potentials) of its limit has its pairs taken in float64, and
+    the pairs near its maximum or among its most negative are scored exactly and decide."""
+    sides = group.sides
+    limit = (OFFSET + d[group.members]) / SCALE  # a pair violates above its seeker's limit
+    prices = d[row_node[group.cols]] / SCALE
+    base = prices.max()  # float32 near the potentials' own scale
+    prices32, limit32 = (prices - base).astype(np.float32), (limit - base).astype(np.float32)
+    slack = SCREEN + 4 * np.finfo(np.float32).eps * (np.abs(prices32).max() + np.abs(limit32))
+    width = group.cols.size
+    ca, cc = group.taken
+    picked = []
+    for lo, score in group.chunks():
+        inside = slice(*np.searchsorted(ca, [lo, lo + len(score)]))
+        score[ca[inside] - lo, cc[inside]] = -np.inf
+        score += prices32
+        part = slice(lo, lo + len(score))
+        rows = np.flatnonzero(score.max(axis=1) - limit32[part] > -slack[part])
+        if not rows.size:
+            continue
+        value = score[rows].astype(np.float64)
+        value -= prices32
+        value += prices
+        near = value.max(axis=1) - limit[lo + rows] > -SCREEN
+        rows, value = rows[near], value[near]
+        if not rows.size:
+            continue
+        top = value.max(axis=1)
+        take = value >= (top - 2 * SCREEN)[:, None]  # the exact maximum is among these
+        if width > top_k:
+            kth = np.partition(value, width - top_k, axis=1)[:, width - top_k]
+            take |= (value >= kth[:, None]) & (value > (limit[lo + rows] - SCREEN)[:, None])
+        a, c = np.nonzero(take)
+        picked.append((rows[a] + lo, c))
+    excess = np.zeros(group.members.size, dtype=np.int64)
+    if not picked:
+        return excess, None
+    a, c = (np.concatenate(x) for x in zip(*picked, strict=True))
+    seekers, rows = group.members[a], group.cols[c]
+    scaled = sides.exact(seekers, rows)
+    over = scaled + d[row_node[rows]] - (OFFSET + d[seekers])
+    np.maximum.at(excess, a, over)
+    bad = over > 0
+    if not bad.any():
+        return excess, None
+    return excess, (a[bad], c[bad], scaled[bad])
+
+
+def _check_all(groups, d, row_node, options):
+    """``_check`` over every group: the total excess (int) and the pairs found, as
+    ``(seekers, rows, scaled)`` (or None); the pairs join their groups' candidates."""
+    checked = _on_threads(
+        groups,
+        [g.size for g in groups],
+        lambda g: _check(g, d, row_node, options.large_top_k),
+        options,
+    )
+    gap = int(sum(int(excess.sum()) for excess, _ in checked))
+    found = []
+    for group, (_, more) in zip(groups, checked, strict=True):
+        if more is not None:
+            a, c, scaled = more
+            group.take(a, c)
+            found.append((group.members[a], group.cols[c], scaled))
+    if not found:
+        return gap, None
+    return gap, tuple(np.concatenate(x) for x in zip(*found, strict=True))
+
+
+def _solved(tails, heads, scores, n, spare, options):
+    """Solve the flow over the given pairs and return it with its proving potentials."""
+    for fast_bonus in (options.fast_bonus, None):
+        solved = _Round.from_arcs(tails, heads, scores, n, spare, fast_bonus)
+        d = _potentials(*solved.residual(), solved.sink + 1, options.max_relax_rounds)
+        if d is not None:
+            return solved, d
+    raise RuntimeError("the potentials of an optimal flow did not settle")
+
+
+def _sponsor_offers(index, offers, sponsor_top):
+    """Each sponsor's best seekers over the groups: as many as it has room for, and
+    ``sponsor_top`` more. ``offers``: per group (rows, scores, seekers), flat."""
+    row, value, seeker = (np.concatenate(x) for x in zip(*offers, strict=True))
+    has = np.isfinite(value)
+    row, value, seeker = row[has], value[has], seeker[has]
+    order = np.lexsort((seeker, -value, row))
+    row, seeker = row[order], seeker[order]
+    rank = np.arange(row.size) - np.searchsorted(row, row)
+    keep = rank < np.maximum(index.spare(row), 0) + sponsor_top
+    return seeker[keep], row[keep]
+
+
+def solve_large(index, requests, options: RoundOptions):
+    """``_solve`` for a large round (requests in the canonical order): returns ``(pairs,
+    feasible_count, proof)`` with ``proof`` a ``Proof`` of kind "pruned+dual" (no
+    feasible pair has a negative reduced cost: optimal) or "bounded"."""
+    n = len(requests)
+    by_signature = defaultdict(list)
+    for i, q in enumerate(requests):
+        by_signature[_signature(index, q)].append(i)
+    sides = _Sides(index, requests)
+    groups = []
+    for members in by_signature.values():
+        cols = np.flatnonzero(index.eligible_mask(requests[members[0]]))
+        if cols.size:
+            members = np.asarray(members, dtype=np.int64)
+            groups.append(_Group(sides, members, cols, options.stream_pairs))
+    found = _on_threads(
+        groups,
+        [g.size for g in groups],
+        lambda g: _candidates(g, options.large_top_k, options.sponsor_top),
+        options,
+    )
+    feasible_count = np.zeros(n, dtype=np.int64)
+    tails, heads, offers = [], [], []
+    for group, (count, a, c, best, best_at) in zip(groups, found, strict=True):
+        feasible_count[group.members] = count
+        tails.append(group.members[a])
+        heads.append(group.cols[c])
+        offers.append(
+            (np.repeat(group.cols, best.shape[1]), best.ravel(), group.members[best_at.ravel()])
+        )
+    if options.sponsor_top and offers:
+        seekers, rows = _sponsor_offers(index, offers, options.sponsor_top)
+        tails.append(seekers)
+        heads.append(rows)
+    live = [g for g in groups if feasible_count[g.members].any()]
+    if not live:
+        return [], feasible_count, Proof("full")
+    sponsor_rows = np.unique(np.concatenate([g.cols for g in live]))
+    spare = index.spare(sponsor_rows)
+    row_node = np.full(index.n_rows_, -1, dtype=np.int64)
+    row_node[sponsor_rows] = n + np.arange(sponsor_rows.size)
+    tails, rows = np.concatenate(tails), np.concatenate(heads)
+    key = np.unique(tails * index.n_rows_ + rows, return_index=True)[1]  # each pair once
+    tails, rows = tails[key], rows[key]
+    scores, heads = sides.exact(tails, rows), row_node[rows]
+    group_of = np.zeros(n, dtype=np.int64)
+    position = np.zeros(n, dtype=np.int64)
+    column = np.full(index.n_rows_, -1, dtype=np.int64)
+    for g, group in enumerate(groups):
+        group_of[group.members], position[group.members] = g, np.arange(group.members.size)
+    order = np.argsort(group_of[tails], kind="stable")
+    bounds = np.searchsorted(group_of[tails[order]], np.arange(len(groups) + 1))
+    for g, group in enumerate(groups):
+        mine = order[bounds[g] : bounds[g + 1]]
+        column[group.cols] = np.arange(group.cols.size)
+        group.take(position[tails[mine]], column[rows[mine]])
+    checks = 0
+    while True:
+        solved, d = _solved(tails, heads, scores, n, spare, options)
+        gap, extra = _check_all(live, d, row_node, options)
+        checks += 1
+        achieved = int(scores[solved.flows[: solved.n_pairs] > 0].sum())
+        cardinality_proven = gap < (n + 1) * 2 * OFFSET - achieved - 4 * n * SCALE
+        if gap == 0 or (cardinality_proven and checks >= options.bound_checks):
+            break
+        seekers, more_rows, more_scores = extra
+        tails = np.concatenate([tails, seekers])
+        heads = np.concatenate([heads, row_node[more_rows]])
+        scores = np.concatenate([scores, more_scores])
+    reduced = solved.costs[: solved.n_pairs] + d[tails] - d[heads]
+    tight = reduced <= 0
+    taken = np.flatnonzero(tight)[
+        serve_longest_waiting(solved, d, tails[tight], heads[tight], reduced[tight] < 0)
+    ]
+    rows = sponsor_rows[heads[taken] - n]
+    pairs = list(
+        zip(tails[taken].tolist(), rows.tolist(), (scores[taken] / SCALE).tolist(), strict=True)
+    )
+    total = float(scores[taken].sum()) / SCALE
+    proof = Proof("pruned+dual" if gap == 0 else "bounded", gap / SCALE, total, checks)
+    return pairs, feasible_count, proof
