@@ -77,9 +77,13 @@ class _Sides:
         for lo in range(0, seekers.size, part):
             i, j = seekers[lo : lo + part], rows[lo : lo + part]
             dot = np.einsum("ij,ij->i", self.seekers[i], self.sponsors[j], dtype=np.float64)
-            km = None
-            if self.located[i].any():
-                km = R.haversine_km(self.lat[i], self.lon[i], index.lat_[j], index.lon_[j], xp=np)
+            km, located = None, self.located[i]
+            if located.any():
+                km = np.full(i.size, np.nan)
+                a, b = i[located], j[located]
+                km[located] = R.haversine_km(
+                    self.lat[a], self.lon[a], index.lat_[b], index.lon_[b], xp=np
+                )
             score = index.combine(dot, None, j, km, self.w_distance[i])
             out[lo : lo + part] = np.rint(score * SCALE)
         return out
@@ -94,6 +98,7 @@ class _Group:
         self.chunk = max(1, chunk_pairs // max(1, cols.size))
         self.personal = personal_exclusions(sides.index, sides.requests, members, cols)
         self.in_person = sides.requests[members[0]].in_person_needed
+        self.extra = {}  # an in-person group's distance term, by chunk
         self.taken = np.zeros(0, np.int64), np.zeros(0, np.int64)  # candidates (a, c), by a
 
     def take(self, a: np.ndarray, c: np.ndarray):
@@ -108,7 +113,8 @@ class _Group:
 
     def chunks(self):
         """Yield ``(lo, score)``: the float32 scores of the seekers ``lo:lo + chunk``,
-        -inf where a hard rule fails."""
+        -inf where a hard rule fails. An in-person group keeps its distance term (with
+        -inf where a rule fails) from the first pass: the same float32 sum as ``combine``."""
         sides, index, cols = self.sides, self.sides.index, self.cols
         factors = np.ascontiguousarray(sides.sponsors[cols].T)
         a, c = self.personal
@@ -116,17 +122,31 @@ class _Group:
             part = self.members[lo : lo + self.chunk]
             dot = sides.seekers[part] @ factors
             if self.in_person:
-                inside = (a >= lo) & (a < lo + part.size)
-                personal = a[inside] - lo, c[inside]
-                feasible, km = pair_feasibility(index, sides.requests, part, cols, personal)
-                weight = None if km is None else sides.w_distance[part][:, None]
-                score = index.combine(dot, None, cols, km, weight)
-                score[~feasible] = -np.inf
+                extra = self.extra.get(lo)
+                if extra is None:
+                    extra = self.extra[lo] = self._place_term(lo, part)
+                dot += extra
+                score = index.combine(dot, None, cols, None, None)
             else:
                 score = index.combine(dot, None, cols, None, None)
                 inside = slice(*np.searchsorted(a, [lo, lo + part.size]))
                 score[a[inside] - lo, c[inside]] = -np.inf
             yield lo, score
+
+    def _place_term(self, lo, part) -> np.ndarray:
+        """The in-person seekers ``part``'s distance term (float32, as ``combine`` adds it),
+        -inf where a rule fails."""
+        sides, a, c = self.sides, *self.personal
+        inside = (a >= lo) & (a < lo + part.size)
+        personal = a[inside] - lo, c[inside]
+        feasible, km = pair_feasibility(sides.index, sides.requests, part, self.cols, personal)
+        extra = np.zeros(feasible.shape, dtype=np.float32)
+        if km is not None:
+            near = np.nan_to_num(R.closeness(km, sides.index.settings_, xp=np), nan=0.0)
+            weight = sides.w_distance[part][:, None]
+            extra += (np.float32(weight) * near).astype(np.float32)
+        extra[~feasible] = -np.inf
+        return extra
 
 
 def _candidates(group, top_k: int, sponsor_top: int):
@@ -240,10 +260,39 @@ def _solved(tails, heads, scores, n, spare, options):
     """Solve the flow over the given pairs and return it with its proving potentials."""
     for fast_bonus in (options.fast_bonus, None):
         solved = _Round.from_arcs(tails, heads, scores, n, spare, fast_bonus)
-        d = _potentials(*solved.residual(), solved.sink + 1, options.max_relax_rounds)
+        src, dst, w = solved.residual()
+        d = _potentials(src, dst, w, solved.sink + 1, options.max_relax_rounds)
         if d is not None:
-            return solved, d
+            return solved, _lowered(d, src, dst, w, solved.sink, n)
     raise RuntimeError("the potentials of an optimal flow did not settle")
+
+
+def _lowered(d, src, dst, w, sink, n):
+    """Return potentials as valid as ``d`` (every residual arc's reduced cost >= 0) with
+    the nodes the left-out seekers cannot reach brought down near the others.
+
+    Shortest paths from a root joined to every node leave those nodes about a bonus
+    above the rest, so a left-out pair from a reached seeker into one of them would
+    show a reduced cost of about -bonus even when no larger matching exists. Every arc
+    out of them into the rest keeps a reduced cost >= 0 when they all go down by the
+    least such reduced cost (no residual arc goes the other way with a positive one to
+    lose), so the proof holds and the check sees score-sized reduced costs."""
+    bonus = (n + 1) * 2 * OFFSET
+    for _ in range(4):
+        high = d > d[sink] - bonus // 2
+        high[sink] = False
+        cross = high[src] & ~high[dst]
+        if not high.any() or not cross.any():
+            break
+        step = int((w[cross] + d[src[cross]] - d[dst[cross]]).min())
+        if step <= 0:
+            break
+        lowered = d.copy()
+        lowered[high] -= step
+        if (w + lowered[src] - lowered[dst]).min() < 0:  # never: kept as a guard
+            break
+        d = lowered
+    return d
 
 
 def _sponsor_offers(index, offers, sponsor_top):
@@ -306,15 +355,13 @@ def solve_large(index, requests, options: RoundOptions):
     scores, heads = sides.exact(tails, rows), row_node[rows]
     group_of = np.zeros(n, dtype=np.int64)
     position = np.zeros(n, dtype=np.int64)
-    column = np.full(index.n_rows_, -1, dtype=np.int64)
     for g, group in enumerate(groups):
         group_of[group.members], position[group.members] = g, np.arange(group.members.size)
-    order = np.argsort(group_of[tails], kind="stable")
+    order = np.lexsort((rows, position[tails], group_of[tails]))
     bounds = np.searchsorted(group_of[tails[order]], np.arange(len(groups) + 1))
-    for g, group in enumerate(groups):
+    for g, group in enumerate(groups):  # each group's candidates, by seeker then sponsor
         mine = order[bounds[g] : bounds[g + 1]]
-        column[group.cols] = np.arange(group.cols.size)
-        group.take(position[tails[mine]], column[rows[mine]])
+        group.taken = position[tails[mine]], np.searchsorted(group.cols, rows[mine])
     checks = 0
     while True:
         solved, d = _solved(tails, heads, scores, n, spare, options)

@@ -29,6 +29,10 @@ taking the near-zero left-out pairs too usually makes it the last one). When no
 left-out pair has a negative reduced cost the potentials prove the flow optimal for the
 full problem. After ``max_solves`` it falls back to every feasible pair with the true
 bonus.
+
+Large rounds (past ``RoundOptions.exact_max_seekers`` seekers) go to
+``matcher.large_round``: nothing (seekers x sponsors) is kept, and the result comes with a
+``Proof`` carrying a certified bound on the total score it may miss.
 """
 
 from __future__ import annotations
@@ -54,7 +58,11 @@ QUEUE_BUDGET = 200_000  # arcs the plain-Python relaxation looks at before numpy
 
 @dataclass(frozen=True)
 class RoundOptions:
-    """The round's tuning knobs; none changes the result, only how fast it is found.
+    """The round's tuning knobs. Up to ``exact_max_seekers`` seekers the round is exact and
+    the knobs change only how fast it is found; past it a large round
+    (``matcher.large_round``) is solved, and its knobs change how close to the best it
+    gets and how tight the certified bound on the gap is (never a rule, a capacity or
+    the number matched).
 
     ``top_k``: each seeker's best sponsors in the first solve; ``sponsor_top``: each
     sponsor's best seekers per seeker group too; ``full_pairs``: up to this many feasible
@@ -74,6 +82,16 @@ class RoundOptions:
     many pairs of a seeker group are scored, pruned or checked at a time (bounds the
     temporary arrays: a round keeps 7 bytes a scored pair, and each thread about 20 bytes
     a pair of one chunk on top).
+
+    ``exact_max_seekers``: the largest round solved exactly (5,000 seekers: a programme's
+    realistic rounds are hundreds to a few thousand; the exact round of 5,000 takes
+    0.22 s, and past it the exact round keeps every scored pair, 7 bytes each).
+    Large rounds: ``large_top_k``, each seeker's best sponsors among the candidates
+    (``sponsor_top`` is each sponsor's best seekers a group there too); ``stream_pairs``,
+    about how many pairs are scored at a time (a float32 chunk, about 4 bytes a pair per
+    thread); ``bound_checks``, how many times every pair is checked against the flow's
+    potentials (each check after the first solves again with the pairs it found; a
+    check that cannot prove the cardinality is always followed by another).
     """
 
     top_k: int = 20
@@ -552,7 +570,9 @@ def _assign_pairs(index, requests: list[SeekerRequest], options: RoundOptions):
     reduced cost are added and the potentials updated on the same flow (no new solve)
     until none is left, which proves the flow optimal for the full problem. Only when
     the potentials do not settle (the added pairs would improve the flow) is it solved
-    again. ``proof`` is ``"pruned+dual"`` or ``"full"`` (every feasible pair was solved).
+    again. ``proof`` is a ``Proof`` of kind ``"pruned+dual"`` or ``"full"`` (every feasible
+    pair was solved); past ``exact_max_seekers`` seekers the round is a large one (see
+    ``matcher.large_round``), proven optimal or of kind ``"bounded"``.
     """
     n = len(requests)
     # a canonical order (longest waiting first, then request id): the result never depends
