@@ -154,21 +154,21 @@ def _candidates(group, top_k: int, sponsor_top: int):
     sponsors (ties with the last included) as positions ``(a, c)`` in the group, and each
     sponsor's ``sponsor_top`` best scores of a chunk and their positions (sponsors x
     ``sponsor_top``; -inf where there are fewer)."""
-    count = np.zeros(group.members.size, dtype=np.int64)
-    width = group.cols.size
+    size, width = group.members.size, group.cols.size
+    count = width - np.bincount(group.personal[0], minlength=size)  # in person: below
     column = np.arange(width)
     best = np.full((width, sponsor_top + 1), -np.inf, dtype=np.float32)
     best_at = np.zeros((width, sponsor_top + 1), dtype=np.int64)
     found = []
     lowest = np.finfo(np.float32).min
     for lo, score in group.chunks():
-        feasible = score > -np.inf
-        count[lo : lo + len(score)] = feasible.sum(axis=1)
+        if group.in_person:
+            count[lo : lo + len(score)] = (score > -np.inf).sum(axis=1)
         if width > top_k:
             kth = np.partition(score, width - top_k, axis=1)[:, width - top_k]
             take = score >= np.maximum(kth, lowest)[:, None]
         else:
-            take = feasible
+            take = score > -np.inf
         a, c = np.nonzero(take)
         found.append((a + lo, c))
         if sponsor_top:  # each sponsor's best seeker of the chunk joins its best so far

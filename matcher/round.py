@@ -267,7 +267,8 @@ def pair_feasibility(index, requests, members: np.ndarray, cols: np.ndarray, per
 
 
 def personal_exclusions(index, requests, members: np.ndarray, cols: np.ndarray):
-    """Return the (member, col) positions the personal rules exclude, as two arrays."""
+    """Return the (member, col) positions the personal rules exclude, as two arrays, each
+    position once, by member then col."""
     position = np.full(index.n_rows_, -1, dtype=np.int64)
     position[cols] = np.arange(cols.size)
     out_a, out_c = [], []
@@ -275,7 +276,7 @@ def personal_exclusions(index, requests, members: np.ndarray, cols: np.ndarray):
         personal = index.personal_rows(requests[i])
         if personal:
             at = position[personal]
-            at = at[at >= 0]
+            at = np.unique(at[at >= 0])
             out_a += [a] * at.size
             out_c += at.tolist()
     return np.array(out_a, dtype=np.int64), np.array(out_c, dtype=np.int64)

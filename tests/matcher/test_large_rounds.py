@@ -56,8 +56,12 @@ def reference_scores(pool, requests, config, pairs):
 
 
 def check_large_round(pool, requests, config, path):
+    """Solve in large mode and check it against the rules, the capacities, the exact
+    path's feasible counts (the left-out seekers' reasons) and the exact reference."""
     index = SponsorIndex(config).fit(pool)
-    pairs, _, proof = assign_pairs(index, requests, exact_max_seekers=0, **path)
+    pairs, counts, proof = assign_pairs(index, requests, exact_max_seekers=0, **path)
+    _, exact_counts, _ = assign_pairs(index, requests)  # feasible sponsors per seeker
+    assert counts.tolist() == exact_counts.tolist()
     chosen = [(i, index.member_ids_[row]) for i, row, _ in pairs]
     by_id = {s.member_id: s for s in pool}
     assert len({i for i, _ in chosen}) == len(chosen)
@@ -127,3 +131,26 @@ def test_large_and_exact_rounds_agree_on_a_population():
         assert len(large) == len(exact)
         true_gap = exact_proof.total - proof.total
         assert -1e-6 * len(exact) <= true_gap <= proof.gap + 1e-6 * len(exact)
+
+
+def test_a_sponsor_excluded_twice_over_is_counted_once():
+    """Declined, blocked by the seeker and blocking them: still one sponsor fewer, so the
+    left-out seeker's reason is the exact path's."""
+    pool = [
+        easy_sponsor(member_id="a", capacity=1, load=0, blocked_member_ids=frozenset({"s0"})),
+        easy_sponsor(member_id="b", capacity=1, load=0),
+    ]
+    twice = easy_seeker(
+        request_id="r0",
+        member_id="s0",
+        excluded_sponsor_ids=frozenset({"a"}),
+        blocked_member_ids=frozenset({"a"}),
+        waiting_hours=1.0,
+    )
+    others = [easy_seeker(request_id=f"r{i}", member_id=f"s{i}", waiting_hours=9.0) for i in (1, 2)]
+    index = SponsorIndex().fit(pool)
+    _, counts, _ = assign_pairs(index, [twice, *others], exact_max_seekers=0)
+    _, exact_counts, _ = assign_pairs(index, [twice, *others])
+    assert counts.tolist() == exact_counts.tolist() == [1, 2, 2]
+    large = index.assign([twice, *others], exact_max_seekers=0)
+    assert large == index.assign([twice, *others])
