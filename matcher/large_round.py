@@ -60,6 +60,7 @@ class _Sides:
         seeker_hours = F.unpack_hour_matrix(hours) * hours_scale[:, None]
         self.seekers = np.hstack([queries, seeker_hours])
         self.sponsors = index.score_factors(np.arange(index.n_rows_))
+        self._pool = None
         located = [q.in_person_needed and q.lat is not None and q.lon is not None for q in requests]
         self.located = np.array(located, dtype=bool)
         self.lat = np.array(
@@ -68,6 +69,12 @@ class _Sides:
         self.lon = np.array(
             [q.lon if ok else np.nan for q, ok in zip(requests, located, strict=True)]
         )
+
+    def pool(self) -> np.ndarray:
+        """``sponsors`` transposed, contiguous (made on first use)."""
+        if self._pool is None:
+            self._pool = np.ascontiguousarray(self.sponsors.T)
+        return self._pool
 
     def exact(self, seekers: np.ndarray, rows: np.ndarray, part: int = 1 << 14) -> np.ndarray:
         """Return the scaled scores (int64) of the pairs, from float64 products and
@@ -116,11 +123,17 @@ class _Group:
         -inf where a hard rule fails. An in-person group keeps its distance term (with
         -inf where a rule fails) from the first pass: the same float32 sum as ``combine``."""
         sides, index, cols = self.sides, self.sides.index, self.cols
-        factors = np.ascontiguousarray(sides.sponsors[cols].T)
+        few = self.members.size * index.n_rows_ < cols.size * sides.sponsors.shape[1]
+        if few:  # a few seekers: against the whole pool, cheaper than gathering the rows
+            factors = sides.pool()
+        else:
+            factors = np.ascontiguousarray(sides.sponsors[cols].T)
         a, c = self.personal
         for lo in range(0, self.members.size, self.chunk):
             part = self.members[lo : lo + self.chunk]
             dot = sides.seekers[part] @ factors
+            if few:
+                dot = dot[:, cols]
             if self.in_person:
                 extra = self.extra.get(lo)
                 if extra is None:
