@@ -202,9 +202,9 @@ def _check(group, d, row_node, top_k: int):
     cost (at most each seeker's ``top_k`` most negative) as ``(seekers, rows, scaled)``.
 
     The candidates are left out (the potentials prove none has a negative reduced
-    cost). The float32 scores only screen: a seeker with a pair within ``SCREEN`` (and
-    float32's error on the potentials) of its limit has its pairs taken in float64, and
-    the pairs near its maximum or among its most negative are scored exactly and decide."""
+    cost). The float32 scores only screen: for a seeker with a pair within ``SCREEN`` (and
+    float32's error on the potentials) of its limit, the pairs near its maximum or among
+    its most negative are scored exactly and decide."""
     sides = group.sides
     limit = (OFFSET + d[group.members]) / SCALE  # a pair violates above its seeker's limit
     prices = d[row_node[group.cols]] / SCALE
@@ -219,22 +219,16 @@ def _check(group, d, row_node, top_k: int):
         score[ca[inside] - lo, cc[inside]] = -np.inf
         score += prices32
         part = slice(lo, lo + len(score))
-        rows = np.flatnonzero(score.max(axis=1) - limit32[part] > -slack[part])
+        top = score.max(axis=1)
+        rows = np.flatnonzero(top - limit32[part] > -slack[part])
         if not rows.size:
             continue
-        value = score[rows].astype(np.float64)
-        value -= prices32
-        value += prices
-        near = value.max(axis=1) - limit[lo + rows] > -SCREEN
-        rows, value = rows[near], value[near]
-        if not rows.size:
-            continue
-        top = value.max(axis=1)
-        take = value >= (top - 2 * SCREEN)[:, None]  # the exact maximum is among these
+        value, margin, top = score[rows], slack[lo + rows], top[rows]
+        take = value >= (top - 2 * margin)[:, None]  # the exact maximum is among these
         if width > top_k:
             kth = np.partition(value, width - top_k, axis=1)[:, width - top_k]
-            take |= (value >= kth[:, None]) & (value > (limit[lo + rows] - SCREEN)[:, None])
-        a, c = np.nonzero(take)
+            take |= (value >= kth[:, None]) & (value > (limit32[lo + rows] - margin)[:, None])
+        a, c = np.divmod(np.flatnonzero(take), width)
         picked.append((rows[a] + lo, c))
     excess = np.zeros(group.members.size, dtype=np.int64)
     if not picked:
