@@ -106,6 +106,8 @@ class _Group:
         self.personal = personal_exclusions(sides.index, sides.requests, members, cols)
         self.in_person = sides.requests[members[0]].in_person_needed
         self.extra = {}  # an in-person group's distance term, by chunk
+        # each seeker's highest float32 score of a pair that is not a candidate, at most
+        self.ceiling = np.full(members.size, -np.inf, dtype=np.float32)
         self.taken = np.zeros(0, np.int64), np.zeros(0, np.int64)  # candidates (a, c), by a
 
     def take(self, a: np.ndarray, c: np.ndarray):
@@ -146,6 +148,62 @@ class _Group:
                 score[a[inside] - lo, c[inside]] = -np.inf
             yield lo, score
 
+    def check_chunks(self, prices: np.ndarray, need: np.ndarray, chunk_pairs: int):
+        """Yield ``(at, score, cols)``: the float32 scores of the seekers ``at`` against
+        the group's columns ``cols``, -inf where a rule fails or the pair is a candidate.
+
+        Only a pair whose sponsor's price is above its seeker's ``need`` can have a
+        negative reduced cost (its score is at most the seeker's ``ceiling``). So, but in
+        person, the columns go by price, highest first, the seekers by how many of them
+        they need, and each chunk is scored against its seekers' longest prefix only."""
+        ta, tc = self.taken
+        if self.in_person:
+            for lo, score in self.chunks():
+                inside = slice(*np.searchsorted(ta, [lo, lo + len(score)]))
+                score[ta[inside] - lo, tc[inside]] = -np.inf
+                yield np.arange(lo, lo + len(score)), score, np.arange(self.cols.size)
+            return
+        sides, width = self.sides, self.cols.size
+        order = np.argsort(-prices, kind="stable")
+        rank = np.empty(width, dtype=np.int64)
+        rank[order] = np.arange(width)
+        prefix = np.searchsorted(-prices[order], -need, side="left")  # prices above need
+        seekers = np.argsort(prefix, kind="stable")
+        seekers = seekers[prefix[seekers] > 0]
+        if not seekers.size:
+            return
+        longest = prefix[seekers]
+        cuts = [0]  # chunks of seekers with about chunk_pairs pairs each
+        while cuts[-1] < seekers.size:
+            lo = cuts[-1]
+            rows = max(1, chunk_pairs // int(longest[lo]))
+            hi = min(seekers.size, lo + rows)
+            while hi > lo + 1 and (hi - lo) * int(longest[hi - 1]) > chunk_pairs:
+                hi = lo + max(1, (hi - lo) // 2)
+            cuts.append(hi)
+        chunk_of = np.full(self.members.size, -1, dtype=np.int64)
+        slot = np.zeros(self.members.size, dtype=np.int64)
+        for k in range(len(cuts) - 1):
+            chunk_of[seekers[cuts[k] : cuts[k + 1]]] = k
+            slot[seekers[cuts[k] : cuts[k + 1]]] = np.arange(cuts[k + 1] - cuts[k])
+        pa, pc = self.personal
+        ea, ec = np.concatenate([pa, ta]), np.concatenate([pc, tc])
+        keep = chunk_of[ea] >= 0
+        ea, ec = ea[keep], ec[keep]
+        by_chunk = np.argsort(chunk_of[ea], kind="stable")
+        ea, ec = ea[by_chunk], ec[by_chunk]
+        bounds = np.searchsorted(chunk_of[ea], np.arange(len(cuts)))
+        factors = sides.sponsors[self.cols[order[: int(longest[-1])]]]
+        for k in range(len(cuts) - 1):
+            at = seekers[cuts[k] : cuts[k + 1]]
+            width_k = int(longest[cuts[k + 1] - 1])
+            dot = sides.seekers[self.members[at]] @ factors[:width_k].T
+            score = sides.index.combine(dot, None, self.cols[order[:width_k]], None, None)
+            a, c = ea[bounds[k] : bounds[k + 1]], rank[ec[bounds[k] : bounds[k + 1]]]
+            inside = c < width_k
+            score[slot[a[inside]], c[inside]] = -np.inf
+            yield at, score, order[:width_k]
+
     def _place_term(self, lo, part) -> np.ndarray:
         """The in-person seekers ``part``'s distance term (float32, as ``combine`` adds it),
         -inf where a rule fails."""
@@ -179,6 +237,7 @@ def _candidates(group, top_k: int, sponsor_top: int):
         if width > top_k:
             kth = np.partition(score, width - top_k, axis=1)[:, width - top_k]
             take = score >= np.maximum(kth, lowest)[:, None]
+            group.ceiling[lo : lo + len(score)] = kth
         else:
             take = score > -np.inf
         a, c = np.divmod(np.flatnonzero(take), width)  # flat: several times faster
@@ -211,25 +270,22 @@ def _check(group, d, row_node, top_k: int):
     base = prices.max()  # float32 near the potentials' own scale
     prices32, limit32 = (prices - base).astype(np.float32), (limit - base).astype(np.float32)
     slack = SCREEN + 4 * np.finfo(np.float32).eps * (np.abs(prices32).max() + np.abs(limit32))
-    width = group.cols.size
-    ca, cc = group.taken
+    need = limit - group.ceiling - 2 * SCREEN  # a pair may violate only above this price
     picked = []
-    for lo, score in group.chunks():
-        inside = slice(*np.searchsorted(ca, [lo, lo + len(score)]))
-        score[ca[inside] - lo, cc[inside]] = -np.inf
-        score += prices32
-        part = slice(lo, lo + len(score))
+    for at, score, cols in group.check_chunks(prices, need, group.chunk * group.cols.size):
+        score += prices32[cols]
         top = score.max(axis=1)
-        rows = np.flatnonzero(top - limit32[part] > -slack[part])
+        rows = np.flatnonzero(top - limit32[at] > -slack[at])
         if not rows.size:
             continue
-        value, margin, top = score[rows], slack[lo + rows], top[rows]
+        value, margin, top = score[rows], slack[at[rows]], top[rows]
         take = value >= (top - 2 * margin)[:, None]  # the exact maximum is among these
+        width = cols.size
         if width > top_k:
             kth = np.partition(value, width - top_k, axis=1)[:, width - top_k]
-            take |= (value >= kth[:, None]) & (value > (limit32[lo + rows] - margin)[:, None])
+            take |= (value >= kth[:, None]) & (value > (limit32[at[rows]] - margin)[:, None])
         a, c = np.divmod(np.flatnonzero(take), width)
-        picked.append((rows[a] + lo, c))
+        picked.append((at[rows[a]], cols[c]))
     excess = np.zeros(group.members.size, dtype=np.int64)
     if not picked:
         return excess, None
