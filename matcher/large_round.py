@@ -12,8 +12,10 @@ the pairs that matter are scored again exactly (float64) one by one.
 2. *Solve*: the min-cost flow of ``matcher.round`` over the candidates (as many matched
    as possible, then the best score), with its dual potentials ``d`` (shortest-path
    distances in the residual graph), which prove it optimal over the candidates.
-3. *Check*: every feasible pair is scored again and its reduced cost
-   ``OFFSET - score + d[seeker] - d[sponsor]`` taken. For any other round ``f``,
+3. *Check*: every feasible pair that could have a negative reduced cost
+   ``OFFSET - score + d[seeker] - d[sponsor]`` is scored again (a pair that is not a
+   candidate scores at most its seeker's ``large_top_k``-th best, so only the sponsors
+   priced high enough need it: see ``_Group.check_chunks``). For any other round ``f``,
    ``cost(f) - cost(ours)`` is the sum over arcs of the reduced cost times the change of
    flow; on the candidates every term is >= 0, and a seeker sends one unit, so
    ``cost(f) >= cost(ours) - G`` with ``G`` = the sum over seekers of ``max(0, -their
