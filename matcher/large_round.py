@@ -368,7 +368,9 @@ def _sponsor_offers(index, offers, sponsor_top):
     row, value, seeker = (np.concatenate(x) for x in zip(*offers, strict=True))
     has = np.isfinite(value)
     row, value, seeker = row[has], value[has], seeker[has]
-    order = np.lexsort((seeker, -value, row))
+    # by row, then best first (|score| < 4, so one float64 key keeps both orders; a tie
+    # keeps the groups' order, longest waiting first within a group)
+    order = np.argsort(8.0 * row - value, kind="stable")
     row, seeker = row[order], seeker[order]
     rank = np.arange(row.size) - np.searchsorted(row, row)
     keep = rank < np.maximum(index.spare(row), 0) + sponsor_top
