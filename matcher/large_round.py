@@ -208,16 +208,29 @@ class _Group:
 
     def _place_term(self, lo, part) -> np.ndarray:
         """The in-person seekers ``part``'s distance term (float32, as ``combine`` adds it),
-        -inf where a rule fails."""
+        -inf where a rule fails.
+
+        The rules are the index's (``within_km``: exact at the limit); the distances for
+        the term come from the unit vectors' dot product (the chord: the same great-circle
+        distance as ``haversine_km``, to about 1e-9 km, several times cheaper). These
+        scores only screen: a pair that matters is scored again with the haversine."""
         sides, a, c = self.sides, *self.personal
         inside = (a >= lo) & (a < lo + part.size)
         personal = a[inside] - lo, c[inside]
-        feasible, km = pair_feasibility(sides.index, sides.requests, part, self.cols, personal)
+        index = sides.index
+        feasible, _ = pair_feasibility(
+            index, sides.requests, part, self.cols, personal, distances=False
+        )
         extra = np.zeros(feasible.shape, dtype=np.float32)
-        if km is not None:
-            near = np.nan_to_num(R.closeness(km, sides.index.settings_, xp=np), nan=0.0)
-            weight = sides.w_distance[part][:, None]
-            extra += (np.float32(weight) * near).astype(np.float32)
+        located = sides.located[part]
+        if located.any():
+            at = part[located]
+            seekers = np.stack(R.unit_vector(sides.lat[at], sides.lon[at], np), axis=1)
+            half_chord = np.clip((1.0 - seekers @ index.unit_[self.cols].T) / 2, 0.0, 1.0)
+            km = 2 * R.EARTH_RADIUS_KM * np.arcsin(np.sqrt(half_chord))
+            near = np.nan_to_num(R.closeness(km, index.settings_, xp=np), nan=0.0)
+            weight = sides.w_distance[at][:, None]
+            extra[located] = (np.float32(weight) * near).astype(np.float32)
         extra[~feasible] = -np.inf
         return extra
 

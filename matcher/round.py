@@ -243,11 +243,15 @@ def score_groups(index, requests: list[SeekerRequest], options: RoundOptions) ->
     return [g for g in _on_threads(groups, sizes, scored_group, options) if g is not None]
 
 
-def pair_feasibility(index, requests, members: np.ndarray, cols: np.ndarray, personal=None):
+def pair_feasibility(
+    index, requests, members: np.ndarray, cols: np.ndarray, personal=None, distances=True
+):
     """Return ``(feasible, km)`` for the seekers ``members`` (one seeker group, or part of
     one) against the rows ``cols`` that pass the group's profile rules: the personal and
     distance rules as a (members x cols) mask, and the distances where they count (NaN
-    elsewhere) or None. ``personal``: ``personal_exclusions`` when already known."""
+    elsewhere) or None. ``personal``: ``personal_exclusions`` when already known. Without
+    ``distances`` the distance rules are applied as ``SponsorIndex.within_km`` decides
+    them (a haversine only near the limit) and ``km`` is None."""
     feasible = np.ones((members.size, cols.size), dtype=bool)
     a, c = personal_exclusions(index, requests, members, cols) if personal is None else personal
     feasible[a, c] = False
@@ -258,7 +262,10 @@ def pair_feasibility(index, requests, members: np.ndarray, cols: np.ndarray, per
             for a, i in enumerate(members.tolist())
             if requests[i].lat is not None and requests[i].lon is not None
         ]
-        if located:
+        if located and not distances:
+            for a in located:
+                feasible[a] &= index.near_enough(requests[members[a]], cols, None)
+        elif located:
             km = np.full(feasible.shape, np.nan)
             km[located] = index.distances_within_km([requests[members[a]] for a in located], cols)
             for a in located:
