@@ -46,15 +46,15 @@ TARGETS = {
 
 NOTES = [
     "Large rounds (past RoundOptions.exact_max_seekers = 5,000 seekers; docs/matching.md "
-    "section 7), 2026-12-05 05:14-05:15 UTC, load 1.5-1.9 on the 2 shared cores (this "
-    "machine's CPU now reads AMD EPYC): assign_s_10k 0.479 s (CPU 0.573 s; the exact path on "
-    "the same round 0.592 s), certified gap 2.03 (0.030%, true gap 0.51); at load 2.6-3.1 "
-    "(05:07) it was 0.70 s, so the 0.5 s target is met only on a quiet machine. 50k/25k "
-    "6.82 s (CPU 7.25 s), 0.71 GiB peak, gap 0.053%; 100k/50k 19.3 s (CPU 20.8 s; 16.1 s in "
-    "the run before), 1.37 GiB peak, gap 0.082%, 87,900 matched (proven maximal): 10 s not "
-    "met, 2 GiB met. chain_1500_s 0.24 s. Every pair is still scored once for the candidates "
-    "and in part at each check (streamed, never kept): the time grows with seekers x "
-    "sponsors.",
+    "section 7), final code, 2026-12-05 05:18-05:20 UTC, load 1.5-1.9 on the 2 shared cores "
+    "(another engineer's pytest running): assign_s_10k 0.562 s (CPU 0.537 s; the exact path "
+    "on the same round 0.687 s), certified gap 2.03 (0.030%, true gap 0.51); 0.479 s at "
+    "05:14 (load 1.5), 0.70 s at 05:07 (load 3): the 0.5 s target is met only on a quiet "
+    "machine. 50k/25k 5.43 s (CPU 6.08 s), 0.68 GiB peak, gap 0.053%; 100k/50k 19.8 s (CPU "
+    "20.4 s; 17.2 s, CPU 20.7 s, in a second run at 05:20), 1.38 GiB peak, gap 0.082%, "
+    "87,900 matched (proven maximal): 10 s not met, 2 GiB met. chain_1500_s 0.241 s. Every "
+    "pair is still scored once for the candidates and in part at each check (streamed, "
+    "never kept): the time grows with seekers x sponsors.",
     "Matcher, 2026-12-05 02:13-02:23 UTC, load average 3-4.6 on the 2 cores shared by five "
     "engineers (wall times inflated; CPU times beside them). assign_s_10k 1.41 s (CPU 1.42 s; "
     "the same within noise as before this session's changes, 1.06 s at load 1.6-3.6): target "
