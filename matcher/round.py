@@ -29,6 +29,10 @@ taking the near-zero left-out pairs too usually makes it the last one). When no
 left-out pair has a negative reduced cost the potentials prove the flow optimal for the
 full problem. After ``max_solves`` it falls back to every feasible pair with the true
 bonus.
+
+Large rounds (past ``RoundOptions.exact_max_seekers`` seekers) go to
+``matcher.large_round``: nothing (seekers x sponsors) is kept, and the result comes with a
+``Proof`` carrying a certified bound on the total score it may miss.
 """
 
 from __future__ import annotations
@@ -54,7 +58,11 @@ QUEUE_BUDGET = 200_000  # arcs the plain-Python relaxation looks at before numpy
 
 @dataclass(frozen=True)
 class RoundOptions:
-    """The round's tuning knobs; none changes the result, only how fast it is found.
+    """The round's tuning knobs. Up to ``exact_max_seekers`` seekers the round is exact and
+    the knobs change only how fast it is found; past it a large round
+    (``matcher.large_round``) is solved, and its knobs change how close to the best it
+    gets and how tight the certified bound on the gap is (never a rule, a capacity or
+    the number matched).
 
     ``top_k``: each seeker's best sponsors in the first solve; ``sponsor_top``: each
     sponsor's best seekers per seeker group too; ``full_pairs``: up to this many feasible
@@ -74,6 +82,16 @@ class RoundOptions:
     many pairs of a seeker group are scored, pruned or checked at a time (bounds the
     temporary arrays: a round keeps 7 bytes a scored pair, and each thread about 20 bytes
     a pair of one chunk on top).
+
+    ``exact_max_seekers``: the largest round solved exactly (5,000 seekers: a programme's
+    realistic rounds are hundreds to a few thousand; the exact round of 5,000 takes
+    0.22 s, and past it the exact round keeps every scored pair, 7 bytes each).
+    Large rounds: ``large_top_k``, each seeker's best sponsors among the candidates
+    (``sponsor_top`` is each sponsor's best seekers a group there too); ``stream_pairs``,
+    about how many pairs are scored at a time (a float32 chunk, about 4 bytes a pair per
+    thread); ``bound_checks``, how many times every pair is checked against the flow's
+    potentials (each check after the first solves again with the pairs it found; a
+    check that cannot prove the cardinality is always followed by another).
     """
 
     top_k: int = 20
@@ -87,6 +105,30 @@ class RoundOptions:
     workers: int = field(default_factory=lambda: min(2, os.cpu_count() or 1))
     parallel_min_pairs: int = 1_000_000
     chunk_pairs: int = 1 << 21
+    exact_max_seekers: int = 5_000
+    large_top_k: int = 6
+    stream_pairs: int = 1 << 20
+    bound_checks: int = 2
+
+
+@dataclass(frozen=True)
+class Proof:
+    """How a round is known to be good. ``kind``: "full" (the solver saw every feasible
+    pair), "pruned+dual" (dual potentials prove it optimal over every feasible pair) or
+    "bounded" (a large round: as many seekers matched as possible, proven, and a total
+    score at most ``gap`` below the best, a bound certified by the LP dual). ``total`` is
+    the round's total score; ``checks`` how many times a large round was checked."""
+
+    kind: str
+    gap: float = 0.0
+    total: float = 0.0
+    checks: int = 0
+
+    def __str__(self) -> str:
+        if self.kind != "bounded":
+            return self.kind
+        share = 100 * self.gap / self.total if self.total > 0 else float("inf")
+        return f"bounded gap ≤ {self.gap:.6f} ({share:.4f}%)"
 
 
 UNASSIGNED_SENTENCES = {
@@ -179,28 +221,7 @@ def score_groups(index, requests: list[SeekerRequest], options: RoundOptions) ->
         if cols.size == 0:
             return None
         members = np.asarray(members)
-        feasible = np.ones((members.size, cols.size), dtype=bool)
-        position = np.full(index.n_rows_, -1, dtype=np.int64)
-        position[cols] = np.arange(cols.size)
-        for a, i in enumerate(members.tolist()):
-            personal = index.personal_rows(requests[i])
-            if personal:
-                at = position[personal]
-                feasible[a, at[at >= 0]] = False
-        km = None
-        if first.in_person_needed:
-            located = [
-                a
-                for a, i in enumerate(members.tolist())
-                if requests[i].lat is not None and requests[i].lon is not None
-            ]
-            if located:
-                km = np.full(feasible.shape, np.nan)
-                km[located] = index.distances_within_km(
-                    [requests[members[a]] for a in located], cols
-                )
-                for a in located:
-                    feasible[a] &= index.near_enough(requests[members[a]], cols, km[a])
+        feasible, km = pair_feasibility(index, requests, members, cols)
         group = _SeekerGroup(members, cols, None, feasible, options.chunk_pairs)
         group.scores = np.empty(feasible.shape, dtype=np.int32)
         for part in group.slices():
@@ -220,6 +241,52 @@ def score_groups(index, requests: list[SeekerRequest], options: RoundOptions) ->
     groups = list(by_signature.values())
     sizes = [len(members) * index.n_rows_ for members in groups]  # an upper bound
     return [g for g in _on_threads(groups, sizes, scored_group, options) if g is not None]
+
+
+def pair_feasibility(
+    index, requests, members: np.ndarray, cols: np.ndarray, personal=None, distances=True
+):
+    """Return ``(feasible, km)`` for the seekers ``members`` (one seeker group, or part of
+    one) against the rows ``cols`` that pass the group's profile rules: the personal and
+    distance rules as a (members x cols) mask, and the distances where they count (NaN
+    elsewhere) or None. ``personal``: ``personal_exclusions`` when already known. Without
+    ``distances`` the distance rules are applied as ``SponsorIndex.within_km`` decides
+    them (a haversine only near the limit) and ``km`` is None."""
+    feasible = np.ones((members.size, cols.size), dtype=bool)
+    a, c = personal_exclusions(index, requests, members, cols) if personal is None else personal
+    feasible[a, c] = False
+    km = None
+    if requests[members[0]].in_person_needed:
+        located = [
+            a
+            for a, i in enumerate(members.tolist())
+            if requests[i].lat is not None and requests[i].lon is not None
+        ]
+        if located and not distances:
+            for a in located:
+                feasible[a] &= index.near_enough(requests[members[a]], cols, None)
+        elif located:
+            km = np.full(feasible.shape, np.nan)
+            km[located] = index.distances_within_km([requests[members[a]] for a in located], cols)
+            for a in located:
+                feasible[a] &= index.near_enough(requests[members[a]], cols, km[a])
+    return feasible, km
+
+
+def personal_exclusions(index, requests, members: np.ndarray, cols: np.ndarray):
+    """Return the (member, col) positions the personal rules exclude, as two arrays, each
+    position once, by member then col."""
+    position = np.full(index.n_rows_, -1, dtype=np.int64)
+    position[cols] = np.arange(cols.size)
+    out_a, out_c = [], []
+    for a, i in enumerate(members.tolist()):
+        personal = index.personal_rows(requests[i])
+        if personal:
+            at = position[personal]
+            at = np.unique(at[at >= 0])
+            out_a += [a] * at.size
+            out_c += at.tolist()
+    return np.array(out_a, dtype=np.int64), np.array(out_c, dtype=np.int64)
 
 
 def _potentials(src, dst, w, n_nodes, rounds: int | None, start=None):
@@ -335,19 +402,34 @@ class _Round:
     """The flow network over the active pairs of every group, solved once."""
 
     def __init__(self, groups, n, node_of_row, spare, options, fast):
-        self.n, self.m = n, len(spare)
-        self.sink = n + self.m
-
         def arcs(group):
             a, c = np.nonzero(group.active)
             return group.seekers[a], node_of_row[group.rows[c]], group.scores[a, c], (a, c)
 
         seekers, heads, scores, where = zip(*_each(groups, arcs, options), strict=True)
-        seekers, heads, scores = list(seekers), list(heads), list(scores)
         self.where = where
-        arc_tails = np.concatenate(seekers + [np.zeros(0, np.int64)])
-        arc_heads = np.concatenate(heads + [np.zeros(0, np.int64)])
-        arc_scores = np.concatenate(scores + [np.zeros(0, np.int64)])
+        empty = [np.zeros(0, np.int64)]
+        self.solve_arcs(
+            np.concatenate(list(seekers) + empty),
+            np.concatenate(list(heads) + empty),
+            np.concatenate(list(scores) + empty),
+            n,
+            spare,
+            options.fast_bonus if fast else None,
+        )
+
+    @classmethod
+    def from_arcs(cls, arc_tails, arc_heads, arc_scores, n, spare, fast_bonus):
+        """The flow over the pairs given as arrays (seeker node, sponsor node, scaled score)."""
+        solved = cls.__new__(cls)
+        solved.solve_arcs(arc_tails, arc_heads, arc_scores, n, spare, fast_bonus)
+        return solved
+
+    def solve_arcs(self, arc_tails, arc_heads, arc_scores, n, spare, fast_bonus):
+        """Build the network over the pairs and solve it; ``fast_bonus`` (or None: the
+        true bonus) is the unmatched penalty the solver sees (see ``RoundOptions``)."""
+        self.n, self.m = n, len(spare)
+        self.sink = n + self.m
         bonus = (n + 1) * 2 * OFFSET  # more than any total score: cardinality first
         nodes = np.arange(n)
         self.tails = np.concatenate([arc_tails, nodes, n + np.arange(self.m)])
@@ -358,9 +440,9 @@ class _Round:
         )
         self.n_pairs = len(arc_tails)
         solver_costs = self.costs
-        if fast:  # a small bonus solves several times faster; the dual check proves it
+        if fast_bonus is not None:  # several times faster; the dual check proves it
             solver_costs = self.costs.copy()
-            solver_costs[self.n_pairs : self.n_pairs + n] = OFFSET + options.fast_bonus
+            solver_costs[self.n_pairs : self.n_pairs + n] = OFFSET + fast_bonus
         # Imported here: only matching rounds need OR-Tools (~25 MB a process that loads it).
         from ortools.graph.python import min_cost_flow
 
@@ -496,13 +578,21 @@ def _assign_pairs(index, requests: list[SeekerRequest], options: RoundOptions):
     reduced cost are added and the potentials updated on the same flow (no new solve)
     until none is left, which proves the flow optimal for the full problem. Only when
     the potentials do not settle (the added pairs would improve the flow) is it solved
-    again. ``proof`` is ``"pruned+dual"`` or ``"full"`` (every feasible pair was solved).
+    again. ``proof`` is a ``Proof`` of kind ``"pruned+dual"`` or ``"full"`` (every feasible
+    pair was solved); past ``exact_max_seekers`` seekers the round is a large one (see
+    ``matcher.large_round``), proven optimal or of kind ``"bounded"``.
     """
     n = len(requests)
     # a canonical order (longest waiting first, then request id): the result never depends
     # on the order the requests came in, and the solver meets ties in this order
     order = sorted(range(n), key=lambda i: (-requests[i].waiting_hours, requests[i].request_id))
-    pairs, feasible_count, proof = _solve(index, [requests[i] for i in order], options)
+    ordered = [requests[i] for i in order]
+    if n > options.exact_max_seekers:
+        from matcher.large_round import solve_large
+
+        pairs, feasible_count, proof = solve_large(index, ordered, options)
+    else:
+        pairs, feasible_count, proof = _solve(index, ordered, options)
     back = np.asarray(order, dtype=np.int64)
     counts = np.zeros(n, dtype=np.int64)
     counts[back] = feasible_count
@@ -518,7 +608,7 @@ def _solve(index, requests: list[SeekerRequest], options: RoundOptions):
         feasible_count[group.seekers] += group.feasible.sum(axis=1)
     live = [g for g in groups if g.feasible.any()]
     if not live:
-        return [], feasible_count, "full"
+        return [], feasible_count, Proof("full")
     sponsor_rows = np.unique(np.concatenate([g.rows for g in live]))
     spare = index.spare(sponsor_rows)
     node_of_row = np.full(index.n_rows_, -1, dtype=np.int64)
@@ -565,7 +655,7 @@ def _solve(index, requests: list[SeekerRequest], options: RoundOptions):
     pairs = []
     for seekers, rows, scores in _longest_waiting_served(live, solved, d, node_of_row, options):
         pairs += zip(seekers.tolist(), rows.tolist(), (scores / SCALE).tolist(), strict=True)
-    return pairs, feasible_count, proof
+    return pairs, feasible_count, Proof(proof, total=sum(p[2] for p in pairs))
 
 
 def _longest_waiting_served(groups, solved, d, node_of_row, options):
@@ -582,7 +672,6 @@ def _longest_waiting_served(groups, solved, d, node_of_row, options):
     "unmatched" arcs and the sponsors' capacities, with the waiting cost alone.
     Returns ``(seekers, rows, scaled scores)`` per group, as ``_Round.pairs`` does.
     """
-    n, sink = solved.n, solved.sink
 
     def tight(group):
         heads = node_of_row[group.rows]
@@ -599,6 +688,20 @@ def _longest_waiting_served(groups, solved, d, node_of_row, options):
         [node_of_row[g.rows[c]] for g, (_, c, _) in zip(groups, found, strict=True)]
     )
     pair_fixed = np.concatenate([f for _, _, f in found])
+    used = serve_longest_waiting(solved, d, pair_tails, pair_heads, pair_fixed)
+    out, start = [], 0
+    for group, (a, c, _) in zip(groups, found, strict=True):
+        take = used[start : start + len(a)]
+        start += len(a)
+        out.append((group.seekers[a[take]], group.rows[c[take]], group.scores[a[take], c[take]]))
+    return out
+
+
+def serve_longest_waiting(solved, d, pair_tails, pair_heads, pair_fixed) -> np.ndarray:
+    """Return which of the tight pairs (reduced cost 0, or below 0 when ``pair_fixed``)
+    under ``solved``'s potentials ``d`` a round leaving out the seekers who waited least
+    uses: the second, small min-cost flow of ``_longest_waiting_served``."""
+    n, sink = solved.n, solved.sink
     other = slice(solved.n_pairs, None)  # the unmatched arcs, then the sponsors' capacities
     tails = np.concatenate([pair_tails, solved.tails[other]])
     heads = np.concatenate([pair_heads, solved.heads[other]])
@@ -622,12 +725,7 @@ def _longest_waiting_served(groups, solved, d, node_of_row, options):
         raise RuntimeError(f"min-cost flow over the equal rounds failed with status {status}")
     used = fixed[: pair_tails.size].copy()
     used[free[: pair_tails.size]] = flow.flows(np.arange(int(free[: pair_tails.size].sum()))) > 0
-    out, start = [], 0
-    for group, (a, c, _) in zip(groups, found, strict=True):
-        take = used[start : start + len(a)]
-        start += len(a)
-        out.append((group.seekers[a[take]], group.rows[c[take]], group.scores[a[take], c[take]]))
-    return out
+    return used
 
 
 def assign(index, requests: list[SeekerRequest], **options):

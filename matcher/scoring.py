@@ -108,6 +108,17 @@ class Scoring:
         weight = None if w_distance is None else np.asarray(w_distance)[:, None]
         return self.combine(dot, overlap, rows, km, weight)
 
+    def score_factors(self, rows) -> np.ndarray:
+        """Return the sponsors' side of ``score_matrix``'s two products as one matrix,
+        float32, one line per row: ``X_`` then the hours scaled by ``inv_sqrt_hours_``.
+
+        ``hstack([queries, seeker_hours]) @ score_factors(rows).T`` is ``dot`` plus the
+        hours overlap in one product; ``combine`` (with no ``overlap``) finishes the score.
+        A large round streams its pairs through it a chunk at a time.
+        """
+        hours = F.unpack_hour_matrix(self.hours_[rows]) * self.inv_sqrt_hours_[rows, None]
+        return np.hstack([self.X_[rows], hours])
+
     def combine(self, dot, overlap, rows, km, w_distance) -> np.ndarray:
         """The score, defined once: the weighted profile similarity (``dot``), the weighted
         hours overlap, the weighted closeness where a distance counts, and the fairness

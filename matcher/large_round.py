@@ -1,0 +1,472 @@
+"""Large matching rounds: pairs streamed a chunk at a time, the flow solved on the best of
+them, and the LP dual's certified bound on the total score it may have missed.
+
+Used past ``RoundOptions.exact_max_seekers`` (see ``matcher.round``). No (seekers x
+sponsors) array is kept: each seeker group is scored a chunk of seekers at a time (one
+float32 matrix product of ``query_matrix`` against ``SponsorIndex.score_factors``), and
+the pairs that matter are scored again exactly (float64) one by one.
+
+1. *Candidates*: every feasible pair is scored once; each seeker keeps its ``top_k`` best
+   sponsors (and every pair tied with the last), and each sponsor its best seekers
+   (``sponsor_top`` a group, then as many as it has room for, and ``sponsor_top`` more).
+2. *Solve*: the min-cost flow of ``matcher.round`` over the candidates (as many matched
+   as possible, then the best score), with its dual potentials ``d`` (shortest-path
+   distances in the residual graph), which prove it optimal over the candidates.
+3. *Check*: every feasible pair that could have a negative reduced cost
+   ``OFFSET - score + d[seeker] - d[sponsor]`` is scored again (a pair that is not a
+   candidate scores at most its seeker's ``large_top_k``-th best, so only the sponsors
+   priced high enough need it: see ``_Group.check_chunks``). For any other round ``f``,
+   ``cost(f) - cost(ours)`` is the sum over arcs of the reduced cost times the change of
+   flow; on the candidates every term is >= 0, and a seeker sends one unit, so
+   ``cost(f) >= cost(ours) - G`` with ``G`` = the sum over seekers of ``max(0, -their
+   lowest reduced cost)``. ``G < bonus - our total - 4 n SCALE`` proves as many seekers
+   matched as possible (a round matching one more would cost at least that much less);
+   then the best total score is at most ``G / SCALE`` above ours, and ``G = 0`` proves
+   the round optimal. Otherwise each seeker's ``top_k`` pairs with the most negative
+   reduced cost join the candidates and it is solved again, up to ``bound_checks``
+   checks; while the cardinality is not proven it is always solved again.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+
+from matcher import features as F
+from matcher import rules as R
+from matcher.round import (
+    OFFSET,
+    SCALE,
+    Proof,
+    RoundOptions,
+    _on_threads,
+    _potentials,
+    _Round,
+    _signature,
+    pair_feasibility,
+    personal_exclusions,
+    serve_longest_waiting,
+)
+
+SCREEN = 1e-4  # score units: far above float32's error on a score, far below a score step
+
+
+class _Sides:
+    """The round's seekers and the pool's sponsors as the two sides of the score's matrix
+    product (``query_matrix`` and ``score_factors``), and the exact score of given pairs."""
+
+    def __init__(self, index, requests):
+        self.index, self.requests = index, requests
+        queries, hours, hours_scale, self.w_distance = index.query_matrix(requests)
+        seeker_hours = F.unpack_hour_matrix(hours) * hours_scale[:, None]
+        self.seekers = np.hstack([queries, seeker_hours])
+        self.sponsors = index.score_factors(np.arange(index.n_rows_))
+        self._pool = None
+        located = [q.in_person_needed and q.lat is not None and q.lon is not None for q in requests]
+        self.located = np.array(located, dtype=bool)
+        self.lat = np.array(
+            [q.lat if ok else np.nan for q, ok in zip(requests, located, strict=True)]
+        )
+        self.lon = np.array(
+            [q.lon if ok else np.nan for q, ok in zip(requests, located, strict=True)]
+        )
+
+    def pool(self) -> np.ndarray:
+        """``sponsors`` transposed, contiguous (made on first use)."""
+        if self._pool is None:
+            self._pool = np.ascontiguousarray(self.sponsors.T)
+        return self._pool
+
+    def exact(self, seekers: np.ndarray, rows: np.ndarray, part: int = 1 << 14) -> np.ndarray:
+        """Return the scaled scores (int64) of the pairs, from float64 products and
+        ``SponsorIndex.combine``; a pair's score is the same whenever it is asked for."""
+        out = np.empty(seekers.size, dtype=np.int64)
+        index = self.index
+        for lo in range(0, seekers.size, part):
+            i, j = seekers[lo : lo + part], rows[lo : lo + part]
+            dot = np.einsum("ij,ij->i", self.seekers[i], self.sponsors[j], dtype=np.float64)
+            km, located = None, self.located[i]
+            if located.any():
+                km = np.full(i.size, np.nan)
+                a, b = i[located], j[located]
+                km[located] = R.haversine_km(
+                    self.lat[a], self.lon[a], index.lat_[b], index.lon_[b], xp=np
+                )
+            score = index.combine(dot, None, j, km, self.w_distance[i])
+            out[lo : lo + part] = np.rint(score * SCALE)
+        return out
+
+
+class _Group:
+    """One seeker group against the sponsors passing its profile rules, scored a chunk of
+    seekers at a time and never kept."""
+
+    def __init__(self, sides, members, cols, chunk_pairs):
+        self.sides, self.members, self.cols = sides, members, cols
+        self.chunk = max(1, chunk_pairs // max(1, cols.size))
+        self.personal = personal_exclusions(sides.index, sides.requests, members, cols)
+        self.in_person = sides.requests[members[0]].in_person_needed
+        self.extra = {}  # an in-person group's distance term, by chunk
+        # each seeker's highest float32 score of a pair that is not a candidate, at most
+        self.ceiling = np.full(members.size, -np.inf, dtype=np.float32)
+        self.taken = np.zeros(0, np.int64), np.zeros(0, np.int64)  # candidates (a, c), by a
+
+    def take(self, a: np.ndarray, c: np.ndarray):
+        """Add the positions ``(a, c)`` to the group's candidates."""
+        a, c = np.concatenate([self.taken[0], a]), np.concatenate([self.taken[1], c])
+        order = np.lexsort((c, a))
+        self.taken = a[order], c[order]
+
+    @property
+    def size(self) -> int:
+        return self.members.size * self.cols.size
+
+    def chunks(self):
+        """Yield ``(lo, score)``: the float32 scores of the seekers ``lo:lo + chunk``,
+        -inf where a hard rule fails. An in-person group keeps its distance term (with
+        -inf where a rule fails) from the first pass: the same float32 sum as ``combine``."""
+        sides, index, cols = self.sides, self.sides.index, self.cols
+        few = 8 * self.members.size * index.n_rows_ < cols.size * sides.sponsors.shape[1]
+        if few:  # a few seekers: against the whole pool (a product of about 8 flops a
+            # pair against gathering 4 bytes a factor), cheaper than gathering the rows
+            factors = sides.pool()
+        else:
+            factors = np.ascontiguousarray(sides.sponsors[cols].T)
+        a, c = self.personal
+        for lo in range(0, self.members.size, self.chunk):
+            part = self.members[lo : lo + self.chunk]
+            dot = sides.seekers[part] @ factors
+            if few:
+                dot = dot[:, cols]
+            if self.in_person:
+                extra = self.extra.get(lo)
+                if extra is None:
+                    extra = self.extra[lo] = self._place_term(lo, part)
+                dot += extra
+                score = index.combine(dot, None, cols, None, None)
+            else:
+                score = index.combine(dot, None, cols, None, None)
+                inside = slice(*np.searchsorted(a, [lo, lo + part.size]))
+                score[a[inside] - lo, c[inside]] = -np.inf
+            yield lo, score
+
+    def check_chunks(self, prices: np.ndarray, need: np.ndarray, chunk_pairs: int):
+        """Yield ``(at, score, cols)``: the float32 scores of the seekers ``at`` against
+        the group's columns ``cols``, -inf where a rule fails or the pair is a candidate.
+
+        Only a pair whose sponsor's price is above its seeker's ``need`` can have a
+        negative reduced cost (its score is at most the seeker's ``ceiling``). So, but in
+        person, the columns go by price, highest first, the seekers by how many of them
+        they need, and each chunk is scored against its seekers' longest prefix only."""
+        ta, tc = self.taken
+        if self.in_person:
+            for lo, score in self.chunks():
+                inside = slice(*np.searchsorted(ta, [lo, lo + len(score)]))
+                score[ta[inside] - lo, tc[inside]] = -np.inf
+                yield np.arange(lo, lo + len(score)), score, np.arange(self.cols.size)
+            return
+        sides, width = self.sides, self.cols.size
+        order = np.argsort(-prices, kind="stable")
+        rank = np.empty(width, dtype=np.int64)
+        rank[order] = np.arange(width)
+        prefix = np.searchsorted(-prices[order], -need, side="left")  # prices above need
+        seekers = np.argsort(prefix, kind="stable")
+        seekers = seekers[prefix[seekers] > 0]
+        if not seekers.size:
+            return
+        longest = prefix[seekers]
+        cuts = [0]  # chunks of seekers with about chunk_pairs pairs each
+        while cuts[-1] < seekers.size:
+            lo = cuts[-1]
+            rows = max(1, chunk_pairs // int(longest[lo]))
+            hi = min(seekers.size, lo + rows)
+            while hi > lo + 1 and (hi - lo) * int(longest[hi - 1]) > chunk_pairs:
+                hi = lo + max(1, (hi - lo) // 2)
+            cuts.append(hi)
+        chunk_of = np.full(self.members.size, -1, dtype=np.int64)
+        slot = np.zeros(self.members.size, dtype=np.int64)
+        for k in range(len(cuts) - 1):
+            chunk_of[seekers[cuts[k] : cuts[k + 1]]] = k
+            slot[seekers[cuts[k] : cuts[k + 1]]] = np.arange(cuts[k + 1] - cuts[k])
+        pa, pc = self.personal
+        ea, ec = np.concatenate([pa, ta]), np.concatenate([pc, tc])
+        keep = chunk_of[ea] >= 0
+        ea, ec = ea[keep], ec[keep]
+        by_chunk = np.argsort(chunk_of[ea], kind="stable")
+        ea, ec = ea[by_chunk], ec[by_chunk]
+        bounds = np.searchsorted(chunk_of[ea], np.arange(len(cuts)))
+        factors = sides.sponsors[self.cols[order[: int(longest[-1])]]]
+        for k in range(len(cuts) - 1):
+            at = seekers[cuts[k] : cuts[k + 1]]
+            width_k = int(longest[cuts[k + 1] - 1])
+            dot = sides.seekers[self.members[at]] @ factors[:width_k].T
+            score = sides.index.combine(dot, None, self.cols[order[:width_k]], None, None)
+            a, c = ea[bounds[k] : bounds[k + 1]], rank[ec[bounds[k] : bounds[k + 1]]]
+            inside = c < width_k
+            score[slot[a[inside]], c[inside]] = -np.inf
+            yield at, score, order[:width_k]
+
+    def _place_term(self, lo, part) -> np.ndarray:
+        """The in-person seekers ``part``'s distance term (float32, as ``combine`` adds it),
+        -inf where a rule fails.
+
+        The rules are the index's (``within_km``: exact at the limit); the distances for
+        the term come from the unit vectors' dot product (the chord: the same great-circle
+        distance as ``haversine_km``, to about 1e-9 km, several times cheaper). These
+        scores only screen: a pair that matters is scored again with the haversine."""
+        sides, a, c = self.sides, *self.personal
+        inside = (a >= lo) & (a < lo + part.size)
+        personal = a[inside] - lo, c[inside]
+        index = sides.index
+        feasible, _ = pair_feasibility(
+            index, sides.requests, part, self.cols, personal, distances=False
+        )
+        extra = np.zeros(feasible.shape, dtype=np.float32)
+        located = sides.located[part]
+        if located.any():
+            at = part[located]
+            seekers = np.stack(R.unit_vector(sides.lat[at], sides.lon[at], np), axis=1)
+            half_chord = np.clip((1.0 - seekers @ index.unit_[self.cols].T) / 2, 0.0, 1.0)
+            km = 2 * R.EARTH_RADIUS_KM * np.arcsin(np.sqrt(half_chord))
+            near = np.nan_to_num(R.closeness(km, index.settings_, xp=np), nan=0.0)
+            weight = sides.w_distance[at][:, None]
+            extra[located] = (np.float32(weight) * near).astype(np.float32)
+        extra[~feasible] = -np.inf
+        return extra
+
+
+def _candidates(group, top_k: int, sponsor_top: int):
+    """Return ``(feasible_count, a, c, best, best_at)``: each seeker's ``top_k`` best
+    sponsors (ties with the last included) as positions ``(a, c)`` in the group, and each
+    sponsor's ``sponsor_top`` best scores of a chunk and their positions (sponsors x
+    ``sponsor_top``; -inf where there are fewer)."""
+    size, width = group.members.size, group.cols.size
+    count = width - np.bincount(group.personal[0], minlength=size)  # in person: below
+    best = np.full((width, sponsor_top + 1), -np.inf, dtype=np.float32)
+    best_at = np.zeros((width, sponsor_top + 1), dtype=np.int64)
+    found = []
+    lowest = np.finfo(np.float32).min
+    for lo, score in group.chunks():
+        if group.in_person:
+            count[lo : lo + len(score)] = (score > -np.inf).sum(axis=1)
+        if width > top_k:
+            kth = np.partition(score, width - top_k, axis=1)[:, width - top_k]
+            take = score >= np.maximum(kth, lowest)[:, None]
+            group.ceiling[lo : lo + len(score)] = kth
+        else:
+            take = score > -np.inf
+        a, c = np.divmod(np.flatnonzero(take), width)  # flat: several times faster
+        found.append((a + lo, c))
+        if sponsor_top:  # each sponsor's best seeker of the chunk, where it gets in
+            top = score.max(axis=0)
+            better = np.flatnonzero(top > best[:, -2])
+            if better.size:
+                at = np.argmax(score[:, better], axis=0)
+                best[better, -1], best_at[better, -1] = top[better], at + lo
+                keep = np.argsort(-best[better], axis=1, kind="stable")
+                best[better] = np.take_along_axis(best[better], keep, axis=1)
+                best_at[better] = np.take_along_axis(best_at[better], keep, axis=1)
+    a, c = (np.concatenate(x) for x in zip(*found, strict=True))
+    return count, a, c, best[:, :-1], best_at[:, :-1]
+
+
+def _check(group, d, row_node, top_k: int):
+    """Return ``(excess, found)`` under the potentials ``d``: each seeker's ``max(0, -its
+    lowest reduced cost)`` (int64, cost units) and the pairs with a negative reduced
+    cost (at most each seeker's ``top_k`` most negative) as ``(seekers, rows, scaled)``.
+
+    The candidates are left out (the potentials prove none has a negative reduced
+    cost). The float32 scores only screen: for a seeker with a pair within ``SCREEN`` (and
+    float32's error on the potentials) of its limit, the pairs near its maximum or among
+    its most negative are scored exactly and decide."""
+    sides = group.sides
+    limit = (OFFSET + d[group.members]) / SCALE  # a pair violates above its seeker's limit
+    prices = d[row_node[group.cols]] / SCALE
+    base = prices.max()  # float32 near the potentials' own scale
+    prices32, limit32 = (prices - base).astype(np.float32), (limit - base).astype(np.float32)
+    slack = SCREEN + 4 * np.finfo(np.float32).eps * (np.abs(prices32).max() + np.abs(limit32))
+    need = limit - group.ceiling - 2 * SCREEN  # a pair may violate only above this price
+    picked = []
+    for at, score, cols in group.check_chunks(prices, need, group.chunk * group.cols.size):
+        score += prices32[cols]
+        top = score.max(axis=1)
+        rows = np.flatnonzero(top - limit32[at] > -slack[at])
+        if not rows.size:
+            continue
+        value, margin, top = score[rows], slack[at[rows]], top[rows]
+        take = value >= (top - 2 * margin)[:, None]  # the exact maximum is among these
+        width = cols.size
+        if width > top_k:
+            kth = np.partition(value, width - top_k, axis=1)[:, width - top_k]
+            take |= (value >= kth[:, None]) & (value > (limit32[at[rows]] - margin)[:, None])
+        a, c = np.divmod(np.flatnonzero(take), width)
+        picked.append((at[rows[a]], cols[c]))
+    excess = np.zeros(group.members.size, dtype=np.int64)
+    if not picked:
+        return excess, None
+    a, c = (np.concatenate(x) for x in zip(*picked, strict=True))
+    seekers, rows = group.members[a], group.cols[c]
+    scaled = sides.exact(seekers, rows)
+    over = scaled + d[row_node[rows]] - (OFFSET + d[seekers])
+    np.maximum.at(excess, a, over)
+    bad = over > 0
+    if not bad.any():
+        return excess, None
+    return excess, (a[bad], c[bad], scaled[bad])
+
+
+def _check_all(groups, d, row_node, options):
+    """``_check`` over every group: the total excess (int) and the pairs found, as
+    ``(seekers, rows, scaled)`` (or None); the pairs join their groups' candidates."""
+    checked = _on_threads(
+        groups,
+        [g.size for g in groups],
+        lambda g: _check(g, d, row_node, options.large_top_k),
+        options,
+    )
+    gap = int(sum(int(excess.sum()) for excess, _ in checked))
+    found = []
+    for group, (_, more) in zip(groups, checked, strict=True):
+        if more is not None:
+            a, c, scaled = more
+            group.take(a, c)
+            found.append((group.members[a], group.cols[c], scaled))
+    if not found:
+        return gap, None
+    return gap, tuple(np.concatenate(x) for x in zip(*found, strict=True))
+
+
+def _solved(tails, heads, scores, n, spare, options):
+    """Solve the flow over the given pairs and return it with its proving potentials."""
+    for fast_bonus in (options.fast_bonus, None):
+        solved = _Round.from_arcs(tails, heads, scores, n, spare, fast_bonus)
+        src, dst, w = solved.residual()
+        d = _potentials(src, dst, w, solved.sink + 1, options.max_relax_rounds)
+        if d is not None:
+            return solved, _lowered(d, src, dst, w, solved.sink, n)
+    raise RuntimeError("the potentials of an optimal flow did not settle")
+
+
+def _lowered(d, src, dst, w, sink, n):
+    """Return potentials as valid as ``d`` (every residual arc's reduced cost >= 0) with
+    the nodes the left-out seekers cannot reach brought down near the others.
+
+    Shortest paths from a root joined to every node leave those nodes about a bonus
+    above the rest, so a left-out pair from a reached seeker into one of them would
+    show a reduced cost of about -bonus even when no larger matching exists. Every arc
+    out of them into the rest keeps a reduced cost >= 0 when they all go down by the
+    least such reduced cost (no residual arc goes the other way with a positive one to
+    lose), so the proof holds and the check sees score-sized reduced costs."""
+    bonus = (n + 1) * 2 * OFFSET
+    for _ in range(4):
+        high = d > d[sink] - bonus // 2
+        high[sink] = False
+        cross = high[src] & ~high[dst]
+        if not high.any() or not cross.any():
+            break
+        step = int((w[cross] + d[src[cross]] - d[dst[cross]]).min())
+        if step <= 0:
+            break
+        lowered = d.copy()
+        lowered[high] -= step
+        if (w + lowered[src] - lowered[dst]).min() < 0:  # never: kept as a guard
+            break
+        d = lowered
+    return d
+
+
+def _sponsor_offers(index, offers, sponsor_top):
+    """Each sponsor's best seekers over the groups: as many as it has room for, and
+    ``sponsor_top`` more. ``offers``: per group (rows, scores, seekers), flat."""
+    row, value, seeker = (np.concatenate(x) for x in zip(*offers, strict=True))
+    has = np.isfinite(value)
+    row, value, seeker = row[has], value[has], seeker[has]
+    # by row, then best first (|score| < 4, so one float64 key keeps both orders; a tie
+    # keeps the groups' order, longest waiting first within a group)
+    order = np.argsort(8.0 * row - value, kind="stable")
+    row, seeker = row[order], seeker[order]
+    rank = np.arange(row.size) - np.searchsorted(row, row)
+    keep = rank < np.maximum(index.spare(row), 0) + sponsor_top
+    return seeker[keep], row[keep]
+
+
+def solve_large(index, requests, options: RoundOptions):
+    """``_solve`` for a large round (requests in the canonical order): returns ``(pairs,
+    feasible_count, proof)`` with ``proof`` a ``Proof`` of kind "pruned+dual" (no
+    feasible pair has a negative reduced cost: optimal) or "bounded"."""
+    n = len(requests)
+    by_signature = defaultdict(list)
+    for i, q in enumerate(requests):
+        by_signature[_signature(index, q)].append(i)
+    sides = _Sides(index, requests)
+    groups = []
+    for members in by_signature.values():
+        cols = np.flatnonzero(index.eligible_mask(requests[members[0]]))
+        if cols.size:
+            members = np.asarray(members, dtype=np.int64)
+            groups.append(_Group(sides, members, cols, options.stream_pairs))
+    found = _on_threads(
+        groups,
+        [g.size for g in groups],
+        lambda g: _candidates(g, options.large_top_k, options.sponsor_top),
+        options,
+    )
+    feasible_count = np.zeros(n, dtype=np.int64)
+    tails, heads, offers = [], [], []
+    for group, (count, a, c, best, best_at) in zip(groups, found, strict=True):
+        feasible_count[group.members] = count
+        tails.append(group.members[a])
+        heads.append(group.cols[c])
+        offers.append(
+            (np.repeat(group.cols, best.shape[1]), best.ravel(), group.members[best_at.ravel()])
+        )
+    if options.sponsor_top and offers:
+        seekers, rows = _sponsor_offers(index, offers, options.sponsor_top)
+        tails.append(seekers)
+        heads.append(rows)
+    live = [g for g in groups if feasible_count[g.members].any()]
+    if not live:
+        return [], feasible_count, Proof("full")
+    sponsor_rows = np.unique(np.concatenate([g.cols for g in live]))
+    spare = index.spare(sponsor_rows)
+    row_node = np.full(index.n_rows_, -1, dtype=np.int64)
+    row_node[sponsor_rows] = n + np.arange(sponsor_rows.size)
+    tails, rows = np.concatenate(tails), np.concatenate(heads)
+    key = np.unique(tails * index.n_rows_ + rows, return_index=True)[1]  # each pair once
+    tails, rows = tails[key], rows[key]
+    scores, heads = sides.exact(tails, rows), row_node[rows]
+    group_of = np.zeros(n, dtype=np.int64)
+    position = np.zeros(n, dtype=np.int64)
+    for g, group in enumerate(groups):
+        group_of[group.members], position[group.members] = g, np.arange(group.members.size)
+    order = np.lexsort((rows, position[tails], group_of[tails]))
+    bounds = np.searchsorted(group_of[tails[order]], np.arange(len(groups) + 1))
+    for g, group in enumerate(groups):  # each group's candidates, by seeker then sponsor
+        mine = order[bounds[g] : bounds[g + 1]]
+        group.taken = position[tails[mine]], np.searchsorted(group.cols, rows[mine])
+    checks = 0
+    while True:
+        solved, d = _solved(tails, heads, scores, n, spare, options)
+        gap, extra = _check_all(live, d, row_node, options)
+        checks += 1
+        achieved = int(scores[solved.flows[: solved.n_pairs] > 0].sum())
+        cardinality_proven = gap < (n + 1) * 2 * OFFSET - achieved - 4 * n * SCALE
+        if gap == 0 or (cardinality_proven and checks >= options.bound_checks):
+            break
+        seekers, more_rows, more_scores = extra
+        tails = np.concatenate([tails, seekers])
+        heads = np.concatenate([heads, row_node[more_rows]])
+        scores = np.concatenate([scores, more_scores])
+    reduced = solved.costs[: solved.n_pairs] + d[tails] - d[heads]
+    tight = reduced <= 0
+    taken = np.flatnonzero(tight)[
+        serve_longest_waiting(solved, d, tails[tight], heads[tight], reduced[tight] < 0)
+    ]
+    rows = sponsor_rows[heads[taken] - n]
+    pairs = list(
+        zip(tails[taken].tolist(), rows.tolist(), (scores[taken] / SCALE).tolist(), strict=True)
+    )
+    total = float(scores[taken].sum()) / SCALE
+    proof = Proof("pruned+dual" if gap == 0 else "bounded", gap / SCALE, total, checks)
+    return pairs, feasible_count, proof

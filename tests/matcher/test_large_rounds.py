@@ -1,0 +1,156 @@
+"""The large-round mode (forced on small rounds): every rule and capacity kept, as many
+matched as the exact reference, and a certified gap never below the true one."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from benchmarks.population import make_seekers, make_sponsors
+from benchmarks.reference import exact_reference
+from matcher import MatchSettings, SponsorIndex
+from matcher import rules as R
+from matcher.round import assign_pairs
+from tests.matcher.strategies import easy_seeker, easy_sponsor, rounds
+
+# forced on (exact_max_seekers=0): the defaults; one candidate a seeker and no sponsor's
+# best seekers (the checks must add what is missing, cardinality first); a single check
+# (the gap is then often above 0); and pairs streamed a few at a time
+LARGE_PATHS = (
+    {},
+    {"large_top_k": 1, "sponsor_top": 0},
+    {"large_top_k": 1, "sponsor_top": 0, "bound_checks": 1},
+    {"large_top_k": 2, "bound_checks": 1, "stream_pairs": 3, "workers": 2, "parallel_min_pairs": 0},
+)
+
+
+@st.composite
+def tied_rounds(draw):
+    """Rounds over copies of one or two sponsors (equal scores), mostly with room for one,
+    and seekers some of whom nobody can take."""
+    kinds = [easy_sponsor(), easy_sponsor(languages=("en",), tags=(), availability_utc=(18,))]
+    pool = []
+    for j in range(draw(st.integers(1, 6))):
+        base = kinds[draw(st.integers(0, 1))]
+        capacity = draw(st.sampled_from((1, 1, 1, 2)))
+        pool.append(dataclasses.replace(base, member_id=f"m{j}", capacity=capacity, load=0))
+    requests = []
+    for i in range(draw(st.integers(1, 9))):
+        q = easy_seeker(request_id=f"r{i}", member_id=f"s{i}")
+        if draw(st.integers(0, 4)) == 0:  # nobody can take them
+            q = dataclasses.replace(q, program_id="elsewhere")
+        requests.append(q)
+    return pool, requests, MatchSettings()
+
+
+def reference_scores(pool, requests, config, pairs):
+    """The reference's own total score of the round's pairs."""
+    known = {b: set().union(*(R.group_tokens(s, b) for s in pool)) for b in R.SET_GROUPS}
+    by_id = {s.member_id: s for s in pool}
+    return sum(
+        round(R.pair_score(requests[i], by_id[member], config, known), 6) for i, member in pairs
+    )
+
+
+def check_large_round(pool, requests, config, path):
+    """Solve in large mode and check it against the rules, the capacities, the exact
+    path's feasible counts (the left-out seekers' reasons) and the exact reference."""
+    index = SponsorIndex(config).fit(pool)
+    pairs, counts, proof = assign_pairs(index, requests, exact_max_seekers=0, **path)
+    _, exact_counts, _ = assign_pairs(index, requests)  # feasible sponsors per seeker
+    assert counts.tolist() == exact_counts.tolist()
+    chosen = [(i, index.member_ids_[row]) for i, row, _ in pairs]
+    by_id = {s.member_id: s for s in pool}
+    assert len({i for i, _ in chosen}) == len(chosen)
+    for i, member in chosen:
+        assert R.violated_rules(requests[i], by_id[member], config) == []
+    for s in pool:
+        assert sum(m == s.member_id for _, m in chosen) <= max(s.capacity - s.load, 0)
+    matched, best = exact_reference(pool, requests, config)
+    assert len(chosen) == matched
+    true_gap = best - reference_scores(pool, requests, config, chosen)
+    # the round's scores and the reference's agree to 1e-6 a pair
+    assert true_gap <= proof.gap + 2e-6 * (matched + 1)
+    assert proof.kind in ("full", "pruned+dual", "bounded")  # full: no feasible pair at all
+    if proof.kind != "bounded":
+        assert proof.gap == 0
+    return proof
+
+
+@settings(max_examples=80, deadline=None)
+@given(rounds(max_seekers=8, max_sponsors=6), st.sampled_from(LARGE_PATHS))
+def test_large_rounds_keep_the_rules_match_as_many_and_bound_the_gap(case, path):
+    pool, requests, config = case
+    check_large_round(pool, requests, config, path)
+
+
+@settings(max_examples=40, deadline=None)
+@given(tied_rounds(), st.sampled_from(LARGE_PATHS))
+def test_large_rounds_with_ties_and_room_for_one(case, path):
+    pool, requests, config = case
+    check_large_round(pool, requests, config, path)
+
+
+@settings(max_examples=20, deadline=None)
+@given(rounds(max_seekers=8, max_sponsors=6), st.randoms(use_true_random=False))
+def test_a_large_round_does_not_depend_on_the_input_order(case, rng):
+    pool, requests, config = case
+    first = SponsorIndex(config).fit(pool).assign(requests, exact_max_seekers=0)
+    shuffled_pool, shuffled = list(pool), list(requests)
+    rng.shuffle(shuffled_pool)
+    rng.shuffle(shuffled)
+    again = SponsorIndex(config).fit(shuffled_pool).assign(shuffled, exact_max_seekers=0)
+    assert sorted(first[0], key=lambda a: a.request_id) == sorted(
+        again[0], key=lambda a: a.request_id
+    )
+
+
+@pytest.mark.parametrize("capacities", [(1, 1), (1, 2)])
+@pytest.mark.parametrize("seed", range(8))
+def test_population_rounds_in_large_mode(seed, capacities):
+    """The benchmark's population (skewed fellowships, in-person seekers with distances,
+    seekers nobody can take), two seekers a sponsor: here the checks add pairs, cardinality
+    first, and the gap is often above 0; it must never be below the true one."""
+    pool = make_sponsors(20, seed=500 + seed, capacities=capacities)
+    requests = make_seekers(40, seed=600 + seed)
+    for path in LARGE_PATHS:
+        check_large_round(pool, requests, MatchSettings(), path)
+
+
+def test_large_and_exact_rounds_agree_on_a_population():
+    """400 seekers: large mode against the exact path on the same index."""
+    pool = make_sponsors(150, seed=11, capacities=(1, 2))
+    requests = make_seekers(400, seed=12)
+    index = SponsorIndex(MatchSettings()).fit(pool)
+    exact, _, exact_proof = assign_pairs(index, requests)
+    for path in ({}, {"large_top_k": 1, "bound_checks": 1}):
+        large, _, proof = assign_pairs(index, requests, exact_max_seekers=0, **path)
+        assert len(large) == len(exact)
+        true_gap = exact_proof.total - proof.total
+        assert -1e-6 * len(exact) <= true_gap <= proof.gap + 1e-6 * len(exact)
+
+
+def test_a_sponsor_excluded_twice_over_is_counted_once():
+    """Declined, blocked by the seeker and blocking them: still one sponsor fewer, so the
+    left-out seeker's reason is the exact path's."""
+    pool = [
+        easy_sponsor(member_id="a", capacity=1, load=0, blocked_member_ids=frozenset({"s0"})),
+        easy_sponsor(member_id="b", capacity=1, load=0),
+    ]
+    twice = easy_seeker(
+        request_id="r0",
+        member_id="s0",
+        excluded_sponsor_ids=frozenset({"a"}),
+        blocked_member_ids=frozenset({"a"}),
+        waiting_hours=1.0,
+    )
+    others = [easy_seeker(request_id=f"r{i}", member_id=f"s{i}", waiting_hours=9.0) for i in (1, 2)]
+    index = SponsorIndex().fit(pool)
+    _, counts, _ = assign_pairs(index, [twice, *others], exact_max_seekers=0)
+    _, exact_counts, _ = assign_pairs(index, [twice, *others])
+    assert counts.tolist() == exact_counts.tolist() == [1, 2, 2]
+    large = index.assign([twice, *others], exact_max_seekers=0)
+    assert large == index.assign([twice, *others])
