@@ -35,18 +35,14 @@ import numpy as np
 
 from matcher import features as F
 from matcher import rules as R
+from matcher.flow import OFFSET, SCALE, FlowNetwork, potentials, serve_longest_waiting
 from matcher.round import (
-    OFFSET,
-    SCALE,
     Proof,
     RoundOptions,
-    _on_threads,
-    _potentials,
-    _Round,
-    _signature,
+    on_threads,
     pair_feasibility,
     personal_exclusions,
-    serve_longest_waiting,
+    signature,
 )
 
 SCREEN = 1e-4  # score units: far above float32's error on a score, far below a score step
@@ -319,7 +315,7 @@ def _check(group, d, row_node, top_k: int):
 def _check_all(groups, d, row_node, options):
     """``_check`` over every group: the total excess (int) and the pairs found, as
     ``(seekers, rows, scaled)`` (or None); the pairs join their groups' candidates."""
-    checked = _on_threads(
+    checked = on_threads(
         groups,
         [g.size for g in groups],
         lambda g: _check(g, d, row_node, options.large_top_k),
@@ -340,9 +336,9 @@ def _check_all(groups, d, row_node, options):
 def _solved(tails, heads, scores, n, spare, options):
     """Solve the flow over the given pairs and return it with its proving potentials."""
     for fast_bonus in (options.fast_bonus, None):
-        solved = _Round.from_arcs(tails, heads, scores, n, spare, fast_bonus)
+        solved = FlowNetwork.from_arcs(tails, heads, scores, n, spare, fast_bonus)
         src, dst, w = solved.residual()
-        d = _potentials(src, dst, w, solved.sink + 1, options.max_relax_rounds)
+        d = potentials(src, dst, w, solved.sink + 1, options.max_relax_rounds)
         if d is not None:
             return solved, _lowered(d, src, dst, w, solved.sink, n)
     raise RuntimeError("the potentials of an optimal flow did not settle")
@@ -398,7 +394,7 @@ def solve_large(index, requests, options: RoundOptions):
     n = len(requests)
     by_signature = defaultdict(list)
     for i, q in enumerate(requests):
-        by_signature[_signature(index, q)].append(i)
+        by_signature[signature(index, q)].append(i)
     sides = _Sides(index, requests)
     groups = []
     for members in by_signature.values():
@@ -406,7 +402,7 @@ def solve_large(index, requests, options: RoundOptions):
         if cols.size:
             members = np.asarray(members, dtype=np.int64)
             groups.append(_Group(sides, members, cols, options.stream_pairs))
-    found = _on_threads(
+    found = on_threads(
         groups,
         [g.size for g in groups],
         lambda g: _candidates(g, options.large_top_k, options.sponsor_top),

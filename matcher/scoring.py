@@ -10,6 +10,7 @@ import numpy as np
 
 from matcher import features as F
 from matcher import rules as R
+from matcher.flow import SCALE
 from matcher.pool import pool_tokens
 from matcher.types import SeekerRequest
 
@@ -174,8 +175,9 @@ class Scoring:
 
 
 def _rounded(scores) -> np.ndarray:
-    """Scores rounded to 1e-6 (as a round's integer costs are), as float64."""
-    return np.round(scores.astype(np.float64), 6)
+    """Scores rounded to 1 / ``SCALE`` (as a round's integer costs are), as float64: the
+    same arithmetic as ``np.round(scores, 6)``."""
+    return np.rint(scores.astype(np.float64) * SCALE) / SCALE
 
 
 class _Probe:

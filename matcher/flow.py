@@ -1,0 +1,212 @@
+"""The min-cost flow of a matching round and the dual potentials that prove it optimal.
+
+Each seeker sends one unit either to a sponsor (cost ``OFFSET - score``) or to "unmatched"
+(cost ``OFFSET + bonus``); sponsors pass at most their spare capacity to the sink. The bonus
+exceeds any possible total score, so the cheapest flow first matches as many seekers as
+possible, then maximises the score. ``FlowNetwork`` builds and solves it (OR-Tools);
+``potentials`` are shortest-path distances in its residual graph, which prove a flow optimal
+(no arc with a negative reduced cost) or show a negative cycle; ``serve_longest_waiting`` is
+the second, small flow that picks among equally good rounds.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+
+SCALE = 1_000_000  # scores are rounded to 1e-6, so scaled scores are exact integers
+OFFSET = 4 * SCALE  # keeps every arc cost non-negative
+CYCLE_CHECK = 8  # relaxation rounds between looks for a negative cycle
+SMALL_FRONTIER = 32  # nodes: below this a relaxation round is cheaper in plain Python
+QUEUE_BUDGET = 200_000  # arcs the plain-Python relaxation looks at before numpy takes over
+
+
+def potentials(src, dst, w, n_nodes, rounds: int | None, start=None):
+    """Return node potentials: shortest-path distances in a residual graph, or None.
+
+    Every node starts at 0 (a virtual root joined to all by free arcs), or at ``start``
+    (upper bounds from an earlier call on a subgraph), then Bellman-Ford relaxation
+    rounds run, vectorised over the arcs, until nothing changes. ``None`` means it did
+    not settle within ``rounds`` (there may be a negative cycle).
+
+    After the first round only the arcs leaving a node whose distance just dropped can
+    lower anything, so each round relaxes only those (the same rounds and the same
+    distances as relaxing every arc, at a fraction of the work). Every ``CYCLE_CHECK``
+    rounds the pointers to the node that last lowered each distance are followed: a
+    cycle among them is a negative cycle, so it returns ``None`` without waiting for
+    the round limit.
+
+    A long chain of alternatives leaves a frontier of a few nodes for thousands of
+    rounds, where numpy's per-call cost dominates: with no round limit, a frontier of at
+    most ``SMALL_FRONTIER`` nodes is handed to a queue-based relaxation in plain Python
+    (``_relax_queue``), which hands back a frontier that grew large.
+    """
+    order = np.argsort(src, kind="stable")
+    src, dst, w = src[order], dst[order], w[order]
+    out_degree = np.bincount(src, minlength=n_nodes)
+    first_out = np.cumsum(out_degree) - out_degree
+    d = np.zeros(n_nodes, dtype=np.int64) if start is None else start.copy()
+    parent = np.arange(n_nodes)  # the node whose arc last lowered each distance
+    tails, heads, costs = src, dst, w  # every arc in the first round
+    limit, done, lists = n_nodes + 1 if rounds is None else rounds, 0, None
+    while done < limit:
+        done += 1
+        cand = d[tails] + costs
+        better = cand < d[heads]
+        if not better.any():
+            return d
+        tails, heads, cand = tails[better], heads[better], cand[better]
+        np.minimum.at(d, heads, cand)
+        hit = cand == d[heads]
+        parent[heads[hit]] = tails[hit]
+        if done % CYCLE_CHECK == 0 and _has_cycle(parent):
+            return None
+        marked = np.zeros(n_nodes, dtype=bool)
+        marked[heads] = True
+        lowered = np.flatnonzero(marked)  # np.unique, without sorting
+        if rounds is None and lowered.size <= SMALL_FRONTIER:
+            if lists is None:
+                lists = (first_out.tolist(), out_degree.tolist(), dst.tolist(), w.tolist())
+            distances = d.tolist()
+            frontier = _relax_queue(lists, distances, lowered.tolist(), n_nodes)
+            if frontier is None:
+                return None
+            d = np.array(distances, dtype=np.int64)
+            if not frontier:
+                return d
+            lowered, done = np.array(sorted(frontier), dtype=np.int64), 0  # d stays an upper bound
+        arcs = _ranges(first_out[lowered], out_degree[lowered])
+        tails, heads, costs = src[arcs], dst[arcs], w[arcs]
+    return None
+
+
+def _relax_queue(lists, d, frontier, n_nodes, budget=QUEUE_BUDGET):
+    """Relax from ``frontier`` with a queue (the nodes whose distance dropped), in place
+    on the list ``d``; return ``[]`` when nothing changes any more, None on a negative
+    cycle (a chain of lowerings as long as there are nodes), or the queue left when
+    ``budget`` arcs were looked at (the numpy rounds take over again)."""
+    first, degree, heads, costs = lists
+    queue, queued, steps = deque(frontier), bytearray(n_nodes), {}
+    for u in frontier:
+        queued[u] = 1
+    while queue:
+        u = queue.popleft()
+        queued[u] = 0
+        du, step = d[u], steps.get(u, 0) + 1
+        start = first[u]
+        for a in range(start, start + degree[u]):
+            v = heads[a]
+            c = du + costs[a]
+            if c < d[v]:
+                if step >= n_nodes:
+                    return None
+                d[v], steps[v] = c, step
+                if not queued[v]:
+                    queued[v] = 1
+                    queue.append(v)
+        budget -= degree[u] + 1
+        if budget <= 0 and queue:
+            return list(queue)
+    return []
+
+
+def _has_cycle(parent) -> bool:
+    """Whether the parent pointers close a cycle (one is then a negative cycle)."""
+    up = parent
+    for _ in range(max(1, int(parent.size).bit_length())):
+        up = up[up]  # 2**k steps up after k doublings: past every chain into a root
+    return bool((parent[up] != up).any())
+
+
+def _ranges(firsts, counts):
+    """Return the concatenation of ``arange(f, f + c)`` over the pairs, vectorised."""
+    keep = counts > 0
+    firsts, counts = firsts[keep], counts[keep]
+    if firsts.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    steps = np.ones(int(counts.sum()), dtype=np.int64)
+    steps[0] = firsts[0]
+    steps[np.cumsum(counts)[:-1]] = firsts[1:] - (firsts[:-1] + counts[:-1] - 1)
+    return np.cumsum(steps)
+
+
+class FlowNetwork:
+    """The flow network over some pairs (arcs seeker → sponsor), solved once."""
+
+    @classmethod
+    def from_arcs(cls, arc_tails, arc_heads, arc_scores, n, spare, fast_bonus):
+        """The flow over the pairs given as arrays (seeker node, sponsor node, scaled score)."""
+        solved = cls.__new__(cls)
+        solved.solve_arcs(arc_tails, arc_heads, arc_scores, n, spare, fast_bonus)
+        return solved
+
+    def solve_arcs(self, arc_tails, arc_heads, arc_scores, n, spare, fast_bonus):
+        """Build the network over the pairs and solve it; ``fast_bonus`` (or None: the
+        true bonus) is the unmatched penalty the solver sees (see ``RoundOptions``)."""
+        self.n, self.m = n, len(spare)
+        self.sink = n + self.m
+        bonus = (n + 1) * 2 * OFFSET  # more than any total score: cardinality first
+        nodes = np.arange(n)
+        self.tails = np.concatenate([arc_tails, nodes, n + np.arange(self.m)])
+        self.heads = np.concatenate([arc_heads, np.full(n, self.sink), np.full(self.m, self.sink)])
+        self.caps = np.concatenate([np.ones(len(arc_tails) + n, np.int64), spare])
+        self.costs = np.concatenate(
+            [OFFSET - arc_scores, np.full(n, OFFSET + bonus), np.zeros(self.m, np.int64)]
+        )
+        self.n_pairs = len(arc_tails)
+        solver_costs = self.costs
+        if fast_bonus is not None:  # several times faster; the dual check proves it
+            solver_costs = self.costs.copy()
+            solver_costs[self.n_pairs : self.n_pairs + n] = OFFSET + fast_bonus
+        # Imported here: only matching rounds need OR-Tools (~25 MB a process that loads it).
+        from ortools.graph.python import min_cost_flow
+
+        flow = min_cost_flow.SimpleMinCostFlow()
+        flow.add_arcs_with_capacity_and_unit_cost(self.tails, self.heads, self.caps, solver_costs)
+        supplies = np.zeros(self.sink + 1, dtype=np.int64)
+        supplies[:n], supplies[self.sink] = 1, -n
+        flow.set_nodes_supplies(np.arange(self.sink + 1), supplies)
+        status = flow.solve()
+        if status != flow.OPTIMAL:
+            raise RuntimeError(f"min-cost flow failed with status {status}")
+        self.flows = flow.flows(np.arange(flow.num_arcs()))
+
+    def residual(self):
+        """Return the residual graph's arcs as (src, dst, cost)."""
+        fwd, back = self.flows < self.caps, self.flows > 0
+        src = np.concatenate([self.tails[fwd], self.heads[back]])
+        dst = np.concatenate([self.heads[fwd], self.tails[back]])
+        w = np.concatenate([self.costs[fwd], -self.costs[back]])
+        return src, dst, w
+
+
+def serve_longest_waiting(solved, d, pair_tails, pair_heads, pair_fixed) -> np.ndarray:
+    """Return which of the tight pairs (reduced cost 0, or below 0 when ``pair_fixed``)
+    under ``solved``'s potentials ``d`` a round leaving out the seekers who waited least
+    uses: the second, small min-cost flow of ``_longest_waiting_served``."""
+    n, sink = solved.n, solved.sink
+    other = slice(solved.n_pairs, None)  # the unmatched arcs, then the sponsors' capacities
+    tails = np.concatenate([pair_tails, solved.tails[other]])
+    heads = np.concatenate([pair_heads, solved.heads[other]])
+    caps = np.concatenate([np.ones(pair_tails.size, np.int64), solved.caps[other]])
+    reduced = solved.costs[other] + d[solved.tails[other]] - d[solved.heads[other]]
+    fixed = np.concatenate([pair_fixed, reduced < 0])
+    free = np.concatenate([~pair_fixed, reduced == 0])
+    costs = np.zeros(tails.size, dtype=np.int64)
+    costs[pair_tails.size : pair_tails.size + n] = n - np.arange(n)  # leaving seeker i out
+    supplies = np.zeros(sink + 1, dtype=np.int64)
+    supplies[:n], supplies[sink] = 1, -n
+    np.subtract.at(supplies, tails[fixed], caps[fixed])
+    np.add.at(supplies, heads[fixed], caps[fixed])
+    from ortools.graph.python import min_cost_flow
+
+    flow = min_cost_flow.SimpleMinCostFlow()
+    flow.add_arcs_with_capacity_and_unit_cost(tails[free], heads[free], caps[free], costs[free])
+    flow.set_nodes_supplies(np.arange(sink + 1), supplies)
+    status = flow.solve()
+    if status != flow.OPTIMAL:
+        raise RuntimeError(f"min-cost flow over the equal rounds failed with status {status}")
+    used = fixed[: pair_tails.size].copy()
+    used[free[: pair_tails.size]] = flow.flows(np.arange(int(free[: pair_tails.size].sum()))) > 0
+    return used
