@@ -98,8 +98,10 @@ def test_adding_a_shared_attribute_never_lowers_a_score(pool_settings, q, field,
         index = SponsorIndex(config).fit([spons] + pool[1:])
         return index.score_rows(seeker, np.array([index.row_of_[spons.member_id]]))[0]
 
-    assert score(richer_q, richer_s) >= score(q, sponsor) - 1e-6
-    assert score(q, richer_s) >= score(q, sponsor) - 1e-6 or token not in getattr(q, field)
+    # scores are rounded to 1e-6: a refit's float32 noise may cross one rounding step
+    step = 1e-6 + 1e-9
+    assert score(richer_q, richer_s) >= score(q, sponsor) - step
+    assert score(q, richer_s) >= score(q, sponsor) - step or token not in getattr(q, field)
 
 
 # (pairs up to which every pair enters the first solve, the fast solve's bonus, pairs from
