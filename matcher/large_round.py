@@ -58,6 +58,7 @@ class _Sides:
         seeker_hours = F.unpack_hour_matrix(hours) * hours_scale[:, None]
         self.seekers = np.hstack([queries, seeker_hours])
         self.sponsors = index.score_factors(np.arange(index.n_rows_))
+        self.sponsor_used = (self.sponsors != 0).any(axis=0)  # factors some sponsor has
         self._pool = None
         located = [q.in_person_needed and q.lat is not None and q.lon is not None for q in requests]
         self.located = np.array(located, dtype=bool)
@@ -102,6 +103,10 @@ class _Group:
         self.sides, self.members, self.cols = sides, members, cols
         self.chunk = max(1, chunk_pairs // max(1, cols.size))
         self.personal = personal_exclusions(sides.index, sides.requests, members, cols)
+        # the factors both sides use (a factor zero on either side adds exactly nothing:
+        # most of the week's 168 hours are nobody's, so the products are about half)
+        used = (sides.seekers[members] != 0).any(axis=0) & sides.sponsor_used
+        self.dims = np.flatnonzero(used)
         self.in_person = sides.requests[members[0]].in_person_needed
         self.extra = {}  # an in-person group's distance term, by chunk
         # each seeker's highest float32 score of a pair that is not a candidate, at most
@@ -123,16 +128,19 @@ class _Group:
         -inf where a hard rule fails. An in-person group keeps its distance term (with
         -inf where a rule fails) from the first pass: the same float32 sum as ``combine``."""
         sides, index, cols = self.sides, self.sides.index, self.cols
-        few = 8 * self.members.size * index.n_rows_ < cols.size * sides.sponsors.shape[1]
+        few = 8 * self.members.size * index.n_rows_ < cols.size * self.dims.size
         if few:  # a few seekers: against the whole pool (a product of about 8 flops a
             # pair against gathering 4 bytes a factor), cheaper than gathering the rows
             factors = sides.pool()
         else:
-            factors = np.ascontiguousarray(sides.sponsors[cols].T)
+            factors = np.ascontiguousarray(sides.sponsors[np.ix_(cols, self.dims)].T)
         a, c = self.personal
         for lo in range(0, self.members.size, self.chunk):
             part = self.members[lo : lo + self.chunk]
-            dot = sides.seekers[part] @ factors
+            if few:
+                dot = sides.seekers[part] @ factors
+            else:
+                dot = sides.seekers[np.ix_(part, self.dims)] @ factors
             if few:
                 dot = dot[:, cols]
             if self.in_person:
@@ -192,11 +200,11 @@ class _Group:
         by_chunk = np.argsort(chunk_of[ea], kind="stable")
         ea, ec = ea[by_chunk], ec[by_chunk]
         bounds = np.searchsorted(chunk_of[ea], np.arange(len(cuts)))
-        factors = sides.sponsors[self.cols[order[: int(longest[-1])]]]
+        factors = sides.sponsors[np.ix_(self.cols[order[: int(longest[-1])]], self.dims)]
         for k in range(len(cuts) - 1):
             at = seekers[cuts[k] : cuts[k + 1]]
             width_k = int(longest[cuts[k + 1] - 1])
-            dot = sides.seekers[self.members[at]] @ factors[:width_k].T
+            dot = sides.seekers[np.ix_(self.members[at], self.dims)] @ factors[:width_k].T
             score = sides.index.combine(dot, None, self.cols[order[:width_k]], None, None)
             a, c = ea[bounds[k] : bounds[k + 1]], rank[ec[bounds[k] : bounds[k + 1]]]
             inside = c < width_k
