@@ -108,7 +108,8 @@ class _Group:
         used = (sides.seekers[members] != 0).any(axis=0) & sides.sponsor_used
         self.dims = np.flatnonzero(used)
         self.in_person = sides.requests[members[0]].in_person_needed
-        self.extra = {}  # an in-person group's distance term, by chunk
+        self.placed = set()  # the chunks whose distance term is in ``extra``
+        self.extra = None  # an in-person group's distance term (members x cols, float32)
         # each seeker's highest float32 score of a pair that is not a candidate, at most
         self.ceiling = np.full(members.size, -np.inf, dtype=np.float32)
         self.taken = np.zeros(0, np.int64), np.zeros(0, np.int64)  # candidates (a, c), by a
@@ -144,9 +145,12 @@ class _Group:
             if few:
                 dot = dot[:, cols]
             if self.in_person:
-                extra = self.extra.get(lo)
-                if extra is None:
-                    extra = self.extra[lo] = self._place_term(lo, part)
+                if self.extra is None:
+                    self.extra = np.empty((self.members.size, cols.size), dtype=np.float32)
+                extra = self.extra[lo : lo + part.size]
+                if lo not in self.placed:
+                    extra[:] = self._place_term(lo, part)
+                    self.placed.add(lo)
                 dot += extra
                 score = index.combine(dot, None, cols, None, None)
             else:
@@ -160,16 +164,11 @@ class _Group:
         the group's columns ``cols``, -inf where a rule fails or the pair is a candidate.
 
         Only a pair whose sponsor's price is above its seeker's ``need`` can have a
-        negative reduced cost (its score is at most the seeker's ``ceiling``). So, but in
-        person, the columns go by price, highest first, the seekers by how many of them
-        they need, and each chunk is scored against its seekers' longest prefix only."""
+        negative reduced cost (its score is at most the seeker's ``ceiling``). So the
+        columns go by price, highest first, the seekers by how many of them they need,
+        and each chunk is scored against its seekers' longest prefix only (an in-person
+        group adds the distance term kept from the first pass)."""
         ta, tc = self.taken
-        if self.in_person:
-            for lo, score in self.chunks():
-                inside = slice(*np.searchsorted(ta, [lo, lo + len(score)]))
-                score[ta[inside] - lo, tc[inside]] = -np.inf
-                yield np.arange(lo, lo + len(score)), score, np.arange(self.cols.size)
-            return
         sides, width = self.sides, self.cols.size
         order = np.argsort(-prices, kind="stable")
         rank = np.empty(width, dtype=np.int64)
@@ -205,6 +204,8 @@ class _Group:
             at = seekers[cuts[k] : cuts[k + 1]]
             width_k = int(longest[cuts[k + 1] - 1])
             dot = sides.seekers[np.ix_(self.members[at], self.dims)] @ factors[:width_k].T
+            if self.in_person:  # the distance term kept from the first pass
+                dot += self.extra[np.ix_(at, order[:width_k])]
             score = sides.index.combine(dot, None, self.cols[order[:width_k]], None, None)
             a, c = ea[bounds[k] : bounds[k + 1]], rank[ec[bounds[k] : bounds[k + 1]]]
             inside = c < width_k
@@ -231,11 +232,15 @@ class _Group:
         if located.any():
             at = part[located]
             seekers = np.stack(R.unit_vector(sides.lat[at], sides.lon[at], np), axis=1)
-            half_chord = np.clip((1.0 - seekers @ index.unit_[self.cols].T) / 2, 0.0, 1.0)
+            ok = feasible[located]  # the term only where the rules pass (most fail)
+            cosine = (seekers @ index.unit_[self.cols].T)[ok]
+            half_chord = np.clip((1.0 - cosine) / 2, 0.0, 1.0)
             km = 2 * R.EARTH_RADIUS_KM * np.arcsin(np.sqrt(half_chord))
             near = np.nan_to_num(R.closeness(km, index.settings_, xp=np), nan=0.0)
-            weight = sides.w_distance[at][:, None]
-            extra[located] = (np.float32(weight) * near).astype(np.float32)
+            weight = np.repeat(sides.w_distance[at], ok.sum(axis=1))
+            term = np.zeros(ok.shape, dtype=np.float32)
+            term[ok] = (np.float32(weight) * near).astype(np.float32)
+            extra[located] = term
         extra[~feasible] = -np.inf
         return extra
 
