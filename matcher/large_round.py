@@ -112,6 +112,7 @@ class _Group:
         self.extra = None  # an in-person group's distance term (members x cols, float32)
         # each seeker's highest float32 score of a pair that is not a candidate, at most
         self.ceiling = np.full(members.size, -np.inf, dtype=np.float32)
+        self.best = None  # each sponsor's best float32 score in the group (first pass)
         self.taken = np.zeros(0, np.int64), np.zeros(0, np.int64)  # candidates (a, c), by a
 
     def take(self, a: np.ndarray, c: np.ndarray):
@@ -277,6 +278,8 @@ def _candidates(group, top_k: int, sponsor_top: int):
                 best[better] = np.take_along_axis(best[better], keep, axis=1)
                 best_at[better] = np.take_along_axis(best_at[better], keep, axis=1)
     a, c = (np.concatenate(x) for x in zip(*found, strict=True))
+    if sponsor_top:  # each sponsor's best score in the group (-inf: no feasible pair)
+        group.best = best[:, 0]
     return count, a, c, best[:, :-1], best_at[:, :-1]
 
 
@@ -296,6 +299,9 @@ def _check(group, d, row_node, top_k: int):
     prices32, limit32 = (prices - base).astype(np.float32), (limit - base).astype(np.float32)
     slack = SCREEN + 4 * np.finfo(np.float32).eps * (np.abs(prices32).max() + np.abs(limit32))
     need = limit - group.ceiling - 2 * SCREEN  # a pair may violate only above this price
+    if group.best is not None:  # nor with a sponsor whose best score is below every limit
+        hopeless = prices + group.best + 2 * SCREEN <= limit.min()
+        prices = np.where(hopeless, -np.inf, prices)
     picked = []
     for at, score, cols in group.check_chunks(prices, need, group.chunk * group.cols.size):
         score += prices32[cols]
@@ -306,9 +312,12 @@ def _check(group, d, row_node, top_k: int):
         value, margin, top = score[rows], slack[at[rows]], top[rows]
         take = value >= (top - 2 * margin)[:, None]  # the exact maximum is among these
         width = cols.size
+        above = value > (limit32[at[rows]] - margin)[:, None]  # may violate
         if width > top_k:
             kth = np.partition(value, width - top_k, axis=1)[:, width - top_k]
-            take |= (value >= kth[:, None]) & (value > (limit32[at[rows]] - margin)[:, None])
+            take |= (value >= kth[:, None]) & above
+        else:
+            take |= above
         a, c = np.divmod(np.flatnonzero(take), width)
         picked.append((at[rows[a]], cols[c]))
     excess = np.zeros(group.members.size, dtype=np.int64)
