@@ -46,15 +46,17 @@ TARGETS = {
 
 NOTES = [
     "Large rounds (past RoundOptions.exact_max_seekers = 5,000 seekers; docs/matching.md "
-    "section 7), final code, 2026-12-05 05:18-05:20 UTC, load 1.5-1.9 on the 2 shared cores "
-    "(another engineer's pytest running): assign_s_10k 0.562 s (CPU 0.537 s; the exact path "
-    "on the same round 0.687 s), certified gap 2.03 (0.030%, true gap 0.51); 0.479 s at "
-    "05:14 (load 1.5), 0.70 s at 05:07 (load 3): the 0.5 s target is met only on a quiet "
-    "machine. 50k/25k 5.43 s (CPU 6.08 s), 0.68 GiB peak, gap 0.053%; 100k/50k 19.8 s (CPU "
-    "20.4 s; 17.2 s, CPU 20.7 s, in a second run at 05:20), 1.38 GiB peak, gap 0.082%, "
-    "87,900 matched (proven maximal): 10 s not met, 2 GiB met. chain_1500_s 0.241 s. Every "
+    "section 7), final code of branch h15c, 2026-12-05 05:47-05:48 UTC, load 2.0-2.4 on the "
+    "2 shared cores (AMD EPYC; another engineer's tests running): assign_s_10k 0.578 s (CPU "
+    "0.55 s; 0.576 s, CPU 0.568 s, in a second run at 05:48; the exact path on the same "
+    "round 0.589 s), certified gap 1.33 (0.020%, true gap 0.23): the 0.5 s target is not met "
+    "at this load (0.48-0.52 s in single runs at 05:49, load 2.1-2.2). 50k/25k 5.06 s (CPU "
+    "5.01 s), 0.67 GiB peak, gap 0.051%; 100k/50k 12.78 s (CPU 14.27 s; 14.79 s, CPU 16.14 s, "
+    "in a second run at 05:48), 1.31 GiB peak, gap 0.082%, 87,900 matched (proven maximal): "
+    "10 s not met, 2 GiB met. Before h15c (05:18-05:20, load 1.5-1.9): 10k 0.562 s, 100k "
+    "19.8 s (CPU 20.4 s), 1.38 GiB. chain_1500_s 0.241 s (exact path, not re-run). Every "
     "pair is still scored once for the candidates and in part at each check (streamed, "
-    "never kept): the time grows with seekers x sponsors.",
+    "never kept), and the two OR-Tools solves of a 100k round take about 4-5 s.",
     "Matcher, 2026-12-05 02:13-02:23 UTC, load average 3-4.6 on the 2 cores shared by five "
     "engineers (wall times inflated; CPU times beside them). assign_s_10k 1.41 s (CPU 1.42 s; "
     "the same within noise as before this session's changes, 1.06 s at load 1.6-3.6): target "
