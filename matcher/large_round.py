@@ -40,7 +40,6 @@ from matcher.round import (
     Proof,
     RoundOptions,
     on_threads,
-    pair_feasibility,
     personal_exclusions,
     signature,
 )
@@ -68,6 +67,10 @@ class _Sides:
         self.lon = np.array(
             [q.lon if ok else np.nan for q, ok in zip(requests, located, strict=True)]
         )
+        limits = [
+            q.max_distance_km if ok else None for q, ok in zip(requests, located, strict=True)
+        ]
+        self.max_km = np.array([np.nan if km is None else km for km in limits], dtype=np.float64)
 
     def pool(self) -> np.ndarray:
         """``sponsors`` transposed, contiguous (made on first use)."""
@@ -213,29 +216,57 @@ class _Group:
             score[slot[a[inside]], c[inside]] = -np.inf
             yield at, score, order[:width_k]
 
+    def _near_enough(self, at, cosine) -> np.ndarray:
+        """The distance rule (``too_far``) for the located seekers ``at`` against the
+        group's columns, as ``SponsorIndex.within_km`` decides it one seeker at a time,
+        here for all at once from ``cosine``, their unit vectors' products: clearly
+        inside or outside by the cosine, a haversine in the thin shell around the limit
+        (the same margins), True where the seeker set no limit."""
+        sides, index = self.sides, self.sides.index
+        limit = sides.max_km[at]
+        keep = np.ones(cosine.shape, dtype=bool)
+        has = np.flatnonzero(~np.isnan(limit))
+        if not has.size:
+            return keep
+        limit, dot = limit[has], cosine[has]
+        inner = np.maximum(limit * (1 - 1e-6) - 1e-3, 0.0)
+        outer = limit * (1 + 1e-6) + 1e-3
+        cos_inner = np.cos(np.minimum(inner / R.EARTH_RADIUS_KM, np.pi))
+        cos_outer = np.cos(np.minimum(outer / R.EARTH_RADIUS_KM, np.pi))
+        near = dot >= cos_inner[:, None]
+        r, k = np.nonzero(~near & (dot >= cos_outer[:, None]))
+        if r.size:
+            seekers, rows = at[has][r], self.cols[k]
+            km = R.haversine_km(
+                sides.lat[seekers], sides.lon[seekers], index.lat_[rows], index.lon_[rows], xp=np
+            )
+            near[r, k] = km <= limit[r]
+        keep[has] = near
+        return keep
+
     def _place_term(self, lo, part) -> np.ndarray:
         """The in-person seekers ``part``'s distance term (float32, as ``combine`` adds it),
         -inf where a rule fails.
 
-        The rules are the index's (``within_km``: exact at the limit); the distances for
-        the term come from the unit vectors' dot product (the chord: the same great-circle
-        distance as ``haversine_km``, to about 1e-9 km, several times cheaper). These
-        scores only screen: a pair that matters is scored again with the haversine."""
+        The distance rule is ``within_km``'s, for all the seekers at once
+        (``_near_enough``: exact at the limit); the distances for the term come from the
+        unit vectors' dot product (the chord: the same great-circle distance as
+        ``haversine_km``, to about 1e-9 km, several times cheaper). These scores only
+        screen: a pair that matters is scored again with the haversine."""
         sides, a, c = self.sides, *self.personal
         inside = (a >= lo) & (a < lo + part.size)
-        personal = a[inside] - lo, c[inside]
         index = sides.index
-        feasible, _ = pair_feasibility(
-            index, sides.requests, part, self.cols, personal, distances=False
-        )
+        feasible = np.ones((part.size, self.cols.size), dtype=bool)
+        feasible[a[inside] - lo, c[inside]] = False
         extra = np.zeros(feasible.shape, dtype=np.float32)
         located = sides.located[part]
         if located.any():
             at = part[located]
             seekers = np.stack(R.unit_vector(sides.lat[at], sides.lon[at], np), axis=1)
+            cosine = seekers @ index.unit_[self.cols].T
+            feasible[located] &= self._near_enough(at, cosine)
             ok = feasible[located]  # the term only where the rules pass (most fail)
-            cosine = (seekers @ index.unit_[self.cols].T)[ok]
-            half_chord = np.clip((1.0 - cosine) / 2, 0.0, 1.0)
+            half_chord = np.clip((1.0 - cosine[ok]) / 2, 0.0, 1.0)
             km = 2 * R.EARTH_RADIUS_KM * np.arcsin(np.sqrt(half_chord))
             near = np.nan_to_num(R.closeness(km, index.settings_, xp=np), nan=0.0)
             weight = np.repeat(sides.w_distance[at], ok.sum(axis=1))
