@@ -46,15 +46,18 @@ TARGETS = {
 
 NOTES = [
     "Large rounds (past RoundOptions.exact_max_seekers = 5,000 seekers; docs/matching.md "
-    "section 7), final code, 2026-12-05 05:18-05:20 UTC, load 1.5-1.9 on the 2 shared cores "
-    "(another engineer's pytest running): assign_s_10k 0.562 s (CPU 0.537 s; the exact path "
-    "on the same round 0.687 s), certified gap 2.03 (0.030%, true gap 0.51); 0.479 s at "
-    "05:14 (load 1.5), 0.70 s at 05:07 (load 3): the 0.5 s target is met only on a quiet "
-    "machine. 50k/25k 5.43 s (CPU 6.08 s), 0.68 GiB peak, gap 0.053%; 100k/50k 19.8 s (CPU "
-    "20.4 s; 17.2 s, CPU 20.7 s, in a second run at 05:20), 1.38 GiB peak, gap 0.082%, "
-    "87,900 matched (proven maximal): 10 s not met, 2 GiB met. chain_1500_s 0.241 s. Every "
-    "pair is still scored once for the candidates and in part at each check (streamed, "
-    "never kept): the time grows with seekers x sponsors.",
+    "section 7), final code of branch h15c, 2026-12-05 05:52-05:53 UTC, load 0.9-1.2 on the "
+    "2 shared cores (AMD EPYC; another engineer's tests running): assign_s_10k 0.536 s (CPU "
+    "0.608 s; median 0.499 s, CPU 0.570 s, in a second run at 05:53; 0.578 s at 05:47, load "
+    "2.3; the exact path on the same round 0.637 s), certified gap 1.33 (0.020%, true gap "
+    "0.23): the 0.5 s target is not met robustly. 50k/25k 4.21 s (CPU 5.09 s), 0.66 GiB "
+    "peak, gap 0.051%; 100k/50k 11.95 s (CPU 15.61 s; 12.11 s, CPU 15.58 s, in a second run "
+    "at 05:53; 12.8-14.8 s at 05:47-05:48, load 2.0-2.4, before the last change), 1.31 GiB "
+    "peak, gap 0.082%, 87,900 matched (proven maximal): 10 s not met, 2 GiB met. Before "
+    "h15c (05:18-05:20, load 1.5-1.9): 10k 0.562 s, 100k 19.8 s (CPU 20.4 s), 1.38 GiB. "
+    "chain_1500_s 0.241 s (exact path, not re-run). Every pair is still scored once for the "
+    "candidates and in part at each check (streamed, never kept), and the two OR-Tools "
+    "solves of a 100k round take about 4-5 s.",
     "Matcher, 2026-12-05 02:13-02:23 UTC, load average 3-4.6 on the 2 cores shared by five "
     "engineers (wall times inflated; CPU times beside them). assign_s_10k 1.41 s (CPU 1.42 s; "
     "the same within noise as before this session's changes, 1.06 s at load 1.6-3.6): target "

@@ -40,7 +40,6 @@ from matcher.round import (
     Proof,
     RoundOptions,
     on_threads,
-    pair_feasibility,
     personal_exclusions,
     signature,
 )
@@ -58,6 +57,7 @@ class _Sides:
         seeker_hours = F.unpack_hour_matrix(hours) * hours_scale[:, None]
         self.seekers = np.hstack([queries, seeker_hours])
         self.sponsors = index.score_factors(np.arange(index.n_rows_))
+        self.sponsor_used = (self.sponsors != 0).any(axis=0)  # factors some sponsor has
         self._pool = None
         located = [q.in_person_needed and q.lat is not None and q.lon is not None for q in requests]
         self.located = np.array(located, dtype=bool)
@@ -67,6 +67,10 @@ class _Sides:
         self.lon = np.array(
             [q.lon if ok else np.nan for q, ok in zip(requests, located, strict=True)]
         )
+        limits = [
+            q.max_distance_km if ok else None for q, ok in zip(requests, located, strict=True)
+        ]
+        self.max_km = np.array([np.nan if km is None else km for km in limits], dtype=np.float64)
 
     def pool(self) -> np.ndarray:
         """``sponsors`` transposed, contiguous (made on first use)."""
@@ -102,10 +106,16 @@ class _Group:
         self.sides, self.members, self.cols = sides, members, cols
         self.chunk = max(1, chunk_pairs // max(1, cols.size))
         self.personal = personal_exclusions(sides.index, sides.requests, members, cols)
+        # the factors both sides use (a factor zero on either side adds exactly nothing:
+        # most of the week's 168 hours are nobody's, so the products are about half)
+        used = (sides.seekers[members] != 0).any(axis=0) & sides.sponsor_used
+        self.dims = np.flatnonzero(used)
         self.in_person = sides.requests[members[0]].in_person_needed
-        self.extra = {}  # an in-person group's distance term, by chunk
+        self.placed = set()  # the chunks whose distance term is in ``extra``
+        self.extra = None  # an in-person group's distance term (members x cols, float32)
         # each seeker's highest float32 score of a pair that is not a candidate, at most
         self.ceiling = np.full(members.size, -np.inf, dtype=np.float32)
+        self.best = None  # each sponsor's best float32 score in the group (first pass)
         self.taken = np.zeros(0, np.int64), np.zeros(0, np.int64)  # candidates (a, c), by a
 
     def take(self, a: np.ndarray, c: np.ndarray):
@@ -123,22 +133,28 @@ class _Group:
         -inf where a hard rule fails. An in-person group keeps its distance term (with
         -inf where a rule fails) from the first pass: the same float32 sum as ``combine``."""
         sides, index, cols = self.sides, self.sides.index, self.cols
-        few = 8 * self.members.size * index.n_rows_ < cols.size * sides.sponsors.shape[1]
+        few = 8 * self.members.size * index.n_rows_ < cols.size * self.dims.size
         if few:  # a few seekers: against the whole pool (a product of about 8 flops a
             # pair against gathering 4 bytes a factor), cheaper than gathering the rows
             factors = sides.pool()
         else:
-            factors = np.ascontiguousarray(sides.sponsors[cols].T)
+            factors = np.ascontiguousarray(sides.sponsors[np.ix_(cols, self.dims)].T)
         a, c = self.personal
         for lo in range(0, self.members.size, self.chunk):
             part = self.members[lo : lo + self.chunk]
-            dot = sides.seekers[part] @ factors
+            if few:
+                dot = sides.seekers[part] @ factors
+            else:
+                dot = sides.seekers[np.ix_(part, self.dims)] @ factors
             if few:
                 dot = dot[:, cols]
             if self.in_person:
-                extra = self.extra.get(lo)
-                if extra is None:
-                    extra = self.extra[lo] = self._place_term(lo, part)
+                if self.extra is None:
+                    self.extra = np.empty((self.members.size, cols.size), dtype=np.float32)
+                extra = self.extra[lo : lo + part.size]
+                if lo not in self.placed:
+                    extra[:] = self._place_term(lo, part)
+                    self.placed.add(lo)
                 dot += extra
                 score = index.combine(dot, None, cols, None, None)
             else:
@@ -152,16 +168,11 @@ class _Group:
         the group's columns ``cols``, -inf where a rule fails or the pair is a candidate.
 
         Only a pair whose sponsor's price is above its seeker's ``need`` can have a
-        negative reduced cost (its score is at most the seeker's ``ceiling``). So, but in
-        person, the columns go by price, highest first, the seekers by how many of them
-        they need, and each chunk is scored against its seekers' longest prefix only."""
+        negative reduced cost (its score is at most the seeker's ``ceiling``). So the
+        columns go by price, highest first, the seekers by how many of them they need,
+        and each chunk is scored against its seekers' longest prefix only (an in-person
+        group adds the distance term kept from the first pass)."""
         ta, tc = self.taken
-        if self.in_person:
-            for lo, score in self.chunks():
-                inside = slice(*np.searchsorted(ta, [lo, lo + len(score)]))
-                score[ta[inside] - lo, tc[inside]] = -np.inf
-                yield np.arange(lo, lo + len(score)), score, np.arange(self.cols.size)
-            return
         sides, width = self.sides, self.cols.size
         order = np.argsort(-prices, kind="stable")
         rank = np.empty(width, dtype=np.int64)
@@ -192,42 +203,76 @@ class _Group:
         by_chunk = np.argsort(chunk_of[ea], kind="stable")
         ea, ec = ea[by_chunk], ec[by_chunk]
         bounds = np.searchsorted(chunk_of[ea], np.arange(len(cuts)))
-        factors = sides.sponsors[self.cols[order[: int(longest[-1])]]]
+        factors = sides.sponsors[np.ix_(self.cols[order[: int(longest[-1])]], self.dims)]
         for k in range(len(cuts) - 1):
             at = seekers[cuts[k] : cuts[k + 1]]
             width_k = int(longest[cuts[k + 1] - 1])
-            dot = sides.seekers[self.members[at]] @ factors[:width_k].T
+            dot = sides.seekers[np.ix_(self.members[at], self.dims)] @ factors[:width_k].T
+            if self.in_person:  # the distance term kept from the first pass
+                dot += self.extra[np.ix_(at, order[:width_k])]
             score = sides.index.combine(dot, None, self.cols[order[:width_k]], None, None)
             a, c = ea[bounds[k] : bounds[k + 1]], rank[ec[bounds[k] : bounds[k + 1]]]
             inside = c < width_k
             score[slot[a[inside]], c[inside]] = -np.inf
             yield at, score, order[:width_k]
 
+    def _near_enough(self, at, cosine) -> np.ndarray:
+        """The distance rule (``too_far``) for the located seekers ``at`` against the
+        group's columns, as ``SponsorIndex.within_km`` decides it one seeker at a time,
+        here for all at once from ``cosine``, their unit vectors' products: clearly
+        inside or outside by the cosine, a haversine in the thin shell around the limit
+        (the same margins), True where the seeker set no limit."""
+        sides, index = self.sides, self.sides.index
+        limit = sides.max_km[at]
+        keep = np.ones(cosine.shape, dtype=bool)
+        has = np.flatnonzero(~np.isnan(limit))
+        if not has.size:
+            return keep
+        limit, dot = limit[has], cosine[has]
+        inner = np.maximum(limit * (1 - 1e-6) - 1e-3, 0.0)
+        outer = limit * (1 + 1e-6) + 1e-3
+        cos_inner = np.cos(np.minimum(inner / R.EARTH_RADIUS_KM, np.pi))
+        cos_outer = np.cos(np.minimum(outer / R.EARTH_RADIUS_KM, np.pi))
+        near = dot >= cos_inner[:, None]
+        r, k = np.nonzero(~near & (dot >= cos_outer[:, None]))
+        if r.size:
+            seekers, rows = at[has][r], self.cols[k]
+            km = R.haversine_km(
+                sides.lat[seekers], sides.lon[seekers], index.lat_[rows], index.lon_[rows], xp=np
+            )
+            near[r, k] = km <= limit[r]
+        keep[has] = near
+        return keep
+
     def _place_term(self, lo, part) -> np.ndarray:
         """The in-person seekers ``part``'s distance term (float32, as ``combine`` adds it),
         -inf where a rule fails.
 
-        The rules are the index's (``within_km``: exact at the limit); the distances for
-        the term come from the unit vectors' dot product (the chord: the same great-circle
-        distance as ``haversine_km``, to about 1e-9 km, several times cheaper). These
-        scores only screen: a pair that matters is scored again with the haversine."""
+        The distance rule is ``within_km``'s, for all the seekers at once
+        (``_near_enough``: exact at the limit); the distances for the term come from the
+        unit vectors' dot product (the chord: the same great-circle distance as
+        ``haversine_km``, to about 1e-9 km, several times cheaper). These scores only
+        screen: a pair that matters is scored again with the haversine."""
         sides, a, c = self.sides, *self.personal
         inside = (a >= lo) & (a < lo + part.size)
-        personal = a[inside] - lo, c[inside]
         index = sides.index
-        feasible, _ = pair_feasibility(
-            index, sides.requests, part, self.cols, personal, distances=False
-        )
+        feasible = np.ones((part.size, self.cols.size), dtype=bool)
+        feasible[a[inside] - lo, c[inside]] = False
         extra = np.zeros(feasible.shape, dtype=np.float32)
         located = sides.located[part]
         if located.any():
             at = part[located]
             seekers = np.stack(R.unit_vector(sides.lat[at], sides.lon[at], np), axis=1)
-            half_chord = np.clip((1.0 - seekers @ index.unit_[self.cols].T) / 2, 0.0, 1.0)
+            cosine = seekers @ index.unit_[self.cols].T
+            feasible[located] &= self._near_enough(at, cosine)
+            ok = feasible[located]  # the term only where the rules pass (most fail)
+            half_chord = np.clip((1.0 - cosine[ok]) / 2, 0.0, 1.0)
             km = 2 * R.EARTH_RADIUS_KM * np.arcsin(np.sqrt(half_chord))
             near = np.nan_to_num(R.closeness(km, index.settings_, xp=np), nan=0.0)
-            weight = sides.w_distance[at][:, None]
-            extra[located] = (np.float32(weight) * near).astype(np.float32)
+            weight = np.repeat(sides.w_distance[at], ok.sum(axis=1))
+            term = np.zeros(ok.shape, dtype=np.float32)
+            term[ok] = (np.float32(weight) * near).astype(np.float32)
+            extra[located] = term
         extra[~feasible] = -np.inf
         return extra
 
@@ -264,6 +309,8 @@ def _candidates(group, top_k: int, sponsor_top: int):
                 best[better] = np.take_along_axis(best[better], keep, axis=1)
                 best_at[better] = np.take_along_axis(best_at[better], keep, axis=1)
     a, c = (np.concatenate(x) for x in zip(*found, strict=True))
+    if sponsor_top:  # each sponsor's best score in the group (-inf: no feasible pair)
+        group.best = best[:, 0]
     return count, a, c, best[:, :-1], best_at[:, :-1]
 
 
@@ -283,6 +330,9 @@ def _check(group, d, row_node, top_k: int):
     prices32, limit32 = (prices - base).astype(np.float32), (limit - base).astype(np.float32)
     slack = SCREEN + 4 * np.finfo(np.float32).eps * (np.abs(prices32).max() + np.abs(limit32))
     need = limit - group.ceiling - 2 * SCREEN  # a pair may violate only above this price
+    if group.best is not None:  # nor with a sponsor whose best score is below every limit
+        hopeless = prices + group.best + 2 * SCREEN <= limit.min()
+        prices = np.where(hopeless, -np.inf, prices)
     picked = []
     for at, score, cols in group.check_chunks(prices, need, group.chunk * group.cols.size):
         score += prices32[cols]
@@ -293,9 +343,12 @@ def _check(group, d, row_node, top_k: int):
         value, margin, top = score[rows], slack[at[rows]], top[rows]
         take = value >= (top - 2 * margin)[:, None]  # the exact maximum is among these
         width = cols.size
+        above = value > (limit32[at[rows]] - margin)[:, None]  # may violate
         if width > top_k:
             kth = np.partition(value, width - top_k, axis=1)[:, width - top_k]
-            take |= (value >= kth[:, None]) & (value > (limit32[at[rows]] - margin)[:, None])
+            take |= (value >= kth[:, None]) & above
+        else:
+            take |= above
         a, c = np.divmod(np.flatnonzero(take), width)
         picked.append((at[rows[a]], cols[c]))
     excess = np.zeros(group.members.size, dtype=np.int64)
