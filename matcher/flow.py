@@ -131,6 +131,17 @@ def _ranges(firsts, counts):
     return np.cumsum(steps)
 
 
+def sponsor_nodes(index, rows: np.ndarray, n: int):
+    """Number the sponsors of ``rows`` (index rows, any order, repeats allowed) as flow
+    nodes after the ``n`` seekers: return ``(sponsor_rows, spare, node_of_row)``, the
+    sponsors' rows and spare capacities in node order, and each index row's node (-1 for
+    rows not in the round)."""
+    sponsor_rows = np.unique(rows)
+    node_of_row = np.full(index.n_rows_, -1, dtype=np.int64)
+    node_of_row[sponsor_rows] = n + np.arange(sponsor_rows.size)
+    return sponsor_rows, index.spare(sponsor_rows), node_of_row
+
+
 class FlowNetwork:
     """The flow network over some pairs (arcs seeker → sponsor), solved once."""
 

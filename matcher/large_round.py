@@ -35,7 +35,14 @@ import numpy as np
 
 from matcher import features as F
 from matcher import rules as R
-from matcher.flow import OFFSET, SCALE, FlowNetwork, potentials, serve_longest_waiting
+from matcher.flow import (
+    OFFSET,
+    SCALE,
+    FlowNetwork,
+    potentials,
+    serve_longest_waiting,
+    sponsor_nodes,
+)
 from matcher.round import (
     Proof,
     RoundOptions,
@@ -477,10 +484,7 @@ def solve_large(index, requests, options: RoundOptions):
     live = [g for g in groups if feasible_count[g.members].any()]
     if not live:
         return [], feasible_count, Proof("full")
-    sponsor_rows = np.unique(np.concatenate([g.cols for g in live]))
-    spare = index.spare(sponsor_rows)
-    row_node = np.full(index.n_rows_, -1, dtype=np.int64)
-    row_node[sponsor_rows] = n + np.arange(sponsor_rows.size)
+    sponsor_rows, spare, row_node = sponsor_nodes(index, np.concatenate([g.cols for g in live]), n)
     tails, rows = np.concatenate(tails), np.concatenate(heads)
     key = np.unique(tails * index.n_rows_ + rows, return_index=True)[1]  # each pair once
     tails, rows = tails[key], rows[key]

@@ -47,7 +47,14 @@ import numpy as np
 from matcher import features as F
 from matcher import rules as R
 from matcher.explain import reasons_for_pairs
-from matcher.flow import OFFSET, SCALE, FlowNetwork, potentials, serve_longest_waiting
+from matcher.flow import (
+    OFFSET,
+    SCALE,
+    FlowNetwork,
+    potentials,
+    serve_longest_waiting,
+    sponsor_nodes,
+)
 from matcher.types import Assignment, SeekerRequest, Unassigned
 
 
@@ -452,10 +459,7 @@ def _solve(index, requests: list[SeekerRequest], options: RoundOptions):
     live = [g for g in groups if g.feasible.any()]
     if not live:
         return [], feasible_count, Proof("full")
-    sponsor_rows = np.unique(np.concatenate([g.rows for g in live]))
-    spare = index.spare(sponsor_rows)
-    node_of_row = np.full(index.n_rows_, -1, dtype=np.int64)
-    node_of_row[sponsor_rows] = n + np.arange(sponsor_rows.size)
+    _, spare, node_of_row = sponsor_nodes(index, np.concatenate([g.rows for g in live]), n)
     small = sum(int(g.feasible.sum()) for g in live) <= options.full_pairs
     if small:
         for group in live:
