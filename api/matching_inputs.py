@@ -63,15 +63,20 @@ def is_paused(profile: SponsorProfile, today: date) -> bool:
     return profile.paused_until is not None and today <= profile.paused_until
 
 
+def confirmed_days_ago(confirmed_at: datetime | None, now: datetime) -> int | None:
+    """Whole days since availability was confirmed (None: never), as the rules read it."""
+    return (now - confirmed_at).days if confirmed_at is not None else None
+
+
 def sponsor_state(profile: SponsorProfile, today: date, now: datetime) -> dict:
     """The ``SponsorCandidate`` fields the matcher's rules about the sponsor alone read:
     sobriety, accepting, paused, days since availability was confirmed (room aside)."""
-    confirmed = profile.availability_confirmed_at
+    confirmed = confirmed_days_ago(profile.availability_confirmed_at, now)
     return {
         "sobriety_days": (today - profile.sobriety_date).days,
         "accepting": profile.accepting,
         "paused": is_paused(profile, today),
-        "availability_confirmed_days_ago": (now - confirmed).days if confirmed else None,
+        "availability_confirmed_days_ago": confirmed,
     }
 
 

@@ -11,7 +11,7 @@ from api.errors import Invalid, NotFound
 from api.extensions import db
 from api.gazetteer import City
 from api.matching_index import pool_changed
-from api.matching_inputs import is_paused, rule_settings, sponsor_state
+from api.matching_inputs import confirmed_days_ago, is_paused, rule_settings, sponsor_state
 from api.models import AvailabilityCheck, Member, Membership, Program, SponsorProfile, utcnow
 from api.program_settings import DEFAULTS
 from api.schemas.profiles import unique
@@ -95,7 +95,7 @@ def availability_stale(confirmed_at: datetime | None, max_days: int, now: dateti
     """True when the last confirmation is missing or older than ``max_days`` whole days: the
     matcher's availability_unconfirmed rule (``matcher.rules.RULES``)."""
     state = SponsorCandidate(
-        "", "", availability_confirmed_days_ago=(now - confirmed_at).days if confirmed_at else None
+        "", "", availability_confirmed_days_ago=confirmed_days_ago(confirmed_at, now)
     )
     rule = RULE_BY_CODE["availability_unconfirmed"]
     return rule.fails(None, state, MatchSettings(availability_confirm_max_days=max_days))
@@ -140,13 +140,12 @@ def sponsor_status(
     if max_days is None:
         programs = [program] if program is not None else sponsor_programs(profile.member)
         max_days = confirm_max_days(programs)
-    confirmed = profile.availability_confirmed_at
     state = SponsorCandidate(
         "",
         "",
         accepting=profile.accepting,
         paused=is_paused(profile, today),
-        availability_confirmed_days_ago=(now - confirmed).days if confirmed else None,
+        availability_confirmed_days_ago=confirmed_days_ago(profile.availability_confirmed_at, now),
         load=profile.load,
         capacity=profile.capacity,
     )
