@@ -41,6 +41,7 @@ from matcher.flow import (
     FlowNetwork,
     potentials,
     serve_longest_waiting,
+    settled,
     sponsor_nodes,
 )
 from matcher.round import (
@@ -393,15 +394,12 @@ def _check_all(groups, d, row_node, options):
     return gap, tuple(np.concatenate(x) for x in zip(*found, strict=True))
 
 
-def _solved(tails, heads, scores, n, spare, options):
+def _solved(tails, heads, scores, n, spare):
     """Solve the flow over the given pairs and return it with its proving potentials."""
-    for fast_bonus in (options.fast_bonus, None):
-        solved = FlowNetwork.from_arcs(tails, heads, scores, n, spare, fast_bonus)
-        src, dst, w = solved.residual()
-        d = potentials(src, dst, w, solved.sink + 1, options.max_relax_rounds)
-        if d is not None:
-            return solved, _lowered(d, src, dst, w, solved.sink, n)
-    raise RuntimeError("the potentials of an optimal flow did not settle")
+    solved = FlowNetwork.from_arcs(tails, heads, scores, n, spare)
+    src, dst, w = solved.residual()
+    d = settled(potentials(src, dst, w, solved.sink + 1, None))
+    return solved, _lowered(d, src, dst, w, solved.sink, n)
 
 
 def _lowered(d, src, dst, w, sink, n):
@@ -500,7 +498,7 @@ def solve_large(index, requests, options: RoundOptions):
         group.taken = position[tails[mine]], np.searchsorted(group.cols, rows[mine])
     checks = 0
     while True:
-        solved, d = _solved(tails, heads, scores, n, spare, options)
+        solved, d = _solved(tails, heads, scores, n, spare)
         gap, extra = _check_all(live, d, row_node, options)
         checks += 1
         achieved = int(scores[solved.flows[: solved.n_pairs] > 0].sum())

@@ -11,24 +11,23 @@ against the sponsors that group can have (``SponsorIndex.eligible_mask`` and
 
 Solving: a round with at most ``full_pairs`` feasible pairs gives them all to the solver.
 Larger rounds start from each seeker's ``top_k`` best sponsors and each sponsor's best
-seekers. The solver is first run with a small bonus (``fast_bonus``: several times
-faster, but on its own it does not guarantee cardinality first). The knobs are the
-fields of ``RoundOptions``, passed to ``assign``; none of them changes the result.
+seekers. The solver sees the pairs and the capacities only and finds the largest flow of
+the least cost (``FlowNetwork.solve_arcs``): the same optimum as the network with the
+bonus, without making the solver work through costs as wide as the bonus. The knobs are
+the fields of ``RoundOptions``, passed to ``assign``; none of them changes the result.
 
-Proof: the flow is then checked against the full problem with the *true* costs, using
-dual potentials (shortest-path distances in its residual graph, Bellman-Ford vectorised
-with numpy; each round relaxes only the arcs out of nodes whose distance just dropped,
-and it gives up early once the parent pointers close a cycle, which is then negative).
-If they do not settle, the residual graph has a negative cycle and the round is solved
-again with the true bonus. Every left-out feasible pair with a negative reduced cost is
-added; the potentials are updated on the same flow, and only if they no longer settle
-(the added pairs improve the flow) is it solved again, on a trimmed problem: the pairs
-carrying flow plus every feasible pair, solved before or not, whose reduced cost under
-the flow's potentials is below ``trim_margin`` (a heuristic: the solve stays small, and
-taking the near-zero left-out pairs too usually makes it the last one). When no
-left-out pair has a negative reduced cost the potentials prove the flow optimal for the
-full problem. After ``max_solves`` it falls back to every feasible pair with the true
-bonus.
+Proof: the flow is then checked against the full problem, using dual potentials
+(shortest-path distances in its residual graph, Bellman-Ford vectorised with numpy; each
+round relaxes only the arcs out of nodes whose distance just dropped, and it gives up
+early once the parent pointers close a cycle, which is then negative). Every left-out
+feasible pair with a negative reduced cost is added; the potentials are updated on the
+same flow, and only if they no longer settle (the added pairs improve the flow) is it
+solved again, on a trimmed problem: the pairs carrying flow plus every feasible pair,
+solved before or not, whose reduced cost under the flow's potentials is below
+``trim_margin`` (a heuristic: the solve stays small, and taking the near-zero left-out
+pairs too usually makes it the last one). When no left-out pair has a negative reduced
+cost the potentials prove the flow optimal for the full problem. After ``max_solves`` it
+falls back to every feasible pair.
 
 Large rounds (past ``RoundOptions.exact_max_seekers`` seekers) go to
 ``matcher.large_round``: nothing (seekers x sponsors) is kept, and the result comes with a
@@ -53,6 +52,7 @@ from matcher.flow import (
     FlowNetwork,
     potentials,
     serve_longest_waiting,
+    settled,
     sponsor_nodes,
 )
 from matcher.types import Assignment, SeekerRequest, Unassigned
@@ -70,14 +70,14 @@ class RoundOptions:
     sponsor's best seekers per seeker group too; ``full_pairs``: up to this many feasible
     pairs, all enter the first solve (measured 2026-12-04, median of 11, whole vs pruned:
     300 seekers 9.8 vs 10.2 ms, 600 seekers 21.0 vs 18.0 ms, 1,000 seekers with 75k
-    feasible pairs 43.5 vs 31.2 ms); ``fast_bonus``: the small unmatched penalty of the
-    first solve (several times faster; the dual check catches when it did not put
-    cardinality first); ``trim_margin``: reduced cost under which a left-out pair joins a
-    re-solve; ``max_solves``: solves before every feasible pair is given to the solver;
-    ``max_relax_rounds`` / ``warm_relax_rounds``: Bellman-Ford rounds of the proof
-    (None: the number of nodes, Bellman-Ford's own bound, so a long chain of
-    alternatives is followed to its end rather than taken for a failed proof; a negative
-    cycle is still found early by the parent pointers);
+    feasible pairs 43.5 vs 31.2 ms); ``trim_margin``: reduced cost under which a
+    left-out pair joins a re-solve; ``max_solves``: solves before every feasible pair is
+    given to the solver; ``warm_relax_rounds``: Bellman-Ford rounds when the potentials
+    are updated for added pairs (None: the number of nodes, Bellman-Ford's own bound, so
+    a long chain of alternatives is followed to its end rather than taken for an
+    improving one; a negative cycle is still found early by the parent pointers; the
+    potentials of a solved flow always run to the end, since it leaves no negative
+    cycle);
     ``workers``: threads for the per-group work, used from ``parallel_min_pairs`` pairs
     (below that, starting threads costs more than it saves: the 1k-seeker round stays on
     one thread, the 10k round, 6.8M pairs scored, uses two); ``chunk_pairs``: about how
@@ -102,10 +102,8 @@ class RoundOptions:
     top_k: int = 20
     sponsor_top: int = 4
     full_pairs: int = 20_000
-    fast_bonus: int = 2 * OFFSET
     trim_margin: int | None = SCALE // 20
     max_solves: int = 12
-    max_relax_rounds: int | None = None
     warm_relax_rounds: int | None = None
     workers: int = field(default_factory=lambda: min(2, os.cpu_count() or 1))
     parallel_min_pairs: int = 1_000_000
@@ -297,7 +295,7 @@ def personal_exclusions(index, requests, members: np.ndarray, cols: np.ndarray):
 class _Round(FlowNetwork):
     """The flow network over the active pairs of every group, solved once."""
 
-    def __init__(self, groups, n, node_of_row, spare, options, fast):
+    def __init__(self, groups, n, node_of_row, spare, options):
         def arcs(group):
             a, c = np.nonzero(group.active)
             return group.seekers[a], node_of_row[group.rows[c]], group.scores[a, c], (a, c)
@@ -311,7 +309,6 @@ class _Round(FlowNetwork):
             np.concatenate(list(scores) + empty),
             n,
             spare,
-            options.fast_bonus if fast else None,
         )
 
     def pairs(self, groups):
@@ -466,17 +463,14 @@ def _solve(index, requests: list[SeekerRequest], options: RoundOptions):
             group.active[:] = group.feasible
     else:
         _each(live, lambda group: group.prune(options.top_k, options.sponsor_top), options)
-    proof, fast = "pruned+dual", True
+    proof = "pruned+dual"
     trim = options.trim_margin is not None
     for _ in range(options.max_solves):
         if all(g.active.sum() == g.feasible.sum() for g in live):
             proof = "full"
-        solved = _Round(live, n, node_of_row, spare, options, fast)
+        solved = _Round(live, n, node_of_row, spare, options)
         src, dst, w = solved.residual()
-        d = potentials(src, dst, w, solved.sink + 1, options.max_relax_rounds)
-        if d is None:  # the fast solve did not put cardinality first: solve it exactly
-            fast = False
-            continue
+        d = settled(potentials(src, dst, w, solved.sink + 1, None))
         first_check = True
         while True:
             extra = _violations(live, d, node_of_row, options, near=first_check and trim)
@@ -497,8 +491,8 @@ def _solve(index, requests: list[SeekerRequest], options: RoundOptions):
         for group in live:
             group.active[:] = group.feasible
         proof = "full"
-        solved = _Round(live, n, node_of_row, spare, options, fast=False)
-        d = potentials(*solved.residual(), solved.sink + 1, None)
+        solved = _Round(live, n, node_of_row, spare, options)
+        d = settled(potentials(*solved.residual(), solved.sink + 1, None))
     pairs = []
     for seekers, rows, scores in _longest_waiting_served(live, solved, d, node_of_row, options):
         pairs += zip(seekers.tolist(), rows.tolist(), (scores / SCALE).tolist(), strict=True)

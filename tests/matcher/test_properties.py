@@ -114,7 +114,7 @@ SOLVER_PATHS = (
     {"workers": 2},
     {"full_pairs": 0, "workers": 2},
     {"full_pairs": 0, "parallel_min_pairs": 0, "workers": 2},
-    {"full_pairs": 0, "fast_bonus": 0, "workers": 2},
+    {"full_pairs": 0, "trim_margin": None, "workers": 2},
     {"full_pairs": 0, "chunk_pairs": 5, "workers": 1},
     {"full_pairs": 0, "max_solves": 0, "workers": 1},
 )
