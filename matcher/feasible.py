@@ -87,12 +87,22 @@ class Feasibility:
     def personal_rows(self, q: SeekerRequest) -> list[int]:
         """Return the rows a personal rule excludes for ``q`` (self, blocked either way,
         ended or declined), from the rules' ``member_ids``."""
-        rows = []
+        return self.personal_rows_many([q])[0]
+
+    def personal_rows_many(self, requests) -> list[list[int]]:
+        """``personal_rows`` of many requests, a rule at a time (a round's seekers: most
+        name nobody, so only the ids that are sponsors here are looked up)."""
+        out = [[] for _ in requests]
+        row_of, blocked_by = self.row_of_, self.blocked_by_
         for rule in STAGES["personal"]:
-            rows += self.rows_of(rule.member_ids(q))
-            if rule.both_ways:
-                rows += self.blocked_by_.get(q.member_id, ())
-        return rows
+            for rows, q in zip(out, requests, strict=True):
+                ids = rule.member_ids(q)
+                if ids:
+                    rows += [row_of[i] for i in ids if i in row_of]
+            if rule.both_ways and blocked_by:
+                for rows, q in zip(out, requests, strict=True):
+                    rows += blocked_by.get(q.member_id, ())
+        return out
 
     def near_enough(self, q: SeekerRequest, rows: np.ndarray, km) -> np.ndarray:
         """Which of ``rows`` pass the distance rules (their distances ``km`` given)."""

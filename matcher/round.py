@@ -282,8 +282,8 @@ def personal_exclusions(index, requests, members: np.ndarray, cols: np.ndarray):
     position = np.full(index.n_rows_, -1, dtype=np.int64)
     position[cols] = np.arange(cols.size)
     out_a, out_c = [], []
-    for a, i in enumerate(members.tolist()):
-        personal = index.personal_rows(requests[i])
+    named = index.personal_rows_many([requests[i] for i in members.tolist()])
+    for a, personal in enumerate(named):
         if personal:
             at = position[personal]
             at = np.unique(at[at >= 0])
