@@ -155,11 +155,9 @@ class Feasibility:
         limit = np.array(
             [np.inf if q.max_distance_km is None else q.max_distance_km for q in seekers]
         )
-        outer = [
-            -2.0 if np.isinf(km) else R.cos_central_angle(km * (1 + 1e-6) + 1e-3) for km in limit
-        ]
+        outer = np.where(np.isinf(limit), -2.0, R.cos_central_angle(R.shell_km(limit)[1], np))
         dot = np.stack(R.unit_vector(lat, lon, np), axis=1) @ self.unit_[rows].T
-        maybe = dot >= np.array(outer)[:, None]
+        maybe = dot >= outer[:, None]
         out = np.empty(maybe.shape)
         out[:] = np.where(np.isnan(self.lat_[rows]), np.nan, np.inf)
         a, c = np.nonzero(maybe)
@@ -194,7 +192,7 @@ def within_km_of(points, q: SeekerRequest, sel, limit: float) -> np.ndarray:
     if q.lat is None or q.lon is None:
         return np.zeros(len(points.lat_[sel]), dtype=bool)
     dot = points.unit_[sel] @ np.array(R.unit_vector(q.lat, q.lon))
-    inner, outer = max(limit * (1 - 1e-6) - 1e-3, 0.0), limit * (1 + 1e-6) + 1e-3
+    inner, outer = R.shell_km(limit)
     inside = dot >= R.cos_central_angle(inner)
     shell = np.flatnonzero(~inside & (dot >= R.cos_central_angle(outer)))
     if shell.size:

@@ -237,12 +237,9 @@ class _Group:
         if not has.size:
             return keep
         limit, dot = limit[has], cosine[has]
-        inner = np.maximum(limit * (1 - 1e-6) - 1e-3, 0.0)
-        outer = limit * (1 + 1e-6) + 1e-3
-        cos_inner = np.cos(np.minimum(inner / R.EARTH_RADIUS_KM, np.pi))
-        cos_outer = np.cos(np.minimum(outer / R.EARTH_RADIUS_KM, np.pi))
-        near = dot >= cos_inner[:, None]
-        r, k = np.nonzero(~near & (dot >= cos_outer[:, None]))
+        inner, outer = R.shell_km(limit)
+        near = dot >= R.cos_central_angle(inner, np)[:, None]
+        r, k = np.nonzero(~near & (dot >= R.cos_central_angle(outer, np)[:, None]))
         if r.size:
             seekers, rows = at[has][r], self.cols[k]
             km = R.haversine_km(

@@ -85,9 +85,20 @@ def unit_vector(lat, lon, xp=math):
     return xp.cos(p) * xp.cos(lam), xp.cos(p) * xp.sin(lam), xp.sin(p)
 
 
-def cos_central_angle(km: float) -> float:
-    """The cosine of the angle at the Earth's centre that a great-circle distance spans."""
-    return math.cos(min(km / EARTH_RADIUS_KM, math.pi))
+def cos_central_angle(km, xp=math):
+    """The cosine of the angle at the Earth's centre that a great-circle distance spans
+    (none below zero km, all of it past half the Earth's circumference; floats with
+    ``math``, arrays with ``xp=numpy``)."""
+    if xp is math:
+        return math.cos(min(max(km / EARTH_RADIUS_KM, 0.0), math.pi))
+    return xp.cos(xp.clip(km / EARTH_RADIUS_KM, 0.0, xp.pi))
+
+
+def shell_km(limit):
+    """Return ``(inner, outer)``: the distances just inside and just outside a limit of
+    ``limit`` km (a number or an array) between which two points' unit vectors cannot
+    tell inside from outside, so the haversine decides (``inner`` may be below zero)."""
+    return limit * (1 - 1e-6) - 1e-3, limit * (1 + 1e-6) + 1e-3
 
 
 def pair_distance_km(seeker, sponsor) -> float | None:

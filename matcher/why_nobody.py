@@ -173,7 +173,7 @@ class _Places:
         when the limit does not apply): all the others fail the distance rule."""
         if not R.measures_distance(q):
             return slice(0, self.kind.size)
-        outer = q.max_distance_km * (1 + 1e-6) + 1e-3  # as ``within_km``'s outer shell
+        outer = R.shell_km(q.max_distance_km)[1]
         degrees = np.degrees(outer / R.EARTH_RADIUS_KM) + 1e-9
         lo, hi = np.searchsorted(self.lat_, (q.lat - degrees, q.lat + degrees), side="left")
         return slice(int(lo), max(int(lo), int(hi)))  # empty for a limit below zero
