@@ -282,6 +282,39 @@ class _Group:
         return extra
 
 
+def row_tops(score: np.ndarray, k: int, blocks: int = 64):
+    """Return ``(a, c, kth)``: the positions of each row's ``k`` largest finite scores
+    (and every score tied with the last), by row then column, and each row's ``k``-th
+    largest score (-inf where it has fewer than ``k`` finite).
+
+    The same as a partition of every row, about ten times cheaper on a wide row: the
+    ``k``-th largest of the maxima of ``blocks`` disjoint sets of columns (every
+    ``blocks``-th column: neighbouring sponsors are alike) is a score at most the
+    row's ``k``-th largest, so every score below it is left out in one sweep, and only
+    the few at or above it (about ``k`` measured, rarely many more) are sorted."""
+    rows, width = score.shape
+    lowest = np.finfo(score.dtype).min
+    if width < 4 * blocks:
+        kth = np.partition(score, width - k, axis=1)[:, width - k]
+        a, c = np.divmod(np.flatnonzero(score >= np.maximum(kth, lowest)[:, None]), width)
+        return a, c, kth
+    main = width // blocks * blocks
+    most = score[:, :main].reshape(rows, main // blocks, blocks).max(axis=1)
+    if main < width:
+        np.maximum(most[:, : width - main], score[:, main:], out=most[:, : width - main])
+    floor = np.partition(most, blocks - k, axis=1)[:, blocks - k]
+    a, c = np.divmod(np.flatnonzero(score >= np.maximum(floor, lowest)[:, None]), width)
+    value = score[a, c]
+    order = np.lexsort((-value, a))  # by row, highest first
+    start = np.searchsorted(a, np.arange(rows + 1))  # a is sorted: flat positions
+    count = np.diff(start)
+    kth = np.full(rows, -np.inf, dtype=score.dtype)
+    enough = count >= k
+    kth[enough] = value[order[start[:-1][enough] + k - 1]]
+    keep = value >= kth[a]
+    return a[keep], c[keep], kth
+
+
 def _candidates(group, top_k: int, sponsor_top: int):
     """Return ``(feasible_count, a, c, best, best_at)``: each seeker's ``top_k`` best
     sponsors (ties with the last included) as positions ``(a, c)`` in the group, and each
@@ -292,17 +325,14 @@ def _candidates(group, top_k: int, sponsor_top: int):
     best = np.full((width, sponsor_top + 1), -np.inf, dtype=np.float32)
     best_at = np.zeros((width, sponsor_top + 1), dtype=np.int64)
     found = []
-    lowest = np.finfo(np.float32).min
     for lo, score in group.chunks():
         if group.in_person:
             count[lo : lo + len(score)] = (score > -np.inf).sum(axis=1)
         if width > top_k:
-            kth = np.partition(score, width - top_k, axis=1)[:, width - top_k]
-            take = score >= np.maximum(kth, lowest)[:, None]
+            a, c, kth = row_tops(score, top_k)
             group.ceiling[lo : lo + len(score)] = kth
         else:
-            take = score > -np.inf
-        a, c = np.divmod(np.flatnonzero(take), width)  # flat: several times faster
+            a, c = np.divmod(np.flatnonzero(score > -np.inf), width)
         found.append((a + lo, c))
         if sponsor_top:  # each sponsor's best seeker of the chunk, where it gets in
             top = score.max(axis=0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -13,6 +14,7 @@ from benchmarks.population import make_seekers, make_sponsors
 from benchmarks.reference import exact_reference
 from matcher import MatchSettings, SponsorIndex
 from matcher import rules as R
+from matcher.large_round import row_tops
 from matcher.round import assign_pairs
 from tests.matcher.strategies import easy_seeker, easy_sponsor, rounds
 
@@ -154,3 +156,30 @@ def test_a_sponsor_excluded_twice_over_is_counted_once():
     assert counts.tolist() == exact_counts.tolist() == [1, 2, 2]
     large = index.assign([twice, *others], exact_max_seekers=0)
     assert large == index.assign([twice, *others])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rows=st.integers(1, 5),
+    width=st.sampled_from((3, 7, 255, 256, 257, 700)),
+    k=st.integers(1, 8),
+    levels=st.integers(1, 40),
+    blanks=st.floats(0.0, 1.0),
+    seed=st.integers(0, 2**31),
+)
+def testrow_tops_equal_a_partition_of_every_row(rows, width, k, levels, blanks, seed):
+    """Each row's k best (ties with the last kept) and k-th best, from the block maxima,
+    equal what a full partition of the row gives; few distinct values make ties, and
+    -inf (a rule failing) leaves some rows fewer than k."""
+    if width <= k:
+        return
+    rng = np.random.default_rng(seed)
+    score = rng.integers(0, levels, (rows, width)).astype(np.float32) / levels
+    score[rng.random((rows, width)) < blanks] = -np.inf
+    a, c, kth = row_tops(score, k)
+    expected = np.partition(score, width - k, axis=1)[:, width - k]
+    take = score >= np.maximum(expected, np.finfo(np.float32).min)[:, None]
+    ea, ec = np.divmod(np.flatnonzero(take), width)
+    np.testing.assert_array_equal(kth, expected)
+    np.testing.assert_array_equal(a, ea)
+    np.testing.assert_array_equal(c, ec)
