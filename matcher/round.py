@@ -89,7 +89,8 @@ class RoundOptions:
     realistic rounds are hundreds to a few thousand; the exact round of 5,000 takes
     0.22 s, and past it the exact round keeps every scored pair, 7 bytes each).
     Large rounds: ``large_top_k``, each seeker's best sponsors among the candidates
-    (``sponsor_top`` is each sponsor's best seekers a group there too); ``stream_pairs``,
+    (``sponsor_top`` is each sponsor's nearest misses a group there: the seekers whose
+    ``large_top_k``-th best score it comes closest to); ``stream_pairs``,
     about how many pairs are scored at a time (a float32 chunk, about 4 bytes a pair per
     thread: half a million, 2 MiB, about a core's L2 cache; each chunk's best seeker
     of each sponsor is a candidate too, so smaller chunks give a few more: measured
