@@ -185,10 +185,15 @@ def pack_hours(hours) -> np.ndarray:
     return pack_hour_sets([tuple(hours)])[0]
 
 
+def unpack_hour_bits(words: np.ndarray) -> np.ndarray:
+    """Unpack (n, 3) uint64 words into an (n, 168) uint8 0/1 matrix (a view)."""
+    bits = np.unpackbits(np.ascontiguousarray(words).view(np.uint8), axis=1, bitorder="little")
+    return bits[:, :HOURS_PER_WEEK]
+
+
 def unpack_hour_matrix(words: np.ndarray) -> np.ndarray:
     """Unpack (n, 3) uint64 words into an (n, 168) float32 0/1 matrix."""
-    bits = np.unpackbits(np.ascontiguousarray(words).view(np.uint8), axis=1, bitorder="little")
-    return bits[:, :HOURS_PER_WEEK].astype(np.float32)
+    return unpack_hour_bits(words).astype(np.float32)
 
 
 def popcount(words: np.ndarray) -> np.ndarray:

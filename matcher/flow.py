@@ -66,13 +66,11 @@ def potentials(src, dst, w, n_nodes, rounds: int | None, start=None):
         marked[heads] = True
         lowered = np.flatnonzero(marked)  # np.unique, without sorting
         if rounds is None and lowered.size <= SMALL_FRONTIER:
-            if lists is None:
-                lists = (first_out.tolist(), out_degree.tolist(), dst.tolist(), w.tolist())
-            distances = d.tolist()
-            frontier = _relax_queue(lists, distances, lowered.tolist(), n_nodes)
+            if lists is None:  # read in place (faster than lists, and nothing to copy)
+                lists = tuple(map(memoryview, (first_out, out_degree, dst, w)))
+            frontier = _relax_queue(lists, memoryview(d), lowered.tolist(), n_nodes)
             if frontier is None:
                 return None
-            d = np.array(distances, dtype=np.int64)
             if not frontier:
                 return d
             lowered, done = np.array(sorted(frontier), dtype=np.int64), 0  # d stays an upper bound
@@ -91,9 +89,9 @@ def settled(d):
 
 def _relax_queue(lists, d, frontier, n_nodes, budget=QUEUE_BUDGET):
     """Relax from ``frontier`` with a queue (the nodes whose distance dropped), in place
-    on the list ``d``; return ``[]`` when nothing changes any more, None on a negative
-    cycle (a chain of lowerings as long as there are nodes), or the queue left when
-    ``budget`` arcs were looked at (the numpy rounds take over again)."""
+    on ``d`` (a memoryview of the distances); return ``[]`` when nothing changes any
+    more, None on a negative cycle (a chain of lowerings as long as there are nodes), or
+    the queue left when ``budget`` arcs were looked at (the numpy rounds take over again)."""
     first, degree, heads, costs = lists
     queue, queued, steps = deque(frontier), bytearray(n_nodes), {}
     for u in frontier:

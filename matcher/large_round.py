@@ -63,8 +63,10 @@ class _Sides:
     def __init__(self, index, requests):
         self.index, self.requests = index, requests
         queries, hours, hours_scale, self.w_distance = index.query_matrix(requests)
-        seeker_hours = F.unpack_hour_matrix(hours) * hours_scale[:, None]
-        self.seekers = np.hstack([queries, seeker_hours])
+        width = queries.shape[1]
+        self.seekers = np.empty((len(requests), width + F.HOURS_PER_WEEK), dtype=np.float32)
+        self.seekers[:, :width] = queries
+        np.multiply(F.unpack_hour_bits(hours), hours_scale[:, None], out=self.seekers[:, width:])
         self.sponsors = index.score_factors(np.arange(index.n_rows_))
         self.sponsor_used = (self.sponsors != 0).any(axis=0)  # factors some sponsor has
         self._pool = None
@@ -114,11 +116,7 @@ class _Group:
     def __init__(self, sides, members, cols, chunk_pairs):
         self.sides, self.members, self.cols = sides, members, cols
         self.chunk = max(1, chunk_pairs // max(1, cols.size))
-        self.personal = personal_exclusions(sides.index, sides.requests, members, cols)
-        # the factors both sides use (a factor zero on either side adds exactly nothing:
-        # most of the week's 168 hours are nobody's, so the products are about half)
-        used = (sides.seekers[members] != 0).any(axis=0) & sides.sponsor_used
-        self.dims = np.flatnonzero(used)
+        self.personal = self.dims = None  # made by ``prepare``, on the group's thread
         self.in_person = sides.requests[members[0]].in_person_needed
         self.placed = set()  # the chunks whose distance term is in ``extra``
         self.extra = None  # an in-person group's distance term (members x cols, float32)
@@ -126,6 +124,15 @@ class _Group:
         self.ceiling = np.full(members.size, -np.inf, dtype=np.float32)
         self.best = None  # each sponsor's best float32 score in the group (first pass)
         self.taken = np.zeros(0, np.int64), np.zeros(0, np.int64)  # candidates (a, c), by a
+
+    def prepare(self):
+        """Find the group's personal exclusions and the factors both sides use (a factor
+        zero on either side adds exactly nothing: most of the week's 168 hours are
+        nobody's, so the products are about half)."""
+        sides, members = self.sides, self.members
+        self.personal = personal_exclusions(sides.index, sides.requests, members, self.cols)
+        used = (sides.seekers[members] != 0).any(axis=0) & sides.sponsor_used
+        self.dims = np.flatnonzero(used)
 
     def take(self, a: np.ndarray, c: np.ndarray):
         """Add the positions ``(a, c)`` to the group's candidates."""
@@ -317,10 +324,9 @@ def row_tops(score: np.ndarray, k: int, blocks: int = 64):
 
 
 def _candidates(group, top_k: int, sponsor_top: int):
-    """Return ``(feasible_count, a, c, best, best_at)``: each seeker's ``top_k`` best
-    sponsors (ties with the last included) as positions ``(a, c)`` in the group, and each
-    sponsor's ``sponsor_top`` nearest misses and their positions (sponsors x
-    ``sponsor_top``; -inf where there are fewer).
+    """Return ``(feasible_count, seekers, rows, offers)``: each seeker's ``top_k`` best
+    sponsors (ties with the last included) as pairs of request positions and index rows,
+    and each sponsor's ``sponsor_top`` nearest misses as ``(rows, how near, seekers)``.
 
     A sponsor's nearest misses are the seekers it is not a candidate of whose
     ``top_k``-th best score it comes closest to (the score minus that one, below 0): the
@@ -328,6 +334,7 @@ def _candidates(group, top_k: int, sponsor_top: int):
     seekers by score alone are mostly everybody's favourites, matched elsewhere (measured
     2026-12-05: the certified gap at 100k 59.9 with them, 14.0 with the nearest misses;
     at 10k 1.33 and 0.72)."""
+    group.prepare()
     size, width = group.members.size, group.cols.size
     count = width - np.bincount(group.personal[0], minlength=size)  # in person: below
     best = np.full((width, sponsor_top + 1), -np.inf, dtype=np.float32)
@@ -357,7 +364,10 @@ def _candidates(group, top_k: int, sponsor_top: int):
                 best_at[better] = np.take_along_axis(best_at[better], keep, axis=1)
     a, c = (np.concatenate(x) for x in zip(*found, strict=True))
     group.best = best_score  # each sponsor's best score in the group (-inf: none feasible)
-    return count, a, c, best[:, :-1], best_at[:, :-1]
+    has = np.isfinite(best[:, :-1])
+    column, _ = np.nonzero(has)
+    offers = group.cols[column], best[:, :-1][has], group.members[best_at[:, :-1][has]]
+    return count, group.members[a], group.cols[c], offers
 
 
 def _check(group, d, row_node, top_k: int):
@@ -470,10 +480,8 @@ def _lowered(d, src, dst, w, sink, n):
 
 def _sponsor_offers(index, offers, sponsor_top):
     """Each sponsor's nearest misses over the groups: as many as it has room for, and
-    ``sponsor_top`` more. ``offers``: per group (rows, how near, seekers), flat."""
+    ``sponsor_top`` more. ``offers``: per group (rows, how near, seekers), flat, finite."""
     row, value, seeker = (np.concatenate(x) for x in zip(*offers, strict=True))
-    has = np.isfinite(value)
-    row, value, seeker = row[has], value[has], seeker[has]
     # by row, then nearest first (a score minus another is in (-8, 0), so one float64
     # key keeps both orders; a tie keeps the groups' order, longest waiting first within
     # a group)
@@ -507,13 +515,11 @@ def solve_large(index, requests, options: RoundOptions):
     )
     feasible_count = np.zeros(n, dtype=np.int64)
     tails, heads, offers = [], [], []
-    for group, (count, a, c, best, best_at) in zip(groups, found, strict=True):
+    for group, (count, seekers, rows, offered) in zip(groups, found, strict=True):
         feasible_count[group.members] = count
-        tails.append(group.members[a])
-        heads.append(group.cols[c])
-        offers.append(
-            (np.repeat(group.cols, best.shape[1]), best.ravel(), group.members[best_at.ravel()])
-        )
+        tails.append(seekers)
+        heads.append(rows)
+        offers.append(offered)
     if options.sponsor_top and offers:
         seekers, rows = _sponsor_offers(index, offers, options.sponsor_top)
         tails.append(seekers)
