@@ -400,9 +400,9 @@ def _check(group, d, row_node, top_k: int):
         take = value >= (top - 2 * margin)[:, None]  # the exact maximum is among these
         width = cols.size
         above = value > (limit32[at[rows]] - margin)[:, None]  # may violate
-        if width > top_k:
-            kth = np.partition(value, width - top_k, axis=1)[:, width - top_k]
-            take |= (value >= kth[:, None]) & above
+        if width > top_k:  # and the top_k most negative reduced costs
+            ta, tc, _ = row_tops(value, top_k)
+            take[ta, tc] |= above[ta, tc]
         else:
             take |= above
         a, c = np.divmod(np.flatnonzero(take), width)
