@@ -9,23 +9,26 @@ the pairs that matter are scored again exactly (float64) one by one.
 1. *Candidates*: every feasible pair is scored once; each seeker keeps its ``top_k`` best
    sponsors (and every pair tied with the last), and each sponsor the seekers who came
    nearest to having it among those (``sponsor_top`` a group, then as many as it has room
-   for, and ``sponsor_top`` more).
+   for, and ``sponsor_top`` more). Each seeker's next best pairs, to its ``reserve``-th,
+   are kept aside with their float32 scores (the reserve, not given to the solver).
 2. *Solve*: the min-cost flow of ``matcher.round`` over the candidates (as many matched
    as possible, then the best score), with its dual potentials ``d`` (shortest-path
    distances in the residual graph), which prove it optimal over the candidates.
 3. *Check*: every feasible pair that could have a negative reduced cost
-   ``OFFSET - score + d[seeker] - d[sponsor]`` is scored again (a pair that is not a
-   candidate scores at most its seeker's ``large_top_k``-th best, so only the sponsors
-   priced high enough need it: see ``_Group.check_chunks``). For any other round ``f``,
+   ``OFFSET - score + d[seeker] - d[sponsor]`` is looked at again: the reserve's from
+   their kept scores, the others scored again (a pair in neither scores at most its
+   seeker's ``reserve``-th best, so only the sponsors priced high enough need it: see
+   ``_Group.check_chunks``). For any other round ``f``,
    ``cost(f) - cost(ours)`` is the sum over arcs of the reduced cost times the change of
    flow; on the candidates every term is >= 0, and a seeker sends one unit, so
    ``cost(f) >= cost(ours) - G`` with ``G`` = the sum over seekers of ``max(0, -their
    lowest reduced cost)``. ``G < bonus - our total - 4 n SCALE`` proves as many seekers
    matched as possible (a round matching one more would cost at least that much less);
    then the best total score is at most ``G / SCALE`` above ours, and ``G = 0`` proves
-   the round optimal. Otherwise each seeker's ``top_k`` pairs with the most negative
-   reduced cost join the candidates and it is solved again, up to ``bound_checks``
-   checks; while the cardinality is not proven it is always solved again.
+   the round optimal. Otherwise each seeker's pairs with the most negative reduced cost
+   (``top_k`` of the reserve's and ``top_k`` of the others) join the candidates and it
+   is solved again, up to ``bound_checks`` checks; while the cardinality is not proven
+   it is always solved again.
 """
 
 from __future__ import annotations
@@ -124,6 +127,9 @@ class _Group:
         self.ceiling = np.full(members.size, -np.inf, dtype=np.float32)
         self.best = None  # each sponsor's best float32 score in the group (first pass)
         self.taken = np.zeros(0, np.int64), np.zeros(0, np.int64)  # candidates (a, c), by a
+        # each seeker's next best pairs after its candidates, (a, c, float32 score) by a
+        # then c: a check reads them rather than scoring them again (-inf: taken since)
+        self.reserve = np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32)
 
     def prepare(self):
         """Find the group's personal exclusions and the factors both sides use (a factor
@@ -136,9 +142,20 @@ class _Group:
 
     def take(self, a: np.ndarray, c: np.ndarray):
         """Add the positions ``(a, c)`` to the group's candidates."""
-        a, c = np.concatenate([self.taken[0], a]), np.concatenate([self.taken[1], c])
+        self.set_taken(np.concatenate([self.taken[0], a]), np.concatenate([self.taken[1], c]))
+
+    def set_taken(self, a: np.ndarray, c: np.ndarray):
+        """Make the positions ``(a, c)`` the group's candidates (none in the reserve)."""
         order = np.lexsort((c, a))
         self.taken = a[order], c[order]
+        ra, rc, rs = self.reserve
+        if ra.size:
+            width = self.cols.size
+            keys, wanted = ra * width + rc, a * width + c
+            at = np.searchsorted(keys, wanted)
+            inside = at < keys.size
+            at, wanted = at[inside], wanted[inside]
+            rs[at[keys[at] == wanted]] = -np.inf
 
     @property
     def size(self) -> int:
@@ -290,43 +307,57 @@ class _Group:
         return extra
 
 
-def row_tops(score: np.ndarray, k: int, blocks: int = 64):
+def row_tops(score: np.ndarray, k: int, inner: int | None = None, blocks: int | None = None):
     """Return ``(a, c, kth)``: the positions of each row's ``k`` largest finite scores
     (and every score tied with the last), by row then column, and each row's ``k``-th
-    largest score (-inf where it has fewer than ``k`` finite).
+    largest score (-inf where it has fewer than ``k`` finite). Given ``inner`` (at most
+    ``k``), also ``(first, inner_kth)``: which of those are among the row's ``inner``
+    largest (ties kept), and each row's ``inner``-th largest.
 
     The same as a partition of every row, about ten times cheaper on a wide row: the
-    ``k``-th largest of the maxima of ``blocks`` disjoint sets of columns (every
-    ``blocks``-th column: neighbouring sponsors are alike) is a score at most the
-    row's ``k``-th largest, so every score below it is left out in one sweep, and only
-    the few at or above it (about ``k`` measured, rarely many more) are sorted."""
+    ``k``-th largest of the maxima of ``blocks`` (8 ``k``, at least 64) disjoint sets
+    of columns (every ``blocks``-th column: neighbouring sponsors are alike) is a score
+    at most the row's ``k``-th largest, so every score below it is left out in one
+    sweep, and only the few at or above it (about ``k`` measured, rarely many more) are
+    sorted."""
     rows, width = score.shape
+    blocks = blocks or max(64, 8 * k)
     lowest = np.finfo(score.dtype).min
     if width < 4 * blocks:
-        kth = np.partition(score, width - k, axis=1)[:, width - k]
-        a, c = np.divmod(np.flatnonzero(score >= np.maximum(kth, lowest)[:, None]), width)
-        return a, c, kth
-    main = width // blocks * blocks
-    most = score[:, :main].reshape(rows, main // blocks, blocks).max(axis=1)
-    if main < width:
-        np.maximum(most[:, : width - main], score[:, main:], out=most[:, : width - main])
-    floor = np.partition(most, blocks - k, axis=1)[:, blocks - k]
+        floor = np.partition(score, width - k, axis=1)[:, width - k]
+    else:
+        main = width // blocks * blocks
+        most = score[:, :main].reshape(rows, main // blocks, blocks).max(axis=1)
+        if main < width:
+            np.maximum(most[:, : width - main], score[:, main:], out=most[:, : width - main])
+        floor = np.partition(most, blocks - k, axis=1)[:, blocks - k]
     a, c = np.divmod(np.flatnonzero(score >= np.maximum(floor, lowest)[:, None]), width)
     value = score[a, c]
     order = np.lexsort((-value, a))  # by row, highest first
     start = np.searchsorted(a, np.arange(rows + 1))  # a is sorted: flat positions
     count = np.diff(start)
-    kth = np.full(rows, -np.inf, dtype=score.dtype)
-    enough = count >= k
-    kth[enough] = value[order[start[:-1][enough] + k - 1]]
+
+    def kth_of(j):
+        kth = np.full(rows, -np.inf, dtype=score.dtype)
+        enough = count >= j
+        kth[enough] = value[order[start[:-1][enough] + j - 1]]
+        return kth
+
+    kth = kth_of(k)
     keep = value >= kth[a]
-    return a[keep], c[keep], kth
+    a, c = a[keep], c[keep]
+    if inner is None:
+        return a, c, kth
+    inner_kth = kth_of(inner)
+    return a, c, kth, value[keep] >= inner_kth[a], inner_kth
 
 
-def _candidates(group, top_k: int, sponsor_top: int):
+def _candidates(group, top_k: int, sponsor_top: int, reserve: int):
     """Return ``(feasible_count, seekers, rows, offers)``: each seeker's ``top_k`` best
     sponsors (ties with the last included) as pairs of request positions and index rows,
     and each sponsor's ``sponsor_top`` nearest misses as ``(rows, how near, seekers)``.
+    Each seeker's best after those, to its ``reserve``-th (ties included), stay in
+    ``group.reserve``, and ``group.ceiling`` is the ``reserve``-th best score.
 
     A sponsor's nearest misses are the seekers it is not a candidate of whose
     ``top_k``-th best score it comes closest to (the score minus that one, below 0): the
@@ -339,14 +370,20 @@ def _candidates(group, top_k: int, sponsor_top: int):
     count = width - np.bincount(group.personal[0], minlength=size)  # in person: below
     best = np.full((width, sponsor_top + 1), -np.inf, dtype=np.float32)
     best_at = np.zeros((width, sponsor_top + 1), dtype=np.int64)
-    found = []
+    found, kept = [], []
     best_score = np.full(width, -np.inf, dtype=np.float32)
+    deep = max(top_k, reserve)
     for lo, score in group.chunks():
         if group.in_person:
             count[lo : lo + len(score)] = (score > -np.inf).sum(axis=1)
         if width > top_k:
-            a, c, kth = row_tops(score, top_k)
-            group.ceiling[lo : lo + len(score)] = kth
+            a, c, ceiling, first, kth = row_tops(score, min(deep, width), top_k)
+            if deep >= width:  # every feasible pair is kept
+                ceiling = np.full(len(score), -np.inf, dtype=np.float32)
+            group.ceiling[lo : lo + len(score)] = ceiling
+            rest = ~first
+            kept.append((a[rest] + lo, c[rest], score[a[rest], c[rest]]))
+            a, c = a[first], c[first]
         else:
             a, c = np.divmod(np.flatnonzero(score > -np.inf), width)
         found.append((a + lo, c))
@@ -363,6 +400,8 @@ def _candidates(group, top_k: int, sponsor_top: int):
                 best[better] = np.take_along_axis(best[better], keep, axis=1)
                 best_at[better] = np.take_along_axis(best_at[better], keep, axis=1)
     a, c = (np.concatenate(x) for x in zip(*found, strict=True))
+    if kept:
+        group.reserve = tuple(np.concatenate(x) for x in zip(*kept, strict=True))
     group.best = best_score  # each sponsor's best score in the group (-inf: none feasible)
     has = np.isfinite(best[:, :-1])
     column, _ = np.nonzero(has)
@@ -373,7 +412,8 @@ def _candidates(group, top_k: int, sponsor_top: int):
 def _check(group, d, row_node, top_k: int):
     """Return ``(excess, found)`` under the potentials ``d``: each seeker's ``max(0, -its
     lowest reduced cost)`` (int64, cost units) and the pairs with a negative reduced
-    cost (at most each seeker's ``top_k`` most negative) as ``(seekers, rows, scaled)``.
+    cost (each seeker's ``top_k`` most negative in its reserve, and as many among the
+    pairs scored again) as ``(seekers, rows, scaled)``.
 
     The candidates are left out (the potentials prove none has a negative reduced
     cost). The float32 scores only screen: for a seeker with a pair within ``SCREEN`` (and
@@ -389,7 +429,7 @@ def _check(group, d, row_node, top_k: int):
     if group.best is not None:  # nor with a sponsor whose best score is below every limit
         hopeless = prices + group.best + 2 * SCREEN <= limit.min()
         prices = np.where(hopeless, -np.inf, prices)
-    picked = []
+    picked = [_reserve_picks(group, prices32, limit32, slack, top_k)]
     for at, score, cols in group.check_chunks(prices, need, group.chunk * group.cols.size):
         score += prices32[cols]
         top = score.max(axis=1)
@@ -408,9 +448,12 @@ def _check(group, d, row_node, top_k: int):
         a, c = np.divmod(np.flatnonzero(take), width)
         picked.append((at[rows[a]], cols[c]))
     excess = np.zeros(group.members.size, dtype=np.int64)
-    if not picked:
-        return excess, None
     a, c = (np.concatenate(x) for x in zip(*picked, strict=True))
+    if not a.size:
+        return excess, None
+    width = group.cols.size
+    _, first = np.unique(a * width + c, return_index=True)  # a pair scored twice, once
+    a, c = a[first], c[first]
     seekers, rows = group.members[a], group.cols[c]
     scaled = sides.exact(seekers, rows)
     over = scaled + d[row_node[rows]] - (OFFSET + d[seekers])
@@ -419,6 +462,27 @@ def _check(group, d, row_node, top_k: int):
     if not bad.any():
         return excess, None
     return excess, (a[bad], c[bad], scaled[bad])
+
+
+def _reserve_picks(group, prices32, limit32, slack, top_k):
+    """The reserve's share of ``_check``'s picks, as positions ``(a, c)``: for each
+    seeker, its reserve pairs near their maximum where that may violate, and its
+    ``top_k`` most negative reduced costs (in float32, as the scored chunks pick)."""
+    ra, rc, rs = group.reserve
+    value = rs + prices32[rc]
+    loose = np.flatnonzero(value > limit32[ra] - 3 * slack[ra])  # holds every pick
+    a, c, value = ra[loose], rc[loose], value[loose]
+    if not a.size:
+        return a, c
+    order = np.lexsort((-value, a))  # by seeker, highest first
+    a, c, value = a[order], c[order], value[order]
+    start = np.flatnonzero(np.r_[True, a[1:] != a[:-1]])
+    top = np.repeat(value[start], np.diff(np.r_[start, a.size]))
+    rank = np.arange(a.size) - np.repeat(start, np.diff(np.r_[start, a.size]))
+    margin, limit = slack[a], limit32[a]
+    take = (top - limit > -margin) & (value >= top - 2 * margin)  # the exact maximum
+    take |= (value > limit - margin) & (rank < top_k)  # may violate, most negative first
+    return a[take], c[take]
 
 
 def _check_all(groups, d, row_node, options):
@@ -510,7 +574,7 @@ def solve_large(index, requests, options: RoundOptions):
     found = on_threads(
         groups,
         [g.size for g in groups],
-        lambda g: _candidates(g, options.large_top_k, options.sponsor_top),
+        lambda g: _candidates(g, options.large_top_k, options.sponsor_top, options.reserve),
         options,
     )
     feasible_count = np.zeros(n, dtype=np.int64)
@@ -540,7 +604,7 @@ def solve_large(index, requests, options: RoundOptions):
     bounds = np.searchsorted(group_of[tails[order]], np.arange(len(groups) + 1))
     for g, group in enumerate(groups):  # each group's candidates, by seeker then sponsor
         mine = order[bounds[g] : bounds[g + 1]]
-        group.taken = position[tails[mine]], np.searchsorted(group.cols, rows[mine])
+        group.set_taken(position[tails[mine]], np.searchsorted(group.cols, rows[mine]))
     checks = 0
     while True:
         solved, d = _solved(tails, heads, scores, n, spare)

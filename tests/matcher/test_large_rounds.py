@@ -19,13 +19,16 @@ from matcher.round import assign_pairs
 from tests.matcher.strategies import easy_seeker, easy_sponsor, rounds
 
 # forced on (exact_max_seekers=0): the defaults; one candidate a seeker and no sponsor's
-# best seekers (the checks must add what is missing, cardinality first); a single check
-# (the gap is then often above 0); and pairs streamed a few at a time
+# nearest misses (the checks must add what is missing, cardinality first); a single check
+# (the gap is then often above 0); pairs streamed a few at a time; no reserve; and a
+# shallow one
 LARGE_PATHS = (
     {},
     {"large_top_k": 1, "sponsor_top": 0},
     {"large_top_k": 1, "sponsor_top": 0, "bound_checks": 1},
     {"large_top_k": 2, "bound_checks": 1, "stream_pairs": 3, "workers": 2, "parallel_min_pairs": 0},
+    {"reserve": 0},  # every check scores every pair that may violate
+    {"large_top_k": 1, "reserve": 3, "sponsor_top": 0, "bound_checks": 1},
 )
 
 
@@ -161,13 +164,13 @@ def test_a_sponsor_excluded_twice_over_is_counted_once():
 @settings(max_examples=60, deadline=None)
 @given(
     rows=st.integers(1, 5),
-    width=st.sampled_from((3, 7, 255, 256, 257, 700)),
-    k=st.integers(1, 8),
+    width=st.sampled_from((3, 7, 255, 256, 257, 700, 1300, 2600)),
+    k=st.integers(1, 40),
     levels=st.integers(1, 40),
     blanks=st.floats(0.0, 1.0),
     seed=st.integers(0, 2**31),
 )
-def testrow_tops_equal_a_partition_of_every_row(rows, width, k, levels, blanks, seed):
+def test_row_tops_equal_a_partition_of_every_row(rows, width, k, levels, blanks, seed):
     """Each row's k best (ties with the last kept) and k-th best, from the block maxima,
     equal what a full partition of the row gives; few distinct values make ties, and
     -inf (a rule failing) leaves some rows fewer than k."""
@@ -176,10 +179,19 @@ def testrow_tops_equal_a_partition_of_every_row(rows, width, k, levels, blanks, 
     rng = np.random.default_rng(seed)
     score = rng.integers(0, levels, (rows, width)).astype(np.float32) / levels
     score[rng.random((rows, width)) < blanks] = -np.inf
-    a, c, kth = row_tops(score, k)
-    expected = np.partition(score, width - k, axis=1)[:, width - k]
-    take = score >= np.maximum(expected, np.finfo(np.float32).min)[:, None]
-    ea, ec = np.divmod(np.flatnonzero(take), width)
+    inner = max(1, k // 3)
+    a, c, kth, first, inner_kth = row_tops(score, k, inner)
+
+    def by_partition(j):
+        kth = np.partition(score, width - j, axis=1)[:, width - j]
+        take = score >= np.maximum(kth, np.finfo(np.float32).min)[:, None]
+        return np.divmod(np.flatnonzero(take), width), kth
+
+    (ea, ec), expected = by_partition(k)
     np.testing.assert_array_equal(kth, expected)
     np.testing.assert_array_equal(a, ea)
     np.testing.assert_array_equal(c, ec)
+    (ia, ic), expected = by_partition(inner)
+    np.testing.assert_array_equal(inner_kth, expected)
+    np.testing.assert_array_equal(a[first], ia)
+    np.testing.assert_array_equal(c[first], ic)
