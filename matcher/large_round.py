@@ -310,46 +310,56 @@ class _Group:
 def row_tops(score: np.ndarray, k: int, inner: int | None = None, blocks: int | None = None):
     """Return ``(a, c, kth)``: the positions of each row's ``k`` largest finite scores
     (and every score tied with the last), by row then column, and each row's ``k``-th
-    largest score (-inf where it has fewer than ``k`` finite). Given ``inner`` (at most
-    ``k``), also ``(first, inner_kth)``: which of those are among the row's ``inner``
-    largest (ties kept), and each row's ``inner``-th largest.
+    largest score (-inf where it has fewer than ``k`` finite).
+
+    Given ``inner`` (below ``k``) it returns ``(a, c, floor, first, inner_kth)``: the
+    positions of every finite score at or above ``floor``, a score at most the row's
+    ``k``-th largest (so they hold its ``k`` largest, often a few more), which of them
+    are among the row's ``inner`` largest (ties kept), and its ``inner``-th largest.
 
     The same as a partition of every row, about ten times cheaper on a wide row: the
-    ``k``-th largest of the maxima of ``blocks`` (8 ``k``, at least 64) disjoint sets
+    ``k``-th largest of the maxima of ``blocks`` (8 ``k``, at least 64, at most a
+    quarter of the row; a row too narrow for 64 or 2 ``k`` is partitioned) disjoint sets
     of columns (every ``blocks``-th column: neighbouring sponsors are alike) is a score
     at most the row's ``k``-th largest, so every score below it is left out in one
     sweep, and only the few at or above it (about ``k`` measured, rarely many more) are
     sorted."""
     rows, width = score.shape
-    blocks = blocks or max(64, 8 * k)
+    blocks = blocks or min(max(64, 8 * k), width // 4)
     lowest = np.finfo(score.dtype).min
-    if width < 4 * blocks:
-        floor = np.partition(score, width - k, axis=1)[:, width - k]
+    ks = [k] if inner is None else [k, inner]
+    if blocks < max(64, 2 * k):  # exact floors
+        part = np.partition(score, sorted(width - j for j in ks), axis=1)
+        floors = [part[:, width - j] for j in ks]
     else:
         main = width // blocks * blocks
         most = score[:, :main].reshape(rows, main // blocks, blocks).max(axis=1)
         if main < width:
             np.maximum(most[:, : width - main], score[:, main:], out=most[:, : width - main])
-        floor = np.partition(most, blocks - k, axis=1)[:, blocks - k]
-    a, c = np.divmod(np.flatnonzero(score >= np.maximum(floor, lowest)[:, None]), width)
+        part = np.partition(most, sorted(blocks - j for j in ks), axis=1)
+        floors = [part[:, blocks - j] for j in ks]
+    a, c = np.divmod(np.flatnonzero(score >= np.maximum(floors[0], lowest)[:, None]), width)
     value = score[a, c]
+    if inner is None:
+        keep, kth = leading(a, value, rows, k)
+        return a[keep], c[keep], kth
+    near = np.flatnonzero(value >= floors[1][a])  # holds the inner largest
+    top, inner_kth = leading(a[near], value[near], rows, inner)
+    first = np.zeros(a.size, dtype=bool)
+    first[near[top]] = True
+    return a, c, floors[0], first, inner_kth
+
+
+def leading(a: np.ndarray, value: np.ndarray, rows: int, k: int):
+    """Return ``(keep, kth)`` for entries ``value`` of rows ``a`` (sorted): which are
+    among their row's ``k`` largest (ties with the last kept), and each row's ``k``-th
+    largest (-inf where it has fewer than ``k``)."""
     order = np.lexsort((-value, a))  # by row, highest first
     start = np.searchsorted(a, np.arange(rows + 1))  # a is sorted: flat positions
-    count = np.diff(start)
-
-    def kth_of(j):
-        kth = np.full(rows, -np.inf, dtype=score.dtype)
-        enough = count >= j
-        kth[enough] = value[order[start[:-1][enough] + j - 1]]
-        return kth
-
-    kth = kth_of(k)
-    keep = value >= kth[a]
-    a, c = a[keep], c[keep]
-    if inner is None:
-        return a, c, kth
-    inner_kth = kth_of(inner)
-    return a, c, kth, value[keep] >= inner_kth[a], inner_kth
+    kth = np.full(rows, -np.inf, dtype=value.dtype)
+    enough = np.diff(start) >= k
+    kth[enough] = value[order[start[:-1][enough] + k - 1]]
+    return value >= kth[a], kth
 
 
 def _candidates(group, top_k: int, sponsor_top: int, reserve: int):
@@ -377,13 +387,17 @@ def _candidates(group, top_k: int, sponsor_top: int, reserve: int):
         if group.in_person:
             count[lo : lo + len(score)] = (score > -np.inf).sum(axis=1)
         if width > top_k:
-            a, c, ceiling, first, kth = row_tops(score, min(deep, width), top_k)
-            if deep >= width:  # every feasible pair is kept
-                ceiling = np.full(len(score), -np.inf, dtype=np.float32)
+            if deep > top_k:
+                a, c, ceiling, first, kth = row_tops(score, min(deep, width), top_k)
+                if deep >= width:  # every feasible pair is kept
+                    ceiling = np.full(len(score), -np.inf, dtype=np.float32)
+                rest = ~first
+                kept.append((a[rest] + lo, c[rest], score[a[rest], c[rest]]))
+                a, c = a[first], c[first]
+            else:
+                a, c, kth = row_tops(score, top_k)
+                ceiling = kth
             group.ceiling[lo : lo + len(score)] = ceiling
-            rest = ~first
-            kept.append((a[rest] + lo, c[rest], score[a[rest], c[rest]]))
-            a, c = a[first], c[first]
         else:
             a, c = np.divmod(np.flatnonzero(score > -np.inf), width)
         found.append((a + lo, c))

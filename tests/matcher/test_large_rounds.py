@@ -180,18 +180,25 @@ def test_row_tops_equal_a_partition_of_every_row(rows, width, k, levels, blanks,
     score = rng.integers(0, levels, (rows, width)).astype(np.float32) / levels
     score[rng.random((rows, width)) < blanks] = -np.inf
     inner = max(1, k // 3)
-    a, c, kth, first, inner_kth = row_tops(score, k, inner)
 
     def by_partition(j):
         kth = np.partition(score, width - j, axis=1)[:, width - j]
         take = score >= np.maximum(kth, np.finfo(np.float32).min)[:, None]
-        return np.divmod(np.flatnonzero(take), width), kth
+        return take, kth
 
-    (ea, ec), expected = by_partition(k)
+    take, expected = by_partition(k)
+    a, c, kth = row_tops(score, k)
     np.testing.assert_array_equal(kth, expected)
-    np.testing.assert_array_equal(a, ea)
-    np.testing.assert_array_equal(c, ec)
-    (ia, ic), expected = by_partition(inner)
+    np.testing.assert_array_equal((a, c), np.divmod(np.flatnonzero(take), width))
+    if inner == k:
+        return
+    # with an inner k: the k best and maybe more, at or above a floor under the k-th
+    a, c, floor, first, inner_kth = row_tops(score, k, inner)
+    chosen = np.zeros(score.shape, dtype=bool)
+    chosen[a, c] = True
+    assert (chosen >= take).all() and (floor <= expected).all()
+    finite = score > -np.inf
+    np.testing.assert_array_equal(chosen, finite & (score >= floor[:, None]))
+    take, expected = by_partition(inner)
     np.testing.assert_array_equal(inner_kth, expected)
-    np.testing.assert_array_equal(a[first], ia)
-    np.testing.assert_array_equal(c[first], ic)
+    np.testing.assert_array_equal((a[first], c[first]), np.divmod(np.flatnonzero(take), width))
