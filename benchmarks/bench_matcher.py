@@ -45,41 +45,32 @@ TARGETS = {
 
 
 NOTES = [
-    "Large rounds (past RoundOptions.exact_max_seekers = 5,000 seekers; docs/matching.md "
-    "section 7), final code of branch h15c, 2026-12-05 05:52-05:53 UTC, load 0.9-1.2 on the "
-    "2 shared cores (AMD EPYC; another engineer's tests running): assign_s_10k 0.536 s (CPU "
-    "0.608 s; median 0.499 s, CPU 0.570 s, in a second run at 05:53; 0.578 s at 05:47, load "
-    "2.3; the exact path on the same round 0.637 s), certified gap 1.33 (0.020%, true gap "
-    "0.23): the 0.5 s target is not met robustly. 50k/25k 4.21 s (CPU 5.09 s), 0.66 GiB "
-    "peak, gap 0.051%; 100k/50k 11.95 s (CPU 15.61 s; 12.11 s, CPU 15.58 s, in a second run "
-    "at 05:53; 12.8-14.8 s at 05:47-05:48, load 2.0-2.4, before the last change), 1.31 GiB "
-    "peak, gap 0.082%, 87,900 matched (proven maximal): 10 s not met, 2 GiB met. Before "
-    "h15c (05:18-05:20, load 1.5-1.9): 10k 0.562 s, 100k 19.8 s (CPU 20.4 s), 1.38 GiB. "
-    "chain_1500_s 0.241 s (exact path, not re-run). Every pair is still scored once for the "
-    "candidates and in part at each check (streamed, never kept), and the two OR-Tools "
-    "solves of a 100k round take about 4-5 s.",
-    "Matcher, 2026-12-05 02:13-02:23 UTC, load average 3-4.6 on the 2 cores shared by five "
-    "engineers (wall times inflated; CPU times beside them). assign_s_10k 1.41 s (CPU 1.42 s; "
-    "the same within noise as before this session's changes, 1.06 s at load 1.6-3.6): target "
-    "0.5 s not met. chain_1500_s 0.469 s (was 0.535). Rounds still score every pair a seeker "
-    "group can have (no candidate generation yet, see docs/matching.md section 7): 50k/25k "
-    "41.0 s with a 1.88 GiB peak, 100k/50k 155.8 s with a 5.90 GiB peak (11.2 GiB before: "
-    "7 bytes kept per scored pair, temporaries bounded by chunks); targets 10 s and 2 GiB "
-    "not met. A 30k round, back to back: CPU 13.4 s before, 11.2 s after; 1.07 -> 0.72 GiB.",
+    "Matcher figures: make bench 2026-12-05 11:10-11:25 UTC, then the big rounds again at "
+    "11:27-11:29 (their peak is now the child's own VmHWM: ru_maxrss carried the bench "
+    "process's 1.41 GiB into the child over vfork and exec, so the full run's "
+    "assign_peak_gib_* read 1.41 with 0.0 added). Load 0.7-1.0 on the 2 cores (AMD EPYC), "
+    "whose speed varied through the session: chain_1500_s 0.261 s against 0.241 s at the "
+    "05:52 run, a plain Python loop of 10 million additions 0.69-0.75 s.",
+    "Large rounds (docs/matching.md section 7): assign_s_10k 0.722 s (CPU 0.835 s) in the "
+    "full run, 0.57-0.75 s alone in this session: the 0.5 s target is not met. 100k/50k "
+    "13.0 s (CPU 16.9 s; 13.46 s in the full run), 1.14 GiB peak, certified gap 8.15 "
+    "(0.011%, 59.6 and 0.082% before), 87,900 matched (proven maximal): 10 s not met, "
+    "2 GiB met. 50k/25k 4.96 s, 0.58 GiB, gap 0.0099% (0.051% before). Back to back in "
+    "this session at 100k: each seeker's best from the maxima of 64 column blocks instead "
+    "of a partition of every row took the candidate pass from 6.6 s to 3.0 s; sponsors "
+    "offering their nearest misses took the gap from 59.9 to 14.0; the reserve took the "
+    "two checks from 1.14 + 0.89 s to 0.85 + 0.47 s and the gap to 8.3. The two OR-Tools "
+    "solves and their proofs remain 4.9-5.5 s of a 100k round.",
     "chain_1500_s: 1,500 seekers who can each meet two neighbouring sponsors "
     "(benchmarks.population.make_chain).",
-    "bench_shortlists alone re-run 2026-12-05 05:03 UTC on a 2-core AMD EPYC at load 2.1-2.4 "
-    "(index_build_*, shortlist_p95_*, exclusions_p95_*); every other matcher figure is from "
-    "the 03:37 UTC run on a 2-core Intel Xeon. exclusions_p95_ms_100k 0.309 ms wall / 0.31 ms "
-    "CPU (4.2 / 2.5 before): the profile and sponsor rules once per kind of row (~2,800 kinds "
+    "exclusions_p95_ms_100k 0.613 ms wall / 0.615 ms CPU (0.309 ms at 05:03 with the same "
+    "code: the machine): the profile and sponsor rules once per kind of row (~2,800 kinds "
     "at 100k sponsors) instead of per sponsor, the distance rule only in the newcomer's "
-    "latitude band. In one process beside the previous code at load 5.4: 0.36 / 0.34 ms "
-    "against 0.99-1.07 / 0.85-0.91 ms. At 1M sponsors (10 copies of the pool): 1.61 ms wall "
-    "/ 1.57 ms CPU (issue 15 measured 43 ms).",
+    "latitude band (issue 15 measured 4.4 ms, and 43 ms at 1M sponsors).",
     "mentor-match 7.0.1, fair driver (cheapest disqualifying rules first, rules and score "
-    "cached per pair): 361 s with munkres 1.1.4 (what 7.0.1 was released against; "
-    "mentor_match_s_1k, 6,496x ours) and 48.9 s with munkres 3.0.0, which pip now resolves "
-    "(879x ours). Both find 608 pairs with 0 rule violations; ours finds 610 with a higher "
+    "cached per pair): 259 s with munkres 1.1.4 (what 7.0.1 was released against; "
+    "mentor_match_s_1k, 5,988x ours) and 43.1 s with munkres 3.0.0, which pip now resolves "
+    "(995x ours). Both find 608 pairs with 0 rule violations; ours finds 610 with a higher "
     "total.",
 ]
 
@@ -133,14 +124,26 @@ import json, resource, sys, time
 from benchmarks.population import make_seekers, make_sponsors
 from matcher import MatchSettings, SponsorIndex
 from matcher.round import assign_pairs
+
+def peak_kib():
+    # this process's own peak: ru_maxrss carries the parent's over a vfork and exec
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
 n = int(sys.argv[1])
 index = SponsorIndex(MatchSettings()).fit(make_sponsors(n // 2, seed=401, capacities=(1, 5)))
 seekers = make_seekers(n, seed=402)
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+before = peak_kib()
 start, start_cpu = time.perf_counter(), time.process_time()
 pairs, _, proof = assign_pairs(index, seekers)
 seconds, cpu = time.perf_counter() - start, time.process_time() - start_cpu
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+peak = peak_kib()
 print(json.dumps({"s": seconds, "cpu_s": cpu, "peak_kib": peak, "before_kib": before,
                   "matched": len(pairs), "proof": str(proof), "gap": proof.gap,
                   "total": proof.total, "checks": proof.checks}))
