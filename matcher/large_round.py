@@ -366,8 +366,9 @@ def _candidates(group, top_k: int, sponsor_top: int, reserve: int):
     """Return ``(feasible_count, seekers, rows, offers)``: each seeker's ``top_k`` best
     sponsors (ties with the last included) as pairs of request positions and index rows,
     and each sponsor's ``sponsor_top`` nearest misses as ``(rows, how near, seekers)``.
-    Each seeker's best after those, to its ``reserve``-th (ties included), stay in
-    ``group.reserve``, and ``group.ceiling`` is the ``reserve``-th best score.
+    Each seeker's next best, every pair at or above a floor at most its ``reserve``-th
+    best score (``row_tops``), stay in ``group.reserve``, and ``group.ceiling`` is that
+    floor: every pair below it is in neither.
 
     A sponsor's nearest misses are the seekers it is not a candidate of whose
     ``top_k``-th best score it comes closest to (the score minus that one, below 0): the

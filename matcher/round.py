@@ -92,16 +92,17 @@ class RoundOptions:
     (``sponsor_top`` is each sponsor's nearest misses a group there: the seekers whose
     ``large_top_k``-th best score it comes closest to); ``stream_pairs``,
     about how many pairs are scored at a time (a float32 chunk, about 4 bytes a pair per
-    thread: half a million, 2 MiB, about a core's L2 cache; each chunk's best seeker
-    of each sponsor is a candidate too, so smaller chunks give a few more: measured
+    thread: half a million, 2 MiB, about a core's L2 cache; each chunk's nearest miss
+    of each sponsor is offered too, so smaller chunks give a few more: measured
     2026-12-05 at load 2-3, 50k round CPU 4.8 s against 5.6 s with 1 << 20, gap 0.051%
-    against 0.053%); ``reserve``, each seeker's best pairs after its candidates, to
-    this many in all, kept with their float32 scores (about 20 bytes a pair: 50 MB at
-    100k seekers), so a check reads them and scores again only the pairs below them
-    that a high enough price could lift (measured 2026-12-05 at 100k, the two checks
-    took 0.66 + 0.38 s with 64, 0.85 + 0.47 s with 32, 0.89 + 0.55 s with 16, 1.14 +
-    0.89 s with none, the candidates 0.2-0.4 s more; the gap 7.8, 8.3, 10.5 and 14.0:
-    more of each seeker's pairs with a negative reduced cost are found);
+    against 0.053%); ``reserve``, each seeker's best pairs after its candidates, down
+    to a floor at most its this-many-th best, kept with their float32 scores (about 20
+    bytes a pair: 50 MB at 100k seekers), so a check reads them and scores again only
+    the pairs below them that a high enough price could lift (measured 2026-12-05 at
+    100k, the two checks took 0.66 + 0.38 s with 64, 0.85 + 0.47 s with 32, 0.89 +
+    0.55 s with 16, 1.14 + 0.89 s with none, the candidates 0.2-0.4 s more; the gap
+    7.8, 8.3, 10.5 and 14.0: more of each seeker's pairs with a negative reduced cost
+    are found);
     ``bound_checks``, how many times every pair is checked against the flow's
     potentials (each check after the first solves again with the pairs it found; a
     check that cannot prove the cardinality is always followed by another).
