@@ -20,7 +20,7 @@ from api.auth import (
 from api.errors import Conflict, Invalid, NotFound, Unauthorized
 from api.extensions import db
 from api.i18n import N_
-from api.models import ApiToken, Member, Membership, Program, utcnow
+from api.models import ApiToken, Member, Membership, OutboxMessage, Program, utcnow
 from api.program_settings import merged
 from api.services.audit import audit
 from api.services.notify import email_only
@@ -165,8 +165,24 @@ def _send_verification(member: Member, program: Program) -> None:
 
 
 def _tell_account_exists(member: Member) -> None:
+    """Mail the owner of an address someone tried to sign up with, at most once an hour:
+    not again within an hour of the last note (a window, so two tries a second apart
+    across a full hour still send one), and the hour's number in the key keeps two
+    requests at the same moment to one note."""
+    now = utcnow()
+    recent = db.session.scalar(
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(
+            OutboxMessage.member_id == member.id,
+            OutboxMessage.event == "account.exists",
+            OutboxMessage.created_at > now - timedelta(hours=1),
+        )
+    )
+    if recent:
+        return
     base = str(current_app.config["BASE_URL"]).rstrip("/")
-    hour = int(utcnow().timestamp()) // 3600
+    hour = int(now.timestamp()) // 3600
     email_only(
         member,
         "account.exists",

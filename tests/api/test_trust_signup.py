@@ -4,10 +4,13 @@ email either way, and no other mail goes to an address until it is verified."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
 from api.models import AuditLog, Member, OutboxMessage, utcnow
+from api.services import accounts
+from api.services import notify as notify_service
 from api.services.accounts import CHECK_EMAIL, create_member
 from api.services.notify import NOT_VERIFIED, notify
 from jobs.deliver import deliver_due
@@ -57,6 +60,32 @@ def test_repeated_sign_up_of_a_taken_address_sends_one_note_an_hour(
     for _ in range(5):
         assert _signup(client, program, email="taken@example.test").status_code == 202
     assert db.session.scalar(select(func.count(OutboxMessage.id))) == 1
+
+
+def test_two_tries_either_side_of_a_full_hour_send_one_note(
+    client, db, make_member, make_program, monkeypatch
+):
+    """One note an hour is a window, not the clock's hour: a try at 11:59:59.9 and another
+    0.2 s later send one note; an hour after the first, a try sends the next."""
+    program = make_program()
+    make_member(program, "newcomer", email="taken@example.test")
+    first = datetime(2026, 12, 5, 11, 59, 59, 900_000, tzinfo=UTC)
+    clock = [first]
+    for module in (accounts, notify_service):
+        monkeypatch.setattr(module, "utcnow", lambda: clock[0])
+
+    def notes():
+        return db.session.scalar(
+            select(func.count(OutboxMessage.id)).where(OutboxMessage.event == "account.exists")
+        )
+
+    assert _signup(client, program, email="taken@example.test").status_code == 202
+    clock[0] = first + timedelta(seconds=0.2)
+    assert _signup(client, program, email="taken@example.test").status_code == 202
+    assert notes() == 1
+    clock[0] = first + timedelta(hours=1, seconds=1)
+    assert _signup(client, program, email="taken@example.test").status_code == 202
+    assert notes() == 2
 
 
 def test_nothing_but_verification_mail_reaches_an_unverified_address(
