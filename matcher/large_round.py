@@ -9,15 +9,16 @@ the pairs that matter are scored again exactly (float64) one by one.
 1. *Candidates*: every feasible pair is scored once; each seeker keeps its ``top_k`` best
    sponsors (and every pair tied with the last), and each sponsor the seekers who came
    nearest to having it among those (``sponsor_top`` a group, then as many as it has room
-   for, and ``sponsor_top`` more). Each seeker's next best pairs, to its ``reserve``-th,
-   are kept aside with their float32 scores (the reserve, not given to the solver).
+   for, and ``sponsor_top`` more). Each seeker's next best pairs, down to a floor at most
+   its ``reserve``-th best, are kept aside with their float32 scores (the reserve, not
+   given to the solver).
 2. *Solve*: the min-cost flow of ``matcher.round`` over the candidates (as many matched
    as possible, then the best score), with its dual potentials ``d`` (shortest-path
    distances in the residual graph), which prove it optimal over the candidates.
 3. *Check*: every feasible pair that could have a negative reduced cost
    ``OFFSET - score + d[seeker] - d[sponsor]`` is looked at again: the reserve's from
-   their kept scores, the others scored again (a pair in neither scores at most its
-   seeker's ``reserve``-th best, so only the sponsors priced high enough need it: see
+   their kept scores, the others scored again (a pair in neither scores below its
+   seeker's floor, so only the sponsors priced high enough need it: see
    ``_Group.check_chunks``). For any other round ``f``,
    ``cost(f) - cost(ours)`` is the sum over arcs of the reduced cost times the change of
    flow; on the candidates every term is >= 0, and a seeker sends one unit, so

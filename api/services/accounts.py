@@ -164,28 +164,27 @@ def _send_verification(member: Member, program: Program) -> None:
     )
 
 
+ACCOUNT_EXISTS = "account.exists"  # the note to an address that already has an account
+
+
 def _tell_account_exists(member: Member) -> None:
     """Mail the owner of an address someone tried to sign up with, at most once an hour:
     not again within an hour of the last note (a window, so two tries a second apart
     across a full hour still send one), and the hour's number in the key keeps two
     requests at the same moment to one note."""
     now = utcnow()
-    recent = db.session.scalar(
-        select(func.count())
-        .select_from(OutboxMessage)
-        .where(
-            OutboxMessage.member_id == member.id,
-            OutboxMessage.event == "account.exists",
-            OutboxMessage.created_at > now - timedelta(hours=1),
-        )
+    recent = select(OutboxMessage.id).where(
+        OutboxMessage.member_id == member.id,
+        OutboxMessage.event == ACCOUNT_EXISTS,
+        OutboxMessage.created_at > now - timedelta(hours=1),
     )
-    if recent:
+    if db.session.scalar(recent.limit(1)) is not None:
         return
     base = str(current_app.config["BASE_URL"]).rstrip("/")
     hour = int(now.timestamp()) // 3600
     email_only(
         member,
-        "account.exists",
+        ACCOUNT_EXISTS,
         key=f"account-exists:{member.uuid}:{hour}",
         title=_("You already have an account"),
         body=_(
