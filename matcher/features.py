@@ -22,6 +22,7 @@ never loads them: the web app learns it in a short-lived child process
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 from threadpoolctl import ThreadpoolController
@@ -252,14 +253,12 @@ def pack_hour_sets(hour_sets) -> np.ndarray:
     """Return many members' weekly hours as (n, 3) little-endian uint64 words, hour h at
     bit h % 64 of word h // 64 (hours outside the week drop; each distinct set packed once)."""
     distinct, index = _distinct(hour_sets)
-    hours, counts = [], []
-    for given in distinct:
-        valid = [h for h in set(given) if 0 <= h < HOURS_PER_WEEK]
-        hours.extend(valid)
-        counts.append(len(valid))
+    counts = np.fromiter(map(len, distinct), dtype=np.int64, count=len(distinct))
+    hours = np.fromiter(chain.from_iterable(distinct), dtype=np.int64, count=int(counts.sum()))
+    owner = np.repeat(np.arange(len(distinct)), counts)
+    valid = (hours >= 0) & (hours < HOURS_PER_WEEK)
     dense = np.zeros((len(distinct), AVAILABILITY_WORDS * 64), dtype=bool)
-    if hours:
-        dense[np.repeat(np.arange(len(counts)), counts), np.asarray(hours, dtype=np.int64)] = True
+    dense[owner[valid], hours[valid]] = True
     table = np.packbits(dense, axis=1, bitorder="little").view("<u8")
     return table[index] if len(index) else np.zeros((0, AVAILABILITY_WORDS), dtype=np.uint64)
 

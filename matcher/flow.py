@@ -74,7 +74,7 @@ def potentials(src, dst, w, n_nodes, rounds: int | None, start=None):
             if not frontier:
                 return d
             lowered, done = np.array(sorted(frontier), dtype=np.int64), 0  # d stays an upper bound
-        arcs = _ranges(first_out[lowered], out_degree[lowered])
+        arcs = ranges(first_out[lowered], out_degree[lowered])
         tails, heads, costs = src[arcs], dst[arcs], w[arcs]
     return None
 
@@ -125,7 +125,7 @@ def _has_cycle(parent) -> bool:
     return bool((parent[up] != up).any())
 
 
-def _ranges(firsts, counts):
+def ranges(firsts, counts):
     """Return the concatenation of ``arange(f, f + c)`` over the pairs, vectorised."""
     keep = counts > 0
     firsts, counts = firsts[keep], counts[keep]

@@ -35,6 +35,7 @@ the pairs that matter are scored again exactly (float64) one by one.
 from __future__ import annotations
 
 from collections import defaultdict
+from operator import attrgetter
 
 import numpy as np
 
@@ -52,8 +53,9 @@ from matcher.flow import (
 from matcher.round import (
     Proof,
     RoundOptions,
+    named_rows,
     on_threads,
-    personal_exclusions,
+    personal_positions,
     signature,
 )
 
@@ -74,18 +76,16 @@ class _Sides:
         self.sponsors = index.score_factors(np.arange(index.n_rows_))
         self.sponsor_used = (self.sponsors != 0).any(axis=0)  # factors some sponsor has
         self._pool = None
-        located = [q.in_person_needed and q.lat is not None and q.lon is not None for q in requests]
-        self.located = np.array(located, dtype=bool)
-        self.lat = np.array(
-            [q.lat if ok else np.nan for q, ok in zip(requests, located, strict=True)]
-        )
-        self.lon = np.array(
-            [q.lon if ok else np.nan for q, ok in zip(requests, located, strict=True)]
-        )
-        limits = [
-            q.max_distance_km if ok else None for q, ok in zip(requests, located, strict=True)
-        ]
-        self.max_km = np.array([np.nan if km is None else km for km in limits], dtype=np.float64)
+
+        def column(name, dtype=np.float64):  # None is nan
+            return np.array(list(map(attrgetter(name), requests)), dtype=dtype)
+
+        lat, lon = column("lat"), column("lon")
+        self.located = column("in_person_needed", bool) & ~np.isnan(lat) & ~np.isnan(lon)
+        self.lat = np.where(self.located, lat, np.nan)
+        self.lon = np.where(self.located, lon, np.nan)
+        self.max_km = np.where(self.located, column("max_distance_km"), np.nan)
+        self.named = named_rows(index, requests)  # the rows each one's personal rules exclude
 
     def pool(self) -> np.ndarray:
         """``sponsors`` transposed, contiguous (made on first use)."""
@@ -137,7 +137,7 @@ class _Group:
         zero on either side adds exactly nothing: most of the week's 168 hours are
         nobody's, so the products are about half)."""
         sides, members = self.sides, self.members
-        self.personal = personal_exclusions(sides.index, sides.requests, members, self.cols)
+        self.personal = personal_positions(sides.index, sides.named, members, self.cols)
         used = (sides.seekers[members] != 0).any(axis=0) & sides.sponsor_used
         self.dims = np.flatnonzero(used)
 

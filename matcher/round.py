@@ -40,6 +40,7 @@ import os
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from itertools import chain
 
 import numpy as np
 
@@ -51,6 +52,7 @@ from matcher.flow import (
     SCALE,
     FlowNetwork,
     potentials,
+    ranges,
     serve_longest_waiting,
     settled,
     sponsor_nodes,
@@ -286,20 +288,34 @@ def pair_feasibility(
     return feasible, km
 
 
-def personal_exclusions(index, requests, members: np.ndarray, cols: np.ndarray):
+def named_rows(index, requests):
+    """Return ``(start, rows)``: the index rows the personal rules exclude for each request,
+    flat (request ``i``'s are ``rows[start[i]:start[i + 1]]``)."""
+    named = index.personal_rows_many(requests)
+    counts = np.fromiter(map(len, named), dtype=np.int64, count=len(named))
+    start = np.r_[0, np.cumsum(counts)]
+    return start, np.fromiter(chain.from_iterable(named), dtype=np.int64, count=int(start[-1]))
+
+
+def personal_positions(index, named, members: np.ndarray, cols: np.ndarray):
     """Return the (member, col) positions the personal rules exclude, as two arrays, each
-    position once, by member then col."""
+    position once, by member then col; ``named`` is ``named_rows`` of the requests that
+    ``members`` index into."""
+    start, rows = named
     position = np.full(index.n_rows_, -1, dtype=np.int64)
     position[cols] = np.arange(cols.size)
-    out_a, out_c = [], []
-    named = index.personal_rows_many([requests[i] for i in members.tolist()])
-    for a, personal in enumerate(named):
-        if personal:
-            at = position[personal]
-            at = np.unique(at[at >= 0])
-            out_a += [a] * at.size
-            out_c += at.tolist()
-    return np.array(out_a, dtype=np.int64), np.array(out_c, dtype=np.int64)
+    first = start[members]
+    counts = start[members + 1] - first
+    a = np.repeat(np.arange(members.size), counts)
+    c = position[rows[ranges(first, counts)]]
+    keys = np.unique(a[c >= 0] * cols.size + c[c >= 0])
+    return np.divmod(keys, max(cols.size, 1))
+
+
+def personal_exclusions(index, requests, members: np.ndarray, cols: np.ndarray):
+    """``personal_positions`` of the requests ``members``."""
+    named = named_rows(index, [requests[i] for i in members.tolist()])
+    return personal_positions(index, named, np.arange(members.size), cols)
 
 
 class _Round(FlowNetwork):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from operator import attrgetter
 
 SET_GROUPS = ("fellowship", "language", "tags", "contact_modes", "availability", "age")
 FEATURE_GROUPS = SET_GROUPS + ("sobriety", "distance")  # every group a score can weigh
@@ -220,7 +221,7 @@ def token_lists(members, group: str) -> list[tuple]:
     tuples, for encoding many members at once)."""
     if group == "age":
         return [() if m.age_band is None else (m.age_band,) for m in members]
-    return [getattr(m, _TOKEN_FIELDS[group]) for m in members]
+    return list(map(attrgetter(_TOKEN_FIELDS[group]), members))
 
 
 def group_tokens(member, group: str) -> set:
