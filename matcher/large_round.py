@@ -34,7 +34,6 @@ the pairs that matter are scored again exactly (float64) one by one.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from operator import attrgetter
 
 import numpy as np
@@ -56,7 +55,7 @@ from matcher.round import (
     named_rows,
     on_threads,
     personal_positions,
-    signature,
+    signature_groups,
 )
 
 SCREEN = 1e-4  # score units: far above float32's error on a score, far below a score step
@@ -562,12 +561,15 @@ def _sponsor_offers(index, offers, sponsor_top):
     """Each sponsor's nearest misses over the groups: as many as it has room for, and
     ``sponsor_top`` more. ``offers``: per group (rows, how near, seekers), flat, finite."""
     row, value, seeker = (np.concatenate(x) for x in zip(*offers, strict=True))
-    # by row, then nearest first (a score minus another is in (-8, 0), so one float64
-    # key keeps both orders; a tie keeps the groups' order, longest waiting first within
-    # a group)
-    order = np.argsort(16.0 * row - value, kind="stable")
+    # by row, then nearest first, in one uint64 key: the row above the float32's bits
+    # made to sort as unsigned (a tie keeps the groups' order, longest waiting first
+    # within a group)
+    bits = (-value).astype(np.float32).view(np.uint32)
+    bits = np.where(bits >> 31, ~bits, bits | np.uint32(1 << 31)).astype(np.uint64)
+    order = np.argsort((row.astype(np.uint64) << np.uint64(32)) | bits, kind="stable")
     row, seeker = row[order], seeker[order]
-    rank = np.arange(row.size) - np.searchsorted(row, row)
+    starts = np.flatnonzero(np.r_[True, row[1:] != row[:-1]])
+    rank = np.arange(row.size) - np.repeat(starts, np.diff(np.r_[starts, row.size]))
     keep = rank < np.maximum(index.spare(row), 0) + sponsor_top
     return seeker[keep], row[keep]
 
@@ -577,12 +579,9 @@ def solve_large(index, requests, options: RoundOptions):
     feasible_count, proof)`` with ``proof`` a ``Proof`` of kind "pruned+dual" (no
     feasible pair has a negative reduced cost: optimal) or "bounded"."""
     n = len(requests)
-    by_signature = defaultdict(list)
-    for i, q in enumerate(requests):
-        by_signature[signature(index, q)].append(i)
     sides = _Sides(index, requests)
     groups = []
-    for members in by_signature.values():
+    for members in signature_groups(index, requests):
         cols = np.flatnonzero(index.eligible_mask(requests[members[0]]))
         if cols.size:
             members = np.asarray(members, dtype=np.int64)

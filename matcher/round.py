@@ -41,6 +41,7 @@ from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from itertools import chain
+from operator import attrgetter
 
 import numpy as np
 
@@ -168,6 +169,32 @@ def signature(index, q: SeekerRequest):
     )
 
 
+_SIGNATURE_FIELDS = attrgetter(
+    "program_id",
+    "cross_fellowship_ok",
+    "fellowships",
+    "gender",
+    "gender_rule",
+    "sponsor_gender",
+    "languages_required",
+    "languages",
+    "in_person_needed",
+)  # everything ``signature`` reads
+
+
+def signature_groups(index, requests) -> list[list[int]]:
+    """Return the positions of the requests grouped by ``signature``, each group in the
+    requests' order, the groups in order of their first member (``signature`` runs once
+    per distinct set of the fields it reads: a round of 100k has a few hundred)."""
+    by_fields = defaultdict(list)
+    for i, fields in enumerate(map(_SIGNATURE_FIELDS, requests)):
+        by_fields[fields].append(i)
+    by_signature = defaultdict(list)
+    for members in by_fields.values():
+        by_signature[signature(index, requests[members[0]])].append(members)
+    return [sorted(chain.from_iterable(parts)) for parts in by_signature.values()]
+
+
 class _SeekerGroup:
     """One group of seekers passing the same profile rules, scored densely against the
     sponsors that group can have: ``scores`` (scaled integers), ``feasible`` (every hard
@@ -224,9 +251,6 @@ class _SeekerGroup:
 def score_groups(index, requests: list[SeekerRequest], options: RoundOptions) -> list:
     """Return the dense scored groups: seekers grouped by signature, each group against
     the sponsors passing its profile rules, with the personal rules and distance applied."""
-    by_signature = defaultdict(list)
-    for i, q in enumerate(requests):
-        by_signature[signature(index, q)].append(i)
     queries, hours, hours_scale, w_distance = index.query_matrix(requests)
     seeker_hours = F.unpack_hour_matrix(hours) * hours_scale[:, None]
 
@@ -253,7 +277,7 @@ def score_groups(index, requests: list[SeekerRequest], options: RoundOptions) ->
             group.scores[part] = np.rint(scaled, out=scaled)
         return group
 
-    groups = list(by_signature.values())
+    groups = signature_groups(index, requests)
     sizes = [len(members) * index.n_rows_ for members in groups]  # an upper bound
     return [g for g in on_threads(groups, sizes, scored_group, options) if g is not None]
 
