@@ -87,22 +87,30 @@ class Feasibility:
     def personal_rows(self, q: SeekerRequest) -> list[int]:
         """Return the rows a personal rule excludes for ``q`` (self, blocked either way,
         ended or declined), from the rules' ``member_ids``."""
-        return self.personal_rows_many([q])[0]
+        return self.personal_rows_many([q])[1].tolist()
 
-    def personal_rows_many(self, requests) -> list[list[int]]:
-        """``personal_rows`` of many requests, a rule at a time (a round's seekers: most
-        name nobody, so only the ids that are sponsors here are looked up)."""
-        out = [[] for _ in requests]
+    def personal_rows_many(self, requests) -> tuple[np.ndarray, np.ndarray]:
+        """``personal_rows`` of many requests as ``(start, rows)``: request ``i``'s are
+        ``rows[start[i]:start[i + 1]]`` (a round's seekers: most name nobody, so only the
+        ids that are sponsors here are looked up, and no list is made per request)."""
+        owners, rows = [], []
         row_of, blocked_by = self.row_of_, self.blocked_by_
         for rule in STAGES["personal"]:
-            for rows, q in zip(out, requests, strict=True):
-                ids = rule.member_ids(q)
+            for i, ids in enumerate(map(rule.member_ids, requests)):
                 if ids:
-                    rows += [row_of[i] for i in ids if i in row_of]
+                    found = [row_of[m] for m in ids if m in row_of]
+                    owners += [i] * len(found)
+                    rows += found
             if rule.both_ways and blocked_by:
-                for rows, q in zip(out, requests, strict=True):
-                    rows += blocked_by.get(q.member_id, ())
-        return out
+                for i, q in enumerate(requests):
+                    if q.member_id in blocked_by:
+                        found = blocked_by[q.member_id]
+                        owners += [i] * len(found)
+                        rows += found
+        owner = np.array(owners, dtype=np.int64)
+        order = np.argsort(owner, kind="stable")
+        start = np.searchsorted(owner[order], np.arange(len(requests) + 1))
+        return start, np.array(rows, dtype=np.int64)[order]
 
     def near_enough(self, q: SeekerRequest, rows: np.ndarray, km) -> np.ndarray:
         """Which of ``rows`` pass the distance rules (their distances ``km`` given)."""

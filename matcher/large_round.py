@@ -52,7 +52,6 @@ from matcher.flow import (
 from matcher.round import (
     Proof,
     RoundOptions,
-    named_rows,
     on_threads,
     personal_positions,
     signature_groups,
@@ -84,7 +83,9 @@ class _Sides:
         self.lat = np.where(self.located, lat, np.nan)
         self.lon = np.where(self.located, lon, np.nan)
         self.max_km = np.where(self.located, column("max_distance_km"), np.nan)
-        self.named = named_rows(index, requests)  # the rows each one's personal rules exclude
+        self.named = index.personal_rows_many(
+            requests
+        )  # the rows each one's personal rules exclude
 
     def pool(self) -> np.ndarray:
         """``sponsors`` transposed, contiguous (made on first use)."""

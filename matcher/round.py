@@ -312,19 +312,10 @@ def pair_feasibility(
     return feasible, km
 
 
-def named_rows(index, requests):
-    """Return ``(start, rows)``: the index rows the personal rules exclude for each request,
-    flat (request ``i``'s are ``rows[start[i]:start[i + 1]]``)."""
-    named = index.personal_rows_many(requests)
-    counts = np.fromiter(map(len, named), dtype=np.int64, count=len(named))
-    start = np.r_[0, np.cumsum(counts)]
-    return start, np.fromiter(chain.from_iterable(named), dtype=np.int64, count=int(start[-1]))
-
-
 def personal_positions(index, named, members: np.ndarray, cols: np.ndarray):
     """Return the (member, col) positions the personal rules exclude, as two arrays, each
-    position once, by member then col; ``named`` is ``named_rows`` of the requests that
-    ``members`` index into."""
+    position once, by member then col; ``named`` is ``SponsorIndex.personal_rows_many``
+    of the requests that ``members`` index into."""
     start, rows = named
     position = np.full(index.n_rows_, -1, dtype=np.int64)
     position[cols] = np.arange(cols.size)
@@ -338,7 +329,7 @@ def personal_positions(index, named, members: np.ndarray, cols: np.ndarray):
 
 def personal_exclusions(index, requests, members: np.ndarray, cols: np.ndarray):
     """``personal_positions`` of the requests ``members``."""
-    named = named_rows(index, [requests[i] for i in members.tolist()])
+    named = index.personal_rows_many([requests[i] for i in members.tolist()])
     return personal_positions(index, named, np.arange(members.size), cols)
 
 
