@@ -34,6 +34,7 @@ the pairs that matter are scored again exactly (float64) one by one.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from operator import attrgetter
 
 import numpy as np
@@ -45,6 +46,7 @@ from matcher.flow import (
     SCALE,
     FlowNetwork,
     potentials,
+    ranges,
     serve_longest_waiting,
     settled,
     sponsor_nodes,
@@ -73,7 +75,7 @@ class _Sides:
         np.multiply(F.unpack_hour_bits(hours), hours_scale[:, None], out=self.seekers[:, width:])
         self.sponsors = index.score_factors(np.arange(index.n_rows_))
         self.sponsor_used = (self.sponsors != 0).any(axis=0)  # factors some sponsor has
-        self._pool = None
+        self._pool = self._nonzero = None
 
         def column(name, dtype=np.float64):  # None is nan
             return np.array(list(map(attrgetter(name), requests)), dtype=dtype)
@@ -93,6 +95,26 @@ class _Sides:
             self._pool = np.ascontiguousarray(self.sponsors.T)
         return self._pool
 
+    def _dot(self, seekers: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """The pairs' products (float64) over the seekers' non-zero factors only (about 20
+        of 365), each summed in the factors' order by ``add.reduceat``."""
+        if self._nonzero is None:
+            at, factor = np.nonzero(self.seekers)
+            start = np.searchsorted(at, np.arange(self.seekers.shape[0] + 1))
+            self._nonzero = start, factor, self.seekers[at, factor].astype(np.float64)
+        start, factor, value = self._nonzero
+        first, counts = start[seekers], start[seekers + 1] - start[seekers]
+        out = np.zeros(seekers.size, dtype=np.float64)
+        some = counts > 0
+        first, counts, rows = first[some], counts[some], rows[some]
+        if not first.size:
+            return out
+        at = ranges(first, counts)
+        width = self.sponsors.shape[1]
+        product = value[at] * self.sponsors.ravel()[np.repeat(rows * width, counts) + factor[at]]
+        out[some] = np.add.reduceat(product, np.r_[0, np.cumsum(counts)[:-1]])
+        return out
+
     def exact(self, seekers: np.ndarray, rows: np.ndarray, part: int = 1 << 14) -> np.ndarray:
         """Return the scaled scores (int64) of the pairs, from float64 products and
         ``SponsorIndex.combine``; a pair's score is the same whenever it is asked for."""
@@ -100,7 +122,7 @@ class _Sides:
         index = self.index
         for lo in range(0, seekers.size, part):
             i, j = seekers[lo : lo + part], rows[lo : lo + part]
-            dot = np.einsum("ij,ij->i", self.seekers[i], self.sponsors[j], dtype=np.float64)
+            dot = self._dot(i, j)
             km, located = None, self.located[i]
             if located.any():
                 km = np.full(i.size, np.nan)
@@ -115,10 +137,17 @@ class _Sides:
 
 class _Group:
     """One seeker group against the sponsors passing its profile rules, scored a chunk of
-    seekers at a time and never kept."""
+    seekers at a time and never kept.
 
-    def __init__(self, sides, members, cols, chunk_pairs):
+    A mixed group (``mixed``) holds the seekers of several small signature groups
+    against the union of their sponsors, ``allowed`` saying which each may have: one
+    group's fixed costs (a few dozen numpy calls a pass, under the GIL) rather than
+    one per signature."""
+
+    def __init__(self, sides, members, cols, chunk_pairs, allowed=None):
         self.sides, self.members, self.cols = sides, members, cols
+        # a mixed group's (kinds, masks): each member's kind, each kind's allowed columns
+        self.allowed = allowed
         self.chunk = max(1, chunk_pairs // max(1, cols.size))
         self.personal = self.dims = None  # made by ``prepare``, on the group's thread
         self.in_person = sides.requests[members[0]].in_person_needed
@@ -131,6 +160,26 @@ class _Group:
         # each seeker's next best pairs after its candidates, (a, c, float32 score) by a
         # then c: a check reads them rather than scoring them again (-inf: taken since)
         self.reserve = np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32)
+
+    @classmethod
+    def mixed(cls, sides, parts, chunk_pairs):
+        """One group of the signature groups ``parts`` (``(members, eligible_mask)`` each,
+        the same ``in_person_needed``), its members in the requests' order."""
+        members = np.concatenate([m for m, _ in parts])
+        kinds = np.repeat(np.arange(len(parts)), [m.size for m, _ in parts])
+        order = np.argsort(members, kind="stable")
+        masks = np.stack([mask for _, mask in parts])
+        cols = np.flatnonzero(masks.any(axis=0))
+        return cls(sides, members[order], cols, chunk_pairs, (kinds[order], masks[:, cols]))
+
+    def forbid(self, score: np.ndarray, at, cols=None):
+        """Set -inf where a mixed group's seekers ``at`` (positions) may not have the
+        columns ``cols`` (positions; None: all) of ``score``."""
+        if self.allowed is None:
+            return
+        kinds, masks = self.allowed
+        allowed = masks[kinds[at]] if cols is None else masks[np.ix_(kinds[at], cols)]
+        np.copyto(score, -np.inf, where=~allowed)
 
     def prepare(self):
         """Find the group's personal exclusions and the factors both sides use (a factor
@@ -195,6 +244,7 @@ class _Group:
                 score = index.combine(dot, None, cols, None, None)
                 inside = slice(*np.searchsorted(a, [lo, lo + part.size]))
                 score[a[inside] - lo, c[inside]] = -np.inf
+            self.forbid(score, np.arange(lo, lo + part.size))
             yield lo, score
 
     def check_chunks(self, prices: np.ndarray, need: np.ndarray, chunk_pairs: int):
@@ -245,6 +295,7 @@ class _Group:
             if self.in_person:  # the distance term kept from the first pass
                 dot += self.extra[np.ix_(at, order[:width_k])]
             score = sides.index.combine(dot, None, self.cols[order[:width_k]], None, None)
+            self.forbid(score, at, order[:width_k])
             a, c = ea[bounds[k] : bounds[k + 1]], rank[ec[bounds[k] : bounds[k + 1]]]
             inside = c < width_k
             score[slot[a[inside]], c[inside]] = -np.inf
@@ -379,14 +430,14 @@ def _candidates(group, top_k: int, sponsor_top: int, reserve: int):
     at 10k 1.33 and 0.72)."""
     group.prepare()
     size, width = group.members.size, group.cols.size
-    count = width - np.bincount(group.personal[0], minlength=size)  # in person: below
+    count = width - np.bincount(group.personal[0], minlength=size)  # else: below
     best = np.full((width, sponsor_top + 1), -np.inf, dtype=np.float32)
     best_at = np.zeros((width, sponsor_top + 1), dtype=np.int64)
     found, kept = [], []
     best_score = np.full(width, -np.inf, dtype=np.float32)
     deep = max(top_k, reserve)
     for lo, score in group.chunks():
-        if group.in_person:
+        if group.in_person or group.allowed is not None:
             count[lo : lo + len(score)] = (score > -np.inf).sum(axis=1)
         if width > top_k:
             if deep > top_k:
@@ -581,12 +632,23 @@ def solve_large(index, requests, options: RoundOptions):
     feasible pair has a negative reduced cost: optimal) or "bounded"."""
     n = len(requests)
     sides = _Sides(index, requests)
-    groups = []
+    groups, small = [], defaultdict(list)
     for members in signature_groups(index, requests):
-        cols = np.flatnonzero(index.eligible_mask(requests[members[0]]))
-        if cols.size:
-            members = np.asarray(members, dtype=np.int64)
-            groups.append(_Group(sides, members, cols, options.stream_pairs))
+        mask = index.eligible_mask(requests[members[0]])
+        members = np.asarray(members, dtype=np.int64)
+        if not mask.any():
+            continue
+        if members.size < options.mix_below:  # mixed, by in person or not
+            small[requests[members[0]].in_person_needed].append((members, mask))
+        else:
+            groups.append(_Group(sides, members, np.flatnonzero(mask), options.stream_pairs))
+    for parts in small.values():
+        if len(parts) == 1:
+            groups.append(
+                _Group(sides, parts[0][0], np.flatnonzero(parts[0][1]), options.stream_pairs)
+            )
+        else:
+            groups.append(_Group.mixed(sides, parts, options.stream_pairs))
     found = on_threads(
         groups,
         [g.size for g in groups],

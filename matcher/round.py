@@ -125,6 +125,7 @@ class RoundOptions:
     reserve: int = 32
     stream_pairs: int = 1 << 19
     bound_checks: int = 2
+    mix_below: int = 16
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,8 @@ from tests.matcher.strategies import easy_seeker, easy_sponsor, rounds
 
 # forced on (exact_max_seekers=0): the defaults; one candidate a seeker and no sponsor's
 # nearest misses (the checks must add what is missing, cardinality first); a single check
-# (the gap is then often above 0); pairs streamed a few at a time; no reserve; and a
-# shallow one
+# (the gap is then often above 0); pairs streamed a few at a time; no reserve; a shallow
+# one; and no mixed group (by default these small rounds' groups are mixed)
 LARGE_PATHS = (
     {},
     {"large_top_k": 1, "sponsor_top": 0},
@@ -29,6 +29,7 @@ LARGE_PATHS = (
     {"large_top_k": 2, "bound_checks": 1, "stream_pairs": 3, "workers": 2, "parallel_min_pairs": 0},
     {"reserve": 0},  # every check scores every pair that may violate
     {"large_top_k": 1, "reserve": 3, "sponsor_top": 0, "bound_checks": 1},
+    {"mix_below": 1},  # no mixed group: every signature group on its own
 )
 
 
