@@ -191,13 +191,19 @@ class _Group:
         self.dims = np.flatnonzero(used)
 
     def take(self, a: np.ndarray, c: np.ndarray):
-        """Add the positions ``(a, c)`` to the group's candidates."""
-        self.set_taken(np.concatenate([self.taken[0], a]), np.concatenate([self.taken[1], c]))
+        """Add the positions ``(a, c)`` (none a candidate yet) to the group's candidates."""
+        width, (ta, tc) = self.cols.size, self.taken
+        order = np.argsort(np.concatenate([ta * width + tc, a * width + c]), kind="stable")
+        self.taken = np.concatenate([ta, a])[order], np.concatenate([tc, c])[order]
+        self._leave_reserve(a, c)
 
     def set_taken(self, a: np.ndarray, c: np.ndarray):
-        """Make the positions ``(a, c)`` the group's candidates (none in the reserve)."""
-        order = np.lexsort((c, a))
-        self.taken = a[order], c[order]
+        """Make the positions ``(a, c)``, by ``a`` then ``c``, the group's candidates."""
+        self.taken = a, c
+        self._leave_reserve(a, c)
+
+    def _leave_reserve(self, a: np.ndarray, c: np.ndarray):
+        """Mark the positions ``(a, c)`` taken (-inf) in the reserve, where they are."""
         ra, rc, rs = self.reserve
         if ra.size:
             width = self.cols.size
@@ -674,15 +680,15 @@ def solve_large(index, requests, options: RoundOptions):
     key = np.unique(tails * index.n_rows_ + rows, return_index=True)[1]  # each pair once
     tails, rows = tails[key], rows[key]
     scores, heads = sides.exact(tails, rows), row_node[rows]
-    group_of = np.zeros(n, dtype=np.int64)
-    position = np.zeros(n, dtype=np.int64)
-    for g, group in enumerate(groups):
-        group_of[group.members], position[group.members] = g, np.arange(group.members.size)
-    order = np.lexsort((rows, position[tails], group_of[tails]))
-    bounds = np.searchsorted(group_of[tails[order]], np.arange(len(groups) + 1))
+    slot = np.zeros(n, dtype=np.int64)  # each seeker's place: by group, then position
+    starts = np.cumsum([0] + [g.members.size for g in groups])
+    for start, group in zip(starts, groups, strict=False):
+        slot[group.members] = start + np.arange(group.members.size)
+    order = np.argsort(slot[tails] * index.n_rows_ + rows)  # each pair once: unique keys
+    bounds = np.searchsorted(slot[tails[order]], starts)
     for g, group in enumerate(groups):  # each group's candidates, by seeker then sponsor
         mine = order[bounds[g] : bounds[g + 1]]
-        group.set_taken(position[tails[mine]], np.searchsorted(group.cols, rows[mine]))
+        group.set_taken(slot[tails[mine]] - starts[g], np.searchsorted(group.cols, rows[mine]))
     checks = 0
     while True:
         solved, d = _solved(tails, heads, scores, n, spare)
