@@ -242,7 +242,7 @@ class _Group:
                     self.extra = np.empty((self.members.size, cols.size), dtype=np.float32)
                 extra = self.extra[lo : lo + part.size]
                 if lo not in self.placed:
-                    extra[:] = self._place_term(lo, part)
+                    self._place_term(lo, part, extra)
                     self.placed.add(lo)
                 dot += extra
                 score = index.combine(dot, None, cols, None, None)
@@ -332,9 +332,9 @@ class _Group:
         keep[has] = near
         return keep
 
-    def _place_term(self, lo, part) -> np.ndarray:
-        """The in-person seekers ``part``'s distance term (float32, as ``combine`` adds it),
-        -inf where a rule fails.
+    def _place_term(self, lo, part, extra: np.ndarray):
+        """Write the in-person seekers ``part``'s distance term (float32, as ``combine``
+        adds it) into ``extra``, -inf where a rule fails.
 
         The distance rule is ``within_km``'s, for all the seekers at once
         (``_near_enough``: exact at the limit); the distances for the term come from the
@@ -346,7 +346,7 @@ class _Group:
         index = sides.index
         feasible = np.ones((part.size, self.cols.size), dtype=bool)
         feasible[a[inside] - lo, c[inside]] = False
-        extra = np.zeros(feasible.shape, dtype=np.float32)
+        extra[:] = 0
         located = sides.located[part]
         if located.any():
             at = part[located]
@@ -358,11 +358,14 @@ class _Group:
             km = 2 * R.EARTH_RADIUS_KM * np.arcsin(np.sqrt(half_chord))
             near = np.nan_to_num(R.closeness(km, index.settings_, xp=np), nan=0.0)
             weight = np.repeat(sides.w_distance[at], ok.sum(axis=1))
-            term = np.zeros(ok.shape, dtype=np.float32)
-            term[ok] = (np.float32(weight) * near).astype(np.float32)
-            extra[located] = term
-        extra[~feasible] = -np.inf
-        return extra
+            term = (np.float32(weight) * near).astype(np.float32)
+            if located.all():
+                extra[ok] = term
+            else:
+                placed = np.zeros(ok.shape, dtype=np.float32)
+                placed[ok] = term
+                extra[located] = placed
+        np.copyto(extra, -np.inf, where=~feasible)
 
 
 def row_tops(score: np.ndarray, k: int, inner: int | None = None, blocks: int | None = None):
