@@ -85,9 +85,8 @@ class _Sides:
         self.lat = np.where(self.located, lat, np.nan)
         self.lon = np.where(self.located, lon, np.nan)
         self.max_km = np.where(self.located, column("max_distance_km"), np.nan)
-        self.named = index.personal_rows_many(
-            requests
-        )  # the rows each one's personal rules exclude
+        # the rows each one's personal rules exclude, flat: (start, rows)
+        self.named = index.personal_rows_many(requests)
 
     def pool(self) -> np.ndarray:
         """``sponsors`` transposed, contiguous (made on first use)."""
