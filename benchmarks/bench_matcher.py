@@ -45,26 +45,21 @@ TARGETS = {
 
 
 NOTES = [
-    "Matcher figures: make bench 2026-12-05 11:10-11:25 UTC, then the big rounds again at "
-    "11:27-11:29 (their peak is now the child's own VmHWM: ru_maxrss carried the bench "
-    "process's 1.41 GiB into the child over vfork and exec, so the full run's "
-    "assign_peak_gib_* read 1.41 with 0.0 added). Load 0.7-1.0 on the 2 cores (AMD EPYC), "
-    "whose speed varied through the session: chain_1500_s 0.261 s against 0.241 s at the "
-    "05:52 run, a plain Python loop of 10 million additions 0.69-0.75 s.",
-    "Large rounds (docs/matching.md section 7): assign_s_10k 0.722 s (CPU 0.835 s) in the "
-    "full run, 0.57-0.75 s alone in this session: the 0.5 s target is not met. 100k/50k "
-    "13.0 s (CPU 16.9 s; 13.46 s in the full run), 1.14 GiB peak, certified gap 8.15 "
-    "(0.011%, 59.6 and 0.082% before), 87,900 matched (proven maximal): 10 s not met, "
-    "2 GiB met. 50k/25k 4.96 s, 0.58 GiB, gap 0.0099% (0.051% before). Back to back in "
-    "this session at 100k: each seeker's best from the maxima of 64 column blocks instead "
-    "of a partition of every row took the candidate pass from 6.6 s to 3.0 s; sponsors "
-    "offering their nearest misses took the gap from 59.9 to 14.0; the reserve took the "
-    "two checks from 1.14 + 0.89 s to 0.85 + 0.47 s and the gap to 8.3. The two OR-Tools "
-    "solves and their proofs remain 4.9-5.5 s of a 100k round.",
+    "Matcher figures: make bench 2026-12-05 11:10-11:29 UTC (mentor-match), then the "
+    "assign, chain, shortlists and big parts again at 14:05-14:11 UTC after this "
+    "session's large-round work (big rounds' peak: the child's own VmHWM). Idle 2-core "
+    "AMD EPYC whose speed varied about 10% within minutes: the same code's 10k round "
+    "0.46-0.62 s, chain_1500_s 0.261-0.266 s.",
+    "Large rounds (docs/matching.md section 7): assign_s_10k 0.471 s (CPU 0.567 s; 0.46 "
+    "and 0.50 s in two other runs of the part): the 0.5 s target is met, narrowly, since "
+    "small seeker groups are scored together (0.63-0.67 s before, best of 5). 100k/50k "
+    "12.47 s (CPU 16.3 s), 1.23 GiB peak, certified gap 8.17 (0.011%), 87,900 matched "
+    "(proven maximal): 10 s not met, 2 GiB met; the two OR-Tools solves and their proofs "
+    "are 4.7-5.6 s of it. 50k/25k 4.64 s, 0.63 GiB, gap 0.0095%.",
     "chain_1500_s: 1,500 seekers who can each meet two neighbouring sponsors "
     "(benchmarks.population.make_chain).",
-    "exclusions_p95_ms_100k 0.613 ms wall / 0.615 ms CPU (0.309 ms at 05:03 with the same "
-    "code: the machine): the profile and sponsor rules once per kind of row (~2,800 kinds "
+    "exclusions_p95_ms_100k 0.495 ms wall / 0.496 ms CPU (0.309-0.613 ms earlier the same "
+    "day: the machine): the profile and sponsor rules once per kind of row (~2,800 kinds "
     "at 100k sponsors) instead of per sponsor, the distance rule only in the newcomer's "
     "latitude band (issue 15 measured 4.4 ms, and 43 ms at 1M sponsors).",
     "mentor-match 7.0.1, fair driver (cheapest disqualifying rules first, rules and score "
