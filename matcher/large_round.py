@@ -75,7 +75,11 @@ class _Sides:
         np.multiply(F.unpack_hour_bits(hours), hours_scale[:, None], out=self.seekers[:, width:])
         self.sponsors = index.score_factors(np.arange(index.n_rows_))
         self.sponsor_used = (self.sponsors != 0).any(axis=0)  # factors some sponsor has
-        self._pool = self._nonzero = None
+        self._pool = None
+        # each seeker's non-zero factors, flat: seeker i's are factor[start[i]:start[i + 1]]
+        at, factor = np.nonzero(self.seekers)
+        start = np.searchsorted(at, np.arange(len(requests) + 1))
+        self._nonzero = start, factor, self.seekers[at, factor].astype(np.float64)
 
         def column(name, dtype=np.float64):  # None is nan
             return np.array(list(map(attrgetter(name), requests)), dtype=dtype)
@@ -97,10 +101,6 @@ class _Sides:
     def _dot(self, seekers: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """The pairs' products (float64) over the seekers' non-zero factors only (about 20
         of 365), each summed in the factors' order by ``add.reduceat``."""
-        if self._nonzero is None:
-            at, factor = np.nonzero(self.seekers)
-            start = np.searchsorted(at, np.arange(self.seekers.shape[0] + 1))
-            self._nonzero = start, factor, self.seekers[at, factor].astype(np.float64)
         start, factor, value = self._nonzero
         first, counts = start[seekers], start[seekers + 1] - start[seekers]
         out = np.zeros(seekers.size, dtype=np.float64)
@@ -163,7 +163,11 @@ class _Group:
     @classmethod
     def mixed(cls, sides, parts, chunk_pairs):
         """One group of the signature groups ``parts`` (``(members, eligible_mask)`` each,
-        the same ``in_person_needed``), its members in the requests' order."""
+        the same ``in_person_needed``), its members in the requests' order (a plain
+        group when there is one)."""
+        if len(parts) == 1:
+            ((members, mask),) = parts
+            return cls(sides, members, np.flatnonzero(mask), chunk_pairs)
         members = np.concatenate([m for m, _ in parts])
         kinds = np.repeat(np.arange(len(parts)), [m.size for m, _ in parts])
         order = np.argsort(members, kind="stable")
@@ -352,18 +356,12 @@ class _Group:
             seekers = np.stack(R.unit_vector(sides.lat[at], sides.lon[at], np), axis=1)
             cosine = seekers @ index.unit_[self.cols].T
             feasible[located] &= self._near_enough(at, cosine)
-            ok = feasible[located]  # the term only where the rules pass (most fail)
-            half_chord = np.clip((1.0 - cosine[ok]) / 2, 0.0, 1.0)
+            r, k = np.nonzero(feasible[located])  # the term only where the rules pass
+            half_chord = np.clip((1.0 - cosine[r, k]) / 2, 0.0, 1.0)
             km = 2 * R.EARTH_RADIUS_KM * np.arcsin(np.sqrt(half_chord))
             near = np.nan_to_num(R.closeness(km, index.settings_, xp=np), nan=0.0)
-            weight = np.repeat(sides.w_distance[at], ok.sum(axis=1))
-            term = (np.float32(weight) * near).astype(np.float32)
-            if located.all():
-                extra[ok] = term
-            else:
-                placed = np.zeros(ok.shape, dtype=np.float32)
-                placed[ok] = term
-                extra[located] = placed
+            weight = sides.w_distance[at[r]]
+            extra[np.flatnonzero(located)[r], k] = (np.float32(weight) * near).astype(np.float32)
         np.copyto(extra, -np.inf, where=~feasible)
 
 
@@ -551,13 +549,19 @@ def _reserve_picks(group, prices32, limit32, slack, top_k):
         return a, c
     order = np.lexsort((-value, a))  # by seeker, highest first
     a, c, value = a[order], c[order], value[order]
-    start = np.flatnonzero(np.r_[True, a[1:] != a[:-1]])
-    top = np.repeat(value[start], np.diff(np.r_[start, a.size]))
-    rank = np.arange(a.size) - np.repeat(start, np.diff(np.r_[start, a.size]))
+    first = _run_starts(a)
+    top, rank = value[first], np.arange(a.size) - first
     margin, limit = slack[a], limit32[a]
     take = (top - limit > -margin) & (value >= top - 2 * margin)  # the exact maximum
     take |= (value > limit - margin) & (rank < top_k)  # may violate, most negative first
     return a[take], c[take]
+
+
+def _run_starts(key: np.ndarray) -> np.ndarray:
+    """For each entry of the sorted ``key``, the position where its run of equal keys
+    starts (so ``arange - _run_starts(key)`` is its rank in the run)."""
+    start = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    return np.repeat(start, np.diff(np.r_[start, key.size]))
 
 
 def _check_all(groups, d, row_node, options):
@@ -628,8 +632,7 @@ def _sponsor_offers(index, offers, sponsor_top):
     bits = np.where(bits >> 31, ~bits, bits | np.uint32(1 << 31)).astype(np.uint64)
     order = np.argsort((row.astype(np.uint64) << np.uint64(32)) | bits, kind="stable")
     row, seeker = row[order], seeker[order]
-    starts = np.flatnonzero(np.r_[True, row[1:] != row[:-1]])
-    rank = np.arange(row.size) - np.repeat(starts, np.diff(np.r_[starts, row.size]))
+    rank = np.arange(row.size) - _run_starts(row)
     keep = rank < np.maximum(index.spare(row), 0) + sponsor_top
     return seeker[keep], row[keep]
 
@@ -650,13 +653,7 @@ def solve_large(index, requests, options: RoundOptions):
             small[requests[members[0]].in_person_needed].append((members, mask))
         else:
             groups.append(_Group(sides, members, np.flatnonzero(mask), options.stream_pairs))
-    for parts in small.values():
-        if len(parts) == 1:
-            groups.append(
-                _Group(sides, parts[0][0], np.flatnonzero(parts[0][1]), options.stream_pairs)
-            )
-        else:
-            groups.append(_Group.mixed(sides, parts, options.stream_pairs))
+    groups += [_Group.mixed(sides, parts, options.stream_pairs) for parts in small.values()]
     found = on_threads(
         groups,
         [g.size for g in groups],
@@ -684,7 +681,7 @@ def solve_large(index, requests, options: RoundOptions):
     scores, heads = sides.exact(tails, rows), row_node[rows]
     slot = np.zeros(n, dtype=np.int64)  # each seeker's place: by group, then position
     starts = np.cumsum([0] + [g.members.size for g in groups])
-    for start, group in zip(starts, groups, strict=False):
+    for start, group in zip(starts[:-1], groups, strict=True):
         slot[group.members] = start + np.arange(group.members.size)
     order = np.argsort(slot[tails] * index.n_rows_ + rows)  # each pair once: unique keys
     bounds = np.searchsorted(slot[tails[order]], starts)
