@@ -115,7 +115,16 @@ class RoundOptions:
     size, under the GIL: 242 of the 10k round's 346 groups have 5 seekers or fewer;
     measured 2026-12-05, the 10k round 0.63-0.67 s unmixed against 0.47-0.49 s, best
     of 5, its gap 0.68 against 0.77 with fewer nearest misses offered; at 100k no
-    faster, the gap 8.74 against 8.81).
+    faster, the gap 8.74 against 8.81);
+    ``price_from``, rounds of at least this many seekers are priced before their first
+    solve: ``price_rounds`` rounds of tatonnement over the candidates give each sponsor
+    a price, and each seeker's pairs that beat its ``price_rank``-th best candidate by
+    score minus price join the candidates (measured 2026-12-05 at 100k: the first check's
+    certified gap 19 against 1,440 unpriced, so one solve is enough; at 10k the first solve
+    still misses the cardinality by three, so pricing would only add its 0.08 s);
+    ``gap_tolerance``, a check that proves the cardinality and certifies a gap of at most
+    this share of the round's total score ends the round (0.1%: on the benchmark's
+    rounds, a few ten-thousandths of a score a matched newcomer at most).
     """
 
     top_k: int = 20
@@ -133,6 +142,10 @@ class RoundOptions:
     stream_pairs: int = 1 << 19
     bound_checks: int = 2
     mix_below: int = 16
+    price_from: int = 20_000
+    price_rounds: int = 30
+    price_rank: int = 3
+    gap_tolerance: float = 1e-3
 
 
 @dataclass(frozen=True)

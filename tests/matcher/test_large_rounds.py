@@ -21,7 +21,8 @@ from tests.matcher.strategies import easy_seeker, easy_sponsor, rounds
 # forced on (exact_max_seekers=0): the defaults; one candidate a seeker and no sponsor's
 # nearest misses (the checks must add what is missing, cardinality first); a single check
 # (the gap is then often above 0); pairs streamed a few at a time; no reserve; a shallow
-# one; and no mixed group (by default these small rounds' groups are mixed)
+# one; no mixed group (by default these small rounds' groups are mixed); priced before
+# the first solve; and priced, ended by the first check that proves the cardinality
 LARGE_PATHS = (
     {},
     {"large_top_k": 1, "sponsor_top": 0},
@@ -30,6 +31,8 @@ LARGE_PATHS = (
     {"reserve": 0},  # every check scores every pair that may violate
     {"large_top_k": 1, "reserve": 3, "sponsor_top": 0, "bound_checks": 1},
     {"mix_below": 1},  # no mixed group: every signature group on its own
+    {"price_from": 0},  # priced before the first solve
+    {"price_from": 0, "price_rank": 1, "gap_tolerance": 1.0, "sponsor_top": 0},  # ends early
 )
 
 
