@@ -14,7 +14,8 @@ from benchmarks.population import make_seekers, make_sponsors
 from benchmarks.reference import exact_reference
 from matcher import MatchSettings, SponsorIndex
 from matcher import rules as R
-from matcher.large_round import row_tops
+from matcher.flow import SCALE
+from matcher.large_round import _prices, row_tops
 from matcher.round import assign_pairs
 from tests.matcher.strategies import easy_seeker, easy_sponsor, rounds
 
@@ -135,11 +136,23 @@ def test_large_and_exact_rounds_agree_on_a_population():
     requests = make_seekers(400, seed=12)
     index = SponsorIndex(MatchSettings()).fit(pool)
     exact, _, exact_proof = assign_pairs(index, requests)
-    for path in ({}, {"large_top_k": 1, "bound_checks": 1}):
+    for path in ({}, {"large_top_k": 1, "bound_checks": 1}, {"price_from": 0}):
         large, _, proof = assign_pairs(index, requests, exact_max_seekers=0, **path)
         assert len(large) == len(exact)
         true_gap = exact_proof.total - proof.total
         assert -1e-6 * len(exact) <= true_gap <= proof.gap + 1e-6 * len(exact)
+
+
+def test_prices_clear_a_small_market():
+    """Two seekers who both like sponsor 0 best (one place each): its price rises until the
+    second seeker is better off with sponsor 1, whose price stays 0; then the market clears
+    and the prices stay where they are."""
+    seekers, sponsors = np.array([0, 0, 1, 1]), np.array([0, 1, 0, 1])
+    scores = np.rint(np.array([0.9, 0.5, 0.8, 0.75]) * SCALE).astype(np.int64)
+    prices = _prices(seekers, sponsors, scores, np.array([1, 1]), rounds=30)
+    assert prices[1] == 0
+    assert 0.05 < prices[0] < 0.4  # seeker 1 now prefers sponsor 1; seeker 0 still sponsor 0
+    assert prices.tolist() == _prices(seekers, sponsors, scores, np.array([1, 1]), 2).tolist()
 
 
 def test_a_sponsor_excluded_twice_over_is_counted_once():
