@@ -45,23 +45,26 @@ TARGETS = {
 
 
 NOTES = [
-    "Matcher figures: make bench 2026-12-05 11:10-11:29 UTC (mentor-match), then the "
-    "assign, chain, shortlists and big parts again at 14:05-14:11 UTC after this "
-    "session's large-round work (big rounds' peak: the child's own VmHWM). Idle 2-core "
-    "AMD EPYC whose speed varied about 10% within minutes: the same code's 10k round "
-    "0.46-0.62 s, chain_1500_s 0.261-0.266 s.",
-    "Large rounds (docs/matching.md section 7): assign_s_10k 0.471 s (CPU 0.567 s; 0.46 "
-    "and 0.50 s in two other runs of the part): the 0.5 s target is met, narrowly, since "
-    "small seeker groups are scored together (0.63-0.67 s before, best of 5). 100k/50k "
-    "12.47 s (CPU 16.3 s), 1.23 GiB peak, certified gap 8.17 (0.011%), 87,900 matched "
-    "(proven maximal): 10 s not met, 2 GiB met; the two OR-Tools solves and their proofs "
-    "are 4.7-5.6 s of it. 50k/25k 4.64 s, 0.63 GiB, gap 0.0095%.",
+    "Matcher figures: make bench 2026-12-05 11:10-11:29 UTC on an AMD EPYC (mentor-match), "
+    "then the assign, chain, shortlists and big parts again at 16:06-16:08 UTC on the "
+    "machine as it came back after a restart: 2 cores of an Intel Xeon at 2.6 GHz, where "
+    "the code of 14:05 took 14.1-14.5 s at 100k, 0.54-0.56 s at 10k and 0.31 s for the "
+    "chain (12.47 s, 0.471 s and 0.266 s on the AMD EPYC). Big rounds' peak: the child's "
+    "own VmHWM.",
+    "Large rounds (docs/matching.md section 7): rounds of 20,000 seekers or more are now "
+    "priced before their first solve (tatonnement over the candidates, then a check under "
+    "those prices), so one solve ends them: 100k/50k 12.42 s (CPU 17.2 s; 11.3-12.7 s in "
+    "other runs), 1.27 GiB peak, certified gap 19.1 (0.026%), 87,900 matched (proven "
+    "maximal): 10 s not met, 2 GiB met; the one OR-Tools solve is 2.8-3.3 s of it and the "
+    "candidate pass 4.1-4.7 s. 50k/25k 4.15 s, 0.64 GiB, gap 0.022%. The 10k round's code "
+    "is unchanged (not priced: it needs its second solve for the cardinality anyway): "
+    "0.555 s here, not met on this machine (0.46-0.50 s on the AMD EPYC).",
     "chain_1500_s: 1,500 seekers who can each meet two neighbouring sponsors "
     "(benchmarks.population.make_chain).",
-    "exclusions_p95_ms_100k 0.495 ms wall / 0.496 ms CPU (0.309-0.613 ms earlier the same "
-    "day: the machine): the profile and sponsor rules once per kind of row (~2,800 kinds "
-    "at 100k sponsors) instead of per sponsor, the distance rule only in the newcomer's "
-    "latitude band (issue 15 measured 4.4 ms, and 43 ms at 1M sponsors).",
+    "exclusions_p95_ms_100k 0.642 ms wall / 0.643 ms CPU on the Intel machine (0.309-0.613 "
+    "ms on the AMD EPYC the same day): the profile and sponsor rules once per kind of row "
+    "(~2,800 kinds at 100k sponsors) instead of per sponsor, the distance rule only in the "
+    "newcomer's latitude band (issue 15 measured 4.4 ms, and 43 ms at 1M sponsors).",
     "mentor-match 7.0.1, fair driver (cheapest disqualifying rules first, rules and score "
     "cached per pair): 259 s with munkres 1.1.4 (what 7.0.1 was released against; "
     "mentor_match_s_1k, 5,988x ours) and 43.1 s with munkres 3.0.0, which pip now resolves "
