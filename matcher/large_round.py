@@ -156,8 +156,6 @@ class _Group:
         self.chunk = max(1, chunk_pairs // max(1, cols.size))
         self.personal = self.dims = None  # made by ``prepare``, on the group's thread
         self.in_person = sides.requests[members[0]].in_person_needed
-        self.placed = set()  # the chunks whose distance term is in ``extra``
-        self.extra = None  # an in-person group's distance term (members x cols, float32)
         # each seeker's highest float32 score of a pair that is not a candidate, at most
         self.ceiling = np.full(members.size, -np.inf, dtype=np.float32)
         self.best = None  # each sponsor's best float32 score in the group (first pass)
@@ -228,8 +226,8 @@ class _Group:
 
     def chunks(self):
         """Yield ``(lo, score)``: the float32 scores of the seekers ``lo:lo + chunk``,
-        -inf where a hard rule fails. An in-person group keeps its distance term (with
-        -inf where a rule fails) from the first pass: the same float32 sum as ``combine``."""
+        -inf where a hard rule fails (an in-person group adds its distance term, the
+        same float32 sum as ``combine``)."""
         sides, index, cols = self.sides, self.sides.index, self.cols
         few = 8 * self.members.size * index.n_rows_ < cols.size * self.dims.size
         if few:  # a few seekers: against the whole pool (a product of about 8 flops a
@@ -238,6 +236,7 @@ class _Group:
         else:
             factors = np.ascontiguousarray(sides.sponsors[np.ix_(cols, self.dims)].T)
         a, c = self.personal
+        every = np.arange(cols.size)
         for lo in range(0, self.members.size, self.chunk):
             part = self.members[lo : lo + self.chunk]
             if few:
@@ -247,18 +246,10 @@ class _Group:
             if few:
                 dot = dot[:, cols]
             if self.in_person:
-                if self.extra is None:
-                    self.extra = np.empty((self.members.size, cols.size), dtype=np.float32)
-                extra = self.extra[lo : lo + part.size]
-                if lo not in self.placed:
-                    self._place_term(lo, part, extra)
-                    self.placed.add(lo)
-                dot += extra
-                score = index.combine(dot, None, cols, None, None)
-            else:
-                score = index.combine(dot, None, cols, None, None)
-                inside = slice(*np.searchsorted(a, [lo, lo + part.size]))
-                score[a[inside] - lo, c[inside]] = -np.inf
+                dot += self._distance_term(np.arange(lo, lo + part.size), every)
+            score = index.combine(dot, None, cols, None, None)
+            inside = slice(*np.searchsorted(a, [lo, lo + part.size]))
+            score[a[inside] - lo, c[inside]] = -np.inf
             self.forbid(score, np.arange(lo, lo + part.size))
             yield lo, score
 
@@ -270,7 +261,7 @@ class _Group:
         negative reduced cost (its score is at most the seeker's ``ceiling``). So the
         columns go by price, highest first, the seekers by how many of them they need,
         and each chunk is scored against its seekers' longest prefix only (an in-person
-        group adds the distance term kept from the first pass)."""
+        group adds its distance term, as in ``chunks``)."""
         ta, tc = self.taken
         sides, width = self.sides, self.cols.size
         order = np.argsort(-prices, kind="stable")
@@ -307,8 +298,8 @@ class _Group:
             at = seekers[cuts[k] : cuts[k + 1]]
             width_k = int(longest[cuts[k + 1] - 1])
             dot = sides.seekers[np.ix_(self.members[at], self.dims)] @ factors[:width_k].T
-            if self.in_person:  # the distance term kept from the first pass
-                dot += self.extra[np.ix_(at, order[:width_k])]
+            if self.in_person:
+                dot += self._distance_term(at, order[:width_k])
             score = sides.index.combine(dot, None, self.cols[order[:width_k]], None, None)
             self.forbid(score, at, order[:width_k])
             a, c = ea[bounds[k] : bounds[k + 1]], rank[ec[bounds[k] : bounds[k + 1]]]
@@ -316,59 +307,69 @@ class _Group:
             score[slot[a[inside]], c[inside]] = -np.inf
             yield at, score, order[:width_k]
 
-    def _near_enough(self, at, cosine) -> np.ndarray:
-        """The distance rule (``too_far``) for the located seekers ``at`` against the
-        group's columns, as ``SponsorIndex.within_km`` decides it one seeker at a time,
-        here for all at once from ``cosine``, their unit vectors' products: clearly
-        inside or outside by the cosine, a haversine in the thin shell around the limit
-        (the same margins), True where the seeker set no limit."""
+    def _near_enough(self, seekers, cols, cosine) -> np.ndarray:
+        """The distance rule (``too_far``) for the located seekers ``seekers`` (request
+        positions) against the group's columns ``cols`` (positions), as
+        ``SponsorIndex.within_km`` decides it one seeker at a time, here for all at once
+        from ``cosine``, their unit vectors' products: clearly inside or outside by the
+        cosine, a haversine in the thin shell around the limit (the same margins), True
+        where the seeker set no limit."""
         sides, index = self.sides, self.sides.index
-        limit = sides.max_km[at]
+        limit = sides.max_km[seekers]
         keep = np.ones(cosine.shape, dtype=bool)
         has = np.flatnonzero(~np.isnan(limit))
         if not has.size:
             return keep
-        limit, dot = limit[has], cosine[has]
+        every = has.size == limit.size
+        limit, dot = (limit, cosine) if every else (limit[has], cosine[has])
         inner, outer = R.shell_km(limit)
         near = dot >= R.cos_central_angle(inner, np)[:, None]
-        r, k = np.nonzero(~near & (dot >= R.cos_central_angle(outer, np)[:, None]))
+        shell = dot >= R.cos_central_angle(outer, np)[:, None]
+        shell &= ~near  # neither clearly inside nor clearly outside
+        r, k = np.divmod(np.flatnonzero(shell), dot.shape[1])
         if r.size:
-            seekers, rows = at[has][r], self.cols[k]
+            who, rows = seekers[has][r], self.cols[cols[k]]
             km = R.haversine_km(
-                sides.lat[seekers], sides.lon[seekers], index.lat_[rows], index.lon_[rows], xp=np
+                sides.lat[who], sides.lon[who], index.lat_[rows], index.lon_[rows], xp=np
             )
             near[r, k] = km <= limit[r]
+        if every:
+            return near
         keep[has] = near
         return keep
 
-    def _place_term(self, lo, part, extra: np.ndarray):
-        """Write the in-person seekers ``part``'s distance term (float32, as ``combine``
-        adds it) into ``extra``, -inf where a rule fails.
+    def _distance_term(self, at: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """The distance term of the members ``at`` (positions) against the group's
+        columns ``cols`` (positions), float32 as ``combine`` adds it: -inf where the
+        distance rule fails (``_near_enough``: exact at the limit), 0 for a seeker who
+        gave no location.
 
-        The distance rule is ``within_km``'s, for all the seekers at once
-        (``_near_enough``: exact at the limit); the distances for the term come from the
-        unit vectors' dot product (the chord: the same great-circle distance as
-        ``haversine_km``, to about 1e-9 km, several times cheaper). These scores only
-        screen: a pair that matters is scored again with the haversine."""
-        sides, a, c = self.sides, *self.personal
-        inside = (a >= lo) & (a < lo + part.size)
-        index = sides.index
-        feasible = np.ones((part.size, self.cols.size), dtype=bool)
-        feasible[a[inside] - lo, c[inside]] = False
-        extra[:] = 0
-        located = sides.located[part]
-        if located.any():
-            at = part[located]
-            seekers = np.stack(R.unit_vector(sides.lat[at], sides.lon[at], np), axis=1)
-            cosine = seekers @ index.unit_[self.cols].T
-            feasible[located] &= self._near_enough(at, cosine)
-            r, k = np.nonzero(feasible[located])  # the term only where the rules pass
-            half_chord = np.clip((1.0 - cosine[r, k]) / 2, 0.0, 1.0)
-            km = 2 * R.EARTH_RADIUS_KM * np.arcsin(np.sqrt(half_chord))
-            near = np.nan_to_num(R.closeness(km, index.settings_, xp=np), nan=0.0)
-            weight = sides.w_distance[at[r]]
-            extra[np.flatnonzero(located)[r], k] = (np.float32(weight) * near).astype(np.float32)
-        np.copyto(extra, -np.inf, where=~feasible)
+        The distances come from the unit vectors' dot product (the chord: the same
+        great-circle distance as ``haversine_km``, to about 1e-9 km), the closeness in
+        float32 (about 1e-7 off the float64 term, far inside ``SCREEN``): these scores
+        only screen, and a pair that matters is scored again with the haversine. Made
+        again at each pass and check rather than kept (members x columns, 4 bytes a
+        pair: 313 MB at 100k, most of it -inf)."""
+        sides, index = self.sides, self.sides.index
+        term = np.zeros((at.size, cols.size), dtype=np.float32)
+        seekers = self.members[at]
+        located = np.flatnonzero(sides.located[seekers])
+        if not located.size:
+            return term
+        seekers = seekers[located]
+        units = np.stack(R.unit_vector(sides.lat[seekers], sides.lon[seekers], np), axis=1)
+        cosine = units @ index.unit_[self.cols[cols]].T
+        keep = self._near_enough(seekers, cols, cosine)
+        half_chord = np.subtract(1.0, cosine, out=cosine)
+        half_chord *= 0.5
+        half_chord = np.clip(half_chord.astype(np.float32), 0.0, 1.0)
+        km = np.arcsin(np.sqrt(half_chord, out=half_chord), out=half_chord)
+        km *= np.float32(2 * R.EARTH_RADIUS_KM)
+        near = R.closeness(km, index.settings_, xp=np).astype(np.float32, copy=False)
+        near *= sides.w_distance[seekers][:, None]
+        np.putmask(near, ~keep, -np.inf)
+        term[located] = near
+        return term
 
 
 def row_tops(score: np.ndarray, k: int, inner: int | None = None, blocks: int | None = None):
