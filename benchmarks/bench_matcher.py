@@ -51,7 +51,7 @@ NOTES = [
     "the code of 14:05 took 14.1-14.5 s at 100k, 0.54-0.56 s at 10k and 0.31 s for the "
     "chain (12.47 s, 0.471 s and 0.266 s on the AMD EPYC). Big rounds' peak: the child's "
     "own VmHWM.",
-    "Large rounds (docs/matching.md section 7): rounds of 20,000 seekers or more are now "
+    "Large rounds (docs/matching.md section 7): rounds of 50,000 seekers or more are now "
     "priced before their first solve (tatonnement over the candidates, then a check under "
     "those prices), so one solve ends them: 100k/50k 12.42 s (CPU 17.2 s; 11.3-12.7 s in "
     "other runs), 1.27 GiB peak, certified gap 19.1 (0.026%), 87,900 matched (proven "

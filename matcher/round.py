@@ -119,9 +119,15 @@ class RoundOptions:
     ``price_from``, rounds of at least this many seekers are priced before their first
     solve: ``price_rounds`` rounds of tatonnement over the candidates give each sponsor
     a price, and each seeker's pairs that beat its ``price_rank``-th best candidate by
-    score minus price join the candidates (measured 2026-12-05 at 100k: the first check's
-    certified gap 19 against 1,440 unpriced, so one solve is enough; at 10k the first solve
-    still misses the cardinality by three, so pricing would only add its 0.08 s);
+    score minus price join the candidates. Where the first solve then proves the
+    cardinality (the benchmark's 50k and 100k rounds), one solve is enough: 100k 11.3-12.7
+    s against 14.1-14.5 s, 50k 4.4-4.6 s against 4.9 s (measured 2026-12-05, the first
+    check's certified gap at 100k 19 against 1,440 unpriced); where it does not, the
+    second solve stays and the priced check and the larger networks cost 20-25% more
+    (a 60k round of another shape, 7.3 s against 6.1 s). Past 50,000 the solve saved is
+    worth that risk; at 30,000-40,000 it is not (of seven other shapes, three came out
+    even and four 0.25-0.9 s slower), and at 10k the first solve misses the cardinality
+    by three anyway (docs/matching.md, section 7);
     ``gap_tolerance``, a check that proves the cardinality and certifies a gap of at most
     this share of the round's total score ends the round (0.1%: on the benchmark's
     rounds, a few ten-thousandths of a score a matched newcomer at most).
@@ -142,7 +148,7 @@ class RoundOptions:
     stream_pairs: int = 1 << 19
     bound_checks: int = 2
     mix_below: int = 16
-    price_from: int = 20_000
+    price_from: int = 50_000
     price_rounds: int = 30
     price_rank: int = 3
     gap_tolerance: float = 1e-3
