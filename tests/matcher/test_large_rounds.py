@@ -155,6 +155,20 @@ def test_prices_clear_a_small_market():
     assert prices.tolist() == _prices(seekers, sponsors, scores, np.array([1, 1]), 2).tolist()
 
 
+def test_a_check_close_enough_ends_a_large_round():
+    """A check that proves the cardinality and certifies a gap within ``gap_tolerance``
+    of the total ends the round; with no tolerance it is solved again, here to optimal,
+    and the first round's certified gap holds the difference."""
+    index = SponsorIndex(MatchSettings()).fit(make_sponsors(60, seed=23, capacities=(1, 5)))
+    requests = make_seekers(40, seed=24)
+    path = {"exact_max_seekers": 0, "large_top_k": 2, "sponsor_top": 1}
+    pairs, _, close = assign_pairs(index, requests, gap_tolerance=1.0, **path)
+    best_pairs, _, best = assign_pairs(index, requests, gap_tolerance=0.0, **path)
+    assert (close.kind, close.checks, best.kind, best.checks) == ("bounded", 1, "pruned+dual", 2)
+    assert len(pairs) == len(best_pairs)
+    assert 0 <= best.total - close.total <= close.gap + 1e-6 * len(pairs)
+
+
 def test_a_sponsor_excluded_twice_over_is_counted_once():
     """Declined, blocked by the seeker and blocking them: still one sponsor fewer, so the
     left-out seeker's reason is the exact path's."""
