@@ -123,14 +123,14 @@ class RoundOptions:
     cardinality (the benchmark's 50k and 100k rounds), one solve is enough: 100k 11.3-12.7
     s against 14.1-14.5 s, 50k 4.4-4.6 s against 4.9 s (measured 2026-12-05, the first
     check's certified gap at 100k 19 against 1,440 unpriced); where it does not, the
-    second solve stays and the priced check and the larger networks cost 20-25% more
+    second solve stays and the priced check and the larger networks cost 20-50% more
     (a 60k round of another shape, 7.3 s against 6.1 s). Past 50,000 the solve saved is
     worth that risk; at 30,000-40,000 it is not (of seven other shapes, three came out
     even and four 0.25-0.9 s slower), and at 10k the first solve misses the cardinality
     by three anyway (docs/matching.md, section 7);
     ``gap_tolerance``, a check that proves the cardinality and certifies a gap of at most
     this share of the round's total score ends the round (0.1%: on the benchmark's
-    rounds, a few ten-thousandths of a score a matched newcomer at most).
+    rounds, under a thousandth of a score a matched newcomer).
     """
 
     top_k: int = 20
