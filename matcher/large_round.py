@@ -564,10 +564,15 @@ def _reserve_picks(group, prices32, limit32, slack, top_k):
     return a[take], c[take]
 
 
+def _run_first(key: np.ndarray) -> np.ndarray:
+    """The positions where the sorted ``key``'s runs of equal keys start."""
+    return np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+
+
 def _run_starts(key: np.ndarray) -> np.ndarray:
     """For each entry of the sorted ``key``, the position where its run of equal keys
     starts (so ``arange - _run_starts(key)`` is its rank in the run)."""
-    start = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    start = _run_first(key)
     return np.repeat(start, np.diff(np.r_[start, key.size]))
 
 
@@ -630,23 +635,22 @@ def _lowered(d, src, dst, w, sink, n):
 
 def _prices(seekers, sponsors, scores, spare, rounds: int) -> np.ndarray:
     """Return a price (score units, >= 0) for each sponsor (node order): ``rounds`` rounds
-    of tatonnement over the candidate pairs, each seeker asking for its best by score
+    of tatonnement over the candidate pairs (by seeker), each seeker asking for its best by score
     minus price and each sponsor's price moved by its excess demand per place (step
     ``PRICE_STEP``, falling as the rounds go). A subgradient descent on the round's
     dual: the prices approach those that clear the market, which the flow's own
     potentials settle on (measured 2026-12-05 at 100k: 30 rounds chose each seeker's
     best pairs about as well as the final round's potentials did)."""
-    order = np.argsort(seekers, kind="stable")
-    sponsors, value = sponsors[order], scores[order] / SCALE
-    start = np.flatnonzero(np.r_[True, seekers[order][1:] != seekers[order][:-1]])
-    run = np.repeat(np.arange(start.size), np.diff(np.r_[start, order.size]))
+    value = scores / SCALE
+    start = _run_first(seekers)
+    run = np.repeat(np.arange(start.size), np.diff(np.r_[start, seekers.size]))
     places = np.maximum(spare, 0)
     prices = np.zeros(spare.size)
     for step in range(rounds):
         gain = value - prices[sponsors]
         best = np.maximum.reduceat(gain, start)
         hit = np.flatnonzero(gain == best[run])
-        first = hit[np.r_[True, run[hit][1:] != run[hit][:-1]]]  # a seeker's first best
+        first = hit[_run_first(run[hit])]  # a seeker's first best
         excess = np.bincount(sponsors[first], minlength=spare.size) - places
         prices += PRICE_STEP / (1 + step / 4) * excess / np.maximum(places, 1)
         np.maximum(prices, 0, out=prices)
@@ -655,17 +659,17 @@ def _prices(seekers, sponsors, scores, spare, rounds: int) -> np.ndarray:
 
 def _priced_pairs(groups, n, seekers, sponsors, scores, prices, row_node, options):
     """Return the pairs (``(seekers, rows, scaled)``, or None) that beat their seeker's
-    ``price_rank``-th best candidate by score minus price: a check (``_check_all``) under
-    potentials made of the prices and those values. They join their groups' candidates,
-    so the first solve sees each seeker's best under prices near the final ones, and
-    one solve is often enough."""
+    ``price_rank``-th best candidate (its worst, with fewer) by score minus price: a
+    check (``_check_all``) under potentials made of the prices and those values. The
+    candidates come by seeker. They join their groups' candidates, so the first solve
+    sees each seeker's best under prices near the final ones, and one solve is often
+    enough."""
     gain = scores / SCALE - prices[sponsors]
-    order = np.lexsort((-gain, seekers))
-    start = np.flatnonzero(np.r_[True, seekers[order][1:] != seekers[order][:-1]])
-    last = np.r_[start[1:], order.size] - 1
-    at = np.minimum(start + options.price_rank - 1, last)
-    value = np.zeros(n)
-    value[seekers[order[start]]] = gain[order[at]]
+    _, kth = leading(seekers, gain, n, options.price_rank)
+    start = _run_first(seekers)
+    worst = np.zeros(n)  # 0 for a seeker with no candidate (it has no feasible pair)
+    worst[seekers[start]] = np.minimum.reduceat(gain, start)
+    value = np.where(np.isfinite(kth), kth, worst)
     d = np.zeros(n + prices.size + 1, dtype=np.int64)  # + the sink: potentials' shape
     d[:n] = np.rint(value * SCALE).astype(np.int64) - OFFSET
     d[n : n + prices.size] = -np.rint(prices * SCALE).astype(np.int64)

@@ -37,7 +37,7 @@ Large rounds (past ``RoundOptions.exact_max_seekers`` seekers) go to
 from __future__ import annotations
 
 import os
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from itertools import chain
@@ -196,17 +196,14 @@ def signature(index, q: SeekerRequest):
     )
 
 
-_SIGNATURE_FIELDS = attrgetter(
-    "program_id",
-    "cross_fellowship_ok",
-    "fellowships",
-    "gender",
-    "gender_rule",
-    "sponsor_gender",
-    "languages_required",
-    "languages",
-    "in_person_needed",
-)  # everything ``signature`` reads
+# everything ``signature`` reads: it is given only these (``signature_groups``), so a
+# field read and not listed fails at once rather than splitting no group
+_SignatureFields = namedtuple(
+    "_SignatureFields",
+    "program_id cross_fellowship_ok fellowships gender gender_rule sponsor_gender "
+    "languages_required languages in_person_needed",
+)
+_signature_fields = attrgetter(*_SignatureFields._fields)
 
 
 def signature_groups(index, requests) -> list[list[int]]:
@@ -214,11 +211,11 @@ def signature_groups(index, requests) -> list[list[int]]:
     requests' order, the groups in order of their first member (``signature`` runs once
     per distinct set of the fields it reads: a round of 100k has a few hundred)."""
     by_fields = defaultdict(list)
-    for i, fields in enumerate(map(_SIGNATURE_FIELDS, requests)):
+    for i, fields in enumerate(map(_signature_fields, requests)):
         by_fields[fields].append(i)
     by_signature = defaultdict(list)
-    for members in by_fields.values():
-        by_signature[signature(index, requests[members[0]])].append(members)
+    for fields, members in by_fields.items():
+        by_signature[signature(index, _SignatureFields(*fields))].append(members)
     return [sorted(chain.from_iterable(parts)) for parts in by_signature.values()]
 
 
