@@ -66,6 +66,7 @@ from matcher.round import (
 
 SCREEN = 1e-4  # score units: far above float32's error on a score, far below a score step
 PRICE_STEP = 0.1  # score units: a tatonnement round's price change at one seeker too many
+PRODUCT_PAIRS = 1 << 21  # pairs of a candidate pass's matrix product, at most (8 MiB)
 
 
 class _Sides:
@@ -233,18 +234,22 @@ class _Group:
         if few:  # a few seekers: against the whole pool (a product of about 8 flops a
             # pair against gathering 4 bytes a factor), cheaper than gathering the rows
             factors = sides.pool()
-        else:
-            factors = np.ascontiguousarray(sides.sponsors[np.ix_(cols, self.dims)].T)
+        else:  # gathered from the transposed pool: a row of it is one factor's column
+            factors = sides.pool()[np.ix_(self.dims, cols)]
         a, c = self.personal
         every = np.arange(cols.size)
+        # the products a few chunks at a time: BLAS copies the factors into its own
+        # layout once a product, a cost as large as half the arithmetic on a chunk's rows
+        step = self.chunk * (1 if few else max(1, PRODUCT_PAIRS // (self.chunk * cols.size)))
         for lo in range(0, self.members.size, self.chunk):
             part = self.members[lo : lo + self.chunk]
             if few:
-                dot = sides.seekers[part] @ factors
+                dot = (sides.seekers[part] @ factors)[:, cols]
             else:
-                dot = sides.seekers[np.ix_(part, self.dims)] @ factors
-            if few:
-                dot = dot[:, cols]
+                if lo % step == 0:
+                    block = self.members[lo : lo + step]
+                    product = sides.seekers[np.ix_(block, self.dims)] @ factors
+                dot = product[lo % step : lo % step + part.size]
             if self.in_person:
                 dot += self._distance_term(np.arange(lo, lo + part.size), every)
             score = index.combine(dot, None, cols, None, None)
@@ -293,11 +298,11 @@ class _Group:
         by_chunk = np.argsort(chunk_of[ea], kind="stable")
         ea, ec = ea[by_chunk], ec[by_chunk]
         bounds = np.searchsorted(chunk_of[ea], np.arange(len(cuts)))
-        factors = sides.sponsors[np.ix_(self.cols[order[: int(longest[-1])]], self.dims)]
+        factors = sides.pool()[np.ix_(self.dims, self.cols[order[: int(longest[-1])]])]
         for k in range(len(cuts) - 1):
             at = seekers[cuts[k] : cuts[k + 1]]
             width_k = int(longest[cuts[k + 1] - 1])
-            dot = sides.seekers[np.ix_(self.members[at], self.dims)] @ factors[:width_k].T
+            dot = sides.seekers[np.ix_(self.members[at], self.dims)] @ factors[:, :width_k]
             if self.in_person:
                 dot += self._distance_term(at, order[:width_k])
             score = sides.index.combine(dot, None, self.cols[order[:width_k]], None, None)
@@ -394,14 +399,16 @@ def row_tops(score: np.ndarray, k: int, inner: int | None = None, blocks: int | 
     lowest = np.finfo(score.dtype).min
     ks = [k] if inner is None else [k, inner]
     if blocks < max(64, 2 * k):  # exact floors
-        part = np.partition(score, sorted(width - j for j in ks), axis=1)
+        part = np.sort(score, axis=1)  # see below
         floors = [part[:, width - j] for j in ks]
     else:
         main = width // blocks * blocks
         most = score[:, :main].reshape(rows, main // blocks, blocks).max(axis=1)
         if main < width:
             np.maximum(most[:, : width - main], score[:, main:], out=most[:, : width - main])
-        part = np.partition(most, sorted(blocks - j for j in ks), axis=1)
+        # sorted, not partitioned: numpy's vectorised sort of a short row is faster than
+        # a partition at one place and six times faster than one at two
+        part = np.sort(most, axis=1)
         floors = [part[:, blocks - j] for j in ks]
     a, c = np.divmod(np.flatnonzero(score >= np.maximum(floors[0], lowest)[:, None]), width)
     value = score[a, c]
@@ -418,12 +425,25 @@ def row_tops(score: np.ndarray, k: int, inner: int | None = None, blocks: int | 
 def leading(a: np.ndarray, value: np.ndarray, rows: int, k: int):
     """Return ``(keep, kth)`` for entries ``value`` of rows ``a`` (sorted): which are
     among their row's ``k`` largest (ties with the last kept), and each row's ``k``-th
-    largest (-inf where it has fewer than ``k``)."""
-    order = np.lexsort((-value, a))  # by row, highest first
+    largest (-inf where it has fewer than ``k``).
+
+    The rows are laid out as the lines of a grid padded with -inf and sorted (a
+    lexsort of every entry took five times as long); a row far longer than the others
+    (ties) falls back to a lexsort."""
     start = np.searchsorted(a, np.arange(rows + 1))  # a is sorted: flat positions
+    counts = np.diff(start)
     kth = np.full(rows, -np.inf, dtype=value.dtype)
-    enough = np.diff(start) >= k
-    kth[enough] = value[order[start[:-1][enough] + k - 1]]
+    enough = counts >= k
+    if not enough.any():
+        return value >= kth[a], kth
+    width = int(counts.max())
+    if rows * width <= 4 * a.size + 4096:
+        grid = np.full((rows, width), -np.inf, dtype=value.dtype)
+        grid.ravel()[a * width + (np.arange(a.size) - start[a])] = value
+        kth[enough] = np.sort(grid[enough], axis=1)[:, width - k]  # see row_tops
+    else:
+        order = np.lexsort((-value, a))  # by row, highest first
+        kth[enough] = value[order[start[:-1][enough] + k - 1]]
     return value >= kth[a], kth
 
 
@@ -474,7 +494,7 @@ def _candidates(group, top_k: int, sponsor_top: int, reserve: int):
             top = near.max(axis=0)
             better = np.flatnonzero(top > best[:, -2])
             if better.size:
-                at = np.argmax(near[:, better], axis=0)
+                at = np.take(near, better, axis=1).argmax(axis=0)
                 best[better, -1], best_at[better, -1] = top[better], at + lo
                 keep = np.argsort(-best[better], axis=1, kind="stable")
                 best[better] = np.take_along_axis(best[better], keep, axis=1)
