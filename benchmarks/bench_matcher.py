@@ -46,24 +46,25 @@ TARGETS = {
 
 NOTES = [
     "Matcher figures: make bench 2026-12-05 11:10-11:29 UTC on an AMD EPYC (mentor-match), "
-    "then the assign, chain, shortlists and big parts again at 16:28-16:29 UTC on the "
-    "machine as it came back after a restart: 2 cores of an Intel Xeon at 2.6 GHz, where "
-    "the code of 14:05 took 14.1-14.5 s at 100k, 0.54-0.56 s at 10k and 0.31 s for the "
-    "chain (12.47 s, 0.471 s and 0.266 s on the AMD EPYC). Big rounds' peak: the child's "
-    "own VmHWM.",
-    "Large rounds (docs/matching.md section 7): rounds of 50,000 seekers or more are now "
-    "priced before their first solve (tatonnement over the candidates, then a check under "
-    "those prices), so one solve ends them: 100k/50k 12.55 s (CPU 17.0 s; 10.9-12.6 s in "
-    "other runs), 0.97 GiB peak, certified gap 19.1 (0.026%), 87,900 matched (proven "
-    "maximal): 10 s not met, 2 GiB met; the one OR-Tools solve is 2.8-3.3 s of it and the "
-    "candidate pass 3.6-3.9 s. 50k/25k 4.57 s, 0.57 GiB, gap 0.022%. The 10k round's code "
-    "is unchanged (not priced: it needs its second solve for the cardinality anyway): "
-    "0.585 s here (0.54-0.59 s within the hour), not met on this machine (0.46-0.50 s on "
-    "the AMD EPYC).",
+    "then the assign, chain, shortlists and big parts again at 19:23-19:28 UTC on the "
+    "machine as it came back after a restart: 2 cores of an Intel Xeon at 2.6 GHz, whose "
+    "speed moves 5-10% within the hour (the code of 14:05 took 14.1-14.5 s at 100k, "
+    "0.54-0.56 s at 10k and 0.31 s for the chain here; 12.47 s, 0.471 s and 0.266 s on the "
+    "AMD EPYC). Big rounds' peak: the child's own VmHWM.",
+    "Large rounds (docs/matching.md section 7): rounds of 50,000 seekers or more are priced "
+    "before their first solve (tatonnement over the candidates, then a check under those "
+    "prices), so one solve ends them. 100k/50k 11.71 s (CPU 16.0 s), 1.0 GiB peak, "
+    "certified gap 19.1 (0.026%), 87,900 matched (proven maximal): 10 s not met, 2 GiB met; "
+    "back to back with the code of 17:45 (19:29-19:31), 10.9-11.1 s against 11.5-11.6 s. "
+    "50k/25k 4.07 s, 0.59 GiB, gap 0.022%. The 10k round (not priced: it needs its second "
+    "solve for the cardinality anyway) 0.553 s here, 0.509-0.534 s against 0.552-0.566 s "
+    "for the code of 17:45 back to back at 19:28 (best of 5, three pairs): not met on this "
+    "machine (0.46-0.50 s on the AMD EPYC).",
     "chain_1500_s: 1,500 seekers who can each meet two neighbouring sponsors "
     "(benchmarks.population.make_chain).",
-    "exclusions_p95_ms_100k 0.583 ms wall / 0.585 ms CPU on the Intel machine (0.309-0.613 "
-    "ms on the AMD EPYC the same day): the profile and sponsor rules once per kind of row "
+    "exclusions_p95_ms_100k 0.627 ms wall / 0.628 ms CPU on the Intel machine (0.583 ms "
+    "at 16:29; 0.309-0.613 ms on the AMD EPYC the same day): the profile and sponsor rules "
+    "once per kind of row "
     "(~2,800 kinds at 100k sponsors) instead of per sponsor, the distance rule only in the "
     "newcomer's latitude band (issue 15 measured 4.4 ms, and 43 ms at 1M sponsors).",
     "mentor-match 7.0.1, fair driver (cheapest disqualifying rules first, rules and score "
