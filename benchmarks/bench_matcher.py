@@ -46,18 +46,19 @@ TARGETS = {
 
 NOTES = [
     "Matcher figures: make bench 2026-12-05 11:10-11:29 UTC on an AMD EPYC (mentor-match), "
-    "then the assign, chain, shortlists and big parts again at 19:23-19:28 UTC on the "
+    "then the chain and shortlists parts at 19:23-19:28 UTC and the assign and big parts at "
+    "19:56-19:57 UTC on the "
     "machine as it came back after a restart: 2 cores of an Intel Xeon at 2.6 GHz, whose "
     "speed moves 5-10% within the hour (the code of 14:05 took 14.1-14.5 s at 100k, "
     "0.54-0.56 s at 10k and 0.31 s for the chain here; 12.47 s, 0.471 s and 0.266 s on the "
     "AMD EPYC). Big rounds' peak: the child's own VmHWM.",
     "Large rounds (docs/matching.md section 7): rounds of 50,000 seekers or more are priced "
     "before their first solve (tatonnement over the candidates, then a check under those "
-    "prices), so one solve ends them. 100k/50k 11.71 s (CPU 16.0 s), 1.0 GiB peak, "
+    "prices), so one solve ends them. 100k/50k 11.42 s (CPU 15.6 s), 0.97 GiB peak, "
     "certified gap 19.1 (0.026%), 87,900 matched (proven maximal): 10 s not met, 2 GiB met; "
     "back to back with the code of 17:45 (19:29-19:31), 10.9-11.1 s against 11.5-11.6 s. "
-    "50k/25k 4.07 s, 0.59 GiB, gap 0.022%. The 10k round (not priced: it needs its second "
-    "solve for the cardinality anyway) 0.553 s here, 0.509-0.534 s against 0.552-0.566 s "
+    "50k/25k 3.88 s, gap 0.022%. The 10k round (not priced: it needs its second "
+    "solve for the cardinality anyway) 0.535 s here, 0.509-0.534 s against 0.552-0.566 s "
     "for the code of 17:45 back to back at 19:28 (best of 5, three pairs): not met on this "
     "machine (0.46-0.50 s on the AMD EPYC).",
     "chain_1500_s: 1,500 seekers who can each meet two neighbouring sponsors "
