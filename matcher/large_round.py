@@ -66,7 +66,7 @@ from matcher.round import (
 
 SCREEN = 1e-4  # score units: far above float32's error on a score, far below a score step
 PRICE_STEP = 0.1  # score units: a tatonnement round's price change at one seeker too many
-PRODUCT_PAIRS = 1 << 21  # pairs of a candidate pass's matrix product, at most (8 MiB)
+PRODUCT_STREAMS = 4  # a candidate pass's matrix product spans up to this many streams
 
 
 class _Sides:
@@ -157,6 +157,8 @@ class _Group:
         # a mixed group's (kinds, masks): each member's kind, each kind's allowed columns
         self.allowed = allowed
         self.chunk = max(1, chunk_pairs // max(1, cols.size))
+        # a candidate pass's chunks a matrix product (see ``chunks``)
+        self.product = max(1, PRODUCT_STREAMS * chunk_pairs // (self.chunk * max(1, cols.size)))
         self.personal = self.dims = None  # made by ``prepare``, on the group's thread
         self.in_person = sides.requests[members[0]].in_person_needed
         # each seeker's highest float32 score of a pair that is not a candidate, at most
@@ -240,18 +242,19 @@ class _Group:
             factors = sides.pool()[np.ix_(self.dims, cols)]
         a, c = self.personal
         every = np.arange(cols.size)
-        # the products a few chunks at a time: BLAS copies the factors into its own
+        # the products ``product`` chunks at a time: BLAS copies the factors into its own
         # layout once a product, a cost as large as half the arithmetic on a chunk's rows
-        step = self.chunk * (1 if few else max(1, PRODUCT_PAIRS // (self.chunk * cols.size)))
+        step = self.chunk * (1 if few else self.product)
         for lo in range(0, self.members.size, self.chunk):
             part = self.members[lo : lo + self.chunk]
+            within = lo % step  # the chunk's first row in its product
             if few:
                 dot = (sides.seekers[part] @ factors)[:, cols]
             else:
-                if lo % step == 0:
+                if within == 0:
                     block = self.members[lo : lo + step]
                     product = sides.seekers[np.ix_(block, self.dims)] @ factors
-                dot = product[lo % step : lo % step + part.size]
+                dot = product[within : within + part.size]
             if self.in_person:
                 dot += self._distance_term(np.arange(lo, lo + part.size), every)
             score = index.combine(dot, None, cols, None, None)
