@@ -39,6 +39,7 @@ from __future__ import annotations
 import os
 from collections import defaultdict, namedtuple
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from itertools import chain
 from operator import attrgetter
@@ -471,6 +472,19 @@ def on_threads(items, sizes, work, options: RoundOptions) -> list:
     with ThreadPoolExecutor(max_workers=workers) as pool:
         list(pool.map(run, shares))
     return out
+
+
+@contextmanager
+def alongside(work, options: RoundOptions, wanted: bool = True):
+    """Start ``work()`` on a thread of its own while the ``with`` body runs, and yield a
+    function returning its result (raising what it raised). With one worker, or not
+    ``wanted``, ``work`` runs on this thread only when its result is asked for. The
+    body may leave without asking: the thread is still waited for."""
+    if not wanted or options.workers <= 1:
+        yield work
+        return
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        yield pool.submit(work).result
 
 
 def assign_pairs(index, requests: list[SeekerRequest], **options):
