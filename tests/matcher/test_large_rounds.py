@@ -15,7 +15,7 @@ from benchmarks.reference import exact_reference
 from matcher import MatchSettings, SponsorIndex
 from matcher import rules as R
 from matcher.flow import SCALE
-from matcher.large_round import _prices, row_tops
+from matcher.large_round import _prices, leading, row_tops
 from matcher.round import assign_pairs
 from tests.matcher.strategies import easy_seeker, easy_sponsor, rounds
 
@@ -233,3 +233,31 @@ def test_row_tops_equal_a_partition_of_every_row(rows, width, k, levels, blanks,
     take, expected = by_partition(inner)
     np.testing.assert_array_equal(inner_kth, expected)
     np.testing.assert_array_equal((a[first], c[first]), np.divmod(np.flatnonzero(take), width))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rows=st.integers(1, 60),
+    entries=st.integers(0, 600),
+    k=st.integers(1, 6),
+    levels=st.integers(1, 12),
+    crowd=st.integers(0, 3),
+    seed=st.integers(0, 2**31),
+)
+def test_leading_equals_a_sort_of_every_row(rows, entries, k, levels, crowd, seed):
+    """Each row's k-th largest (ties counted) and its k largest, by every path
+    ``leading`` takes: the grid, a grid with the few far longer rows lexsorted on their
+    own, and k rounds of maxima (forced on by ``rounds_over``)."""
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, rows, entries)
+    a = np.sort(np.concatenate([a, np.full(crowd * 100, rows - 1)]))  # a few long rows
+    value = rng.integers(0, levels, a.size) / levels
+    expected = np.full(rows, -np.inf)
+    for row in range(rows):
+        mine = np.sort(value[a == row])[::-1]
+        if mine.size >= k:
+            expected[row] = mine[k - 1]
+    for forced in ({}, {"rounds_over": 0}):  # by default (a grid here), and in rounds
+        keep, kth = leading(a, value, rows, k, **forced)
+        np.testing.assert_array_equal(kth, expected)
+        np.testing.assert_array_equal(keep, value >= expected[a])
