@@ -90,19 +90,30 @@ class _Sides:
         self.sponsor_used = (self.sponsors != 0).any(axis=0)  # factors some sponsor has
 
     def _seeker_side(self, index, requests):
-        """The seekers' factors (``seekers`` and their non-zero ones), places and the rows
-        their personal rules exclude."""
-        self.seekers, hours, hours_scale, self.w_distance = index.query_matrix(
-            requests, room=F.HOURS_PER_WEEK
-        )
-        width = self.seekers.shape[1] - F.HOURS_PER_WEEK
-        np.multiply(F.unpack_hour_bits(hours), hours_scale[:, None], out=self.seekers[:, width:])
-        # each seeker's non-zero factors, flat: seeker i's are factor[start[i]:start[i + 1]]
-        # (flat positions of a boolean mask: a third of np.nonzero's time on the floats)
-        flat = np.flatnonzero(self.seekers != 0)
-        at, factor = np.divmod(flat, self.seekers.shape[1])
-        start = np.searchsorted(at, np.arange(len(requests) + 1))
-        self._nonzero = start, factor, self.seekers.ravel()[flat].astype(np.float64)
+        """The seekers' factors (``profile`` and the packed ``hours``, never one dense
+        matrix: 146 MB at 100k seekers, whose first touch alone took a third of a second
+        here), their non-zero ones, places and the rows their personal rules exclude."""
+        self.profile, self.hours, self.hours_scale, self.w_distance = index.query_matrix(requests)
+        self.width = self.profile.shape[1]  # the profile's factors; the week's hours after
+        # each seeker's non-zero factors, flat: seeker i's are factor[start[i]:start[i + 1]],
+        # the profile's then the hours' (a zero scale makes its hours zero)
+        n = len(requests)
+        pa, pf = np.divmod(np.flatnonzero(self.profile), self.width)
+        words = np.ascontiguousarray(self.hours).view(np.uint8)  # the week's bits, padded
+        bits = np.unpackbits(words, bitorder="little").view(bool)
+        ha, hf = np.divmod(np.flatnonzero(bits), 8 * words.shape[1])
+        keep = self.hours_scale[ha] != 0
+        ha, hf = ha[keep], hf[keep]
+        profiles, hours = np.bincount(pa, minlength=n), np.bincount(ha, minlength=n)
+        start = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(profiles + hours, out=start[1:])
+        factor = np.empty(start[-1], dtype=np.int64)
+        value = np.empty(start[-1], dtype=np.float64)
+        at = np.arange(pa.size) + (start[:-1] - np.cumsum(profiles) + profiles)[pa]
+        factor[at], value[at] = pf, self.profile[pa, pf]
+        at = np.arange(ha.size) + (start[:-1] + profiles - np.cumsum(hours) + hours)[ha]
+        factor[at], value[at] = hf + self.width, self.hours_scale[ha]
+        self._nonzero = start, factor, value
 
         def column(name, dtype=np.float64):  # None is nan
             return np.array(list(map(attrgetter(name), requests)), dtype=dtype)
@@ -114,6 +125,25 @@ class _Sides:
         self.max_km = np.where(self.located, column("max_distance_km"), np.nan)
         # the rows each one's personal rules exclude, flat: (start, rows)
         self.named = index.personal_rows_many(requests)
+
+    def rows(self, seekers: np.ndarray, dims: np.ndarray) -> np.ndarray:
+        """The seekers' factors ``dims`` (ascending), float32: as ``query_matrix`` gives the
+        profile, then the hours unpacked and scaled (``score_factors``' layout)."""
+        cut = int(np.searchsorted(dims, self.width))
+        out = np.empty((seekers.size, dims.size), dtype=np.float32)
+        out[:, :cut] = self.profile[np.ix_(seekers, dims[:cut])]
+        if cut < dims.size:
+            bits = F.unpack_hour_bits(self.hours[seekers])[:, dims[cut:] - self.width]
+            np.multiply(bits, self.hours_scale[seekers][:, None], out=out[:, cut:])
+        return out
+
+    def used(self, seekers: np.ndarray) -> np.ndarray:
+        """Which factors some of the seekers has (non-zero)."""
+        hours = self.hours[seekers[self.hours_scale[seekers] != 0]]
+        words = np.bitwise_or.reduce(hours, axis=0, keepdims=True)
+        return np.concatenate(
+            [(self.profile[seekers] != 0).any(axis=0), F.unpack_hour_bits(words)[0] != 0]
+        )
 
     def pool(self) -> np.ndarray:
         """``sponsors`` transposed, contiguous."""
@@ -234,7 +264,7 @@ class _Group:
         nobody's, so the products are about half)."""
         sides, members = self.sides, self.members
         self.personal = personal_positions(sides.index, sides.named, members, self.cols)
-        used = (sides.seekers[members] != 0).any(axis=0) & sides.sponsor_used
+        used = sides.used(members) & sides.sponsor_used
         self.dims = np.flatnonzero(used)
 
     def take(self, a: np.ndarray, c: np.ndarray):
@@ -284,11 +314,11 @@ class _Group:
             part = self.members[lo : lo + self.chunk]
             within = lo % step  # the chunk's first row in its product
             if few:
-                dot = (sides.seekers[part] @ factors)[:, cols]
+                dot = (sides.rows(part, np.arange(factors.shape[0])) @ factors)[:, cols]
             else:
                 if within == 0:
                     block = self.members[lo : lo + step]
-                    product = sides.seekers[np.ix_(block, self.dims)] @ factors
+                    product = sides.rows(block, self.dims) @ factors
                 dot = product[within : within + part.size]
             if self.in_person:
                 dot += self._distance_term(np.arange(lo, lo + part.size), every)
@@ -342,7 +372,7 @@ class _Group:
         for k in range(len(cuts) - 1):
             at = seekers[cuts[k] : cuts[k + 1]]
             width_k = int(longest[cuts[k + 1] - 1])
-            dot = sides.seekers[np.ix_(self.members[at], self.dims)] @ factors[:, :width_k]
+            dot = sides.rows(self.members[at], self.dims) @ factors[:, :width_k]
             if self.in_person:
                 dot += self._distance_term(at, order[:width_k])
             score = sides.index.combine(dot, None, self.cols[order[:width_k]], None, None)

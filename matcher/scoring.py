@@ -59,17 +59,14 @@ class Scoring:
         overlap = self._hours_overlap(idx, hours, hours_scale)
         return _rounded(self.combine(self.X_[idx] @ query, overlap, idx, km, w["distance"]))
 
-    def query_matrix(self, requests, room: int = 0):
+    def query_matrix(self, requests):
         """Return ``query_vector`` for many seekers at once, encoded with numpy.
 
-        Returns ``(queries, hours, hours_scale, distance_weight)``: one row per request;
-        ``room`` more columns after the profile's are left for the caller (uninitialised:
-        a large round writes the hours there rather than copy the profile).
+        Returns ``(queries, hours, hours_scale, distance_weight)``: one row per request.
         """
         self.check_fitted()
-        n, width = len(requests), self.X_.shape[1]
-        queries = np.empty((n, width + room), dtype=np.float32)
-        queries[:, :width] = 0
+        n = len(requests)
+        queries = np.zeros((n, self.X_.shape[1]), dtype=np.float32)
         in_person = np.array([q.in_person_needed for q in requests], dtype=bool)
         weights = [self.query_weights(_Probe(flag)) for flag in (False, True)]
         tokens = pool_tokens(requests)
