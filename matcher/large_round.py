@@ -69,6 +69,7 @@ from matcher.round import (
 SCREEN = 1e-4  # score units: far above float32's error on a score, far below a score step
 PRICE_STEP = 0.1  # score units: a tatonnement round's price change at one seeker too many
 PRODUCT_STREAMS = 4  # a candidate pass's matrix product spans up to this many streams
+FEW_ROWS = 4096  # ``_Sides.factors`` gathers fewer rows than this in one call
 LEADING_ROUNDS = 4  # ``leading``: a k-th largest up to this k over LEADING_MANY entries
 LEADING_MANY = 1 << 16  # or more is found in k rounds of maxima (``_kth_by_rounds``)
 
@@ -150,11 +151,15 @@ class _Sides:
         return self._pool
 
     def factors(self, dims: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        """``pool()[np.ix_(dims, rows)]``, a factor's line at a time: a gather within one
-        line of the pool rather than across it (measured 2026-12-05, 180 factors of 20,000
-        rows out of 50,000: 5.7 ms against 7.9 in the rows' order, 13 ms against 22 in
-        another)."""
+        """``pool()[np.ix_(dims, rows)]``, for many rows a factor's line at a time: a gather
+        within one line of the pool rather than across it (measured 2026-12-05, 180
+        factors of 20,000 rows out of 50,000: 5.7 ms against 7.9 in the rows' order, 13 ms
+        against 22 in another). For fewer than ``FEW_ROWS`` in one call: the loop's Python
+        holds the GIL from the other thread, and the 10k round's many small groups took
+        60 ms longer."""
         pool = self.pool()
+        if rows.size < FEW_ROWS:
+            return pool[np.ix_(dims, rows)]
         out = np.empty((dims.size, rows.size), dtype=pool.dtype)
         for line, factor in zip(out, dims.tolist(), strict=True):
             np.take(pool[factor], rows, out=line)
@@ -916,9 +921,11 @@ def solve_large(index, requests, options: RoundOptions):
         serve = partial(
             serve_longest_waiting, solved, d, tails[tight], heads[tight], reduced[tight] < 0
         )
-        # a priced round's first check mostly ends it: its second flow (a solver call,
-        # off the GIL) beside the check, on the core the check leaves idle at its end
-        with alongside(serve, options, wanted=n >= options.price_from) as served:
+        # a priced round's first check mostly ends it, and so does a check after a
+        # solve again: the second flow (a solver call, off the GIL) beside the check, on
+        # the core the check leaves idle at its end
+        likely_last = n >= options.price_from or checks > 0
+        with alongside(serve, options, wanted=likely_last) as served:
             gap, extra = _check_all(live, d, row_node, options)
             checks += 1
             achieved = int(scores[solved.flows[: solved.n_pairs] > 0].sum())
