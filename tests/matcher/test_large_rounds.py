@@ -13,10 +13,11 @@ from hypothesis import strategies as st
 from benchmarks.population import make_seekers, make_sponsors
 from benchmarks.reference import exact_reference
 from matcher import MatchSettings, SponsorIndex
+from matcher import features as F
 from matcher import rules as R
 from matcher.flow import SCALE
-from matcher.large_round import _prices, leading, row_tops
-from matcher.round import assign_pairs
+from matcher.large_round import _prices, _Sides, leading, row_tops
+from matcher.round import RoundOptions, assign_pairs
 from tests.matcher.strategies import easy_seeker, easy_sponsor, rounds
 
 # forced on (exact_max_seekers=0): the defaults; one candidate a seeker and no sponsor's
@@ -261,3 +262,27 @@ def test_leading_equals_a_sort_of_every_row(rows, entries, k, levels, crowd, see
         keep, kth = leading(a, value, rows, k, **forced)
         np.testing.assert_array_equal(kth, expected)
         np.testing.assert_array_equal(keep, value >= expected[a])
+
+
+def test_the_seekers_factors_are_the_score_matrix_side():
+    """The seekers' factors a large round builds from the profile and the packed hours
+    (its rows, which factors they use, the non-zero ones of each) are those of one dense
+    matrix: ``query_matrix``'s profile, then the hours unpacked and scaled; some seekers
+    give no hours."""
+    index = SponsorIndex(MatchSettings()).fit(make_sponsors(60, seed=41))
+    requests = make_seekers(80, seed=42)
+    for i in range(0, 80, 7):
+        requests[i] = dataclasses.replace(requests[i], availability_utc=())
+    queries, hours, scale, _ = index.query_matrix(requests)
+    dense = np.hstack([queries, F.unpack_hour_bits(hours) * scale[:, None]]).astype(np.float32)
+    sides = _Sides(index, requests, RoundOptions(workers=2))
+    every = np.arange(dense.shape[1])
+    np.testing.assert_array_equal(sides.rows(np.arange(80), every), dense)
+    some, dims = np.array([5, 3, 70, 7]), np.array([0, 4, 150, every[-1]])
+    np.testing.assert_array_equal(sides.rows(some, dims), dense[np.ix_(some, dims)])
+    np.testing.assert_array_equal(sides.used(some), (dense[some] != 0).any(axis=0))
+    start, factor, value = sides._nonzero
+    at, expected = np.divmod(np.flatnonzero(dense), dense.shape[1])
+    np.testing.assert_array_equal(start, np.searchsorted(at, np.arange(81)))
+    np.testing.assert_array_equal(factor, expected)
+    np.testing.assert_array_equal(value, dense[dense != 0])
