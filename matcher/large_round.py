@@ -79,6 +79,7 @@ class _Sides:
     product (``query_matrix`` and ``score_factors``), and the exact score of given pairs."""
 
     def __init__(self, index, requests, options):
+        """``options``: the round's, whose threads make the sponsors' side meanwhile."""
         self.index, self.requests = index, requests
 
         def sponsor_side():  # numpy's, off the GIL: beside the seekers' encoding in Python
@@ -438,7 +439,8 @@ class _Group:
             return term
         seekers = seekers[located]
         units = np.stack(R.unit_vector(sides.lat[seekers], sides.lon[seekers], np), axis=1)
-        cosine = units @ index.unit_[self.cols[cols]].T
+        sponsor_units = index.unit_[self.cols[cols]]
+        cosine = units @ sponsor_units.T
         keep = self._near_enough(seekers, cols, cosine)
         half_chord = np.subtract(1.0, cosine, out=cosine)
         half_chord *= 0.5
@@ -447,6 +449,11 @@ class _Group:
         km *= np.float32(2 * R.EARTH_RADIUS_KM)
         near = R.closeness(km, index.settings_, xp=np).astype(np.float32, copy=False)
         near *= sides.w_distance[seekers][:, None]
+        # a sponsor who gave no location: closeness 0, as ``combine`` takes an unknown
+        # distance (where the rule measures the distance, it has kept them out already)
+        unplaced = np.isnan(sponsor_units[:, 0])
+        if unplaced.any():
+            near[:, unplaced] = 0.0
         np.putmask(near, ~keep, -np.inf)
         term[located] = near
         return term
@@ -629,7 +636,9 @@ def _nearest_first(best, best_at, better, near, top, lo):
     wanted = np.full(width, np.nan, dtype=near.dtype)  # nan equals nothing
     wanted[better] = value
     r, col = np.divmod(np.flatnonzero(near == wanted), width)  # by row, then column
-    _, first = np.unique(col, return_index=True)  # each column's first row
+    # each column's first row (every column of ``better`` reaches its maximum somewhere,
+    # so these line up with ``better``)
+    _, first = np.unique(col, return_index=True)
     old, old_at = best[better], best_at[better]
     slots = old.shape[1]
     place = (old[:, :-1] >= value[:, None]).sum(axis=1)
