@@ -45,26 +45,25 @@ TARGETS = {
 
 
 NOTES = [
-    "Matcher figures: make bench 2026-12-05 11:10-11:29 UTC on an AMD EPYC (mentor-match), "
-    "then the chain and shortlists parts at 19:23-19:28 UTC and the assign and big parts at "
-    "19:56-19:57 UTC on the "
-    "machine as it came back after a restart: 2 cores of an Intel Xeon at 2.6 GHz, whose "
-    "speed moves 5-10% within the hour (the code of 14:05 took 14.1-14.5 s at 100k, "
-    "0.54-0.56 s at 10k and 0.31 s for the chain here; 12.47 s, 0.471 s and 0.266 s on the "
-    "AMD EPYC). Big rounds' peak: the child's own VmHWM.",
+    "Matcher figures: make bench's assign, big, chain and shortlists parts 2026-12-05 "
+    "23:20-23:23 UTC on an AMD EPYC (2 cores), whose speed moved by a third within the hour "
+    "(one fixed OR-Tools solve of the 100k round's network: 2.5-3.7 s); mentor-match at "
+    "11:10-11:29 UTC on the same kind of machine. Big rounds: each run three times in a "
+    "fresh process, the median run's figures and the range; peak is the child's own VmHWM.",
     "Large rounds (docs/matching.md section 7): rounds of 50,000 seekers or more are priced "
     "before their first solve (tatonnement over the candidates, then a check under those "
-    "prices), so one solve ends them. 100k/50k 11.42 s (CPU 15.6 s), 0.97 GiB peak, "
-    "certified gap 19.1 (0.026%), 87,900 matched (proven maximal): 10 s not met, 2 GiB met; "
-    "back to back with the code of 17:45 (19:29-19:31), 10.9-11.1 s against 11.5-11.6 s. "
-    "50k/25k 3.88 s, gap 0.022%. The 10k round (not priced: it needs its second "
-    "solve for the cardinality anyway) 0.535 s here, 0.509-0.534 s against 0.552-0.566 s "
-    "for the code of 17:45 back to back at 19:28 (best of 5, three pairs): not met on this "
-    "machine (0.46-0.50 s on the AMD EPYC).",
+    "prices), so one solve ends them. 100k/50k 11.75 s (11.38-12.02 s over three fresh "
+    "processes, CPU 16.3 s), 0.93 GiB peak, certified gap 19.1 (0.026%), 87,900 matched "
+    "(proven maximal): 2 GiB met, 10 s not met in a fresh process. A second round in the "
+    "same process took 9.2-9.9 s (the first one's OR-Tools solve alone 0.9 s slower); back "
+    "to back with the stop-25 code in fresh processes, 11.5-11.9 s against 12.6-13.4 s. "
+    "50k/25k 3.93 s (3.51-4.72 s), gap 0.022%. The 10k round (not priced: it needs its "
+    "second solve for the cardinality anyway) 0.464 s, median of 3: met in this run "
+    "(0.52-0.56 s in slower spells of the same evening).",
     "chain_1500_s: 1,500 seekers who can each meet two neighbouring sponsors "
     "(benchmarks.population.make_chain).",
-    "exclusions_p95_ms_100k 0.627 ms wall / 0.628 ms CPU on the Intel machine (0.583 ms "
-    "at 16:29; 0.309-0.613 ms on the AMD EPYC the same day): the profile and sponsor rules "
+    "exclusions_p95_ms_100k 0.641 ms wall / 0.642 ms CPU (0.627 ms on the Intel machine "
+    "at 19:28, 0.309-0.613 ms on the AMD EPYC earlier the same day): the profile and sponsor rules "
     "once per kind of row "
     "(~2,800 kinds at 100k sponsors) instead of per sponsor, the distance rule only in the "
     "newcomer's latitude band (issue 15 measured 4.4 ms, and 43 ms at 1M sponsors).",
