@@ -126,14 +126,23 @@ def test_only_sponsors_have_a_sponsor_profile(client, newcomer, auth):
     assert "sponsor role" in res.json["message"]
 
 
+def _days_from_today(days):
+    """A date relative to the day the test runs, not the day it was collected.
+
+    A suite that starts before midnight and reaches this test after it would
+    otherwise send "tomorrow" as today's date.
+    """
+    return lambda: (date.today() + timedelta(days=days)).isoformat()
+
+
 BAD_SPONSOR = [
-    ("sobriety_date", (date.today() + timedelta(days=1)).isoformat()),
+    ("sobriety_date", _days_from_today(1)),
     ("sobriety_date", "last spring"),
     ("steps_completed", 13),
     ("steps_completed", -1),
     ("capacity", 0),
     ("capacity", 11),
-    ("paused_until", (date.today() - timedelta(days=1)).isoformat()),
+    ("paused_until", _days_from_today(-1)),
     ("pause_reason", "x" * 301),
     ("accepting", "perhaps"),
     ("load", 0),
@@ -145,6 +154,7 @@ BAD_SPONSOR = [
 @pytest.mark.parametrize(("field", "value"), BAD_SPONSOR)
 def test_bad_sponsor_input_names_the_field(client, make_program, make_member, auth, field, value):
     sponsor = make_member(make_program(), "sponsor")
+    value = value() if callable(value) else value
     before = client.get(SPONSOR, headers=auth(sponsor)).json
     for method in (client.put, client.patch):
         res = method(SPONSOR, json=_sponsor_body(**{field: value}), headers=auth(sponsor))
