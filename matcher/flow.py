@@ -74,8 +74,10 @@ def potentials(src, dst, w, n_nodes, rounds: int | None, start=None):
             if not frontier:
                 return d
             lowered, done = np.array(sorted(frontier), dtype=np.int64), 0  # d stays an upper bound
-        arcs = ranges(first_out[lowered], out_degree[lowered])
-        tails, heads, costs = src[arcs], dst[arcs], w[arcs]
+        degree = out_degree[lowered]
+        arcs = ranges(first_out[lowered], degree)
+        # by tail, so the tails are the lowered nodes repeated (cheaper than a gather)
+        tails, heads, costs = np.repeat(lowered, degree), dst[arcs], w[arcs]
     return None
 
 

@@ -72,6 +72,10 @@ PRODUCT_STREAMS = 4  # a candidate pass's matrix product spans up to this many s
 FEW_ROWS = 4096  # ``_Sides.factors`` gathers fewer rows than this in one call
 LEADING_ROUNDS = 4  # ``leading``: a k-th largest up to this k over LEADING_MANY entries
 LEADING_MANY = 1 << 16  # or more is found in k rounds of maxima (``_kth_by_rounds``)
+# a candidate pass's cost of a group, in pairs of a plain group (fitted 2026-12-06 to the
+# 100k round's 199 groups: 5.2 ns a pair, 10.4 more in person (the distance term), 8 more
+# in a mixed group (``forbid``), and 4.2 ms a group), so the threads' shares weigh them
+IN_PERSON_COST, MIXED_COST, GROUP_COST = 2.0, 1.5, 800_000
 
 
 class _Sides:
@@ -227,6 +231,8 @@ class _Group:
         self.sides, self.members, self.cols = sides, members, cols
         # a mixed group's (kinds, masks): each member's kind, each kind's allowed columns
         self.allowed = allowed
+        # and each kind's columns it may not have (the masks' complement, made once)
+        self.blocked = None if allowed is None else ~allowed[1]
         self.chunk = max(1, chunk_pairs // max(1, cols.size))
         # a candidate pass's chunks a matrix product (see ``chunks``)
         self.product = max(1, PRODUCT_STREAMS * chunk_pairs // (self.chunk * max(1, cols.size)))
@@ -260,9 +266,9 @@ class _Group:
         columns ``cols`` (positions; None: all) of ``score``."""
         if self.allowed is None:
             return
-        kinds, masks = self.allowed
-        allowed = masks[kinds[at]] if cols is None else masks[np.ix_(kinds[at], cols)]
-        np.copyto(score, -np.inf, where=~allowed)
+        kinds, blocked = self.allowed[0], self.blocked
+        blocked = blocked[kinds[at]] if cols is None else blocked[np.ix_(kinds[at], cols)]
+        np.copyto(score, -np.inf, where=blocked)
 
     def prepare(self):
         """Find the group's personal exclusions and the factors both sides use (a factor
@@ -299,6 +305,12 @@ class _Group:
     @property
     def size(self) -> int:
         return self.members.size * self.cols.size
+
+    @property
+    def cost(self) -> float:
+        """The group's share of a pass's work, for ``on_threads``: its pairs, weighed."""
+        extra = IN_PERSON_COST * self.in_person + MIXED_COST * (self.allowed is not None)
+        return self.size * (1.0 + extra) + GROUP_COST
 
     def chunks(self):
         """Yield ``(lo, score)``: the float32 scores of the seekers ``lo:lo + chunk``,
@@ -388,41 +400,42 @@ class _Group:
             score[slot[a[inside]], c[inside]] = -np.inf
             yield at, score, order[:width_k]
 
-    def _near_enough(self, seekers, cols, cosine) -> np.ndarray:
-        """The distance rule (``too_far``) for the located seekers ``seekers`` (request
-        positions) against the group's columns ``cols`` (positions), as
+    def _too_far(self, seekers, cols, cosine) -> np.ndarray | None:
+        """Where the distance rule (``too_far``) fails for the located seekers ``seekers``
+        (request positions) against the group's columns ``cols`` (positions), as
         ``SponsorIndex.within_km`` decides it one seeker at a time, here for all at once
         from ``cosine``, their unit vectors' products: clearly inside or outside by the
-        cosine, a haversine in the thin shell around the limit (the same margins), True
-        where the seeker set no limit."""
+        cosine, a haversine in the thin shell around the limit (the same margins), never
+        where the seeker set no limit (None: nowhere)."""
         sides, index = self.sides, self.sides.index
         limit = sides.max_km[seekers]
-        keep = np.ones(cosine.shape, dtype=bool)
         has = np.flatnonzero(~np.isnan(limit))
         if not has.size:
-            return keep
+            return None
         every = has.size == limit.size
         limit, dot = (limit, cosine) if every else (limit[has], cosine[has])
         inner, outer = R.shell_km(limit)
-        near = dot >= R.cos_central_angle(inner, np)[:, None]
+        far = dot >= R.cos_central_angle(inner, np)[:, None]
+        np.logical_not(far, out=far)  # not ``<``: a sponsor with no location (nan) is far
         shell = dot >= R.cos_central_angle(outer, np)[:, None]
-        shell &= ~near  # neither clearly inside nor clearly outside
+        shell &= far  # neither clearly inside nor clearly outside
         r, k = np.divmod(np.flatnonzero(shell), dot.shape[1])
         if r.size:
             who, rows = seekers[has][r], self.cols[cols[k]]
             km = R.haversine_km(
                 sides.lat[who], sides.lon[who], index.lat_[rows], index.lon_[rows], xp=np
             )
-            near[r, k] = km <= limit[r]
+            far[r, k] = km > limit[r]
         if every:
-            return near
-        keep[has] = near
-        return keep
+            return far
+        out = np.zeros(cosine.shape, dtype=bool)
+        out[has] = far
+        return out
 
     def _distance_term(self, at: np.ndarray, cols: np.ndarray) -> np.ndarray:
         """The distance term of the members ``at`` (positions) against the group's
         columns ``cols`` (positions), float32 as ``combine`` adds it: -inf where the
-        distance rule fails (``_near_enough``: exact at the limit), 0 for a seeker who
+        distance rule fails (``_too_far``: exact at the limit), 0 for a seeker who
         gave no location.
 
         The distances come from the unit vectors' dot product (the chord: the same
@@ -432,19 +445,19 @@ class _Group:
         again at each pass and check rather than kept (members x columns, 4 bytes a
         pair: 313 MB at 100k, most of it -inf)."""
         sides, index = self.sides, self.sides.index
-        term = np.zeros((at.size, cols.size), dtype=np.float32)
         seekers = self.members[at]
         located = np.flatnonzero(sides.located[seekers])
         if not located.size:
-            return term
+            return np.zeros((at.size, cols.size), dtype=np.float32)
         seekers = seekers[located]
         units = np.stack(R.unit_vector(sides.lat[seekers], sides.lon[seekers], np), axis=1)
         sponsor_units = index.unit_[self.cols[cols]]
         cosine = units @ sponsor_units.T
-        keep = self._near_enough(seekers, cols, cosine)
+        far = self._too_far(seekers, cols, cosine)
         half_chord = np.subtract(1.0, cosine, out=cosine)
         half_chord *= 0.5
-        half_chord = np.clip(half_chord.astype(np.float32), 0.0, 1.0)
+        half_chord = half_chord.astype(np.float32)
+        np.clip(half_chord, 0.0, 1.0, out=half_chord)
         km = np.arcsin(np.sqrt(half_chord, out=half_chord), out=half_chord)
         km *= np.float32(2 * R.EARTH_RADIUS_KM)
         near = R.closeness(km, index.settings_, xp=np).astype(np.float32, copy=False)
@@ -454,7 +467,11 @@ class _Group:
         unplaced = np.isnan(sponsor_units[:, 0])
         if unplaced.any():
             near[:, unplaced] = 0.0
-        np.putmask(near, ~keep, -np.inf)
+        if far is not None:
+            np.putmask(near, far, -np.inf)
+        if located.size == at.size:  # every one located: the term is ``near`` itself
+            return near
+        term = np.zeros((at.size, cols.size), dtype=np.float32)
         term[located] = near
         return term
 
@@ -637,8 +654,14 @@ def _nearest_first(best, best_at, better, near, top, lo):
     wanted[better] = value
     r, col = np.divmod(np.flatnonzero(near == wanted), width)  # by row, then column
     # each column's first row (every column of ``better`` reaches its maximum somewhere,
-    # so these line up with ``better``)
-    _, first = np.unique(col, return_index=True)
+    # so these line up with ``better``): without a sort when no column has two
+    if col.size == better.size:
+        at = np.empty(width, dtype=np.int64)
+        at[col] = r
+        at = at[better]
+    else:
+        _, first = np.unique(col, return_index=True)
+        at = r[first]
     old, old_at = best[better], best_at[better]
     slots = old.shape[1]
     place = (old[:, :-1] >= value[:, None]).sum(axis=1)
@@ -646,7 +669,7 @@ def _nearest_first(best, best_at, better, near, top, lo):
     source = step - (step > place[:, None])  # the entries after the new one move down one
     line = np.arange(better.size)
     new, new_at = old[line[:, None], source], old_at[line[:, None], source]
-    new[line, place], new_at[line, place] = value, r[first] + lo
+    new[line, place], new_at[line, place] = value, at + lo
     best[better], best_at[better] = new, new_at
 
 
@@ -742,7 +765,7 @@ def _check_all(groups, d, row_node, options):
     ``(seekers, rows, scaled)`` (or None); the pairs join their groups' candidates."""
     checked = on_threads(
         groups,
-        [g.size for g in groups],
+        [g.cost for g in groups],
         lambda g: _check(g, d, row_node, options.large_top_k),
         options,
     )
@@ -882,7 +905,7 @@ def solve_large(index, requests, options: RoundOptions):
         groups = [_Group.mixed(sides, parts, options.stream_pairs) for parts in profiled()]
     found = on_threads(
         groups,
-        [g.size for g in groups],
+        [g.cost for g in groups],
         lambda g: _candidates(g, options.large_top_k, options.sponsor_top, options.reserve),
         options,
     )
