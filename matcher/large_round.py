@@ -704,9 +704,11 @@ def _check(group, d, row_node, top_k: int):
         take = value >= (top - 2 * margin)[:, None]  # the exact maximum is among these
         width = cols.size
         above = value > (limit32[at[rows]] - margin)[:, None]  # may violate
-        if width > top_k:  # and the top_k most negative reduced costs
-            ta, tc, _ = row_tops(value, top_k)
-            take[ta, tc] |= above[ta, tc]
+        if width > top_k:  # and the top_k most negative reduced costs: the pairs above
+            # are the top of their row, so its top_k that are above are their top_k
+            aa, ac = np.divmod(np.flatnonzero(above), width)
+            keep, _ = leading(aa, value[aa, ac], rows.size, top_k)
+            take[aa[keep], ac[keep]] = True
         else:
             take |= above
         a, c = np.divmod(np.flatnonzero(take), width)
