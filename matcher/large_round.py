@@ -918,29 +918,38 @@ def solve_large(index, requests, options: RoundOptions):
         tails.append(seekers)
         heads.append(rows)
         offers.append(offered)
-    if options.sponsor_top and offers:
-        seekers, rows = _sponsor_offers(index, offers, options.sponsor_top)
-        tails.append(seekers)
-        heads.append(rows)
     live = [g for g in groups if feasible_count[g.members].any()]
     if not live:
         return [], feasible_count, Proof("full")
-    sponsor_rows, spare, row_node = sponsor_nodes(index, np.concatenate([g.cols for g in live]), n)
-    tails, rows = np.concatenate(tails), np.concatenate(heads)
+    # the sponsors' offers (numpy, off the GIL) beside the candidates' exact scores
+    wanted = bool(options.sponsor_top and offers)
+    offers = partial(_sponsor_offers, index, offers, options.sponsor_top)
+    with alongside(offers, options, wanted) as offered:
+        tails, rows = np.concatenate(tails), np.concatenate(heads)
+        scores = sides.exact(tails, rows, options)
+        if wanted:
+            seekers, more_rows = offered()
+            tails, rows = np.concatenate([tails, seekers]), np.concatenate([rows, more_rows])
+            scores = np.concatenate([scores, sides.exact(seekers, more_rows, options)])
     key = np.unique(tails * index.n_rows_ + rows, return_index=True)[1]  # each pair once
-    tails, rows = tails[key], rows[key]
-    scores, heads = sides.exact(tails, rows, options), row_node[rows]
-    slot = np.zeros(n, dtype=np.int64)  # each seeker's place: by group, then position
-    starts = np.cumsum([0] + [g.members.size for g in groups])
-    for start, group in zip(starts[:-1], groups, strict=True):
-        slot[group.members] = start + np.arange(group.members.size)
-    order = np.argsort(slot[tails] * index.n_rows_ + rows)  # each pair once: unique keys
-    bounds = np.searchsorted(slot[tails[order]], starts)
-    for g, group in enumerate(groups):  # each group's candidates, by seeker then sponsor
-        mine = order[bounds[g] : bounds[g + 1]]
-        group.set_taken(slot[tails[mine]] - starts[g], np.searchsorted(group.cols, rows[mine]))
-    if n >= options.price_from:  # each seeker's best pairs under market prices join too
-        prices = _prices(tails, heads - n, scores, spare, options.price_rounds)
+    tails, rows, scores = tails[key], rows[key], scores[key]
+    sponsor_rows, spare, row_node = sponsor_nodes(index, np.concatenate([g.cols for g in live]), n)
+    heads = row_node[rows]
+    priced = n >= options.price_from  # each seeker's best pairs under market prices join too
+    # the prices (numpy) beside the groups' candidates set in place (mostly Python)
+    prices = partial(_prices, tails, heads - n, scores, spare, options.price_rounds)
+    with alongside(prices, options, priced) as priced_by:
+        slot = np.zeros(n, dtype=np.int64)  # each seeker's place: by group, then position
+        starts = np.cumsum([0] + [g.members.size for g in groups])
+        for start, group in zip(starts[:-1], groups, strict=True):
+            slot[group.members] = start + np.arange(group.members.size)
+        order = np.argsort(slot[tails] * index.n_rows_ + rows)  # each pair once: unique keys
+        bounds = np.searchsorted(slot[tails[order]], starts)
+        for g, group in enumerate(groups):  # each group's candidates, by seeker then sponsor
+            mine = order[bounds[g] : bounds[g + 1]]
+            group.set_taken(slot[tails[mine]] - starts[g], np.searchsorted(group.cols, rows[mine]))
+        prices = priced_by() if priced else None
+    if priced:
         found = _priced_pairs(live, n, tails, heads - n, scores, prices, row_node, options)
         if found is not None:
             more_seekers, more_rows, more_scores = found
