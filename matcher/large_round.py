@@ -432,6 +432,21 @@ class _Group:
         out[has] = far
         return out
 
+    def _closeness(self, cosine: np.ndarray, w) -> np.ndarray:
+        """The weighted closeness (float32) of pairs from their unit vectors' products
+        ``cosine`` (float64, overwritten), each an element's own arithmetic: the same
+        whether the pairs come as a chunk or gathered. ``w``: the seekers' distance
+        weights, broadcast to ``cosine``."""
+        half_chord = np.subtract(1.0, cosine, out=cosine)
+        half_chord *= 0.5
+        half_chord = half_chord.astype(np.float32)
+        np.clip(half_chord, 0.0, 1.0, out=half_chord)
+        km = np.arcsin(np.sqrt(half_chord, out=half_chord), out=half_chord)
+        km *= np.float32(2 * R.EARTH_RADIUS_KM)
+        near = R.closeness(km, self.sides.index.settings_, xp=np).astype(np.float32, copy=False)
+        near *= w
+        return near
+
     def _distance_term(self, at: np.ndarray, cols: np.ndarray) -> np.ndarray:
         """The distance term of the members ``at`` (positions) against the group's
         columns ``cols`` (positions), float32 as ``combine`` adds it: -inf where the
@@ -454,21 +469,22 @@ class _Group:
         sponsor_units = index.unit_[self.cols[cols]]
         cosine = units @ sponsor_units.T
         far = self._too_far(seekers, cols, cosine)
-        half_chord = np.subtract(1.0, cosine, out=cosine)
-        half_chord *= 0.5
-        half_chord = half_chord.astype(np.float32)
-        np.clip(half_chord, 0.0, 1.0, out=half_chord)
-        km = np.arcsin(np.sqrt(half_chord, out=half_chord), out=half_chord)
-        km *= np.float32(2 * R.EARTH_RADIUS_KM)
-        near = R.closeness(km, index.settings_, xp=np).astype(np.float32, copy=False)
-        near *= sides.w_distance[seekers][:, None]
+        w = sides.w_distance[seekers]
         # a sponsor who gave no location: closeness 0, as ``combine`` takes an unknown
         # distance (where the rule measures the distance, it has kept them out already)
         unplaced = np.isnan(sponsor_units[:, 0])
-        if unplaced.any():
-            near[:, unplaced] = 0.0
-        if far is not None:
-            np.putmask(near, far, -np.inf)
+        if far is None:  # no limit: every pair's closeness
+            near = self._closeness(cosine, w[:, None])
+            if unplaced.any():
+                near[:, unplaced] = 0.0
+        else:  # only the pairs within reach (a fifth at 100k), the rest -inf
+            keep = np.flatnonzero(~far)
+            row, col = np.divmod(keep, cols.size)
+            value = self._closeness(cosine.ravel()[keep], w[row])
+            if unplaced.any():
+                value[unplaced[col]] = 0.0
+            near = np.full(cosine.shape, -np.inf, dtype=np.float32)
+            near.ravel()[keep] = value
         if located.size == at.size:  # every one located: the term is ``near`` itself
             return near
         term = np.zeros((at.size, cols.size), dtype=np.float32)
