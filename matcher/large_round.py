@@ -231,8 +231,13 @@ class _Group:
         self.sides, self.members, self.cols = sides, members, cols
         # a mixed group's (kinds, masks): each member's kind, each kind's allowed columns
         self.allowed = allowed
-        # and each kind's columns it may not have (the masks' complement, made once)
-        self.blocked = None if allowed is None else ~allowed[1]
+        # and each kind's columns it may not have (the masks' complement, made once), and
+        # those it may have, flat: kind k's are ``cols[start[k]:start[k + 1]]``
+        self.blocked = self.allowed_cols = None
+        if allowed is not None:
+            self.blocked = ~allowed[1]
+            kind, col = np.nonzero(allowed[1])
+            self.allowed_cols = np.searchsorted(kind, np.arange(allowed[1].shape[0] + 1)), col
         self.chunk = max(1, chunk_pairs // max(1, cols.size))
         # a candidate pass's chunks a matrix product (see ``chunks``)
         self.product = max(1, PRODUCT_STREAMS * chunk_pairs // (self.chunk * max(1, cols.size)))
@@ -266,8 +271,19 @@ class _Group:
         columns ``cols`` (positions; None: all) of ``score``."""
         if self.allowed is None:
             return
-        kinds, blocked = self.allowed[0], self.blocked
-        blocked = blocked[kinds[at]] if cols is None else blocked[np.ix_(kinds[at], cols)]
+        kinds = self.allowed[0][at]
+        if cols is None and score.flags.c_contiguous:
+            # the allowed pairs kept and the rest filled: a twelfth of the pairs at 100k
+            # are allowed, and a masked write of the others took five times as long
+            start, col = self.allowed_cols
+            counts = start[kinds + 1] - start[kinds]
+            flat = np.repeat(np.arange(at.size) * score.shape[1], counts)
+            flat += col[ranges(start[kinds], counts)]
+            keep = score.ravel()[flat]
+            score.fill(-np.inf)
+            score.ravel()[flat] = keep
+            return
+        blocked = self.blocked[kinds] if cols is None else self.blocked[np.ix_(kinds, cols)]
         np.copyto(score, -np.inf, where=blocked)
 
     def prepare(self):
