@@ -184,16 +184,15 @@ class FlowNetwork:
         from ortools.graph.python import min_cost_flow
 
         flow = min_cost_flow.SimpleMinCostFlow()
-        solver_arcs = np.r_[0 : self.n_pairs, self.n_pairs + n : self.tails.size]
-        # the pairs' costs without OFFSET (every flow of the same size pays it as often):
-        # the same optima, and cost scaling's costs 4 times narrower, its solve 25% faster
-        solver_costs = self.costs[solver_arcs]
-        solver_costs[: self.n_pairs] -= OFFSET
+        # the solver's arcs: the pairs, then the sponsors' capacities (made directly rather
+        # than gathered from the arrays above). The pairs' costs without OFFSET (every flow
+        # of the same size pays it as often): the same optima, and cost scaling's costs 4
+        # times narrower, its solve 25% faster
         flow.add_arcs_with_capacity_and_unit_cost(
-            self.tails[solver_arcs],
-            self.heads[solver_arcs],
-            self.caps[solver_arcs],
-            solver_costs,
+            np.concatenate([arc_tails, sponsors]),
+            np.concatenate([arc_heads, np.full(self.m, self.sink)]),
+            np.concatenate([np.ones(self.n_pairs, np.int64), spare]),
+            np.concatenate([-np.asarray(arc_scores, dtype=np.int64), np.zeros(self.m, np.int64)]),
         )
         supplies = np.zeros(self.sink + 1, dtype=np.int64)
         supplies[:n], supplies[self.sink] = 1, -n
@@ -201,8 +200,10 @@ class FlowNetwork:
         status = flow.solve_max_flow_with_min_cost()
         if status != flow.OPTIMAL:
             raise RuntimeError(f"min-cost flow failed with status {status}")
+        solved = flow.flows(np.arange(flow.num_arcs()))
         self.flows = np.zeros(self.tails.size, dtype=np.int64)
-        self.flows[solver_arcs] = flow.flows(np.arange(flow.num_arcs()))
+        self.flows[: self.n_pairs] = solved[: self.n_pairs]
+        self.flows[self.n_pairs + n :] = solved[self.n_pairs :]
         sent = np.bincount(arc_tails, weights=self.flows[: self.n_pairs], minlength=n)
         self.flows[self.n_pairs : self.n_pairs + n] = 1 - sent.astype(np.int64)
 
