@@ -232,7 +232,7 @@ class _Group:
         # a mixed group's (kinds, masks): each member's kind, each kind's allowed columns
         self.allowed = allowed
         # and each kind's columns it may not have (the masks' complement, made once), and
-        # those it may have, flat: kind k's are ``cols[start[k]:start[k + 1]]``
+        # those it may have, flat, as ``(start, col)``: kind k's are col[start[k]:start[k + 1]]
         self.blocked = self.allowed_cols = None
         if allowed is not None:
             self.blocked = ~allowed[1]
@@ -955,8 +955,8 @@ def solve_large(index, requests, options: RoundOptions):
         return [], feasible_count, Proof("full")
     # the sponsors' offers (numpy, off the GIL) beside the candidates' exact scores
     wanted = bool(options.sponsor_top and offers)
-    offers = partial(_sponsor_offers, index, offers, options.sponsor_top)
-    with alongside(offers, options, wanted) as offered:
+    choose_offers = partial(_sponsor_offers, index, offers, options.sponsor_top)
+    with alongside(choose_offers, options, wanted) as offered:
         tails, rows = np.concatenate(tails), np.concatenate(heads)
         scores = sides.exact(tails, rows, options)
         if wanted:
@@ -969,8 +969,8 @@ def solve_large(index, requests, options: RoundOptions):
     heads = row_node[rows]
     priced = n >= options.price_from  # each seeker's best pairs under market prices join too
     # the prices (numpy) beside the groups' candidates set in place (mostly Python)
-    prices = partial(_prices, tails, heads - n, scores, spare, options.price_rounds)
-    with alongside(prices, options, priced) as priced_by:
+    make_prices = partial(_prices, tails, heads - n, scores, spare, options.price_rounds)
+    with alongside(make_prices, options, priced) as priced_by:
         slot = np.zeros(n, dtype=np.int64)  # each seeker's place: by group, then position
         starts = np.cumsum([0] + [g.members.size for g in groups])
         for start, group in zip(starts[:-1], groups, strict=True):
