@@ -227,7 +227,7 @@ class _Group:
     group's fixed costs (a few dozen numpy calls a pass, under the GIL) rather than
     one per signature."""
 
-    def __init__(self, sides, members, cols, chunk_pairs, allowed=None):
+    def __init__(self, sides, members, cols, chunk_pairs, allowed=None, chunk_rows=1):
         self.sides, self.members, self.cols = sides, members, cols
         # a mixed group's (kinds, masks): each member's kind, each kind's allowed columns
         self.allowed = allowed
@@ -238,7 +238,13 @@ class _Group:
             self.blocked = ~allowed[1]
             kind, col = np.nonzero(allowed[1])
             self.allowed_cols = np.searchsorted(kind, np.arange(allowed[1].shape[0] + 1)), col
-        self.chunk = max(1, chunk_pairs // max(1, cols.size))
+        # about ``chunk_pairs`` pairs a chunk, and at least ``chunk_rows`` seekers up to
+        # what a product spans (a wide group's chunks otherwise hold a few dozen seekers,
+        # each chunk paying its numpy calls and a nearest miss of each sponsor)
+        width = max(1, cols.size)
+        self.chunk = max(
+            1, chunk_pairs // width, min(chunk_rows, PRODUCT_STREAMS * chunk_pairs // width)
+        )
         # a candidate pass's chunks a matrix product (see ``chunks``)
         self.product = max(1, PRODUCT_STREAMS * chunk_pairs // (self.chunk * max(1, cols.size)))
         self.personal = self.dims = None  # made by ``prepare``, on the group's thread
@@ -252,19 +258,20 @@ class _Group:
         self.reserve = np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32)
 
     @classmethod
-    def mixed(cls, sides, parts, chunk_pairs):
+    def mixed(cls, sides, parts, chunk_pairs, chunk_rows=1):
         """One group of the signature groups ``parts`` (``(members, eligible_mask)`` each,
         the same ``in_person_needed``), its members in the requests' order (a plain
         group when there is one)."""
         if len(parts) == 1:
             ((members, mask),) = parts
-            return cls(sides, members, np.flatnonzero(mask), chunk_pairs)
+            return cls(sides, members, np.flatnonzero(mask), chunk_pairs, None, chunk_rows)
         members = np.concatenate([m for m, _ in parts])
         kinds = np.repeat(np.arange(len(parts)), [m.size for m, _ in parts])
         order = np.argsort(members, kind="stable")
         masks = np.stack([mask for _, mask in parts])
         cols = np.flatnonzero(masks.any(axis=0))
-        return cls(sides, members[order], cols, chunk_pairs, (kinds[order], masks[:, cols]))
+        allowed = kinds[order], masks[:, cols]
+        return cls(sides, members[order], cols, chunk_pairs, allowed, chunk_rows)
 
     def forbid(self, score: np.ndarray, at, cols=None):
         """Set -inf where a mixed group's seekers ``at`` (positions) may not have the
@@ -936,7 +943,8 @@ def solve_large(index, requests, options: RoundOptions):
     n = len(requests)
     with alongside(lambda: _profile_groups(index, requests, options), options) as profiled:
         sides = _Sides(index, requests, options)
-        groups = [_Group.mixed(sides, parts, options.stream_pairs) for parts in profiled()]
+        chunk = options.stream_pairs, options.chunk_rows
+        groups = [_Group.mixed(sides, parts, *chunk) for parts in profiled()]
     found = on_threads(
         groups,
         [g.cost for g in groups],

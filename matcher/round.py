@@ -99,7 +99,13 @@ class RoundOptions:
     thread: half a million, 2 MiB, about a core's L2 cache; each chunk's nearest miss
     of each sponsor is offered too, so smaller chunks give a few more: measured
     2026-12-05 at load 2-3, 50k round CPU 4.8 s against 5.6 s with 1 << 20, gap 0.051%
-    against 0.053%); ``reserve``, each seeker's best pairs after its candidates, down
+    against 0.053%); ``chunk_rows``, at least this many seekers a chunk, up to what one
+    matrix product spans (four times ``stream_pairs``): a wide group's chunks otherwise
+    hold a few dozen seekers, each chunk paying its numpy calls under the GIL (measured
+    2026-12-06, interleaved: 100k 9.85 s against 10.37 s with chunks of ``stream_pairs``
+    alone, gap 0.030% against 0.026%; 50k 3.46 s against 3.80 s, gap 0.019% against
+    0.022%; the 10k round's chunks already hold more, 0.525 s against 0.524 s);
+    ``reserve``, each seeker's best pairs after its candidates, down
     to a floor at most its this-many-th best, kept with their float32 scores (about 20
     bytes a pair: 50 MB at 100k seekers), so a check reads them and scores again only
     the pairs below them that a high enough price could lift (measured 2026-12-05 at
@@ -147,6 +153,7 @@ class RoundOptions:
     large_top_k: int = 6
     reserve: int = 32
     stream_pairs: int = 1 << 19
+    chunk_rows: int = 256
     bound_checks: int = 2
     mix_below: int = 16
     price_from: int = 50_000
