@@ -104,7 +104,7 @@ class RoundOptions:
     hold a few dozen seekers, each chunk paying its numpy calls under the GIL (measured
     2026-12-06, interleaved: 100k 9.85 s against 10.37 s with chunks of ``stream_pairs``
     alone, gap 0.030% against 0.026%; 50k 3.46 s against 3.80 s, gap 0.019% against
-    0.022%; the 10k round's chunks already hold more, 0.525 s against 0.524 s);
+    0.022%; most of the 10k round's chunks hold more already, 0.525 s against 0.524 s);
     ``reserve``, each seeker's best pairs after its candidates, down
     to a floor at most its this-many-th best, kept with their float32 scores (about 20
     bytes a pair: 50 MB at 100k seekers), so a check reads them and scores again only
