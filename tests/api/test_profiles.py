@@ -126,23 +126,29 @@ def test_only_sponsors_have_a_sponsor_profile(client, newcomer, auth):
     assert "sponsor role" in res.json["message"]
 
 
-def _days_from_today(days):
-    """A date relative to the day the test runs, not the day it was collected.
+def _days_from_today(days, name):
+    """A date relative to the day the test runs, not the day it was collected (named
+    ``name`` in the test's id).
 
     A suite that starts before midnight and reaches this test after it would
     otherwise send "tomorrow" as today's date.
     """
-    return lambda: (date.today() + timedelta(days=days)).isoformat()
+
+    def when():
+        return (date.today() + timedelta(days=days)).isoformat()
+
+    when.__name__ = name
+    return when
 
 
 BAD_SPONSOR = [
-    ("sobriety_date", _days_from_today(1)),
+    ("sobriety_date", _days_from_today(1, "tomorrow")),
     ("sobriety_date", "last spring"),
     ("steps_completed", 13),
     ("steps_completed", -1),
     ("capacity", 0),
     ("capacity", 11),
-    ("paused_until", _days_from_today(-1)),
+    ("paused_until", _days_from_today(-1, "yesterday")),
     ("pause_reason", "x" * 301),
     ("accepting", "perhaps"),
     ("load", 0),
