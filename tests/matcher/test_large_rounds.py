@@ -293,43 +293,8 @@ def test_a_sponsor_without_a_location_stays_feasible_when_distance_is_not_limite
     location (the distance counts as unknown: closeness 0), in a large round as in the
     exact one; with a limit, that sponsor is too far in both (found by the property
     test: the large round's distance term was NaN, so the pair looked infeasible)."""
-    sponsor = dataclasses.replace(
-        make_sponsors(1, seed=3)[0],
-        member_id="m0",
-        program_id="p1",
-        gender="man",
-        gender_rule="program_default",
-        fellowships=("AA",),
-        languages=("en",),
-        contact_modes=("in_person",),
-        lat=None,
-        lon=-75.0,
-        sobriety_days=0,
-        capacity=1,
-        load=0,
-        accepting=True,
-        paused=False,
-        availability_confirmed_days_ago=0,
-        blocked_member_ids=frozenset(),
-    )
-    seeker = dataclasses.replace(
-        make_seekers(1, seed=4)[0],
-        member_id="s0",
-        program_id="p1",
-        gender="man",
-        gender_rule="program_default",
-        fellowships=("AA",),
-        languages=("en",),
-        languages_required=(),
-        sponsor_gender=None,
-        cross_fellowship_ok=False,
-        in_person_needed=True,
-        lat=39.0,
-        lon=-75.0,
-        max_distance_km=None,
-        excluded_sponsor_ids=frozenset(),
-        blocked_member_ids=frozenset(),
-    )
+    sponsor = easy_sponsor(lat=None, lon=None)
+    seeker = easy_seeker(in_person_needed=True, max_distance_km=None)
     index = SponsorIndex(MatchSettings(min_sobriety_days=0)).fit([sponsor])
     exact = assign_pairs(index, [seeker])
     large = assign_pairs(index, [seeker], exact_max_seekers=0)
