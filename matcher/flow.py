@@ -12,6 +12,7 @@ the second, small flow that picks among equally good rounds.
 from __future__ import annotations
 
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -154,13 +155,13 @@ class FlowNetwork:
     """The flow network over some pairs (arcs seeker → sponsor), solved once."""
 
     @classmethod
-    def from_arcs(cls, arc_tails, arc_heads, arc_scores, n, spare):
+    def from_arcs(cls, arc_tails, arc_heads, arc_scores, n, spare, beside=False):
         """The flow over the pairs given as arrays (seeker node, sponsor node, scaled score)."""
         solved = cls.__new__(cls)
-        solved.solve_arcs(arc_tails, arc_heads, arc_scores, n, spare)
+        solved.solve_arcs(arc_tails, arc_heads, arc_scores, n, spare, beside)
         return solved
 
-    def solve_arcs(self, arc_tails, arc_heads, arc_scores, n, spare):
+    def solve_arcs(self, arc_tails, arc_heads, arc_scores, n, spare, beside=False):
         """Build the network over the pairs and solve it.
 
         The solver sees the pairs and the sponsors' capacities only, and finds the largest
@@ -168,26 +169,23 @@ class FlowNetwork:
         matched as possible, then the best total score, exactly the optimum of the network
         with the unmatched arcs and their bonus, whose flows are filled in after. Given
         the bonus itself (costs about ``n`` times wider), the solver's cost scaling took
-        2 to 2.5 times as long (measured 2026-12-05 on the 10k and 100k rounds)."""
+        2 to 2.5 times as long (measured 2026-12-05 on the 10k and 100k rounds).
+
+        With ``beside``, the solver runs on a thread of its own (it lets go of the GIL)
+        while this one lays out the whole network's arrays, which only the potentials
+        and the flows need after it (0.1-0.2 s of fresh memory at 100k seekers)."""
         self.n, self.m = n, len(spare)
         self.sink = n + self.m
-        bonus = (n + 1) * 2 * OFFSET  # more than any total score: cardinality first
-        nodes, sponsors = np.arange(n), n + np.arange(self.m)
-        self.tails = np.concatenate([arc_tails, nodes, sponsors])
-        self.heads = np.concatenate([arc_heads, np.full(n, self.sink), np.full(self.m, self.sink)])
-        self.caps = np.concatenate([np.ones(len(arc_tails) + n, np.int64), spare])
-        self.costs = np.concatenate(
-            [OFFSET - arc_scores, np.full(n, OFFSET + bonus), np.zeros(self.m, np.int64)]
-        )
         self.n_pairs = len(arc_tails)
+        sponsors = n + np.arange(self.m)
         # Imported here: only matching rounds need OR-Tools (~25 MB a process that loads it).
         from ortools.graph.python import min_cost_flow
 
         flow = min_cost_flow.SimpleMinCostFlow()
         # the solver's arcs: the pairs, then the sponsors' capacities (made directly rather
-        # than gathered from the arrays above). The pairs' costs without OFFSET (every flow
-        # of the same size pays it as often): the same optima, and cost scaling's costs 4
-        # times narrower, its solve 25% faster
+        # than gathered from the whole network's arrays). The pairs' costs without OFFSET
+        # (every flow of the same size pays it as often): the same optima, and cost
+        # scaling's costs 4 times narrower, its solve 25% faster
         flow.add_arcs_with_capacity_and_unit_cost(
             np.concatenate([arc_tails, sponsors]),
             np.concatenate([arc_heads, np.full(self.m, self.sink)]),
@@ -197,7 +195,14 @@ class FlowNetwork:
         supplies = np.zeros(self.sink + 1, dtype=np.int64)
         supplies[:n], supplies[self.sink] = 1, -n
         flow.set_nodes_supplies(np.arange(self.sink + 1), supplies)
-        status = flow.solve_max_flow_with_min_cost()
+        if beside:
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                status = pool.submit(flow.solve_max_flow_with_min_cost)
+                self._lay_out(arc_tails, arc_heads, arc_scores, spare)
+                status = status.result()
+        else:
+            status = flow.solve_max_flow_with_min_cost()
+            self._lay_out(arc_tails, arc_heads, arc_scores, spare)
         if status != flow.OPTIMAL:
             raise RuntimeError(f"min-cost flow failed with status {status}")
         solved = flow.flows(np.arange(flow.num_arcs()))
@@ -206,6 +211,18 @@ class FlowNetwork:
         self.flows[self.n_pairs + n :] = solved[self.n_pairs :]
         sent = np.bincount(arc_tails, weights=self.flows[: self.n_pairs], minlength=n)
         self.flows[self.n_pairs : self.n_pairs + n] = 1 - sent.astype(np.int64)
+
+    def _lay_out(self, arc_tails, arc_heads, arc_scores, spare):
+        """The whole network's arcs: the pairs, each seeker's unmatched arc (its cost the
+        bonus, more than any total score: cardinality first), each sponsor's capacity."""
+        n, sink = self.n, self.sink
+        bonus = (n + 1) * 2 * OFFSET
+        self.tails = np.concatenate([arc_tails, np.arange(n), n + np.arange(self.m)])
+        self.heads = np.concatenate([arc_heads, np.full(n + self.m, sink)])
+        self.caps = np.concatenate([np.ones(self.n_pairs + n, np.int64), spare])
+        self.costs = np.concatenate(
+            [OFFSET - arc_scores, np.full(n, OFFSET + bonus), np.zeros(self.m, np.int64)]
+        )
 
     def residual(self):
         """Return the residual graph's arcs as (src, dst, cost)."""

@@ -822,9 +822,9 @@ def _check_all(groups, d, row_node, options):
     return gap, tuple(np.concatenate(x) for x in zip(*found, strict=True))
 
 
-def _solved(tails, heads, scores, n, spare):
+def _solved(tails, heads, scores, n, spare, options):
     """Solve the flow over the given pairs and return it with its proving potentials."""
-    solved = FlowNetwork.from_arcs(tails, heads, scores, n, spare)
+    solved = FlowNetwork.from_arcs(tails, heads, scores, n, spare, options.workers > 1)
     src, dst, w = solved.residual()
     d = settled(potentials(src, dst, w, solved.sink + 1, None))
     return solved, _lowered(d, src, dst, w, solved.sink, n)
@@ -998,7 +998,7 @@ def solve_large(index, requests, options: RoundOptions):
             scores = np.concatenate([scores, more_scores])
     checks = 0
     while True:
-        solved, d = _solved(tails, heads, scores, n, spare)
+        solved, d = _solved(tails, heads, scores, n, spare, options)
         reduced = solved.costs[: solved.n_pairs] + d[tails] - d[heads]
         tight = np.flatnonzero(reduced <= 0)
         serve = partial(
