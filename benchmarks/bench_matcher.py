@@ -45,36 +45,34 @@ TARGETS = {
 
 
 NOTES = [
-    "Matcher figures: make bench's matcher parts on 2026-12-06 on an Intel Xeon (2 cores): "
-    "assign, chain and big at 01:37-01:39 UTC, shortlists and mentor-match at 01:09-01:16 "
-    "(before the solver's arcs were made directly, the same arcs, and before large rounds' "
-    "chunks grew, which these do not use). The machine's speed "
-    "moved by about 15% within the session: one fixed OR-Tools solve of the 100k round's "
-    "network took 2.68 s at 00:35 and 3.02-3.05 s at 01:37-01:39. Big rounds: each run "
-    "three times in a fresh process, the median run's figures and the range; peak is the "
-    "child's own VmHWM.",
+    "Matcher figures: make bench's matcher parts on 2026-12-06 on an AMD EPYC (2 cores): "
+    "assign, chain and big at 04:05-04:07 UTC, shortlists at 04:12-04:13, mentor-match at "
+    "04:17-04:22. The machine's speed moved by more than half within minutes: one fixed "
+    "OR-Tools solve of the 10k round's first network took 0.065-0.070 s at 03:55 and "
+    "0.106-0.139 s at 04:15 (docs/matching.md section 7). Big rounds: each run three times "
+    "in a fresh process, the median run's figures and the range; peak is the child's own "
+    "VmHWM. The 10k round: the median of nine runs.",
     "Large rounds (docs/matching.md section 7): rounds of 50,000 seekers or more are priced "
     "before their first solve (tatonnement over the candidates, then a check under those "
-    "prices), so one solve ends them. 100k/50k 10.39 s (10.05-10.56 s over three fresh "
-    "processes, CPU 14.7 s), 0.97 GiB peak, certified gap 21.5 (0.030%), 87,900 matched "
-    "(proven maximal): 2 GiB met, 10 s not met in this slow spell. In the session's "
-    "faster first hour the code before its last change took 9.09-9.73 s in fresh "
-    "processes; interleaved in one process with the code of the evening before, 10.47 s "
-    "against 11.27 s in a slow spell. 50k/25k 3.82 s (3.76-3.87 s), gap 0.019%. The 10k "
-    "round (not priced: it needs its second solve for the cardinality anyway) 0.539 s, "
-    "median of 3, in the same slow spell; 0.498 s at 01:09 (met).",
+    "prices), so one solve ends them. 100k/50k 10.51 s (10.46-11.04 s over three fresh "
+    "processes, CPU 15.4 s), 0.98 GiB peak, certified gap 21.5 (0.030%), 87,900 matched "
+    "(proven maximal): 2 GiB met, 10 s not met. Later rounds in one process (memory "
+    "already faulted in) took 8.9-9.7 s in the faster spells, 9.1-11.7 s over the hour. "
+    "50k/25k 3.57 s (3.39-3.64 s), gap 0.019%. The 10k round (not priced: it needs its "
+    "second solve for the cardinality anyway) 0.456 s, median of 9: met in this run; "
+    "0.618 s ten minutes later, in the slow spell.",
     "chain_1500_s: 1,500 seekers who can each meet two neighbouring sponsors "
     "(benchmarks.population.make_chain).",
-    "exclusions_p95_ms_100k 0.608 ms wall / 0.609 ms CPU (0.641 ms on an AMD EPYC the "
-    "evening before): the profile and sponsor rules "
+    "exclusions_p95_ms_100k 0.808 ms wall / 0.811 ms CPU (0.608 ms on the Intel Xeon the "
+    "night before): the profile and sponsor rules "
     "once per kind of row "
     "(~2,800 kinds at 100k sponsors) instead of per sponsor, the distance rule only in the "
     "newcomer's latitude band (issue 15 measured 4.4 ms, and 43 ms at 1M sponsors).",
     "mentor-match 7.0.1, fair driver (cheapest disqualifying rules first, rules and score "
-    "cached per pair): 205 s with munkres 1.1.4 (what 7.0.1 was released against; "
-    "mentor_match_s_1k, 4,914x ours) and 31.2 s with munkres 3.0.0, which pip now resolves "
-    "(748x ours). Both find 608 pairs with 0 rule violations; ours finds 610 with a higher "
-    "total.",
+    "cached per pair): 271 s with munkres 1.1.4 (what 7.0.1 was released against; "
+    "mentor_match_s_1k, 3,694x ours at 0.073 s) and 47.3 s with munkres 3.0.0, which pip "
+    "now resolves (646x ours). Both find 608 pairs with 0 rule violations; ours finds 610 "
+    "with a higher total.",
 ]
 
 REPEATS = 3  # the machine is shared: each timing is the median of several runs
