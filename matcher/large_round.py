@@ -246,7 +246,7 @@ class _Group:
             1, chunk_pairs // width, min(chunk_rows, PRODUCT_STREAMS * chunk_pairs // width)
         )
         # a candidate pass's chunks a matrix product (see ``chunks``)
-        self.product = max(1, PRODUCT_STREAMS * chunk_pairs // (self.chunk * max(1, cols.size)))
+        self.product = max(1, PRODUCT_STREAMS * chunk_pairs // (self.chunk * width))
         self.personal = self.dims = None  # made by ``prepare``, on the group's thread
         self.in_person = sides.requests[members[0]].in_person_needed
         # each seeker's highest float32 score of a pair that is not a candidate, at most
@@ -824,7 +824,8 @@ def _check_all(groups, d, row_node, options):
 
 def _solved(tails, heads, scores, n, spare, options):
     """Solve the flow over the given pairs and return it with its proving potentials."""
-    solved = FlowNetwork.from_arcs(tails, heads, scores, n, spare, options.workers > 1)
+    beside = partial(alongside, options=options)  # the solve beside the network's layout
+    solved = FlowNetwork.from_arcs(tails, heads, scores, n, spare, beside)
     src, dst, w = solved.residual()
     d = settled(potentials(src, dst, w, solved.sink + 1, None))
     return solved, _lowered(d, src, dst, w, solved.sink, n)
