@@ -3,6 +3,7 @@ matched as the exact reference, and a certified gap never below the true one."""
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 
 import numpy as np
@@ -16,7 +17,7 @@ from matcher import MatchSettings, SponsorIndex
 from matcher import features as F
 from matcher import rules as R
 from matcher.flow import SCALE
-from matcher.large_round import _prices, _Sides, leading, row_tops
+from matcher.large_round import _glibc, _prices, _Sides, freed_memory_kept, leading, row_tops
 from matcher.round import RoundOptions, assign_pairs
 from tests.matcher.strategies import easy_seeker, easy_sponsor, rounds
 
@@ -303,3 +304,43 @@ def test_a_sponsor_without_a_location_stays_feasible_when_distance_is_not_limite
     limited = dataclasses.replace(seeker, max_distance_km=50.0)
     assert assign_pairs(index, [limited], exact_max_seekers=0)[1].tolist() == [0]
     assert assign_pairs(index, [limited])[1].tolist() == [0]
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [  # glibc's struct mallinfo2 (2.33 and later), all size_t
+        (name, ctypes.c_size_t)
+        for name in (
+            "arena ordblks smblks hblks hblkhd usmblks fsmblks uordblks fordblks keepcost"
+        ).split()
+    ]
+
+
+def _mapped_bytes_of(size: int) -> int:
+    """How many more bytes glibc holds in maps of their own while an array of ``size``
+    bytes is alive: about ``size`` when it maps the array afresh, 0 when the heap holds it."""
+    libc = _glibc()
+    libc.mallinfo2.restype = _MallInfo2
+    before = libc.mallinfo2().hblkhd
+    block = np.ones(size, dtype=np.uint8)  # written, so it is really there
+    mapped = libc.mallinfo2().hblkhd - before
+    del block
+    return mapped
+
+
+def test_a_large_round_keeps_the_memory_it_frees_and_gives_it_back_after():
+    """While a large round runs, a large array comes from the heap the round's freed
+    arrays went back to (no fresh map to fault in page by page); when the last of two
+    overlapping rounds ends, glibc maps large arrays afresh again, so the round's peak is
+    not kept, and so after a large round too."""
+    if _glibc() is None or not hasattr(_glibc(), "mallinfo2"):
+        pytest.skip("glibc 2.33 or later only: elsewhere the round leaves malloc as it is")
+    size = 48 << 20  # above the 32 MiB threshold glibc's own sliding one settles at
+    with freed_memory_kept():
+        with freed_memory_kept():
+            assert _mapped_bytes_of(size) == 0
+        assert _mapped_bytes_of(size) == 0  # the other round still runs
+    assert _mapped_bytes_of(size) >= size
+    index = SponsorIndex(MatchSettings()).fit(make_sponsors(120, seed=43))
+    requests = make_seekers(300, seed=44)
+    assert assign_pairs(index, requests, exact_max_seekers=0)[0]
+    assert _mapped_bytes_of(size) >= size
