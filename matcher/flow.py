@@ -12,7 +12,6 @@ the second, small flow that picks among equally good rounds.
 from __future__ import annotations
 
 from collections import deque
-from contextlib import nullcontext
 
 import numpy as np
 
@@ -155,13 +154,13 @@ class FlowNetwork:
     """The flow network over some pairs (arcs seeker → sponsor), solved once."""
 
     @classmethod
-    def from_arcs(cls, arc_tails, arc_heads, arc_scores, n, spare, beside=nullcontext):
+    def from_arcs(cls, arc_tails, arc_heads, arc_scores, n, spare):
         """The flow over the pairs given as arrays (seeker node, sponsor node, scaled score)."""
         solved = cls.__new__(cls)
-        solved.solve_arcs(arc_tails, arc_heads, arc_scores, n, spare, beside)
+        solved.solve_arcs(arc_tails, arc_heads, arc_scores, n, spare)
         return solved
 
-    def solve_arcs(self, arc_tails, arc_heads, arc_scores, n, spare, beside=nullcontext):
+    def solve_arcs(self, arc_tails, arc_heads, arc_scores, n, spare):
         """Build the network over the pairs and solve it.
 
         The solver sees the pairs and the sponsors' capacities only, and finds the largest
@@ -171,11 +170,10 @@ class FlowNetwork:
         the bonus itself (costs about ``n`` times wider), the solver's cost scaling took
         2 to 2.5 times as long (measured 2026-12-05 on the 10k and 100k rounds).
 
-        ``beside(work)`` gives the solve to run while the whole network's arrays are laid
-        out (only the potentials and the flows need them, after it: 0.1-0.2 s of fresh
-        memory at 100k seekers), as ``matcher.round.alongside`` does on a thread of its
-        own (the solver lets go of the GIL); it yields a function returning the solve's
-        status. The default solves when the status is asked for."""
+        The solver holds the GIL while it solves (measured 2026-12-06: a Python loop on
+        another thread ran about 20,000 times in a 0.57 s solve; two solves on two threads
+        took 1.09 s, one after the other 1.06 s), so nothing else in the process runs
+        meanwhile."""
         self.n, self.m = n, len(spare)
         self.sink = n + self.m
         self.n_pairs = len(arc_tails)
@@ -197,9 +195,8 @@ class FlowNetwork:
         supplies = np.zeros(self.sink + 1, dtype=np.int64)
         supplies[:n], supplies[self.sink] = 1, -n
         flow.set_nodes_supplies(np.arange(self.sink + 1), supplies)
-        with beside(flow.solve_max_flow_with_min_cost) as solving:
-            self._lay_out(arc_tails, arc_heads, arc_scores, spare)
-            status = solving()
+        status = flow.solve_max_flow_with_min_cost()
+        self._lay_out(arc_tails, arc_heads, arc_scores, spare)
         if status != flow.OPTIMAL:
             raise RuntimeError(f"min-cost flow failed with status {status}")
         solved = flow.flows(np.arange(flow.num_arcs()))

@@ -828,8 +828,7 @@ def _check_all(groups, d, row_node, options):
 
 def _solved(tails, heads, scores, n, spare, options):
     """Solve the flow over the given pairs and return it with its proving potentials."""
-    beside = partial(alongside, options=options)  # the solve beside the network's layout
-    solved = FlowNetwork.from_arcs(tails, heads, scores, n, spare, beside)
+    solved = FlowNetwork.from_arcs(tails, heads, scores, n, spare)
     src, dst, w = solved.residual()
     d = settled(potentials(src, dst, w, solved.sink + 1, None))
     return solved, _lowered(d, src, dst, w, solved.sink, n)
@@ -1063,25 +1062,18 @@ def _solve_large(index, requests, options: RoundOptions):
     checks = 0
     while True:
         solved, d = _solved(tails, heads, scores, n, spare, options)
-        reduced = solved.costs[: solved.n_pairs] + d[tails] - d[heads]
-        tight = np.flatnonzero(reduced <= 0)
-        serve = partial(
-            serve_longest_waiting, solved, d, tails[tight], heads[tight], reduced[tight] < 0
-        )
-        # a priced round's first check mostly ends it, and so does a check after a
-        # solve again: the second flow (a solver call, off the GIL) beside the check, on
-        # the core the check leaves idle at its end
-        likely_last = n >= options.price_from or checks > 0
-        with alongside(serve, options, wanted=likely_last) as served:
-            gap, extra = _check_all(live, d, row_node, options)
-            checks += 1
-            achieved = int(scores[solved.flows[: solved.n_pairs] > 0].sum())
-            cardinality_proven = gap < (n + 1) * 2 * OFFSET - achieved - 4 * n * SCALE
-            close_enough = gap <= options.gap_tolerance * max(achieved, 0)
-            enough = close_enough or checks >= options.bound_checks
-            if gap == 0 or (cardinality_proven and enough):
-                taken = tight[served()]
-                break
+        gap, extra = _check_all(live, d, row_node, options)
+        checks += 1
+        achieved = int(scores[solved.flows[: solved.n_pairs] > 0].sum())
+        cardinality_proven = gap < (n + 1) * 2 * OFFSET - achieved - 4 * n * SCALE
+        close_enough = gap <= options.gap_tolerance * max(achieved, 0)
+        enough = close_enough or checks >= options.bound_checks
+        if gap == 0 or (cardinality_proven and enough):
+            reduced = solved.costs[: solved.n_pairs] + d[tails] - d[heads]
+            tight = np.flatnonzero(reduced <= 0)
+            fixed = reduced[tight] < 0
+            taken = tight[serve_longest_waiting(solved, d, tails[tight], heads[tight], fixed)]
+            break
         seekers, more_rows, more_scores = extra
         tails = np.concatenate([tails, seekers])
         heads = np.concatenate([heads, row_node[more_rows]])
