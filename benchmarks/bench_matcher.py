@@ -45,33 +45,33 @@ TARGETS = {
 
 
 NOTES = [
-    "Matcher figures: make bench's matcher parts on 2026-12-06 on an AMD EPYC (2 cores): "
-    "assign, chain and big at 04:05-04:07 UTC, shortlists at 04:12-04:13, mentor-match at "
-    "04:17-04:22. The machine's speed moved by more than half within minutes: one fixed "
-    "OR-Tools solve of the 10k round's first network took 0.065-0.070 s at 03:55 and "
-    "0.106-0.139 s at 04:15 (docs/matching.md section 7). Big rounds: each run three times "
-    "in a fresh process, the median run's figures and the range; peak is the child's own "
-    "VmHWM. The 10k round: the median of nine runs.",
+    "Matcher figures: make bench's matcher parts (python -m benchmarks.run matcher) on "
+    "2026-12-06 07:03-07:09 UTC on an Intel Xeon (2 cores, AVX-512, idle). Big rounds: "
+    "each run three times in a fresh process, the median run's figures and the range; "
+    "peak is the child's own VmHWM. The 10k round: the median of nine runs. Two earlier "
+    "runs the same morning gave 10k 0.482 and 0.493 s, 100k 9.63 s (9.21-10.01) and "
+    "8.91 s (8.21-8.94), before the last two changes (docs/matching.md section 7): this "
+    "machine's speed moves by a fifth within the hour. On the AMD EPYC of the day before, "
+    "10k 0.456-0.618 s and 100k 10.51 s (10.46-11.04).",
     "Large rounds (docs/matching.md section 7): rounds of 50,000 seekers or more are priced "
     "before their first solve (tatonnement over the candidates, then a check under those "
-    "prices), so one solve ends them. 100k/50k 10.51 s (10.46-11.04 s over three fresh "
-    "processes, CPU 15.4 s), 0.98 GiB peak, certified gap 21.5 (0.030%), 87,900 matched "
-    "(proven maximal): 2 GiB met, 10 s not met. Later rounds in one process (memory "
-    "already faulted in) took 8.9-9.7 s in the faster spells, 9.1-11.7 s over the hour. "
-    "50k/25k 3.57 s (3.39-3.64 s), gap 0.019%. The 10k round (not priced: it needs its "
-    "second solve for the cardinality anyway) 0.456 s, median of 9: met in this run; "
-    "0.618 s ten minutes later, in the slow spell.",
+    "prices), so one solve ends them. 100k/50k 7.81 s (7.67-8.50 s over three fresh "
+    "processes, CPU 11.3 s), 1.05 GiB peak, certified gap 21.5 (0.030%), 87,900 matched "
+    "(proven maximal): 10 s and 2 GiB met. 50k/25k 2.96 s (2.94-3.00 s), gap 0.019%. The "
+    "10k round (not priced: it needs its second solve for the cardinality anyway) 0.466 s, "
+    "median of 9: met. The public assign on it (every assignment's reasons worded too) "
+    "0.56 s.",
     "chain_1500_s: 1,500 seekers who can each meet two neighbouring sponsors "
     "(benchmarks.population.make_chain).",
-    "exclusions_p95_ms_100k 0.808 ms wall / 0.811 ms CPU (0.608 ms on the Intel Xeon the "
-    "night before): the profile and sponsor rules "
+    "exclusions_p95_ms_100k 0.506 ms wall (0.808 ms on the AMD EPYC the day before): the "
+    "profile and sponsor rules "
     "once per kind of row "
     "(~2,800 kinds at 100k sponsors) instead of per sponsor, the distance rule only in the "
     "newcomer's latitude band (issue 15 measured 4.4 ms, and 43 ms at 1M sponsors).",
     "mentor-match 7.0.1, fair driver (cheapest disqualifying rules first, rules and score "
-    "cached per pair): 271 s with munkres 1.1.4 (what 7.0.1 was released against; "
-    "mentor_match_s_1k, 3,694x ours at 0.073 s) and 47.3 s with munkres 3.0.0, which pip "
-    "now resolves (646x ours). Both find 608 pairs with 0 rule violations; ours finds 610 "
+    "cached per pair): 187 s with munkres 1.1.4 (what 7.0.1 was released against; "
+    "mentor_match_s_1k, 5,224x ours at 0.036 s) and 28.4 s with munkres 3.0.0, which pip "
+    "now resolves (793x ours). Both find 608 pairs with 0 rule violations; ours finds 610 "
     "with a higher total.",
 ]
 

@@ -826,7 +826,7 @@ def _check_all(groups, d, row_node, options):
     return gap, tuple(np.concatenate(x) for x in zip(*found, strict=True))
 
 
-def _solved(tails, heads, scores, n, spare, options):
+def _solved(tails, heads, scores, n, spare):
     """Solve the flow over the given pairs and return it with its proving potentials."""
     solved = FlowNetwork.from_arcs(tails, heads, scores, n, spare)
     src, dst, w = solved.residual()
@@ -953,13 +953,14 @@ def freed_memory_kept():
     """Keep the memory the round frees for its next arrays while it runs, then give it all
     back (glibc only; elsewhere nothing changes).
 
-    glibc maps every large array afresh (above a threshold that starts at 128 KiB) and
-    unmaps it when freed, and gives the heap's free top back: each new array's pages
-    are then faulted in again, one by one. While any large round runs, the process
+    glibc maps every large array afresh (above a threshold that starts at 128 KiB and
+    slides up to the largest one freed, at most 32 MiB) and unmaps it when freed, and
+    gives the heap's free top back: each new array's pages are then faulted in again,
+    one by one. While any large round runs, the process
     maps and trims only past ``KEPT``: a fresh process's first 100k round took
     150,000-310,000 page faults and 1.7-1.8 s of system CPU time without it, and
-    99,000-159,000 and 1.3-1.5 s with it, about 0.3 s sooner (measured 2026-12-06 on
-    an Intel Xeon, 2 cores, three pairs run in turn). When the last one ends, glibc's
+    99,000-159,000 and 1.3-1.5 s with it, 0.2-0.3 s sooner (measured 2026-12-06 on
+    an Intel Xeon, 2 cores, pairs run in turn). When the last one ends, glibc's
     thresholds are set to what its own sliding ones settle at and the free memory is
     given back (``malloc_trim``), so the round's peak is not kept."""
     libc = _glibc()
@@ -1061,7 +1062,7 @@ def _solve_large(index, requests, options: RoundOptions):
             scores = np.concatenate([scores, more_scores])
     checks = 0
     while True:
-        solved, d = _solved(tails, heads, scores, n, spare, options)
+        solved, d = _solved(tails, heads, scores, n, spare)
         gap, extra = _check_all(live, d, row_node, options)
         checks += 1
         achieved = int(scores[solved.flows[: solved.n_pairs] > 0].sum())
