@@ -956,13 +956,13 @@ def freed_memory_kept():
     glibc maps every large array afresh (above a threshold that starts at 128 KiB and
     slides up to the largest one freed, at most 32 MiB) and unmaps it when freed, and
     gives the heap's free top back: each new array's pages are then faulted in again,
-    one by one. While any large round runs, the process
-    maps and trims only past ``KEPT``: a fresh process's first 100k round took
-    150,000-310,000 page faults and 1.7-1.8 s of system CPU time without it, and
-    99,000-159,000 and 1.3-1.5 s with it, 0.2-0.3 s sooner (measured 2026-12-06 on
-    an Intel Xeon, 2 cores, pairs run in turn). When the last one ends, glibc's
-    thresholds are set to what its own sliding ones settle at and the free memory is
-    given back (``malloc_trim``), so the round's peak is not kept."""
+    one by one. While any large round runs, the process maps and trims only past
+    ``KEPT``: a fresh process's first 100k round took 150,000-310,000 page faults and
+    1.7-1.8 s of system CPU time without it, and 99,000-159,000 and 1.3-1.5 s with it,
+    0.2-0.3 s sooner (measured 2026-12-06 on an Intel Xeon, 2 cores, pairs run in
+    turn). When the last one ends, glibc's thresholds are set to what its own sliding
+    ones settle at and the free memory is given back (``malloc_trim``), so the round's
+    peak is not kept."""
     libc = _glibc()
     if libc is None:
         yield

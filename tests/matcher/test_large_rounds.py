@@ -329,9 +329,9 @@ def _mapped_bytes_of(size: int) -> int:
 
 def test_a_large_round_keeps_the_memory_it_frees_and_gives_it_back_after():
     """While a large round runs, a large array comes from the heap the round's freed
-    arrays went back to (no fresh map to fault in page by page); when the last of two
-    overlapping rounds ends, glibc maps large arrays afresh again, so the round's peak is
-    not kept, and so after a large round too."""
+    arrays went back to (no fresh map to fault in page by page); once the last of two
+    overlapping rounds has ended, and after a whole large round, glibc maps large arrays
+    afresh again: the round's peak is not kept."""
     if _glibc() is None or not hasattr(_glibc(), "mallinfo2"):
         pytest.skip("glibc 2.33 or later only: elsewhere the round leaves malloc as it is")
     size = 48 << 20  # above the 32 MiB threshold glibc's own sliding one settles at
