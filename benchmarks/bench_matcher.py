@@ -48,11 +48,11 @@ NOTES = [
     "Matcher figures: make bench's matcher parts (python -m benchmarks.run matcher) on "
     "2026-12-06 07:03-07:09 UTC on an Intel Xeon (2 cores, AVX-512, idle). Big rounds: "
     "each run three times in a fresh process, the median run's figures and the range; "
-    "peak is the child's own VmHWM. The 10k round: the median of nine runs. Two earlier "
-    "runs the same morning gave 10k 0.482 and 0.493 s, 100k 9.63 s (9.21-10.01) and "
-    "8.91 s (8.21-8.94), before the last two changes (docs/matching.md section 7): this "
-    "machine's speed moves by a fifth within the hour. On the AMD EPYC of the day before, "
-    "10k 0.456-0.618 s and 100k 10.51 s (10.46-11.04).",
+    "peak is the child's own VmHWM. The 10k round: the median of nine runs. Earlier the "
+    "same morning (docs/matching.md section 7): 10k 0.482 s and 100k 9.63 s (9.21-10.01) "
+    "before that morning's two changes, 0.493 s and 8.91 s (8.21-8.94) with the first of "
+    "them; this machine's speed moves by a fifth within the hour. On the AMD EPYC of the "
+    "day before, 10k 0.456-0.618 s and 100k 10.51 s (10.46-11.04).",
     "Large rounds (docs/matching.md section 7): rounds of 50,000 seekers or more are priced "
     "before their first solve (tatonnement over the candidates, then a check under those "
     "prices), so one solve ends them. 100k/50k 7.81 s (7.67-8.50 s over three fresh "
