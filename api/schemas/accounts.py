@@ -5,7 +5,12 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from api.program_settings import ProgramSettingsSchema
-from api.schemas.common import validate_display_name, validate_password, validate_time_zone
+from api.schemas.common import (
+    TimeZone,
+    validate_display_name,
+    validate_password,
+    validate_time_zone,
+)
 
 SELF_ROLES = ("newcomer", "sponsor")
 
@@ -15,7 +20,7 @@ class SignupSchema(Schema):
     email = fields.Email(required=True, validate=validate.Length(max=254))
     password = fields.String(required=True, load_only=True, validate=validate_password)
     display_name = fields.String(required=True, validate=validate_display_name)
-    time_zone = fields.String(load_default="UTC", validate=validate_time_zone)
+    time_zone = TimeZone(load_default="UTC", validate=validate_time_zone)
     roles = fields.List(
         fields.String(validate=validate.OneOf(SELF_ROLES)),
         load_default=lambda: ["newcomer"],

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 import zoneinfo
+from functools import cache
 
-from marshmallow import ValidationError
+from marshmallow import ValidationError, fields
 
 from api.i18n import N_
 
@@ -29,13 +30,31 @@ def validate_display_name(value: str) -> None:
         raise ValidationError(MIXED_SCRIPTS)
 
 
+TIME_ZONE_RULE = N_(
+    "Not a time zone we know. Write it as a region and a city, like America/New_York or "
+    "Europe/Madrid."
+)
+
+
+@cache
+def _zones() -> dict[str, str]:
+    """Every zone this machine's time zone data names, by its name in lower case."""
+    return {zone.lower(): zone for zone in zoneinfo.available_timezones()}
+
+
 def validate_time_zone(value: str) -> None:
-    try:
-        if value != value.strip() or not value:
-            raise ValueError
-        zoneinfo.ZoneInfo(value)
-    except (ValueError, zoneinfo.ZoneInfoNotFoundError):
-        raise ValidationError(N_("Not an IANA time zone (e.g. Europe/Berlin).")) from None
+    """A zone's exact name. Only names from the zone data's own list are looked up, so a
+    folder ("America") or an overlong name is refused like any unknown one."""
+    if _zones().get(value.lower()) != value:
+        raise ValidationError(TIME_ZONE_RULE)
+
+
+class TimeZone(fields.String):
+    """A time zone's name, in any letter case ("europe/berlin"); loads its exact spelling."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        return _zones().get(text.lower(), text)
 
 
 def validate_password(value: str) -> None:

@@ -6,7 +6,12 @@ from datetime import date
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from api.schemas.common import validate_display_name, validate_password, validate_time_zone
+from api.schemas.common import (
+    TimeZone,
+    validate_display_name,
+    validate_password,
+    validate_time_zone,
+)
 
 ROLES = ("newcomer", "sponsor", "coordinator")
 SPONSOR_STATUSES = (
@@ -106,7 +111,7 @@ class InvitationAcceptSchema(Schema):
 
     display_name = fields.String(required=True, validate=validate_display_name)
     password = fields.String(required=True, load_only=True, validate=validate_password)
-    time_zone = fields.String(load_default="UTC", validate=validate_time_zone)
+    time_zone = TimeZone(load_default="UTC", validate=validate_time_zone)
 
 
 class ImportArgsSchema(Schema):

@@ -17,7 +17,7 @@ from marshmallow import (
 
 from api.gazetteer import City, city_by_id, find_city
 from api.i18n import N_
-from api.schemas.common import validate_display_name, validate_time_zone
+from api.schemas.common import TimeZone, validate_display_name, validate_time_zone
 
 GENDERS = ("woman", "man", "nonbinary", "other")
 GENDER_RULES = ("program_default", "same", "any")
@@ -103,7 +103,7 @@ class ProfileSchema(Schema):
     id = fields.UUID(attribute="uuid", dump_only=True)
     email = fields.String(dump_only=True)
     display_name = fields.String(validate=validate_display_name)
-    time_zone = fields.String(validate=validate_time_zone)
+    time_zone = TimeZone(validate=validate_time_zone)
     gender = fields.String(allow_none=True, validate=validate.OneOf(GENDERS))
     gender_rule = fields.String(validate=validate.OneOf(GENDER_RULES))
     fellowships = fields.List(

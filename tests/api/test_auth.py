@@ -104,6 +104,8 @@ def test_sign_up_with_an_imported_account_sends_a_link_that_claims_it(client, ma
         ("display_name", "Jamie Robertson"),
         ("display_name", "J"),
         ("time_zone", "Mars/Olympus"),
+        ("time_zone", "America"),  # a folder of the zone data, once a 500
+        ("time_zone", "Europe/" + "x" * 300),  # too long for a file name, once a 500
         ("roles", ["coordinator"]),
     ],
 )

@@ -59,6 +59,8 @@ BAD_PROFILE = [
     ("languages", ["english"]),
     ("languages", ["xx"]),
     ("time_zone", "Mars/Olympus"),
+    ("time_zone", "US"),  # a folder of the zone data, once a 500
+    ("time_zone", "x" * 300),  # too long for a file name, once a 500
     ("location", {"city": "Atlantis", "country": "US"}),
     ("location", {"city": "Portland", "country": "US", "street": "1 Main St"}),
     ("location", "Portland"),

@@ -83,18 +83,37 @@ def test_the_time_zone_is_saved_after_a_redirect(client, db, newcomer):
     assert "Your time zone is saved." in client.get("/account").get_data(as_text=True)
 
 
+@pytest.mark.parametrize("typed", ["america/bogota", "AMERICA/BOGOTA"])
+def test_a_time_zone_in_any_letter_case_is_saved_as_spelled_in_the_zone_data(
+    client, db, newcomer, typed
+):
+    res = client.post("/account/time-zone", data={"time_zone": typed})
+    assert res.status_code == 302
+    db.session.refresh(newcomer)
+    assert newcomer.time_zone == "America/Bogota"
+
+
+@pytest.mark.parametrize("typed", ["America", "Europe", "x" * 300])
+def test_a_region_alone_or_an_overlong_zone_is_said_beside_the_field(client, db, newcomer, typed):
+    res = client.post("/account/time-zone", data={"time_zone": typed})
+    assert res.status_code == 422
+    assert _field_error(res.get_data(as_text=True), "time_zone").startswith("Not a time zone")
+    db.session.refresh(newcomer)
+    assert newcomer.time_zone == "America/New_York"
+
+
 def test_a_wrong_time_zone_is_said_beside_the_field_in_the_readers_language(client, db, newcomer):
     res = client.post("/account/time-zone", data={"time_zone": "Mars/Base"})
     html = res.get_data(as_text=True)
     assert res.status_code == 422
-    assert _field_error(html, "time_zone").startswith("Not an IANA time zone")
+    assert _field_error(html, "time_zone").startswith("Not a time zone we know.")
     assert 'value="Mars/Base"' in html  # re-filled
     newcomer.locale = "es"
     db.session.commit()
     refresh()  # the test shares one app context, where Flask-Babel keeps the locale
     res = client.post("/account/time-zone", data={"time_zone": "Mars/Base"})
     assert _field_error(res.get_data(as_text=True), "time_zone").startswith(
-        "No es una zona horaria válida"
+        "No es una zona horaria que conozcamos."
     )
     db.session.refresh(newcomer)
     assert newcomer.time_zone == "America/New_York"
