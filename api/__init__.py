@@ -37,14 +37,19 @@ def register_observability(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
+    from flask_babel import gettext
+
     from api import models  # noqa: F401  (register every table with the metadata)
     from api.database import init_database
     from api.extensions import api, csrf, db, limiter, login_manager, migrate
+    from api.i18n import N_
 
     init_database(app)
     migrate.init_app(app, db, directory=str(app_config.PROJECT_ROOT / "migrations"))
     login_manager.init_app(app)
     login_manager.login_view = "web.login"
+    login_manager.login_message = N_("Please log in to see this page.")
+    login_manager.localize_callback = gettext
     csrf.init_app(app)
     limiter.init_app(app)
     api.init_app(app)

@@ -35,8 +35,15 @@ def select_locale() -> str:
     member = _member()
     if member is not None and member.locale in LANGUAGES:
         return member.locale
+    return visitor_locale() or DEFAULT_LOCALE
+
+
+def visitor_locale() -> str | None:
+    """The language this request's pages speak to someone not logged in (the footer's choice,
+    then the browser's), or None outside a request. Sign-up and a first login keep it as the
+    member's, so their emails speak it too."""
     if not request:
-        return DEFAULT_LOCALE
+        return None
     chosen = request.cookies.get(LANG_COOKIE)
     if chosen in LANGUAGES:
         return chosen

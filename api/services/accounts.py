@@ -19,7 +19,7 @@ from api.auth import (
 )
 from api.errors import Conflict, Invalid, NotFound, Unauthorized
 from api.extensions import db
-from api.i18n import N_
+from api.i18n import N_, visitor_locale
 from api.models import ApiToken, Member, Membership, OutboxMessage, Program, utcnow
 from api.program_settings import merged
 from api.services.audit import audit
@@ -133,6 +133,7 @@ def sign_up(
         member.password_hash = password_hash
         member.display_name = display_name
     member.time_zone = time_zone
+    member.locale = visitor_locale() or member.locale  # the language sign-up was read in
     try:
         db.session.flush()
     except IntegrityError:

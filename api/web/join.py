@@ -9,7 +9,8 @@ steps save through ``ProfileSchema`` and ``profiles.update_profile``, like PATCH
 
 from __future__ import annotations
 
-from babel.dates import get_day_names
+from babel.core import get_global
+from babel.dates import get_day_names, get_timezone_location
 from flask import (
     Blueprint,
     current_app,
@@ -23,10 +24,12 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
 from api.errors import AppError
-from api.extensions import limiter
+from api.extensions import db, limiter
+from api.models import Member, Membership
 from api.schemas.accounts import JoinSchema, SignupSchema
 from api.schemas.profiles import AGE_BANDS, ProfileSchema
 from api.services import accounts, profiles
@@ -62,6 +65,37 @@ COMMON_ZONES = (
     "Europe/London", "Europe/Madrid", "Europe/Paris", "Europe/Berlin", "Europe/Lisbon",
     "Africa/Lagos", "Asia/Manila", "Asia/Kolkata", "Australia/Sydney", "UTC",
 )  # fmt: skip
+
+
+def _usual_zone(program) -> str:
+    """The time zone most of the programme's members keep (UTC when none has another): where
+    sign-up starts when the phone's own zone cannot be guessed (no JavaScript)."""
+    count = func.count(Member.id)
+    usual = db.session.execute(
+        select(Member.time_zone)
+        .join(Membership, Membership.member_id == Member.id)
+        .where(Membership.program_id == program.id, Member.time_zone != "UTC")
+        .group_by(Member.time_zone)
+        .order_by(count.desc(), Member.time_zone)
+        .limit(1)
+    ).scalar()
+    return usual or "UTC"
+
+
+def zone_options(*first: str) -> list[tuple[str, str]]:
+    """The sign-up's choice of time zone: ``first`` (the usual or chosen one), then the
+    common zones, each named by its city first, in the reader's language ("Ciudad de México
+    (México)"), so a narrow phone's list still shows the city."""
+    zones = dict.fromkeys([*(zone for zone in first if zone), *COMMON_ZONES])
+    locale = get_locale()
+    territories = get_global("zone_territories")
+
+    def named(zone: str) -> str:
+        city = get_timezone_location(zone, locale, return_city=True)
+        country = locale.territories.get(territories.get(zone, ""))
+        return f"{city} ({country})" if country and country != city else city
+
+    return [(zone, zone if zone == "UTC" else named(zone)) for zone in zones]
 
 
 def _limit() -> str:
@@ -111,10 +145,11 @@ def with_code(code: str):
         return render_template("join/code.html", form=form), 404
     if current_user.is_authenticated:
         return _join_another(program, code)
+    usual = _usual_zone(program)
     form = Form(
         SignupSchema(),
         SIGNUP_FIELDS,
-        initial={"roles": "newcomer"},
+        initial={"roles": "newcomer", "time_zone": usual},
         convert={"join_code": lambda _form: code, "roles": _roles_from_choice},
     )
     if form.validate():
@@ -125,7 +160,13 @@ def with_code(code: str):
         else:
             session["join_email"], session["join_code"] = receipt.email, program.join_code
             return redirect(url_for("join.check_email"))
-    return form.render("join/account.html", program=program, code=code)
+    return form.render(
+        "join/account.html",
+        program=program,
+        code=code,
+        zones=zone_options(form.value("time_zone"), usual),
+        guess_zone=request.method == "GET",  # a posted form keeps what the person chose
+    )
 
 
 def _join_another(program, code: str):

@@ -67,3 +67,45 @@ def test_web_login_attempts_are_rate_limited(app, client, make_member):
         app.config["LOGIN_RATE_LIMIT"] = "1000/minute"
     assert codes == [401, 401, 401, 429, 429]
     assert blocked.status_code == 429
+
+
+def test_a_first_login_keeps_the_language_the_pages_spoke(client, db, make_member):
+    member = make_member()
+    member.locale = None  # an account from before sign-up kept it
+    db.session.commit()
+    client.post(
+        "/login",
+        data={"email": member.email, "password": PASSWORD},
+        headers={"Accept-Language": "es"},
+    )
+    db.session.refresh(member)
+    assert member.locale == "es"
+
+
+def test_a_saved_language_is_not_changed_by_the_browser_at_login(client, db, make_member):
+    member = make_member()
+    member.locale = "en"
+    db.session.commit()
+    _login(client, member)
+    client.post(
+        "/login",
+        data={"email": member.email, "password": PASSWORD},
+        headers={"Accept-Language": "es"},
+    )
+    db.session.refresh(member)
+    assert member.locale == "en"
+
+
+def test_a_page_that_needs_a_login_says_so_in_the_readers_language(client):
+    res = client.get("/account", headers={"Accept-Language": "es"})
+    assert res.status_code == 302
+    page = client.get(res.headers["Location"], headers={"Accept-Language": "es"})
+    assert "Entra para ver esta página." in page.get_data(as_text=True)
+
+
+def test_logging_out_says_so(client, make_member):
+    member = make_member()
+    _login(client, member)
+    res = client.post("/logout")
+    assert res.status_code == 302
+    assert "You are logged out." in client.get(res.headers["Location"]).get_data(as_text=True)

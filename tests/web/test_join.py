@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from flask_babel import refresh
 from sqlalchemy import select
 
 from api.models import Member, Membership
@@ -123,6 +124,56 @@ def test_sign_up_says_check_your_email_and_the_link_leads_to_the_profile(client,
     assert home.status_code == 302 and home.headers["Location"] == "/profile/about-you"
     step = client.get("/profile/about-you").get_data(as_text=True)
     assert "Step 1 of 3" in step and "Your email address is confirmed" in step
+
+
+def test_without_javascript_sign_up_starts_at_the_zone_most_of_the_group_keeps(
+    client, db, make_program, make_member
+):
+    program = make_program(join_code="River-Group-7")
+    for zone in ("America/Chicago", "America/Chicago", "Europe/Madrid", "UTC", "UTC", "UTC"):
+        make_member(program, "sponsor", time_zone=zone)
+    html = client.get("/join/River-Group-7").get_data(as_text=True)
+    assert '<option value="America/Chicago" selected>Chicago (United States)</option>' in html
+    assert "data-guess-zone" in html  # the phone's own zone wins where JavaScript runs
+    refresh()  # the test shares one app context, where Flask-Babel keeps the locale
+    es = client.get("/join/River-Group-7", headers={"Accept-Language": "es"}).get_data(as_text=True)
+    assert ">Chicago (Estados Unidos)</option>" in es
+
+    res = client.post("/join/River-Group-7", data={**ACCOUNT, "time_zone": "America/Chicago"})
+    assert res.status_code == 302
+    member = db.session.scalar(select(Member).where(Member.email == ACCOUNT["email"]))
+    assert member.time_zone == "America/Chicago"
+
+
+def test_a_new_group_starts_sign_up_at_utc_and_a_posted_choice_is_kept(client, make_program):
+    make_program(join_code="River-Group-7")
+    html = client.get("/join/River-Group-7").get_data(as_text=True)
+    assert '<option value="UTC" selected>UTC</option>' in html
+    res = client.post(
+        "/join/River-Group-7", data={**ACCOUNT, "time_zone": "Asia/Tokyo", "password": "short"}
+    )
+    html = res.get_data(as_text=True)
+    assert res.status_code == 422
+    assert '<option value="Asia/Tokyo" selected>' in html  # the choice stays, and is listed
+    assert "data-guess-zone" not in html  # and the phone's guess does not overwrite it
+
+
+@pytest.mark.parametrize(("headers", "locale"), [({"Accept-Language": "es-MX"}, "es"), ({}, "en")])
+def test_sign_up_keeps_the_language_the_pages_spoke_so_emails_speak_it_too(
+    client, db, make_program, headers, locale
+):
+    make_program(join_code="River-Group-7")
+    client.post("/join/River-Group-7", data=ACCOUNT, headers=headers)
+    member = db.session.scalar(select(Member).where(Member.email == ACCOUNT["email"]))
+    assert member.locale == locale
+
+
+def test_sign_up_keeps_the_language_chosen_with_the_footer_buttons(client, db, make_program):
+    make_program(join_code="River-Group-7")
+    client.post("/language", data={"locale": "es"})
+    client.post("/join/River-Group-7", data=ACCOUNT, headers={"Accept-Language": "en"})
+    member = db.session.scalar(select(Member).where(Member.email == ACCOUNT["email"]))
+    assert member.locale == "es"
 
 
 def test_a_known_address_gets_the_same_answer(client, db, make_program, make_member):
