@@ -29,6 +29,7 @@ from werkzeug.datastructures import MultiDict
 
 from api.errors import AppError
 from api.extensions import db, limiter
+from api.i18n import N_
 from api.models import Member, Membership
 from api.schemas.accounts import JoinSchema, SignupSchema
 from api.schemas.profiles import AGE_BANDS, ProfileSchema
@@ -254,10 +255,16 @@ def _initial(member, step: str) -> dict:
     return values
 
 
+# Where a step opened from elsewhere returns after saving (``?from=``): the account page, or
+# the newcomer's "nobody is free yet" page, whose obstacle the change may lift.
+RETURNS = {"account": "account.profile", "sponsor": "newcomer.home"}
+
+
 def _after_step(member, step: str):
-    if request.args.get("from") == "account":
+    back = RETURNS.get(request.args.get("from", ""))
+    if back is not None:
         flash(_("Saved."), "ok")
-        return redirect(url_for("account.profile"))
+        return redirect(url_for(back))
     following = {"about": "join.talk", "talk": "join.times"}
     if step in following:
         return redirect(url_for(following[step]))
@@ -270,6 +277,24 @@ def _after_step(member, step: str):
     return redirect(url_for("web.home"))
 
 
+# What a step cannot do without, though the API's profile may leave it empty: without a
+# fellowship or a language nobody can be matched, and the newcomer would wait for nothing.
+NEEDED = {
+    "about": {
+        "fellowships": N_("Choose at least one fellowship, so we can find sponsors in it."),
+        "languages": N_("Choose at least one language you speak."),
+    }
+}
+
+
+def _chosen(form: Form, needed: dict[str, str]) -> bool:
+    """Whether every ``needed`` list has something; each empty one is said beside its field."""
+    for name, message in needed.items():
+        if not form.data.get(name):
+            form.errors[name] = [_(message)]
+    return not any(name in form.errors for name in needed)
+
+
 def _step(step: str):
     member = current_user
     convert = {"location": _location_from_text, "availability": slots_from_grid}
@@ -279,7 +304,9 @@ def _step(step: str):
         initial=None if request.method == "POST" else _initial(member, step),
         convert={k: v for k, v in convert.items() if k in STEPS[step]},
     )
-    if form.validate():
+    fellowships, tags = _programmes_lists(member)
+    needed = {k: v for k, v in NEEDED.get(step, {}).items() if k != "fellowships" or fellowships}
+    if form.validate() and _chosen(form, needed):
         try:
             profiles.update_profile(member, form.data)
         except AppError as exc:
@@ -291,12 +318,13 @@ def _step(step: str):
             _('We could not find this city. Write the city, a comma and the country\'s '
               'two-letter code, like "Portland, US".')
         ]  # fmt: skip
-    fellowships, tags = _programmes_lists(member)
     return form.render(
         f"join/{step}.html",
         action=url_for(request.endpoint, **request.args),
         number=list(STEPS).index(step) + 1,
-        back=request.args.get("from") == "account",
+        back=url_for(RETURNS[request.args["from"]])
+        if request.args.get("from") in RETURNS
+        else None,
         fellowships=[(name, name) for name in fellowships],
         tags=[(t, wording.label(wording.TAGS, t)) for t in tags],
         language_choices=wording.language_options(

@@ -214,6 +214,34 @@ def why_nobody(code: str | None, languages: list[str], km: int | None) -> str:
     return headlines.get(code or "", gettext("Everyone who fits you is busy right now."))
 
 
+def what_you_can_change(code: str | None, member) -> str | None:
+    """A way out that is the newcomer's own to take, for the "nobody is free yet" page: a
+    profile without a fellowship or a language, or a choice that keeps sponsors away."""
+    if not member.fellowships:
+        return gettext(
+            "You have not chosen a fellowship yet. Add yours, and sponsors in it can show up."
+        )
+    if not member.languages:
+        return gettext(
+            "You have not told us a language you speak yet. Add yours, and sponsors who "
+            "speak it can show up."
+        )
+    if code == "gender_rule" and member.gender is None:
+        return gettext(
+            "Your group's same-gender custom needs to know your gender. You can add it, or "
+            "say that any gender is fine, in your profile."
+        )
+    if code == "gender_rule":
+        return gettext(
+            "If a sponsor of any gender is fine for you, you can say so in your profile."
+        )
+    if code == "no_shared_fellowship" and not member.cross_fellowship_ok:
+        return gettext(
+            "If a sponsor from another fellowship is fine for you, you can say so in your profile."
+        )
+    return None
+
+
 # --- the sponsor's own state and a pair's missed-contact flag (sponsor and pair pages) -------
 
 SPONSOR_STATUS = {

@@ -299,7 +299,24 @@ def test_steps_offer_only_the_programmes_fellowships_and_tags(client, newcomer):
 @pytest.mark.parametrize(
     ("path", "data", "field", "message"),
     [
-        ("/profile/about-you", {"fellowships": ["CA"]}, "fellowships", "Not offered"),
+        (
+            "/profile/about-you",
+            {"fellowships": ["CA"], "languages": ["en"]},
+            "fellowships",
+            "Not offered",
+        ),
+        (
+            "/profile/about-you",
+            {"languages": ["en"]},
+            "fellowships",
+            "Choose at least one fellowship",
+        ),
+        (
+            "/profile/about-you",
+            {"fellowships": ["AA"]},
+            "languages",
+            "Choose at least one language",
+        ),
         ("/profile/about-you", {"about": "x" * 501}, "about", "Use at most 500 characters."),
         ("/profile/talking", {"phone": "555"}, "phone", "Use international format"),
         ("/profile/talking", {"location": "Atlantis, ZZ"}, "location", "We could not find"),

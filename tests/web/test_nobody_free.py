@@ -1,0 +1,68 @@
+"""The "nobody is free yet" page names a way out that is the newcomer's own to take, with a
+link to the profile step that takes it and back."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.factories import PASSWORD
+
+
+@pytest.fixture
+def programme(make_program, make_member):
+    program = make_program()
+    # the only sponsor: open to anyone's gender, in NA, speaks English
+    make_member(program, "sponsor", gender="man", gender_rule="any", fellowships=["NA"])
+    return program
+
+
+def _asked(client, make_member, programme, **fields):
+    member = make_member(programme, "newcomer", **fields)
+    assert client.post("/login", data={"email": member.email, "password": PASSWORD}).status_code
+    assert client.post("/sponsor/request", data={}).status_code == 302
+    return client.get("/sponsor").get_data(as_text=True)
+
+
+LINK = '<a href="/profile/about-you?from=sponsor">Change my profile</a>'
+
+
+@pytest.mark.parametrize(
+    ("fields", "said"),
+    [
+        ({"fellowships": []}, "You have not chosen a fellowship yet."),
+        ({"gender": None, "fellowships": ["NA"]}, "needs to know your gender"),
+        ({"gender": "woman", "fellowships": ["NA"]}, "If a sponsor of any gender is fine"),
+        ({"gender": "man", "fellowships": ["AA"]}, "If a sponsor from another fellowship is fine"),
+    ],
+)
+def test_nobody_free_names_what_the_newcomer_can_change(
+    client, make_member, programme, fields, said
+):
+    page = _asked(client, make_member, programme, **fields)
+    assert "Nobody is free to ask yet" in page
+    assert said in page and LINK in page
+
+
+def test_no_way_out_is_offered_where_there_is_none(client, make_member, programme):
+    page = _asked(
+        client, make_member, programme, gender="man", fellowships=["NA"], languages=["es"]
+    )
+    assert "Nobody is free to ask yet" in page and "Change my profile" not in page
+
+
+def test_the_step_opened_from_there_saves_and_returns_to_the_request(
+    client, db, make_member, programme
+):
+    member = make_member(programme, "newcomer", gender="woman", fellowships=["NA"])
+    client.post("/login", data={"email": member.email, "password": PASSWORD})
+    client.post("/sponsor/request", data={})
+    step = client.get("/profile/about-you?from=sponsor").get_data(as_text=True)
+    assert 'href="/sponsor">Cancel</a>' in step
+    res = client.post(
+        "/profile/about-you?from=sponsor",
+        data={"gender": "woman", "gender_rule": "any", "fellowships": "NA", "languages": "en"},
+    )
+    assert res.status_code == 302 and res.headers["Location"] == "/sponsor"
+    db.session.refresh(member)
+    assert member.gender_rule == "any"
+    assert "Ask the best for me" in client.get("/sponsor").get_data(as_text=True)
