@@ -109,10 +109,13 @@ def ask():
         except AppError as exc:
             flash(exc.message, "error")
         else:
-            flash(
-                _("We asked %(name)s for you.", name=proposal.sponsor.display_name),
-                "ok",
-            )
+            name = proposal.sponsor.display_name
+            if form.data.get("best"):
+                flash(_("We asked %(name)s for you.", name=name), "ok")
+            else:
+                flash(
+                    _("We let %(name)s know you would like them as your sponsor.", name=name), "ok"
+                )
         return redirect(url_for("newcomer.home"))
     flash(_("Choose someone to ask, or let us ask the best for you."), "error")
     return redirect(url_for("newcomer.home"))
@@ -126,6 +129,35 @@ def withdraw():
     if request is not None:
         sponsor_requests.withdraw_request(access.member, request.uuid)
         flash(_("Your request is withdrawn. You can ask again whenever you like."), "ok")
+    return redirect(url_for("newcomer.home"))
+
+
+@bp.post("/ask-someone-else")
+@login_required
+def ask_someone_else():
+    """Take back the ask that is waiting, keeping the request: its sponsor is told no answer
+    is needed, and the options come back (the API's POST /proposals/<id>/withdraw)."""
+    access = role_access("newcomer")
+    request = _open_request(access.member)
+    pending = None
+    if request is not None:
+        pending = next(
+            (
+                p
+                for p in proposals.for_request(access.member, request.uuid)
+                if p.status == "pending"
+            ),
+            None,
+        )
+    if pending is not None:
+        proposals.withdraw(access.member, pending.uuid)
+        flash(
+            _(
+                "We told %(name)s that no answer is needed. Here are your options.",
+                name=pending.sponsor.display_name,
+            ),
+            "ok",
+        )
     return redirect(url_for("newcomer.home"))
 
 

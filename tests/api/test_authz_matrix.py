@@ -178,6 +178,7 @@ CASES: dict[str, Case] = {
     "POST /sponsor/request": Case(NEWCOMERS),
     "POST /sponsor/ask": Case(NEWCOMERS),
     "POST /sponsor/withdraw": Case(NEWCOMERS),
+    "POST /sponsor/ask-someone-else": Case(NEWCOMERS),
     "GET /sponsor/mine": Case(NEWCOMERS),
     "GET /verify/<token>": Case(PUBLIC),
     "GET /join": Case(PUBLIC),

@@ -66,3 +66,37 @@ def test_the_step_opened_from_there_saves_and_returns_to_the_request(
     db.session.refresh(member)
     assert member.gender_rule == "any"
     assert "Ask the best for me" in client.get("/sponsor").get_data(as_text=True)
+
+
+def test_ask_someone_else_takes_back_only_the_waiting_ask(client, db, make_member, programme):
+    from api.models import Proposal, SponsorRequest
+
+    member = make_member(programme, "newcomer", gender="man", fellowships=["NA"])
+    client.post("/login", data={"email": member.email, "password": PASSWORD})
+    client.post("/sponsor/request", data={"note": "evenings are best"})
+    res = client.post("/sponsor/ask", data={"best": "y"})
+    waiting = client.get("/sponsor").get_data(as_text=True)
+    assert "Ask someone else" in waiting and "Withdraw my request" in waiting
+
+    res = client.post("/sponsor/ask-someone-else")
+    assert res.status_code == 302 and res.headers["Location"] == "/sponsor"
+    page = client.get("/sponsor").get_data(as_text=True)
+    assert "that no answer is needed. Here are your options." in page
+    proposal = db.session.query(Proposal).one()
+    assert proposal.status == "withdrawn"
+    request = db.session.query(SponsorRequest).one()
+    assert request.status == "open" and request.note == "evenings are best"  # kept
+
+
+def test_asking_one_by_name_is_worded_as_the_newcomers_own_choice(
+    client, db, make_member, programme
+):
+    from api.models import SponsorProfile
+
+    member = make_member(programme, "newcomer", gender="man", fellowships=["NA"])
+    client.post("/login", data={"email": member.email, "password": PASSWORD})
+    client.post("/sponsor/request", data={})
+    sponsor = db.session.query(SponsorProfile).one().member
+    client.post("/sponsor/ask", data={"sponsor_id": str(sponsor.uuid)})
+    page = client.get("/sponsor").get_data(as_text=True)
+    assert "know you would like them as your sponsor." in page
