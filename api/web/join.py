@@ -54,6 +54,7 @@ PARTS = {
     "afternoon": ("12:00", "17:00"),
     "evening": ("17:00", "21:00"),
     "night": ("21:00", "23:59"),
+    "early": ("00:00", "06:00"),  # shown last; someone who works nights can say so
 }
 
 # Suggestions for the time zone field (any IANA zone may be typed).
@@ -212,7 +213,7 @@ def slots_from_grid(form: MultiDict) -> list[dict]:
     ticked = set(form.getlist("availability"))
     slots: list[dict] = []
     for day in range(7):
-        for part, (start, end) in PARTS.items():
+        for part, (start, end) in sorted(PARTS.items(), key=lambda item: item[1]):
             if f"{day}-{part}" not in ticked:
                 continue
             last = slots[-1] if slots else None
@@ -344,6 +345,7 @@ def _part_names() -> dict[str, str]:
         "afternoon": _("Afternoons"),
         "evening": _("Evenings"),
         "night": _("Nights"),
+        "early": _("Early hours"),
     }
 
 

@@ -261,7 +261,8 @@ def test_the_three_steps_save_through_the_profile_service_and_end_at_ask(client,
     assert res.status_code == 302 and res.headers["Location"] == "/profile/times"
     res = client.post(
         "/profile/times",
-        data={"availability": ["0-morning", "0-afternoon", "0-night", "5-evening"],
+        data={"availability": ["0-morning", "0-afternoon", "0-night", "5-evening", "2-early",
+                               "3-early", "3-morning"],
               "time_zone": "America/Los_Angeles"},
     )  # fmt: skip
     assert res.status_code == 302 and res.headers["Location"] == "/sponsor"
@@ -276,6 +277,8 @@ def test_the_three_steps_save_through_the_profile_service_and_end_at_ask(client,
     assert newcomer.availability == [
         {"day": 0, "start": "06:00", "end": "17:00"},
         {"day": 0, "start": "21:00", "end": "23:59"},
+        {"day": 2, "start": "00:00", "end": "06:00"},  # the early hours, for night workers
+        {"day": 3, "start": "00:00", "end": "12:00"},  # joined to the morning after them
         {"day": 5, "start": "17:00", "end": "21:00"},
     ]
     assert newcomer.time_zone == "America/Los_Angeles"
@@ -283,6 +286,7 @@ def test_the_three_steps_save_through_the_profile_service_and_end_at_ask(client,
     html = client.get("/profile/times").get_data(as_text=True)
     assert re.search(r'value="0-afternoon" checked', html)
     assert not re.search(r'value="1-morning" checked', html)
+    assert re.search(r'value="2-early" checked', html) and "Early hours" in html
     assert 'value="Portland, US"' in client.get("/profile/talking").get_data(as_text=True)
 
 
