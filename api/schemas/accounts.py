@@ -43,7 +43,7 @@ class TokenRequestSchema(Schema):
 
 
 class PasswordLinkRequestSchema(Schema):
-    email = fields.String(required=True, validate=validate.Length(min=3, max=254))
+    email = fields.Email(required=True, validate=validate.Length(max=254))
 
 
 class PasswordSetSchema(Schema):

@@ -132,10 +132,12 @@ def forgot_password():
     if request.method == "GET":
         return form.render("forgot_password.html")
     email = request.form.get("email", "").strip()
-    if not 3 <= len(email) <= 254:
+    if not email:
         form.errors["email"] = [_("Enter your email.")]
         return form.render("forgot_password.html")
-    sent = _(passwords.request_password_link(email))
+    if not form.validate():  # a mistyped address is said now, not after waiting for a mail
+        return form.render("forgot_password.html")
+    sent = _(passwords.request_password_link(form.data["email"]))
     return render_template("forgot_password.html", form=form, sent=sent)
 
 

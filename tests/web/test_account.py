@@ -267,6 +267,9 @@ def test_the_password_pages_show_errors_beside_their_field(client, db, program, 
     res = client.post("/forgot-password", data={"email": ""})
     assert res.status_code == 422
     assert _field_error(res.get_data(as_text=True), "email") == "Enter your email."
+    mistyped = client.post("/forgot-password", data={"email": "ana at example.org"})
+    assert mistyped.status_code == 422  # said now, not after waiting for a mail that never comes
+    assert _field_error(mistyped.get_data(as_text=True), "email").startswith("Enter an email")
     member = make_member(program, "newcomer")
     path = f"/reset-password/{password_link_token(member)}"
     short = client.post(path, data={"password": "short", "confirm": "short"})
