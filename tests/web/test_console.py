@@ -394,3 +394,29 @@ def test_webhooks_are_added_with_the_checks_tested_and_deleted(client, w):
     db.session.expire_all()
     assert db.session.get(Webhook, hook.id).active is False
     assert client.post(f"{url}/{hook.uuid}/test").status_code == 404
+
+
+def test_settings_say_when_learned_weights_rank_sponsors_instead(client, w):
+    from api.models import MatchModel
+
+    login(client, w.coordinator)
+    url = base(w) + "/settings"
+    assert "Learned weights (version" not in text(client.get(url))
+    db.session.add(
+        MatchModel(
+            program_id=w.program.id,
+            version=3,
+            status="active",
+            weights={"language": 2.0},
+            fixed_weights={"language": 1.5},
+            figures={},
+            summary={},
+            reason="adopted",
+            reason_args={},
+            trigger="worker",
+        )
+    )
+    db.session.commit()
+    page = text(client.get(url))
+    assert "Learned weights (version 3) rank sponsors now." in page
+    assert f'href="/coordinator/{w.program.uuid}/model"' in page

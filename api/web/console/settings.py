@@ -6,9 +6,12 @@ from flask import flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
+from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from api.errors import AppError
+from api.extensions import db
+from api.models import MatchModel
 from api.program_settings import DEFAULTS, ProgramSettingsSchema, merged
 from api.services import accounts
 from api.web.console.base import bp, coordinator_access
@@ -154,12 +157,18 @@ def _form(program) -> Form:
 
 def _page(form: Form, access):
     defaults = {name: DEFAULTS[name] for name in DEFAULTS}
+    learned = db.session.scalar(  # while one is in use, the weights below wait (matching_inputs)
+        select(MatchModel.version).where(
+            MatchModel.program_id == access.program.id, MatchModel.status == "active"
+        )
+    )
     return form.render(
         "console/settings.html",
         program=access.program,
         fields=FIELDS,
         weights=WEIGHTS,
         defaults=defaults,
+        learned=learned,
     )
 
 
