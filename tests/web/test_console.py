@@ -201,6 +201,7 @@ def test_settings_show_every_setting_with_its_default_and_changes_are_audited(cl
             assert f'name="{name}"' in page, name
     assert 'name="weight_language"' in page
     assert "Default: 48." in page and "Default: 365." in page and "Default: 1.5." in page
+    assert "(free, 24/7).." not in page and "(free, 24/7)." in page  # one full stop
     form = dict(
         re.findall(
             r'<input id="([a-z_]+)" name="\1" type="(?:number|time|text)" value="([^"]*)"', page
