@@ -8,7 +8,7 @@ newcomers, whose sponsors may see it.
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -32,6 +32,9 @@ def _yes_no(form) -> object:
 def _program(member):
     """The programme whose crisis line the pages show (the member's first)."""
     return member.memberships[0].program if member.memberships else None
+
+
+TAPS = ("mood", "cravings", "meeting")  # the three rows of choices
 
 
 def _checkin_form(initial: dict | None = None) -> Form:
@@ -82,6 +85,9 @@ def save():
             form.fail(exc)
         else:
             return redirect(url_for("checkins.done"))
+    for name in TAPS:  # a row of choices left untouched: say so in the words of a choice
+        if name in form.errors and not request.form.get(name):
+            form.errors[name] = [_("Choose one of the options.")]
     return _today_page(form, checkins.today(current_user))
 
 

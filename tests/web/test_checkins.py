@@ -58,8 +58,12 @@ def test_unanswered_questions_are_shown_beside_each_and_nothing_is_saved(client,
     assert res.status_code == 422
     page = _text(res)
     for name in ("cravings", "meeting"):
-        assert f'id="{name}-error"' in page
+        assert f'<p class="field-error" id="{name}-error">Choose one of the options.</p>' in page
     assert 'id="mood-error"' not in page and "kept" in page  # what was typed stays
+    empty = _text(client.post("/checkin", data={}))
+    assert '<p class="field-error" id="mood-error">Choose one of the options.</p>' in empty
+    wrong = _text(client.post("/checkin", data={"mood": "9", "cravings": "none"}))
+    assert 'id="mood-error">Choose one of the options.' not in wrong  # a wrong value says why
     assert db.session.scalar(select(DailyCheckIn)) is None
 
 
