@@ -46,9 +46,33 @@ def _to_city(raw: dict) -> City:
     )
 
 
+@lru_cache(maxsize=1)
+def _by_country() -> dict[str, list[dict]]:
+    """Each country's cities, most populous first (the same records, grouped)."""
+    index: dict[str, list[dict]] = {}
+    for city in _cities().values():
+        index.setdefault(city["countrycode"].upper(), []).append(city)
+    for cities in index.values():
+        cities.sort(key=lambda city: -int(city["population"]))
+    return index
+
+
 def find_city(name: str, country: str) -> City | None:
-    """The most populous city called ``name`` in ``country`` (ISO 3166 alpha-2), or None."""
-    raw = _by_name().get((name.strip().casefold(), country.strip().upper()))
+    """The most populous city called ``name`` in ``country`` (ISO 3166 alpha-2), or None.
+
+    A city's own name first; else one of its other names ("Ciudad de México" for Mexico
+    City), looked through the country's cities only when the first look misses."""
+    key, code = name.strip().casefold(), country.strip().upper()
+    raw = _by_name().get((key, code))
+    if raw is None:
+        raw = next(
+            (
+                city
+                for city in _by_country().get(code, ())
+                if any(other.casefold() == key for other in city.get("alternatenames") or ())
+            ),
+            None,
+        )
     return _to_city(raw) if raw else None
 
 

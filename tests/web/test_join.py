@@ -376,3 +376,14 @@ def test_profile_steps_need_a_login(client):
     for path in ("/profile/about-you", "/profile/talking", "/profile/times"):
         res = client.get(path)
         assert res.status_code == 302 and res.headers["Location"].startswith("/login"), path
+
+
+@pytest.mark.parametrize(
+    ("typed", "label"),
+    [("Ciudad de México, MX", "Mexico City, MX"), ("nueva york, us", "New York City, US")],
+)
+def test_a_city_may_be_typed_by_another_of_its_names(client, db, newcomer, typed, label):
+    res = client.post("/profile/talking", data={"contact_modes": ["phone"], "location": typed})
+    assert res.status_code == 302
+    db.session.refresh(newcomer)
+    assert newcomer.city_label == label
