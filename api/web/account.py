@@ -37,7 +37,7 @@ from api.services import (
     sponsorships,
 )
 from api.web import wording
-from api.web.context import member_roles
+from api.web.context import has_own_sponsor, member_roles
 from api.web.forms import Form, form_view
 
 bp = Blueprint("account", __name__)
@@ -364,6 +364,19 @@ def _sponsor_thing(member) -> NextThing | None:
     return NextThing(_("My sponsees"), endpoint, {}) if endpoint else None
 
 
+def _own_sponsor_things(member) -> list[NextThing]:
+    """A member who has a sponsor without being a newcomer here (a sponsor usually has one of
+    their own): the way to that pair and to the daily check-in."""
+    if not has_own_sponsor(member):
+        return []
+    things = []
+    if _endpoint("newcomer.my_sponsor"):
+        things.append(NextThing(_("My sponsor"), "newcomer.my_sponsor", {}))
+    if _endpoint("checkins.today"):
+        things.append(NextThing(_("Your daily check-in"), "checkins.today", {}))
+    return things
+
+
 def next_things(member) -> list[NextThing]:
     """At most one next thing per role the member holds, most pressing role first."""
     things = []
@@ -374,6 +387,8 @@ def next_things(member) -> list[NextThing]:
         if membership.is_sponsor and not any(t.endpoint.startswith("sponsor.") for t in things):
             found = _sponsor_thing(member)
             things += [found] if found else []
+    if not any(t.endpoint.startswith("newcomer.") for t in things):
+        things += _own_sponsor_things(member)
     console = _endpoint("console.home")
     for membership in member.memberships:
         if not (membership.is_coordinator or member.is_admin):

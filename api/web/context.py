@@ -27,10 +27,13 @@ class NavItem:
     badge: int = 0
 
 
-# Who sees what: (role, endpoint, label). A role's items appear once the page exists.
+# Who sees what: (role, endpoint, label). A role's items appear once the page exists. "sponsee"
+# is not a role: it is anyone with a sponsor right now (a sponsor usually has one of their own).
 NAVIGATION = (
     ("newcomer", "newcomer.home", _l("My sponsor")),
+    ("sponsee", "newcomer.my_sponsor", _l("My sponsor")),
     ("newcomer", "checkins.today", _l("Check-in")),
+    ("sponsee", "checkins.today", _l("Check-in")),
     ("sponsor", "sponsor.inbox", _l("Asks")),
     ("sponsor", "sponsor.sponsees", _l("My sponsees")),
     ("sponsor", "sponsor.profile", _l("Sponsoring")),
@@ -47,6 +50,18 @@ def member_roles(member) -> set[str]:
     if member.is_admin:
         roles.add("coordinator")
     return roles
+
+
+def has_own_sponsor(member) -> bool:
+    """Whether ``member`` is the sponsee of an active sponsorship, whatever their roles."""
+    from api.models import Sponsorship
+
+    found = db.session.scalar(
+        select(Sponsorship.id)
+        .where(Sponsorship.sponsee_id == member.id, Sponsorship.status == "active")
+        .limit(1)
+    )
+    return found is not None
 
 
 def crisis_text(line: str | None) -> str:
@@ -101,6 +116,8 @@ def navigation(member) -> list[NavItem]:
     if member is None:
         return []
     roles = member_roles(member)
+    if "newcomer" not in roles and has_own_sponsor(member):
+        roles.add("sponsee")  # a newcomer's own items already lead to their sponsor
     views = current_app.view_functions
     items = []
     for role, endpoint, label in NAVIGATION:

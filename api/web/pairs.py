@@ -22,6 +22,7 @@ from api.schemas.workflow import EndSchema, sponsorship_view
 from api.services import blocks, checkins, contacts, sponsorships
 from api.services.cadence import cadence_days
 from api.web import wording
+from api.web.context import member_roles
 from api.web.forms import Form, form_view
 
 bp = Blueprint("pairs", __name__, url_prefix="/pairs")
@@ -140,6 +141,7 @@ def render_pair(
         history=history,
         first_steps=pair.status == "active" and not history,
         blocked=_blocked(member, other.id),
+        can_ask="newcomer" in member_roles(member),  # a sponsor's own sponsor: no ask page
         facts=public_facts(view["other"], ("languages", "contact_modes")),
         end_reasons=END_REASONS,
         share_form=share or share_form(),

@@ -235,3 +235,34 @@ def test_a_sponsor_with_a_sponsor_of_their_own_sees_each_pair_on_its_side(
     assert "Ana P." in sponsees and "Olga V." not in sponsees
     mine = _text(client.get("/sponsor/mine"))
     assert "Your sponsor is Olga V." in mine and "Ana P." not in mine
+
+
+def test_a_sponsor_who_is_not_a_newcomer_reaches_their_own_sponsor_and_check_in(
+    client, pair, make_member
+):
+    """Rita is only a sponsor here, yet has a sponsor of her own: the menu and home lead to
+    her sponsor's pair page and to her daily check-in; without a sponsor, neither shows."""
+    program = pair.program
+    rita = pair.sponsor
+    assert not rita.memberships[0].is_newcomer
+    rita.fellowships = ["AA"]  # past the first profile step
+    _login(client, rita)
+    home = _text(client.get("/"))
+    assert 'href="/sponsor/mine"' not in home and 'href="/checkin"' not in home
+    assert client.get("/sponsor/mine").status_code == 404
+    own = make_member(program, "sponsor", display_name="Olga V.")
+    db.session.add(
+        Sponsorship(
+            program_id=program.id, sponsor_id=own.id, sponsee_id=rita.id, started_at=utcnow()
+        )
+    )
+    db.session.commit()
+    home = _text(client.get("/"))
+    nav = home.split("</nav>")[0]
+    assert 'href="/sponsor/mine">My sponsor' in nav and 'href="/checkin">Check-in' in nav
+    main = home.split("</nav>")[1]
+    assert 'href="/sponsor/mine">My sponsor</a>' in main
+    assert 'href="/checkin">Your daily check-in</a>' in main
+    mine = client.get("/sponsor/mine")
+    assert mine.status_code == 200 and "Your sponsor is Olga V." in _text(mine)
+    assert client.get("/checkin").status_code == 200
