@@ -8,8 +8,11 @@ the ordinary 404 page, as the API answers (sponsorships.sponsorship_for).
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -23,7 +26,7 @@ from api.services import blocks, checkins, contacts, sponsorships
 from api.services.cadence import cadence_days
 from api.web import wording
 from api.web.context import member_roles
-from api.web.forms import Form, form_view
+from api.web.forms import OMIT, Form, form_view
 
 bp = Blueprint("pairs", __name__, url_prefix="/pairs")
 
@@ -79,19 +82,69 @@ def public_facts(person: dict, keys=None) -> list[tuple[str, str]]:
     return facts
 
 
-def _now_iso(_form) -> str:
-    return utcnow().isoformat()
+WHEN_CHOICES = ("now", "yesterday", "earlier")
+NOON = time(12)
 
 
-def contact_form(initial: dict | None = None) -> Form:
-    """ "We talked": the kind (a call unless changed), optional minutes and a private note;
-    the moment is now."""
-    return Form(
-        ContactCreateSchema(),
-        CONTACT_FIELDS,
-        initial=initial or {"kind": "call"},
-        convert={"occurred_at": _now_iso},
-    )
+class ContactForm(Form):
+    """ "We talked": the kind (a call unless changed), optional minutes, a private note, and
+    when: just now (the default), yesterday or another day, with an optional time, read in
+    the reader's own zone. A day or time that cannot be read is named beside its field; the
+    service refuses a moment in the future or before the pair began, beside "When"."""
+
+    def __init__(self, pair: Sponsorship, initial: dict | None = None):
+        self.pair = pair
+        self.when_errors: dict[str, list[str]] = {}
+        super().__init__(
+            ContactCreateSchema(),
+            CONTACT_FIELDS,
+            initial=initial or {"kind": "call", "occurred_at": "now"},
+            convert={"occurred_at": self._occurred_at},
+        )
+
+    def validate(self) -> bool:
+        valid = super().validate()
+        if self.when_errors:  # instead of the schema's "missing" for the moment left out
+            self.errors.pop("occurred_at", None)
+            self.errors.update(self.when_errors)
+            return False
+        return valid
+
+    def _occurred_at(self, form) -> object:
+        now = utcnow()
+        choice = form.get("occurred_at") or "now"
+        if choice not in WHEN_CHOICES:
+            return self._refuse("occurred_at", _("Choose one of the options."))
+        if choice == "now":
+            return now.isoformat()
+        zone = ZoneInfo(str(get_timezone()))  # zoneinfo: combine() with pytz would use LMT
+        if choice == "yesterday":
+            day = now.astimezone(zone).date() - timedelta(days=1)
+        else:
+            try:
+                day = date.fromisoformat(form.get("talked_on", "").strip())
+            except ValueError:
+                return self._refuse("talked_on", _("Enter the day you talked."))
+        typed = form.get("talked_at", "").strip()
+        try:
+            at = time.fromisoformat(typed) if typed else NOON
+        except ValueError:
+            return self._refuse("talked_at", _("Enter a time like 18:30, or leave it empty."))
+        moment = datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
+        if not typed:  # no time given: midday, or the nearest moment of that day that fits
+            if day == now.astimezone(zone).date():
+                moment = min(moment, now)
+            if day == self.pair.started_at.astimezone(zone).date():
+                moment = max(moment, self.pair.started_at)
+        return moment.isoformat()
+
+    def _refuse(self, name: str, message: str) -> object:
+        self.when_errors[name] = [message]
+        return OMIT
+
+
+def contact_form(pair: Sponsorship, initial: dict | None = None) -> Form:
+    return ContactForm(pair, initial)
 
 
 def _history(pair: Sponsorship, member: Member) -> list[dict]:
@@ -128,7 +181,7 @@ def render_pair(
     from api.web.resources import share_form
 
     g.contact_viewer_id = member.id  # private notes are decrypted for their author only
-    form = form or contact_form()
+    form = form or contact_form(pair)
     view = sponsorship_view(pair, member)
     other = pair.sponsee if view["role"] == "sponsor" else pair.sponsor
     history = _history(pair, member)
@@ -138,6 +191,7 @@ def render_pair(
         pair=view,
         flag_level=open_flag_levels([pair]).get(pair.id) if pair.status == "active" else None,
         cadence=cadence_days(pair, pair.program, utcnow()),
+        days=_local_days(pair),
         history=history,
         first_steps=pair.status == "active" and not history,
         blocked=_blocked(member, other.id),
@@ -155,6 +209,16 @@ def render_pair(
         shared_checkins=_shared_days(member, pair) if view["role"] == "sponsor" else [],
     )
     return body, 422 if share is not None and share.errors else status
+
+
+def _local_days(pair: Sponsorship) -> dict[str, str]:
+    """The first and the latest day a contact may have on the reader's calendar (the date
+    field's bounds)."""
+    zone = get_timezone()
+    return {
+        "first": pair.started_at.astimezone(zone).date().isoformat(),
+        "today": utcnow().astimezone(zone).date().isoformat(),
+    }
 
 
 def _shared_days(member: Member, pair: Sponsorship) -> list[dict]:
@@ -191,7 +255,7 @@ def log_contact(pair_id):
     """ "We talked": log a contact now; from the sponsees list it returns there."""
     member = current_user
     row = contacts.sponsorship_for(member, pair_id)
-    form = contact_form()
+    form = contact_form(row)
     if form.validate():
         try:
             contacts.log_contact(member, row, **form.data)

@@ -266,3 +266,104 @@ def test_a_sponsor_who_is_not_a_newcomer_reaches_their_own_sponsor_and_check_in(
     mine = client.get("/sponsor/mine")
     assert mine.status_code == 200 and "Your sponsor is Olga V." in _text(mine)
     assert client.get("/checkin").status_code == 200
+
+
+@pytest.fixture
+def older_pair(make_program, make_member):
+    """A pair that began ten days ago; the sponsee lives in New York."""
+    row = make_pair(make_member, make_program(), started_at=utcnow() - timedelta(days=10))
+    return row
+
+
+def test_we_talked_yesterday_at_a_time_is_read_in_the_members_own_zone(client, older_pair):
+    from zoneinfo import ZoneInfo
+
+    _login(client, older_pair.sponsee)
+    page = _text(client.get(f"/pairs/{older_pair.uuid}"))
+    assert 'name="occurred_at" value="now" checked' in page and 'type="time"' in page
+    res = client.post(
+        f"/pairs/{older_pair.uuid}/contacts",
+        data={"kind": "call", "occurred_at": "yesterday", "talked_at": "18:30"},
+    )
+    assert res.status_code == 302
+    zone = ZoneInfo("America/New_York")
+    yesterday = utcnow().astimezone(zone).date() - timedelta(days=1)
+    contact = db.session.scalar(select(Contact))
+    local = contact.occurred_at.astimezone(zone)
+    assert (local.date(), local.hour, local.minute) == (yesterday, 18, 30)
+
+
+def test_another_day_without_a_time_is_noted_at_midday(client, older_pair):
+    from zoneinfo import ZoneInfo
+
+    _login(client, older_pair.sponsor)
+    zone = ZoneInfo("America/New_York")
+    day = utcnow().astimezone(zone).date() - timedelta(days=4)
+    res = client.post(
+        f"/pairs/{older_pair.uuid}/contacts",
+        data={"kind": "text", "occurred_at": "earlier", "talked_on": day.isoformat()},
+    )
+    assert res.status_code == 302
+    local = db.session.scalar(select(Contact)).occurred_at.astimezone(zone)
+    assert (local.date(), local.hour) == (day, 12)
+    db.session.refresh(older_pair)
+    assert older_pair.last_contact_at.astimezone(zone).date() == day
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "message"),
+    [
+        ({"occurred_at": "earlier"}, "talked_on", "Enter the day you talked."),
+        (
+            {"occurred_at": "earlier", "talked_on": "2026-02-31", "talked_at": "09:15"},
+            "talked_on",
+            "Enter the day you talked.",
+        ),
+        (
+            {"occurred_at": "yesterday", "talked_at": "25:99"},
+            "talked_at",
+            "Enter a time like 18:30, or leave it empty.",
+        ),
+        ({"occurred_at": "someday"}, "occurred_at", "Choose one of the options."),
+        (
+            {"occurred_at": "earlier", "talked_on": "2999-01-01"},
+            "occurred_at",
+            "A contact cannot be in the future.",
+        ),
+        (
+            {"occurred_at": "earlier", "talked_on": "2020-01-01", "talked_at": "10:00"},
+            "occurred_at",
+            "A contact cannot be before the sponsorship started.",
+        ),
+    ],
+)
+def test_a_when_that_cannot_be_noted_is_named_beside_its_field(
+    client, older_pair, data, field, message
+):
+    _login(client, older_pair.sponsor)
+    res = client.post(
+        f"/pairs/{older_pair.uuid}/contacts", data={"kind": "video", "note": "kept", **data}
+    )
+    page = _text(res)
+    assert res.status_code == 422
+    assert _field_error(page, field) == message
+    assert '<details class="contact-details" open>' in page and "kept</textarea>" in page
+    assert f'name="occurred_at" value="{data["occurred_at"]}" checked' in page or field == (
+        "occurred_at"
+    )
+    if data.get("talked_on"):
+        assert f'value="{data["talked_on"]}"' in page
+    assert db.session.query(Contact).count() == 0
+
+
+def test_when_errors_read_in_spanish(client, older_pair):
+    older_pair.sponsor.locale = "es"
+    db.session.commit()
+    _login(client, older_pair.sponsor)
+    res = client.post(
+        f"/pairs/{older_pair.uuid}/contacts",
+        data={"kind": "call", "occurred_at": "earlier", "talked_on": "2999-01-01"},
+    )
+    page = _text(res)
+    assert "¿Cuándo?" in page
+    assert _field_error(page, "occurred_at") == "Una conversación no puede estar en el futuro."
