@@ -9,10 +9,11 @@ the ordinary 404 page, as the API answers (sponsorships.sponsorship_for).
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale, get_timezone
+from flask_babel import get_locale, get_timezone, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -20,7 +21,7 @@ from sqlalchemy import select
 from api.errors import AppError, Conflict
 from api.extensions import db
 from api.models import END_REASONS, Member, MissedContactFlag, Sponsorship, utcnow
-from api.schemas.contacts import ContactCreateSchema, _note_for_viewer
+from api.schemas.contacts import CadenceSchema, ContactCreateSchema, _note_for_viewer
 from api.schemas.workflow import EndSchema, sponsorship_view
 from api.services import blocks, checkins, contacts, sponsorships
 from api.services.cadence import cadence_days
@@ -171,10 +172,14 @@ def _blocked(member: Member, other_id: int) -> bool:
 
 
 def render_pair(
-    pair: Sponsorship, member: Member, form: Form | None = None, share: Form | None = None
+    pair: Sponsorship,
+    member: Member,
+    form: Form | None = None,
+    share: Form | None = None,
+    rhythm: Form | None = None,
 ):
-    """The pair's page for one of its sides (422 when ``form`` or the sponsor's ``share``
-    form came back with errors)."""
+    """The pair's page for one of its sides (422 when ``form``, the sponsor's ``share`` form
+    or the ``rhythm`` form came back with errors)."""
     from flask import g
 
     from api.services import resources
@@ -191,6 +196,9 @@ def render_pair(
         pair=view,
         flag_level=open_flag_levels([pair]).get(pair.id) if pair.status == "active" else None,
         cadence=cadence_days(pair, pair.program, utcnow()),
+        own_cadence=pair.cadence_days,
+        group_cadence=_group_cadence(pair),
+        rhythm_form=rhythm or rhythm_form(pair),
         days=_local_days(pair),
         history=history,
         first_steps=pair.status == "active" and not history,
@@ -208,7 +216,20 @@ def render_pair(
         checkin_sharing=checkins.choices(pair.sponsee_id).shared,
         shared_checkins=_shared_days(member, pair) if view["role"] == "sponsor" else [],
     )
-    return body, 422 if share is not None and share.errors else status
+    posted = [f for f in (share, rhythm) if f is not None]
+    return body, 422 if any(f.errors for f in posted) else status
+
+
+def rhythm_form(pair: Sponsorship) -> Form:
+    """How often the pair agreed to talk: the API's cadence schema (1 to 60 days, or empty for
+    the group's suggestion)."""
+    return Form(CadenceSchema(), ("cadence_days",), initial={"cadence_days": pair.cadence_days})
+
+
+def _group_cadence(pair: Sponsorship) -> int:
+    """The days the group suggests for this pair now, whatever the pair agreed."""
+    suggested = SimpleNamespace(cadence_days=None, started_at=pair.started_at)
+    return cadence_days(suggested, pair.program, utcnow())
 
 
 def _local_days(pair: Sponsorship) -> dict[str, str]:
@@ -267,6 +288,37 @@ def log_contact(pair_id):
                 return redirect(url_for("sponsor.sponsees"))
             return redirect(_back(row))
     return render_pair(row, member, form)
+
+
+@bp.post("/<uuid:pair_id>/cadence")
+@login_required
+@form_view
+def save_cadence(pair_id):
+    """Either side records how often the two of them agreed to talk (the API's
+    ``PATCH /sponsorships/<id>/cadence``, through the same service)."""
+    member = current_user
+    row = contacts.sponsorship_for(member, pair_id)
+    form = rhythm_form(row)
+    if form.validate():
+        try:
+            contacts.set_cadence(row, form.data["cadence_days"])
+        except Conflict:
+            flash(_("This sponsorship has ended, so nothing was changed."), "info")
+            return redirect(_back(row))
+        days = form.data["cadence_days"]
+        if days:
+            flash(
+                ngettext(
+                    "Saved. You will be reminded to talk at least once a day.",
+                    "Saved. You will be reminded to talk at least every %(num)d days.",
+                    days,
+                ),
+                "ok",
+            )
+        else:
+            flash(_("Saved. You follow your group's suggestion again."), "ok")
+        return redirect(_back(row))
+    return render_pair(row, member, rhythm=form)
 
 
 @bp.post("/contacts/<uuid:contact_id>/confirm")

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from api.extensions import db
 from api.models import Block, Contact, MissedContactFlag, Sponsorship, utcnow
-from api.services import contacts
+from api.services import contacts, sponsorships
 from tests.factories import PASSWORD
 from tests.jobs.helpers import make_pair
 
@@ -198,6 +198,7 @@ def test_an_open_missed_contact_flag_is_worded_kindly(client, pair):
         ("get", "/pairs/{pair}/end"),
         ("post", "/pairs/{pair}/end"),
         ("post", "/pairs/{pair}/convert"),
+        ("post", "/pairs/{pair}/cadence"),
         ("get", "/pairs/{pair}/block"),
         ("post", "/pairs/{pair}/block"),
         ("post", "/pairs/contacts/{contact}/confirm"),
@@ -367,3 +368,53 @@ def test_when_errors_read_in_spanish(client, older_pair):
     page = _text(res)
     assert "¿Cuándo?" in page
     assert _field_error(page, "occurred_at") == "Una conversación no puede estar en el futuro."
+
+
+def test_either_side_changes_how_often_they_talk(client, pair):
+    _login(client, pair.sponsee)
+    page = _text(client.get(f"/pairs/{pair.uuid}"))
+    assert "How often you talk" in page and 'name="cadence_days"' in page
+    assert "follow your group's suggestion (every 3 days)" in page
+    res = client.post(f"/pairs/{pair.uuid}/cadence", data={"cadence_days": "7"})
+    assert res.status_code == 302 and res.headers["Location"] == f"/pairs/{pair.uuid}"
+    db.session.refresh(pair)
+    assert pair.cadence_days == 7
+    assert pair.contact_due_at == pair.started_at + timedelta(days=7)  # the same service
+    page = _text(client.get(f"/pairs/{pair.uuid}"))
+    assert "Saved. You will be reminded to talk at least every 7 days." in page
+    assert "You agreed to talk at least every 7 days." in page and 'value="7"' in page
+    _login(client, pair.sponsor)
+    res = client.post(f"/pairs/{pair.uuid}/cadence", data={"cadence_days": ""})
+    assert res.status_code == 302
+    db.session.refresh(pair)
+    assert pair.cadence_days is None
+    page = _text(client.get(f"/pairs/{pair.uuid}"))
+    assert "Saved. You follow your group's suggestion again." in page
+    assert "Your group suggests talking at least every 3 days." in page
+
+
+@pytest.mark.parametrize("value", ["0", "61", "2.5", "weekly"])
+def test_a_rhythm_outside_the_range_is_named_beside_its_field(client, pair, value):
+    _login(client, pair.sponsor)
+    res = client.post(f"/pairs/{pair.uuid}/cadence", data={"cadence_days": value})
+    page = _text(res)
+    assert res.status_code == 422
+    assert _field_error(page, "cadence_days") in (
+        "Enter a number from 1 to 60.",
+        "Enter a whole number.",
+    )
+    assert f'value="{value}"' in page
+    db.session.refresh(pair)
+    assert pair.cadence_days is None
+
+
+def test_the_rhythm_of_an_ended_pair_is_not_changed(client, pair):
+    sponsorships.end(pair.sponsee, pair.uuid, "moved_on")
+    _login(client, pair.sponsor)
+    res = client.post(f"/pairs/{pair.uuid}/cadence", data={"cadence_days": "5"})
+    assert res.status_code == 302
+    assert "This sponsorship has ended, so nothing was changed." in _text(
+        client.get(res.headers["Location"])
+    )
+    db.session.refresh(pair)
+    assert pair.cadence_days is None
