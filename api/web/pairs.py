@@ -276,10 +276,14 @@ def log_contact(pair_id):
     """ "We talked": log a contact now; from the sponsees list it returns there."""
     member = current_user
     row = contacts.sponsorship_for(member, pair_id)
+    if row.status != "active":  # ended from another tab or by the other side: nowhere to show it
+        return _not_noted(row)
     form = contact_form(row)
     if form.validate():
         try:
             contacts.log_contact(member, row, **form.data)
+        except Conflict:  # ended a moment ago
+            return _not_noted(row)
         except AppError as exc:
             form.fail(exc)
         else:
@@ -288,6 +292,11 @@ def log_contact(pair_id):
                 return redirect(url_for("sponsor.sponsees"))
             return redirect(_back(row))
     return render_pair(row, member, form)
+
+
+def _not_noted(row: Sponsorship):
+    flash(_("This sponsorship has ended, so the talk was not noted."), "info")
+    return redirect(_back(row))
 
 
 @bp.post("/<uuid:pair_id>/cadence")

@@ -418,3 +418,29 @@ def test_the_rhythm_of_an_ended_pair_is_not_changed(client, pair):
     )
     db.session.refresh(pair)
     assert pair.cadence_days is None
+
+
+@pytest.mark.parametrize("back", [None, "sponsees"])
+def test_we_talked_on_a_pair_that_just_ended_says_so(client, pair, back):
+    _login(client, pair.sponsor)
+    client.get(f"/pairs/{pair.uuid}")  # the page is open in another tab
+    sponsorships.end(pair.sponsee, pair.uuid, "moved_on")
+    data = {"kind": "call", **({"back": back} if back else {})}
+    res = client.post(f"/pairs/{pair.uuid}/contacts", data=data)
+    assert res.status_code == 302 and res.headers["Location"] == f"/pairs/{pair.uuid}"
+    page = _text(client.get(res.headers["Location"]))
+    assert "This sponsorship has ended, so the talk was not noted." in page
+    assert db.session.query(Contact).count() == 0
+
+
+def test_we_talked_in_the_moment_a_pair_ends_says_so(client, pair, monkeypatch):
+    from api.errors import Conflict
+
+    def ended(*args, **kwargs):
+        raise Conflict("This sponsorship has ended; contacts can no longer be logged.")
+
+    monkeypatch.setattr(contacts, "log_contact", ended)
+    _login(client, pair.sponsee)
+    res = client.post(f"/pairs/{pair.uuid}/contacts", data={"kind": "call"})
+    assert res.status_code == 302
+    assert "so the talk was not noted" in _text(client.get(res.headers["Location"]))
