@@ -353,6 +353,48 @@ def _newcomer_thing(member) -> NextThing | None:
     return NextThing(_("Ask for a sponsor"), "newcomer.home", {})
 
 
+def _pairs_needing_you(member) -> list[NextThing]:
+    """A sponsor's pairs that need a call first: an unread "please reach out today" (a hard day
+    the sponsee chose to share), then a pair whose missed-contact flag reached the coordinator.
+    Each pair once; only active pairs the member sponsors."""
+    if _endpoint("pairs.pair") is None:
+        return []
+    from api.models import MissedContactFlag, Notification
+
+    hard_days = db.session.scalars(
+        select(Notification)
+        .where(
+            Notification.member_id == member.id,
+            Notification.kind == "checkin.reach_out",
+            Notification.read_at.is_(None),
+        )
+        .order_by(Notification.created_at.desc())
+    )
+    found: dict = {}
+    for note in hard_days:
+        pair_id = _uuid((note.data or {}).get("sponsorship"))
+        pair = db.session.scalar(select(Sponsorship).where(Sponsorship.uuid == pair_id))
+        if pair is not None and pair.sponsor_id == member.id and pair.status == "active":
+            name = pair.sponsee.display_name
+            found.setdefault(pair.uuid, _("Please reach out to %(name)s today", name=name))
+    escalated = db.session.scalars(
+        select(Sponsorship)
+        .join(MissedContactFlag, MissedContactFlag.sponsorship_id == Sponsorship.id)
+        .where(
+            Sponsorship.sponsor_id == member.id,
+            Sponsorship.status == "active",
+            MissedContactFlag.resolved_at.is_(None),
+            MissedContactFlag.level >= 3,
+        )
+    )
+    for pair in escalated:
+        name = pair.sponsee.display_name
+        found.setdefault(
+            pair.uuid, _("It has been a long while since you talked with %(name)s", name=name)
+        )
+    return [NextThing(text, "pairs.pair", {"pair_id": key}) for key, text in found.items()]
+
+
 def _sponsor_thing(member) -> NextThing | None:
     waiting = len(proposals.inbox(member, "pending"))
     if waiting and _endpoint("sponsor.inbox"):
@@ -385,6 +427,7 @@ def next_things(member) -> list[NextThing]:
             found = _newcomer_thing(member)
             things += [found] if found else []
         if membership.is_sponsor and not any(t.endpoint.startswith("sponsor.") for t in things):
+            things += _pairs_needing_you(member)
             found = _sponsor_thing(member)
             things += [found] if found else []
     if not any(t.endpoint.startswith("newcomer.") for t in things):

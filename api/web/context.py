@@ -173,12 +173,35 @@ def when(value) -> str:
     return gettext("%(day)s at %(time)s", day=day, time=time)
 
 
+def was_due(value, now=None) -> str | None:
+    """A due time already past, as people say it in the reader's zone and language: "Was due
+    Fri, November 13 (24 days ago)"; None while it is still ahead (then it is "next")."""
+    from api.models import utcnow
+
+    now = now or utcnow()
+    if not value or value > now:
+        return None
+    from babel.dates import format_skeleton, format_time
+    from flask_babel import get_timezone, gettext, ngettext
+
+    zone, locale = get_timezone(), get_locale()
+    days = (now.astimezone(zone).date() - value.astimezone(zone).date()).days
+    if days < 1:
+        time = format_time(value, "short", tzinfo=zone, locale=locale)
+        return gettext("Was due earlier today, at %(time)s", time=time)
+    day = format_skeleton("MMMMEEEEd", value, tzinfo=zone, locale=locale, fuzzy=True)
+    return ngettext(
+        "Was due %(day)s (%(num)d day ago)", "Was due %(day)s (%(num)d days ago)", days, day=day
+    )
+
+
 def init_app(app: Flask) -> None:
     from api.web import wording
 
     app.context_processor(page_context)
     app.jinja_env.globals["wording"] = wording
     app.jinja_env.filters["when"] = when
+    app.jinja_env.globals["was_due"] = was_due
     app.jinja_env.filters["tel_links"] = tel_links
     app.jinja_env.filters["crisis_numbers"] = crisis_numbers
     from api.mail import sentences

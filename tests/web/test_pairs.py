@@ -444,3 +444,52 @@ def test_we_talked_in_the_moment_a_pair_ends_says_so(client, pair, monkeypatch):
     res = client.post(f"/pairs/{pair.uuid}/contacts", data={"kind": "call"})
     assert res.status_code == 302
     assert "so the talk was not noted" in _text(client.get(res.headers["Location"]))
+
+
+def test_an_overdue_pair_says_when_it_was_due_not_next(client, older_pair):
+    older_pair.contact_due_at = utcnow() - timedelta(days=3, hours=1)
+    db.session.commit()
+    _login(client, older_pair.sponsor)
+    for url in (f"/pairs/{older_pair.uuid}", "/sponsees"):
+        page = _text(client.get(url))
+        assert "Next check-in" not in page
+        assert re.search(r"<dt>Time to talk</dt><dd>Was due \w+, \w+ \d+ \(3 days ago\)</dd>", page)
+    older_pair.contact_due_at = utcnow() + timedelta(days=2)
+    db.session.commit()
+    page = _text(client.get("/sponsees"))
+    assert "Next check-in" in page and "Was due" not in page
+
+
+def test_the_sponsors_home_names_an_escalated_pair_and_a_hard_day(client, pair, make_member):
+    from api.services.notify import notify
+
+    pair.sponsor.fellowships = ["AA"]
+    db.session.commit()
+    _login(client, pair.sponsor)
+    home = _text(client.get("/"))
+    assert f'href="/pairs/{pair.uuid}"' not in home
+    db.session.add(
+        MissedContactFlag(
+            sponsorship_id=pair.id, program_id=pair.program_id, level=3, due_at=utcnow()
+        )
+    )
+    db.session.commit()
+    home = _text(client.get("/"))
+    assert f'href="/pairs/{pair.uuid}">It has been a long while since you talked with Ana P.' in (
+        home
+    )
+    notify(
+        pair.sponsor,
+        "checkin.reach_out",
+        key="reach:1",
+        title="Please reach out",
+        body="A call would help.",
+        data={"sponsorship": str(pair.uuid), "reason": "hard"},
+    )
+    db.session.commit()
+    home = _text(client.get("/"))
+    assert f'href="/pairs/{pair.uuid}">Please reach out to Ana P. today</a>' in home
+    assert "It has been a long while" not in home  # one line per pair, the most pressing
+    # the sponsee's side never shows it, and an ended pair drops off
+    sponsorships.end(pair.sponsee, pair.uuid, "moved_on")
+    assert f'href="/pairs/{pair.uuid}"' not in _text(client.get("/"))
