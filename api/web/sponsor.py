@@ -54,7 +54,7 @@ def _profile_page(access, form: Form):
         }
         context.update(
             view=view,
-            status=profiles.sponsor_status(profile),
+            status=_headline_status(profile, view),
             eligibility=[
                 {
                     "name": e["program_name"],
@@ -69,6 +69,15 @@ def _profile_page(access, form: Form):
             open_check=open_availability_check(member),
         )
     return form.render("sponsor/profile.html", **context)
+
+
+def _headline_status(profile, view: dict) -> str:
+    """The sponsor's state for the headline: "accepting" only when newcomers of at least one
+    of their programmes can ask them (the eligibility the page lists below)."""
+    status = profiles.sponsor_status(profile)
+    if status == "accepting" and not any(e["eligible"] for e in view["eligibility"]):
+        return "not_eligible"
+    return status
 
 
 @bp.get("/sponsoring")
@@ -126,7 +135,11 @@ def resume():
     access = role_access("sponsor")
     changes = {"accepting": True, "paused_until": None, "pause_reason": None}
     profiles.save_sponsor_profile(access.member, changes, partial=True)
-    flash(_("Welcome back. Newcomers can ask you again."), "ok")
+    member = access.member
+    if _headline_status(member.sponsor_profile, profiles.sponsor_view(member)) == "accepting":
+        flash(_("Welcome back. Newcomers can ask you again."), "ok")
+    else:
+        flash(_("Welcome back. Newcomers can't ask you right now; this page says why."), "ok")
     return redirect(url_for("sponsor.profile"))
 
 

@@ -335,3 +335,21 @@ def test_an_ask_past_its_deadline_cannot_be_accepted_from_the_inbox(client, ask)
     assert client.post(f"/asks/{ask.uuid}/accept").headers["Location"] == "/asks"
     assert client.get(f"/asks/{ask.uuid}/decline").headers["Location"] == "/asks"
     assert db.session.query(Sponsorship).count() == 0
+
+
+def test_a_sponsor_who_is_not_eligible_is_not_told_newcomers_can_ask(client, ask):
+    """Sober for 100 days in a programme that asks for 365: neither the headline nor the
+    "welcome back" says newcomers can ask."""
+    profile = ask.sponsor.sponsor_profile
+    profile.sobriety_date = date.today() - timedelta(days=100)
+    db.session.commit()
+    _login(client, ask.sponsor)
+    html = entities.unescape(client.get("/sponsoring").get_data(as_text=True))
+    assert "Open to new asks" not in html and "Not open to new asks yet" in html
+    assert f"Newcomers in {ask.request.program.name} can't ask you right now:" in html
+    client.post("/sponsoring/pause")
+    client.post("/sponsoring/resume")
+    html = entities.unescape(client.get("/sponsoring").get_data(as_text=True))
+    assert "Newcomers can ask you again" not in html
+    assert "Welcome back. Newcomers can't ask you right now; this page says why." in html
+    assert "Not open to new asks yet" in html
