@@ -267,6 +267,7 @@ CASES: dict[str, Case] = {
     "GET /pairs/<uuid:pair_id>/end": Case(OWNER),
     "POST /pairs/<uuid:pair_id>/end": Case(OWNER),
     "POST /pairs/<uuid:pair_id>/convert": Case(OWNER),
+    "POST /pairs/<uuid:pair_id>/cadence": Case(OWNER),
     "GET /pairs/<uuid:pair_id>/block": Case(OWNER),
     "POST /pairs/<uuid:pair_id>/block": Case(OWNER),
     "POST /pairs/<uuid:pair_id>/share": Case(OWNER, S),
