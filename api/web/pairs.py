@@ -380,17 +380,32 @@ def save_end(pair_id):
     return _end_page(row, form)
 
 
+@bp.get("/<uuid:pair_id>/convert")
+@login_required
+def confirm_convert(pair_id):
+    """A second look before going on as a permanent pair: the other side will be told."""
+    row = sponsorships.sponsorship_for(current_user, pair_id)
+    if row.status != "active" or row.kind != "temporary":
+        return redirect(_back(row))
+    view = sponsorship_view(row, current_user)
+    return render_template("pairs/convert.html", program=row.program, pair=view)
+
+
 @bp.post("/<uuid:pair_id>/convert")
 @login_required
 def convert(pair_id):
-    """Make a temporary sponsorship permanent (either side)."""
+    """Make a temporary sponsorship permanent (either side); the other side is told."""
     row = sponsorships.sponsorship_for(current_user, pair_id)
     try:
         sponsorships.convert(current_user, pair_id)
     except Conflict:
         flash(_("Only a temporary sponsorship that is still going can be made permanent."), "info")
     else:
-        flash(_("You are now a permanent pair."), "ok")
+        other = row.sponsee if row.sponsor_id == current_user.id else row.sponsor
+        flash(
+            _("You are now a permanent pair. We let %(name)s know.", name=other.display_name),
+            "ok",
+        )
     return redirect(_back(row))
 
 

@@ -266,6 +266,7 @@ CASES: dict[str, Case] = {
     "POST /pairs/contacts/<uuid:contact_id>/confirm": Case(OWNER, S),
     "GET /pairs/<uuid:pair_id>/end": Case(OWNER),
     "POST /pairs/<uuid:pair_id>/end": Case(OWNER),
+    "GET /pairs/<uuid:pair_id>/convert": Case(OWNER),
     "POST /pairs/<uuid:pair_id>/convert": Case(OWNER),
     "POST /pairs/<uuid:pair_id>/cadence": Case(OWNER),
     "GET /pairs/<uuid:pair_id>/block": Case(OWNER),

@@ -12,7 +12,15 @@ import pytest
 from sqlalchemy import select
 
 from api.extensions import db
-from api.models import Block, Contact, MissedContactFlag, Sponsorship, utcnow
+from api.models import (
+    Block,
+    Contact,
+    MissedContactFlag,
+    Notification,
+    OutboxMessage,
+    Sponsorship,
+    utcnow,
+)
 from api.services import contacts, sponsorships
 from tests.factories import PASSWORD
 from tests.jobs.helpers import make_pair
@@ -170,11 +178,32 @@ def test_a_temporary_pair_chooses_to_go_on_or_to_close(client, make_program, mak
     close = f"/pairs/{row.uuid}/end?reason=temporary_period_over"
     assert close in page.replace("&amp;", "&")
     assert 'value="temporary_period_over" checked' in _text(client.get(close))
+    assert f'href="/pairs/{row.uuid}/convert"' in page  # a second look first
+    confirm = _text(client.get(f"/pairs/{row.uuid}/convert"))
+    name = row.sponsor.display_name
+    assert f"Go on with {name} as a permanent pair?" in confirm
+    assert f"We will let {name} know." in confirm
+    db.session.refresh(row)
+    assert row.kind == "temporary"  # looking changes nothing
     res = client.post(f"/pairs/{row.uuid}/convert")
     assert res.status_code == 302
     db.session.refresh(row)
     assert (row.kind, row.ends_on) == ("permanent", None)
-    assert "You are now a permanent pair." in _text(client.get(f"/pairs/{row.uuid}"))
+    page = _text(client.get(f"/pairs/{row.uuid}"))
+    assert f"You are now a permanent pair. We let {name} know." in page
+    told = db.session.scalars(select(Notification).where(Notification.kind == "pair.converted"))
+    assert [n.member_id for n in told] == [row.sponsor_id]  # the other side, once
+    assert db.session.scalar(
+        select(OutboxMessage).where(
+            OutboxMessage.event == "pair.converted", OutboxMessage.member_id == row.sponsor_id
+        )
+    )
+    # a permanent pair has nothing to confirm: the page goes back to the pair
+    assert client.get(f"/pairs/{row.uuid}/convert").headers["Location"] == f"/pairs/{row.uuid}"
+    _login(client, row.sponsor)
+    notes = _text(client.get("/notifications"))
+    assert "Your pairing continues" in notes
+    assert f"{row.sponsee.display_name} chose to go on together as a permanent pair." in notes
 
 
 def test_an_open_missed_contact_flag_is_worded_kindly(client, pair):
@@ -197,6 +226,7 @@ def test_an_open_missed_contact_flag_is_worded_kindly(client, pair):
         ("post", "/pairs/{pair}/contacts"),
         ("get", "/pairs/{pair}/end"),
         ("post", "/pairs/{pair}/end"),
+        ("get", "/pairs/{pair}/convert"),
         ("post", "/pairs/{pair}/convert"),
         ("post", "/pairs/{pair}/cadence"),
         ("get", "/pairs/{pair}/block"),
