@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from api.errors import AppError, Conflict
+from api.errors import AppError, Conflict, NotFound
 from api.extensions import db
 from api.models import END_REASONS, Member, MissedContactFlag, Sponsorship, utcnow
 from api.schemas.contacts import CadenceSchema, ContactCreateSchema, _note_for_viewer
@@ -415,6 +415,21 @@ def block(pair_id):
     row = sponsorships.sponsorship_for(current_user, pair_id)
     view = sponsorship_view(row, current_user)
     return render_template("pairs/block.html", program=row.program, pair=view)
+
+
+@bp.post("/<uuid:pair_id>/unblock")
+@login_required
+def unblock(pair_id):
+    """Lift the caller's block of the other side (the API's ``DELETE /me/blocks/<id>``)."""
+    member = current_user
+    row = sponsorships.sponsorship_for(member, pair_id)
+    other = row.sponsee if row.sponsor_id == member.id else row.sponsor
+    try:
+        blocks.unblock(member, other.uuid)
+    except NotFound:  # lifted a moment ago, e.g. in another tab
+        pass
+    flash(_("You lifted the block of %(name)s.", name=other.display_name), "ok")
+    return redirect(_back(row))
 
 
 @bp.post("/<uuid:pair_id>/block")

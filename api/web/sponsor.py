@@ -6,11 +6,11 @@ accountability) and loads its forms through the API's schemas (docs/web.md).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import login_required
 from sqlalchemy import select
 
@@ -43,10 +43,23 @@ def _profile_form(profile) -> Form:
     return Form(SponsorProfilePatchSchema(), PROFILE_FIELDS, initial=initial)
 
 
-def _profile_page(access, form: Form):
+def _pause_form() -> Form:
+    """Pause new asks: until a day (the API's ``paused_until``; newcomers can ask again after
+    it by themselves), or with no day until the sponsor resumes."""
+    return Form(SponsorProfilePatchSchema(), ("paused_until",))
+
+
+def _profile_page(access, form: Form, pause_form: Form | None = None):
     member = access.member
     profile = member.sponsor_profile
-    context = {"program": access.program, "profile": profile, "view": None, "eligibility": []}
+    context = {
+        "program": access.program,
+        "profile": profile,
+        "view": None,
+        "eligibility": [],
+        "pause_form": pause_form or _pause_form(),
+        "today": date.today().isoformat(),
+    }
     if profile is not None:
         view = profiles.sponsor_view(member)
         days = {
@@ -68,7 +81,8 @@ def _profile_page(access, form: Form):
             ],
             open_check=open_availability_check(member),
         )
-    return form.render("sponsor/profile.html", **context)
+    body, status = form.render("sponsor/profile.html", **context)
+    return body, 422 if pause_form is not None and pause_form.errors else status
 
 
 def _headline_status(profile, view: dict) -> str:
@@ -122,11 +136,28 @@ def _capacity_below_load(load: int) -> str:
 
 @bp.post("/sponsoring/pause")
 @login_required
+@form_view
 def pause():
     access = role_access("sponsor")
-    profiles.save_sponsor_profile(access.member, {"accepting": False}, partial=True)
-    flash(_("You are paused. Nobody new will be asked to you until you resume."), "ok")
-    return redirect(url_for("sponsor.profile"))
+    form = _pause_form()
+    if form.validate():
+        until = form.data.get("paused_until")
+        # Until a day: still "accepting", so the pause ends by itself after that day.
+        changes = {"paused_until": until} if until else {"accepting": False, "paused_until": None}
+        profiles.save_sponsor_profile(access.member, changes, partial=True)
+        if until:
+            flash(
+                _(
+                    "You are paused until %(day)s. After that day newcomers can ask you again, "
+                    "or resume sooner here.",
+                    day=format_date(until, "full"),
+                ),
+                "ok",
+            )
+        else:
+            flash(_("You are paused. Nobody new will be asked to you until you resume."), "ok")
+        return redirect(url_for("sponsor.profile"))
+    return _profile_page(access, _profile_form(access.member.sponsor_profile), form)
 
 
 @bp.post("/sponsoring/resume")

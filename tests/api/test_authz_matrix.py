@@ -271,6 +271,7 @@ CASES: dict[str, Case] = {
     "POST /pairs/<uuid:pair_id>/cadence": Case(OWNER),
     "GET /pairs/<uuid:pair_id>/block": Case(OWNER),
     "POST /pairs/<uuid:pair_id>/block": Case(OWNER),
+    "POST /pairs/<uuid:pair_id>/unblock": Case(OWNER),
     "POST /pairs/<uuid:pair_id>/share": Case(OWNER, S),
     "GET /milestones": Case(MEMBER),
     "POST /milestones": Case(MEMBER),

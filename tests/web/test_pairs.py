@@ -159,7 +159,14 @@ def test_blocking_from_the_pair_page(client, pair):
     assert res.status_code == 302
     block = db.session.scalar(select(Block))
     assert (block.member_id, block.blocked_member_id) == (pair.sponsee_id, pair.sponsor_id)
-    assert "You have blocked Rita S." in _text(client.get(f"/pairs/{pair.uuid}"))
+    page = _text(client.get(f"/pairs/{pair.uuid}"))
+    assert "You have blocked Rita S." in page and "Lift the block" in page
+    res = client.post(f"/pairs/{pair.uuid}/unblock")  # a mistaken tap can be undone
+    assert res.status_code == 302 and res.headers["Location"] == f"/pairs/{pair.uuid}"
+    assert db.session.query(Block).count() == 0
+    page = _text(client.get(f"/pairs/{pair.uuid}"))
+    assert "You lifted the block of Rita S." in page and "Block Rita S." in page
+    assert client.post(f"/pairs/{pair.uuid}/unblock").status_code == 302  # twice: no error
 
 
 def test_a_temporary_pair_chooses_to_go_on_or_to_close(client, make_program, make_member):
@@ -231,6 +238,7 @@ def test_an_open_missed_contact_flag_is_worded_kindly(client, pair):
         ("post", "/pairs/{pair}/cadence"),
         ("get", "/pairs/{pair}/block"),
         ("post", "/pairs/{pair}/block"),
+        ("post", "/pairs/{pair}/unblock"),
         ("post", "/pairs/contacts/{contact}/confirm"),
     ],
 )

@@ -350,6 +350,28 @@ def test_a_sponsor_who_is_not_eligible_is_not_told_newcomers_can_ask(client, ask
     client.post("/sponsoring/pause")
     client.post("/sponsoring/resume")
     html = entities.unescape(client.get("/sponsoring").get_data(as_text=True))
-    assert "Newcomers can ask you again" not in html
+    assert "Welcome back. Newcomers can ask you again." not in html
     assert "Welcome back. Newcomers can't ask you right now; this page says why." in html
     assert "Not open to new asks yet" in html
+
+
+def test_pausing_until_a_day_ends_by_itself(client, ask):
+    _login(client, ask.sponsor)
+    html = client.get("/sponsoring").get_data(as_text=True)
+    assert 'name="paused_until"' in html and "Until (optional)" in html
+    res = client.post("/sponsoring/pause", data={"paused_until": "2001-01-01"})
+    assert res.status_code == 422
+    assert _field_error(res.get_data(as_text=True), "paused_until") == "Cannot be in the past."
+    assert 'value="2001-01-01"' in res.get_data(as_text=True)
+    until = date.today() + timedelta(days=10)
+    res = client.post("/sponsoring/pause", data={"paused_until": until.isoformat()})
+    assert res.status_code == 302
+    profile = db.session.scalar(select(SponsorProfile))
+    db.session.refresh(profile)
+    assert (profile.accepting, profile.paused_until) == (True, until)
+    html = entities.unescape(client.get("/sponsoring").get_data(as_text=True))
+    assert "You are paused until" in html and "Paused: no new asks for now" in html
+    assert "Your pause ends by itself after" in html and "Resume: I can take new asks" in html
+    client.post("/sponsoring/resume")
+    db.session.refresh(profile)
+    assert (profile.accepting, profile.paused_until) == (True, None)
