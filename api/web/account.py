@@ -56,9 +56,12 @@ def _summaries(member) -> dict[str, str]:
     about = [wording.label(wording.GENDERS, member.gender)] if member.gender else []
     about += list(member.fellowships or ())
     about += [wording.language_name(code) for code in member.languages or ()]
-    talk = [wording.label(wording.CONTACT_MODES, mode) for mode in member.contact_modes or ()]
-    if member.city_label:
-        talk.append(member.city_label)
+    modes = [wording.label(wording.CONTACT_MODES, m).lower() for m in member.contact_modes or ()]
+    talk = wording.join(modes)
+    talk = talk[:1].upper() + talk[1:]  # "Phone calls and text messages"
+    if member.city_label:  # a place, not one more way to talk
+        city = member.city_label
+        talk = _("%(modes)s; near %(city)s", modes=talk, city=city) if talk else city
     slots = len(member.availability or ())
     times = ngettext(
         "%(num)d time in the week", "%(num)d times in the week", slots
@@ -66,7 +69,7 @@ def _summaries(member) -> dict[str, str]:
     empty = _("Not filled in yet")
     return {
         "about": wording.join(about) or empty,
-        "talk": wording.join(talk) or empty,
+        "talk": talk or empty,
         "times": times or empty,
     }
 

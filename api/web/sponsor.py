@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from api.errors import AppError, Conflict, Invalid
 from api.extensions import db
+from api.mail import sentences
 from api.models import AvailabilityCheck, Member, utcnow
 from api.schemas.contacts import AvailabilityAnswerSchema
 from api.schemas.profiles import SponsorProfilePatchSchema, SponsorProfileSchema
@@ -302,6 +303,24 @@ def decline(proposal_id):
     return _decline_page(access, proposal, Form(DeclineSchema(), DECLINE_FIELDS))
 
 
+def _declined_sentence(name: str, before: tuple[bool, int], profile) -> str:
+    """Thanks, and what the answer changed on the sponsor's own profile (a decline "at
+    capacity" or "not available now" lowers capacity or pauses new asks: never silently)."""
+    thanks = _("Thank you for answering. %(name)s will simply see their next option.", name=name)
+    accepting, capacity = before
+    if accepting and not profile.accepting:
+        change = _("New asks are paused until you resume them on your Sponsoring page.")
+    elif profile.capacity < capacity:
+        change = ngettext(
+            "Your capacity is now %(num)d sponsee.",
+            "Your capacity is now %(num)d sponsees.",
+            profile.capacity,
+        )
+    else:
+        return thanks
+    return sentences(thanks, change)
+
+
 @bp.post("/asks/<uuid:proposal_id>/decline")
 @login_required
 @form_view
@@ -310,18 +329,15 @@ def save_decline(proposal_id):
     proposal = proposals.proposal_for(access.member, proposal_id, "sponsor")
     form = Form(DeclineSchema(), DECLINE_FIELDS)
     if form.validate():
+        profile = access.member.sponsor_profile
+        before = (profile.accepting, profile.capacity)
         try:
             proposals.decline(access.member, proposal_id, form.data["reason"], form.data["note"])
         except Conflict:
             flash(_("This ask is no longer waiting for an answer."), "info")
         else:
-            flash(
-                _(
-                    "Thank you for answering. %(name)s will simply see their next option.",
-                    name=proposal.newcomer.display_name,
-                ),
-                "ok",
-            )
+            db.session.refresh(profile)
+            flash(_declined_sentence(proposal.newcomer.display_name, before, profile), "ok")
         return redirect(url_for("sponsor.inbox"))
     return _decline_page(access, proposal, form)
 

@@ -375,3 +375,51 @@ def test_pausing_until_a_day_ends_by_itself(client, ask):
     client.post("/sponsoring/resume")
     db.session.refresh(profile)
     assert (profile.accepting, profile.paused_until) == (True, None)
+
+
+def test_the_decline_hint_quotes_the_options_and_the_flash_says_what_changed(client, ask):
+    _login(client, ask.sponsor)
+    form = entities.unescape(client.get(f"/asks/{ask.uuid}/decline").get_data(as_text=True))
+    assert "“I have as many sponsees as I can take right now” lowers your capacity" in form
+    assert "“I'm not available right now” pauses new asks" in form
+    client.post(f"/asks/{ask.uuid}/decline", data={"reason": "at_capacity"})
+    html = entities.unescape(client.get("/asks").get_data(as_text=True))
+    # no sponsee yet: "at capacity" pauses, and the sponsor is told so
+    assert "Thank you for answering. Ana P. will simply see their next option." in html
+    assert "New asks are paused until you resume them on your Sponsoring page." in html
+    profile = db.session.scalar(select(SponsorProfile))
+    db.session.refresh(profile)
+    assert profile.accepting is False
+
+
+def test_declining_at_capacity_with_sponsees_says_the_new_capacity(client, ask, make_member):
+    from api.services import sponsorships
+
+    other = make_member(ask.request.program, "newcomer", display_name="Jon T.")
+    request = sponsor_requests.open_request(other, ask.request.program, {"temporary_ok": True})
+    second = proposals.ask(other, request.uuid, sponsor_uuid=ask.sponsor.uuid)
+    sponsorships.accept(ask.sponsor, second.uuid)
+    _login(client, ask.sponsor)
+    client.post(f"/asks/{ask.uuid}/decline", data={"reason": "at_capacity"})
+    html = entities.unescape(client.get("/asks").get_data(as_text=True))
+    assert "Your capacity is now 1 sponsee." in html and "paused" not in html.lower()
+
+
+def test_the_share_sentence_keeps_one_full_stop_after_a_name(client, ask):
+    from api.models import Resource
+    from api.services import sponsorships
+
+    pair = sponsorships.accept(ask.sponsor, ask.uuid)
+    db.session.add(
+        Resource(
+            program_id=pair.program_id,
+            title="Meeting list",
+            kind="meetings",
+            url="https://example.org",
+        )
+    )
+    db.session.commit()
+    _login(client, ask.sponsor)
+    html = entities.unescape(client.get(f"/pairs/{pair.uuid}").get_data(as_text=True))
+    assert "Share something helpful" in html
+    assert "Pick one to send to Ana P." in html and "Ana P.." not in html
