@@ -302,6 +302,23 @@ def _pair_ended(r: _Reader) -> Letter | None:
     )
 
 
+def _pair_converted(r: _Reader) -> Letter | None:
+    pair = _pair(r)
+    if pair is None:
+        return None
+    return _letter(
+        r,
+        _("Your pairing continues"),
+        _("Your pairing continues"),
+        sentences(
+            _("%(name)s chose to go on together as a permanent pair.", name=_other(r, pair)),
+            _("If that is not what you agreed, talk it over, or close it from the page."),
+        ),
+        _("See the pairing:"),
+        r.page("pairs.pair", pair_id=pair.uuid),
+    )
+
+
 def _term_ending(r: _Reader) -> Letter | None:
     pair = _pair(r)
     if pair is None or pair.ends_on is None:
@@ -642,6 +659,7 @@ _COMPOSERS: dict[str, Callable[[_Reader], Letter | None]] = {
     "match.shortlist_empty": _shortlist_empty,
     "pair.started": _pair_started,
     "pair.ended": _pair_ended,
+    "pair.converted": _pair_converted,
     "pair.term_ending": _term_ending,
     "checkin.due": _checkin_due,
     "milestone.reached": _milestone,

@@ -161,7 +161,7 @@ class SponsorProfileSchema(Schema):
     @validates("paused_until")
     def _pause_date(self, value: date | None, data_key: str) -> None:
         if value is not None and value < date.today():
-            raise ValidationError("Cannot be in the past.")
+            raise ValidationError(N_("Cannot be in the past."))
 
 
 class RequestEventSchema(Schema):

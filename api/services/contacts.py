@@ -13,6 +13,7 @@ from sqlalchemy import and_, or_, select, update
 
 from api.errors import Conflict, Invalid, NotFound
 from api.extensions import db
+from api.i18n import N_
 from api.models import Contact, Member, Membership, MissedContactFlag, Sponsorship, utcnow
 from api.services.accountability import insert_ignore
 from api.services.cadence import next_contact_due
@@ -78,9 +79,9 @@ def log_contact(
     if pair.status != "active":
         raise Conflict("This sponsorship has ended; contacts can no longer be logged.")
     if occurred_at > now + CLOCK_SKEW:
-        raise Invalid("occurred_at", "A contact cannot be in the future.")
+        raise Invalid("occurred_at", N_("A contact cannot be in the future."))
     if occurred_at < pair.started_at - CLOCK_SKEW:
-        raise Invalid("occurred_at", "A contact cannot be before the sponsorship started.")
+        raise Invalid("occurred_at", N_("A contact cannot be before the sponsorship started."))
     if not note:
         confirmed = _confirm_other_side(member, pair, occurred_at, now)
         if confirmed is not None:

@@ -26,6 +26,7 @@ EVENTS = frozenset(
         "round.published",
         "pair.started",
         "pair.ended",
+        "pair.converted",
         "pair.term_ending",
         "checkin.due",
         "milestone.reached",

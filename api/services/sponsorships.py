@@ -204,7 +204,9 @@ def end(
 
 
 def convert(member: Member, sponsorship_uuid: uuid.UUID) -> Sponsorship:
-    """Either side turns an active temporary sponsorship into a permanent one."""
+    """Either side turns an active temporary sponsorship into a permanent one; the other side
+    is told (in the app and by email), as when a pair ends. Raises NotFound (not theirs) or
+    Conflict (not an active temporary sponsorship)."""
     row = sponsorship_for(member, sponsorship_uuid)
     done = db.session.execute(
         update(Sponsorship)
@@ -219,6 +221,18 @@ def convert(member: Member, sponsorship_uuid: uuid.UUID) -> Sponsorship:
     if done.rowcount != 1:
         db.session.rollback()
         raise Conflict("Only an active temporary sponsorship can be made permanent.")
+    other = row.sponsee if member.id == row.sponsor_id else row.sponsor
+    data = {"sponsorship_id": str(row.uuid)}
+    notify(
+        other,
+        "pair.converted",
+        key=f"sponsorship:{row.uuid}:converted:{other.uuid}",
+        title="Your pairing continues",
+        body=f"{member.display_name} chose to go on together as a permanent pair.",
+        program=row.program,
+        data=data,
+    )
+    emit_webhooks(row.program, "pair.converted", key=f"sponsorship:{row.uuid}:converted", data=data)
     db.session.commit()
     db.session.refresh(row)
     return row

@@ -37,7 +37,7 @@ from api.services import (
     sponsorships,
 )
 from api.web import wording
-from api.web.context import member_roles
+from api.web.context import has_own_sponsor, member_roles
 from api.web.forms import Form, form_view
 
 bp = Blueprint("account", __name__)
@@ -56,9 +56,12 @@ def _summaries(member) -> dict[str, str]:
     about = [wording.label(wording.GENDERS, member.gender)] if member.gender else []
     about += list(member.fellowships or ())
     about += [wording.language_name(code) for code in member.languages or ()]
-    talk = [wording.label(wording.CONTACT_MODES, mode) for mode in member.contact_modes or ()]
-    if member.city_label:
-        talk.append(member.city_label)
+    modes = [wording.label(wording.CONTACT_MODES, m).lower() for m in member.contact_modes or ()]
+    talk = wording.join(modes)
+    talk = talk[:1].upper() + talk[1:]  # "Phone calls and text messages"
+    if member.city_label:  # a place, not one more way to talk
+        city = member.city_label
+        talk = _("%(modes)s; near %(city)s", modes=talk, city=city) if talk else city
     slots = len(member.availability or ())
     times = ngettext(
         "%(num)d time in the week", "%(num)d times in the week", slots
@@ -66,7 +69,7 @@ def _summaries(member) -> dict[str, str]:
     empty = _("Not filled in yet")
     return {
         "about": wording.join(about) or empty,
-        "talk": wording.join(talk) or empty,
+        "talk": talk or empty,
         "times": times or empty,
     }
 
@@ -353,6 +356,48 @@ def _newcomer_thing(member) -> NextThing | None:
     return NextThing(_("Ask for a sponsor"), "newcomer.home", {})
 
 
+def _pairs_needing_you(member) -> list[NextThing]:
+    """A sponsor's pairs that need a call first: an unread "please reach out today" (a hard day
+    the sponsee chose to share), then a pair whose missed-contact flag reached the coordinator.
+    Each pair once; only active pairs the member sponsors."""
+    if _endpoint("pairs.pair") is None:
+        return []
+    from api.models import MissedContactFlag, Notification
+
+    hard_days = db.session.scalars(
+        select(Notification)
+        .where(
+            Notification.member_id == member.id,
+            Notification.kind == "checkin.reach_out",
+            Notification.read_at.is_(None),
+        )
+        .order_by(Notification.created_at.desc())
+    )
+    found: dict = {}
+    for note in hard_days:
+        pair_id = _uuid((note.data or {}).get("sponsorship"))
+        pair = db.session.scalar(select(Sponsorship).where(Sponsorship.uuid == pair_id))
+        if pair is not None and pair.sponsor_id == member.id and pair.status == "active":
+            name = pair.sponsee.display_name
+            found.setdefault(pair.uuid, _("Please reach out to %(name)s today", name=name))
+    escalated = db.session.scalars(
+        select(Sponsorship)
+        .join(MissedContactFlag, MissedContactFlag.sponsorship_id == Sponsorship.id)
+        .where(
+            Sponsorship.sponsor_id == member.id,
+            Sponsorship.status == "active",
+            MissedContactFlag.resolved_at.is_(None),
+            MissedContactFlag.level >= 3,
+        )
+    )
+    for pair in escalated:
+        name = pair.sponsee.display_name
+        found.setdefault(
+            pair.uuid, _("It has been a long while since you talked with %(name)s", name=name)
+        )
+    return [NextThing(text, "pairs.pair", {"pair_id": key}) for key, text in found.items()]
+
+
 def _sponsor_thing(member) -> NextThing | None:
     waiting = len(proposals.inbox(member, "pending"))
     if waiting and _endpoint("sponsor.inbox"):
@@ -364,6 +409,19 @@ def _sponsor_thing(member) -> NextThing | None:
     return NextThing(_("My sponsees"), endpoint, {}) if endpoint else None
 
 
+def _own_sponsor_things(member) -> list[NextThing]:
+    """A member who has a sponsor without being a newcomer here (a sponsor usually has one of
+    their own): the way to that pair and to the daily check-in."""
+    if not has_own_sponsor(member):
+        return []
+    things = []
+    if _endpoint("newcomer.my_sponsor"):
+        things.append(NextThing(_("My sponsor"), "newcomer.my_sponsor", {}))
+    if _endpoint("checkins.today"):
+        things.append(NextThing(_("Your daily check-in"), "checkins.today", {}))
+    return things
+
+
 def next_things(member) -> list[NextThing]:
     """At most one next thing per role the member holds, most pressing role first."""
     things = []
@@ -372,8 +430,11 @@ def next_things(member) -> list[NextThing]:
             found = _newcomer_thing(member)
             things += [found] if found else []
         if membership.is_sponsor and not any(t.endpoint.startswith("sponsor.") for t in things):
+            things += _pairs_needing_you(member)
             found = _sponsor_thing(member)
             things += [found] if found else []
+    if not any(t.endpoint.startswith("newcomer.") for t in things):
+        things += _own_sponsor_things(member)
     console = _endpoint("console.home")
     for membership in member.memberships:
         if not (membership.is_coordinator or member.is_admin):

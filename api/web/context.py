@@ -27,10 +27,13 @@ class NavItem:
     badge: int = 0
 
 
-# Who sees what: (role, endpoint, label). A role's items appear once the page exists.
+# Who sees what: (role, endpoint, label). A role's items appear once the page exists. "sponsee"
+# is not a role: it is anyone with a sponsor right now (a sponsor usually has one of their own).
 NAVIGATION = (
     ("newcomer", "newcomer.home", _l("My sponsor")),
+    ("sponsee", "newcomer.my_sponsor", _l("My sponsor")),
     ("newcomer", "checkins.today", _l("Check-in")),
+    ("sponsee", "checkins.today", _l("Check-in")),
     ("sponsor", "sponsor.inbox", _l("Asks")),
     ("sponsor", "sponsor.sponsees", _l("My sponsees")),
     ("sponsor", "sponsor.profile", _l("Sponsoring")),
@@ -47,6 +50,18 @@ def member_roles(member) -> set[str]:
     if member.is_admin:
         roles.add("coordinator")
     return roles
+
+
+def has_own_sponsor(member) -> bool:
+    """Whether ``member`` is the sponsee of an active sponsorship, whatever their roles."""
+    from api.models import Sponsorship
+
+    found = db.session.scalar(
+        select(Sponsorship.id)
+        .where(Sponsorship.sponsee_id == member.id, Sponsorship.status == "active")
+        .limit(1)
+    )
+    return found is not None
 
 
 def crisis_text(line: str | None) -> str:
@@ -101,6 +116,8 @@ def navigation(member) -> list[NavItem]:
     if member is None:
         return []
     roles = member_roles(member)
+    if "newcomer" not in roles and has_own_sponsor(member):
+        roles.add("sponsee")  # a newcomer's own items already lead to their sponsor
     views = current_app.view_functions
     items = []
     for role, endpoint, label in NAVIGATION:
@@ -156,12 +173,35 @@ def when(value) -> str:
     return gettext("%(day)s at %(time)s", day=day, time=time)
 
 
+def was_due(value, now=None) -> str | None:
+    """A due time already past, as people say it in the reader's zone and language: "Was due
+    Fri, November 13 (24 days ago)"; None while it is still ahead (then it is "next")."""
+    from api.models import utcnow
+
+    now = now or utcnow()
+    if not value or value > now:
+        return None
+    from babel.dates import format_skeleton, format_time
+    from flask_babel import get_timezone, gettext, ngettext
+
+    zone, locale = get_timezone(), get_locale()
+    days = (now.astimezone(zone).date() - value.astimezone(zone).date()).days
+    if days < 1:
+        time = format_time(value, "short", tzinfo=zone, locale=locale)
+        return gettext("Was due earlier today, at %(time)s", time=time)
+    day = format_skeleton("MMMMEEEEd", value, tzinfo=zone, locale=locale, fuzzy=True)
+    return ngettext(
+        "Was due %(day)s (%(num)d day ago)", "Was due %(day)s (%(num)d days ago)", days, day=day
+    )
+
+
 def init_app(app: Flask) -> None:
     from api.web import wording
 
     app.context_processor(page_context)
     app.jinja_env.globals["wording"] = wording
     app.jinja_env.filters["when"] = when
+    app.jinja_env.globals["was_due"] = was_due
     app.jinja_env.filters["tel_links"] = tel_links
     app.jinja_env.filters["crisis_numbers"] = crisis_numbers
     from api.mail import sentences

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_login import login_required
+from flask_login import current_user, login_required
 
 from api.errors import AppError
 from api.schemas.profiles import SponsorRequestSchema
@@ -164,15 +164,16 @@ def ask_someone_else():
 @bp.get("/mine")
 @login_required
 def my_sponsor():
-    """Your sponsor's pair page while you have one; else how to ask and your past pairs."""
+    """Your sponsor's pair page while you have one (a sponsor with a sponsor of their own too);
+    else, for a newcomer, how to ask and your past pairs. Anyone else: 404."""
     from api.web.pairs import pair_summaries, render_pair
 
-    access = role_access("newcomer")
-    member = access.member
+    member = current_user
     mine = [s for s in sponsorships.mine(member) if s.sponsee_id == member.id]
     active = next((s for s in mine if s.status == "active"), None)
     if active is not None:
         return render_pair(active, member)
+    access = role_access("newcomer")
     return render_template(
         "newcomer/my_sponsor.html", program=access.program, ended=pair_summaries(mine, member)
     )

@@ -8,21 +8,26 @@ the ordinary 404 page, as the API answers (sponsorships.sponsorship_for).
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time, timedelta
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, get_timezone, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from api.errors import AppError, Conflict
+from api.errors import AppError, Conflict, NotFound
 from api.extensions import db
 from api.models import END_REASONS, Member, MissedContactFlag, Sponsorship, utcnow
-from api.schemas.contacts import ContactCreateSchema, _note_for_viewer
+from api.schemas.contacts import CadenceSchema, ContactCreateSchema, _note_for_viewer
 from api.schemas.workflow import EndSchema, sponsorship_view
 from api.services import blocks, checkins, contacts, sponsorships
 from api.services.cadence import cadence_days
 from api.web import wording
-from api.web.forms import Form, form_view
+from api.web.context import member_roles
+from api.web.forms import OMIT, Form, form_view
 
 bp = Blueprint("pairs", __name__, url_prefix="/pairs")
 
@@ -78,19 +83,69 @@ def public_facts(person: dict, keys=None) -> list[tuple[str, str]]:
     return facts
 
 
-def _now_iso(_form) -> str:
-    return utcnow().isoformat()
+WHEN_CHOICES = ("now", "yesterday", "earlier")
+NOON = time(12)
 
 
-def contact_form(initial: dict | None = None) -> Form:
-    """ "We talked": the kind (a call unless changed), optional minutes and a private note;
-    the moment is now."""
-    return Form(
-        ContactCreateSchema(),
-        CONTACT_FIELDS,
-        initial=initial or {"kind": "call"},
-        convert={"occurred_at": _now_iso},
-    )
+class ContactForm(Form):
+    """ "We talked": the kind (a call unless changed), optional minutes, a private note, and
+    when: just now (the default), yesterday or another day, with an optional time, read in
+    the reader's own zone. A day or time that cannot be read is named beside its field; the
+    service refuses a moment in the future or before the pair began, beside "When"."""
+
+    def __init__(self, pair: Sponsorship, initial: dict | None = None):
+        self.pair = pair
+        self.when_errors: dict[str, list[str]] = {}
+        super().__init__(
+            ContactCreateSchema(),
+            CONTACT_FIELDS,
+            initial=initial or {"kind": "call", "occurred_at": "now"},
+            convert={"occurred_at": self._occurred_at},
+        )
+
+    def validate(self) -> bool:
+        valid = super().validate()
+        if self.when_errors:  # instead of the schema's "missing" for the moment left out
+            self.errors.pop("occurred_at", None)
+            self.errors.update(self.when_errors)
+            return False
+        return valid
+
+    def _occurred_at(self, form) -> object:
+        now = utcnow()
+        choice = form.get("occurred_at") or "now"
+        if choice not in WHEN_CHOICES:
+            return self._refuse("occurred_at", _("Choose one of the options."))
+        if choice == "now":
+            return now.isoformat()
+        zone = ZoneInfo(str(get_timezone()))  # zoneinfo: combine() with pytz would use LMT
+        if choice == "yesterday":
+            day = now.astimezone(zone).date() - timedelta(days=1)
+        else:
+            try:
+                day = date.fromisoformat(form.get("talked_on", "").strip())
+            except ValueError:
+                return self._refuse("talked_on", _("Enter the day you talked."))
+        typed = form.get("talked_at", "").strip()
+        try:
+            at = time.fromisoformat(typed) if typed else NOON
+        except ValueError:
+            return self._refuse("talked_at", _("Enter a time like 18:30, or leave it empty."))
+        moment = datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
+        if not typed:  # no time given: midday, or the nearest moment of that day that fits
+            if day == now.astimezone(zone).date():
+                moment = min(moment, now)
+            if day == self.pair.started_at.astimezone(zone).date():
+                moment = max(moment, self.pair.started_at)
+        return moment.isoformat()
+
+    def _refuse(self, name: str, message: str) -> object:
+        self.when_errors[name] = [message]
+        return OMIT
+
+
+def contact_form(pair: Sponsorship, initial: dict | None = None) -> Form:
+    return ContactForm(pair, initial)
 
 
 def _history(pair: Sponsorship, member: Member) -> list[dict]:
@@ -117,17 +172,21 @@ def _blocked(member: Member, other_id: int) -> bool:
 
 
 def render_pair(
-    pair: Sponsorship, member: Member, form: Form | None = None, share: Form | None = None
+    pair: Sponsorship,
+    member: Member,
+    form: Form | None = None,
+    share: Form | None = None,
+    rhythm: Form | None = None,
 ):
-    """The pair's page for one of its sides (422 when ``form`` or the sponsor's ``share``
-    form came back with errors)."""
+    """The pair's page for one of its sides (422 when ``form``, the sponsor's ``share`` form
+    or the ``rhythm`` form came back with errors)."""
     from flask import g
 
     from api.services import resources
     from api.web.resources import share_form
 
     g.contact_viewer_id = member.id  # private notes are decrypted for their author only
-    form = form or contact_form()
+    form = form or contact_form(pair)
     view = sponsorship_view(pair, member)
     other = pair.sponsee if view["role"] == "sponsor" else pair.sponsor
     history = _history(pair, member)
@@ -137,9 +196,14 @@ def render_pair(
         pair=view,
         flag_level=open_flag_levels([pair]).get(pair.id) if pair.status == "active" else None,
         cadence=cadence_days(pair, pair.program, utcnow()),
+        own_cadence=pair.cadence_days,
+        group_cadence=_group_cadence(pair),
+        rhythm_form=rhythm or rhythm_form(pair),
+        days=_local_days(pair),
         history=history,
         first_steps=pair.status == "active" and not history,
         blocked=_blocked(member, other.id),
+        can_ask="newcomer" in member_roles(member),  # a sponsor's own sponsor: no ask page
         facts=public_facts(view["other"], ("languages", "contact_modes")),
         end_reasons=END_REASONS,
         share_form=share or share_form(),
@@ -152,7 +216,30 @@ def render_pair(
         checkin_sharing=checkins.choices(pair.sponsee_id).shared,
         shared_checkins=_shared_days(member, pair) if view["role"] == "sponsor" else [],
     )
-    return body, 422 if share is not None and share.errors else status
+    posted = [f for f in (share, rhythm) if f is not None]
+    return body, 422 if any(f.errors for f in posted) else status
+
+
+def rhythm_form(pair: Sponsorship) -> Form:
+    """How often the pair agreed to talk: the API's cadence schema (1 to 60 days, or empty for
+    the group's suggestion)."""
+    return Form(CadenceSchema(), ("cadence_days",), initial={"cadence_days": pair.cadence_days})
+
+
+def _group_cadence(pair: Sponsorship) -> int:
+    """The days the group suggests for this pair now, whatever the pair agreed."""
+    suggested = SimpleNamespace(cadence_days=None, started_at=pair.started_at)
+    return cadence_days(suggested, pair.program, utcnow())
+
+
+def _local_days(pair: Sponsorship) -> dict[str, str]:
+    """The first and the latest day a contact may have on the reader's calendar (the date
+    field's bounds)."""
+    zone = get_timezone()
+    return {
+        "first": pair.started_at.astimezone(zone).date().isoformat(),
+        "today": utcnow().astimezone(zone).date().isoformat(),
+    }
 
 
 def _shared_days(member: Member, pair: Sponsorship) -> list[dict]:
@@ -189,10 +276,14 @@ def log_contact(pair_id):
     """ "We talked": log a contact now; from the sponsees list it returns there."""
     member = current_user
     row = contacts.sponsorship_for(member, pair_id)
-    form = contact_form()
+    if row.status != "active":  # ended from another tab or by the other side: nowhere to show it
+        return _not_noted(row)
+    form = contact_form(row)
     if form.validate():
         try:
             contacts.log_contact(member, row, **form.data)
+        except Conflict:  # ended a moment ago
+            return _not_noted(row)
         except AppError as exc:
             form.fail(exc)
         else:
@@ -201,6 +292,42 @@ def log_contact(pair_id):
                 return redirect(url_for("sponsor.sponsees"))
             return redirect(_back(row))
     return render_pair(row, member, form)
+
+
+def _not_noted(row: Sponsorship):
+    flash(_("This sponsorship has ended, so the talk was not noted."), "info")
+    return redirect(_back(row))
+
+
+@bp.post("/<uuid:pair_id>/cadence")
+@login_required
+@form_view
+def save_cadence(pair_id):
+    """Either side records how often the two of them agreed to talk (the API's
+    ``PATCH /sponsorships/<id>/cadence``, through the same service)."""
+    member = current_user
+    row = contacts.sponsorship_for(member, pair_id)
+    form = rhythm_form(row)
+    if form.validate():
+        try:
+            contacts.set_cadence(row, form.data["cadence_days"])
+        except Conflict:
+            flash(_("This sponsorship has ended, so nothing was changed."), "info")
+            return redirect(_back(row))
+        days = form.data["cadence_days"]
+        if days:
+            flash(
+                ngettext(
+                    "Saved. You will be reminded to talk at least once a day.",
+                    "Saved. You will be reminded to talk at least every %(num)d days.",
+                    days,
+                ),
+                "ok",
+            )
+        else:
+            flash(_("Saved. You follow your group's suggestion again."), "ok")
+        return redirect(_back(row))
+    return render_pair(row, member, rhythm=form)
 
 
 @bp.post("/contacts/<uuid:contact_id>/confirm")
@@ -253,17 +380,32 @@ def save_end(pair_id):
     return _end_page(row, form)
 
 
+@bp.get("/<uuid:pair_id>/convert")
+@login_required
+def confirm_convert(pair_id):
+    """A second look before going on as a permanent pair: the other side will be told."""
+    row = sponsorships.sponsorship_for(current_user, pair_id)
+    if row.status != "active" or row.kind != "temporary":
+        return redirect(_back(row))
+    view = sponsorship_view(row, current_user)
+    return render_template("pairs/convert.html", program=row.program, pair=view)
+
+
 @bp.post("/<uuid:pair_id>/convert")
 @login_required
 def convert(pair_id):
-    """Make a temporary sponsorship permanent (either side)."""
+    """Make a temporary sponsorship permanent (either side); the other side is told."""
     row = sponsorships.sponsorship_for(current_user, pair_id)
     try:
         sponsorships.convert(current_user, pair_id)
     except Conflict:
         flash(_("Only a temporary sponsorship that is still going can be made permanent."), "info")
     else:
-        flash(_("You are now a permanent pair."), "ok")
+        other = row.sponsee if row.sponsor_id == current_user.id else row.sponsor
+        flash(
+            _("You are now a permanent pair. We let %(name)s know.", name=other.display_name),
+            "ok",
+        )
     return redirect(_back(row))
 
 
@@ -273,6 +415,21 @@ def block(pair_id):
     row = sponsorships.sponsorship_for(current_user, pair_id)
     view = sponsorship_view(row, current_user)
     return render_template("pairs/block.html", program=row.program, pair=view)
+
+
+@bp.post("/<uuid:pair_id>/unblock")
+@login_required
+def unblock(pair_id):
+    """Lift the caller's block of the other side (the API's ``DELETE /me/blocks/<id>``)."""
+    member = current_user
+    row = sponsorships.sponsorship_for(member, pair_id)
+    other = row.sponsee if row.sponsor_id == member.id else row.sponsor
+    try:
+        blocks.unblock(member, other.uuid)
+    except NotFound:  # lifted a moment ago, e.g. in another tab
+        pass
+    flash(_("You lifted the block of %(name)s.", name=other.display_name), "ok")
+    return redirect(_back(row))
 
 
 @bp.post("/<uuid:pair_id>/block")

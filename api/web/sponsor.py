@@ -6,16 +6,17 @@ accountability) and loads its forms through the API's schemas (docs/web.md).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import login_required
 from sqlalchemy import select
 
 from api.errors import AppError, Conflict, Invalid
 from api.extensions import db
+from api.mail import sentences
 from api.models import AvailabilityCheck, Member, utcnow
 from api.schemas.contacts import AvailabilityAnswerSchema
 from api.schemas.profiles import SponsorProfilePatchSchema, SponsorProfileSchema
@@ -43,10 +44,23 @@ def _profile_form(profile) -> Form:
     return Form(SponsorProfilePatchSchema(), PROFILE_FIELDS, initial=initial)
 
 
-def _profile_page(access, form: Form):
+def _pause_form() -> Form:
+    """Pause new asks: until a day (the API's ``paused_until``; newcomers can ask again after
+    it by themselves), or with no day until the sponsor resumes."""
+    return Form(SponsorProfilePatchSchema(), ("paused_until",))
+
+
+def _profile_page(access, form: Form, pause_form: Form | None = None):
     member = access.member
     profile = member.sponsor_profile
-    context = {"program": access.program, "profile": profile, "view": None, "eligibility": []}
+    context = {
+        "program": access.program,
+        "profile": profile,
+        "view": None,
+        "eligibility": [],
+        "pause_form": pause_form or _pause_form(),
+        "today": date.today().isoformat(),
+    }
     if profile is not None:
         view = profiles.sponsor_view(member)
         days = {
@@ -54,7 +68,7 @@ def _profile_page(access, form: Form):
         }
         context.update(
             view=view,
-            status=profiles.sponsor_status(profile),
+            status=_headline_status(profile, view),
             eligibility=[
                 {
                     "name": e["program_name"],
@@ -68,7 +82,17 @@ def _profile_page(access, form: Form):
             ],
             open_check=open_availability_check(member),
         )
-    return form.render("sponsor/profile.html", **context)
+    body, status = form.render("sponsor/profile.html", **context)
+    return body, 422 if pause_form is not None and pause_form.errors else status
+
+
+def _headline_status(profile, view: dict) -> str:
+    """The sponsor's state for the headline: "accepting" only when newcomers of at least one
+    of their programmes can ask them (the eligibility the page lists below)."""
+    status = profiles.sponsor_status(profile)
+    if status == "accepting" and not any(e["eligible"] for e in view["eligibility"]):
+        return "not_eligible"
+    return status
 
 
 @bp.get("/sponsoring")
@@ -113,11 +137,28 @@ def _capacity_below_load(load: int) -> str:
 
 @bp.post("/sponsoring/pause")
 @login_required
+@form_view
 def pause():
     access = role_access("sponsor")
-    profiles.save_sponsor_profile(access.member, {"accepting": False}, partial=True)
-    flash(_("You are paused. Nobody new will be asked to you until you resume."), "ok")
-    return redirect(url_for("sponsor.profile"))
+    form = _pause_form()
+    if form.validate():
+        until = form.data.get("paused_until")
+        # Until a day: still "accepting", so the pause ends by itself after that day.
+        changes = {"paused_until": until} if until else {"accepting": False, "paused_until": None}
+        profiles.save_sponsor_profile(access.member, changes, partial=True)
+        if until:
+            flash(
+                _(
+                    "You are paused until %(day)s. After that day newcomers can ask you again, "
+                    "or resume sooner here.",
+                    day=format_date(until, "full"),
+                ),
+                "ok",
+            )
+        else:
+            flash(_("You are paused. Nobody new will be asked to you until you resume."), "ok")
+        return redirect(url_for("sponsor.profile"))
+    return _profile_page(access, _profile_form(access.member.sponsor_profile), form)
 
 
 @bp.post("/sponsoring/resume")
@@ -126,7 +167,11 @@ def resume():
     access = role_access("sponsor")
     changes = {"accepting": True, "paused_until": None, "pause_reason": None}
     profiles.save_sponsor_profile(access.member, changes, partial=True)
-    flash(_("Welcome back. Newcomers can ask you again."), "ok")
+    member = access.member
+    if _headline_status(member.sponsor_profile, profiles.sponsor_view(member)) == "accepting":
+        flash(_("Welcome back. Newcomers can ask you again."), "ok")
+    else:
+        flash(_("Welcome back. Newcomers can't ask you right now; this page says why."), "ok")
     return redirect(url_for("sponsor.profile"))
 
 
@@ -258,6 +303,24 @@ def decline(proposal_id):
     return _decline_page(access, proposal, Form(DeclineSchema(), DECLINE_FIELDS))
 
 
+def _declined_sentence(name: str, before: tuple[bool, int], profile) -> str:
+    """Thanks, and what the answer changed on the sponsor's own profile (a decline "at
+    capacity" or "not available now" lowers capacity or pauses new asks: never silently)."""
+    thanks = _("Thank you for answering. %(name)s will simply see their next option.", name=name)
+    accepting, capacity = before
+    if accepting and not profile.accepting:
+        change = _("New asks are paused until you resume them on your Sponsoring page.")
+    elif profile.capacity < capacity:
+        change = ngettext(
+            "Your capacity is now %(num)d sponsee.",
+            "Your capacity is now %(num)d sponsees.",
+            profile.capacity,
+        )
+    else:
+        return thanks
+    return sentences(thanks, change)
+
+
 @bp.post("/asks/<uuid:proposal_id>/decline")
 @login_required
 @form_view
@@ -266,18 +329,15 @@ def save_decline(proposal_id):
     proposal = proposals.proposal_for(access.member, proposal_id, "sponsor")
     form = Form(DeclineSchema(), DECLINE_FIELDS)
     if form.validate():
+        profile = access.member.sponsor_profile
+        before = (profile.accepting, profile.capacity)
         try:
             proposals.decline(access.member, proposal_id, form.data["reason"], form.data["note"])
         except Conflict:
             flash(_("This ask is no longer waiting for an answer."), "info")
         else:
-            flash(
-                _(
-                    "Thank you for answering. %(name)s will simply see their next option.",
-                    name=proposal.newcomer.display_name,
-                ),
-                "ok",
-            )
+            db.session.refresh(profile)
+            flash(_declined_sentence(proposal.newcomer.display_name, before, profile), "ok")
         return redirect(url_for("sponsor.inbox"))
     return _decline_page(access, proposal, form)
 

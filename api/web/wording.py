@@ -249,6 +249,7 @@ SPONSOR_STATUS = {
     "paused": _l("Paused: no new asks for now"),
     "unconfirmed": _l("Paused: you have not told us lately that you can still sponsor"),
     "at_capacity": _l("Full: you have as many sponsees as you said you can take"),
+    "not_eligible": _l("Not open to new asks yet"),  # the page's own reading (sponsor.py)
 }
 FLAG_LEVELS = {
     1: _l("It has been a little while since you two last talked. A short call or text is enough."),

@@ -124,6 +124,7 @@ def _cases(s):
         ),
         ("pair.started", "sponsor", pairing, pair_page, None),
         ("pair.ended", "partner", pairing, pair_page, None),
+        ("pair.converted", "partner", pairing, pair_page, None),
         ("pair.term_ending", "partner", {"sponsorship": str(pair.uuid)}, pair_page, None),
         ("checkin.due", "partner", {"sponsorship": str(pair.uuid)}, "/l/", pair.contact_due_at),
         ("checkin.due", "sponsor", {"sponsorship": str(pair.uuid)}, "/l/", pair.contact_due_at),

@@ -248,6 +248,8 @@ def test_temporary_acceptance_gets_an_end_date_and_can_be_converted(client, auth
     assert (row.ends_on - row.started_at.date()).days == 30
     r = client.post(f"/api/v1/sponsorships/{r.json['id']}/convert", headers=auth(newcomer))
     assert r.status_code == 200 and r.json["kind"] == "permanent" and r.json["ends_on"] is None
+    told = db.session.scalars(select(Notification).where(Notification.kind == "pair.converted"))
+    assert [n.member_id for n in told] == [sponsor.id]  # the other side is told
 
 
 def test_decline_frees_the_slot_and_the_newcomer_never_sees_the_reason(client, auth, db, world):

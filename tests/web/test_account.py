@@ -3,6 +3,7 @@ notifications with links to what they are about, and the home page's one next th
 
 from __future__ import annotations
 
+import html as entities
 import re
 from datetime import timedelta
 
@@ -457,3 +458,15 @@ def test_the_ask_form_offers_the_coordinator_tick_under_the_note(client, db, pro
     assert client.post("/sponsor/request", data=data).status_code == 302
     (request,) = sponsor_requests.my_requests(newcomer)
     assert request.note_for_coordinator is True and request.note == "call me after work"
+
+
+def test_the_city_is_not_one_of_the_ways_to_talk(client, db, newcomer):
+    newcomer.contact_modes, newcomer.city_label = ["phone", "text"], "Denver, US"
+    db.session.commit()
+    html = entities.unescape(client.get("/account").get_data(as_text=True))
+    assert "Phone calls and text messages; near Denver, US" in html
+    newcomer.locale = "es"
+    db.session.commit()
+    refresh()  # the test shares one app context, where Flask-Babel keeps the locale
+    html = entities.unescape(client.get("/account").get_data(as_text=True))
+    assert "Llamadas y mensajes de texto; cerca de Denver, US" in html

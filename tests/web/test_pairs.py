@@ -12,8 +12,16 @@ import pytest
 from sqlalchemy import select
 
 from api.extensions import db
-from api.models import Block, Contact, MissedContactFlag, Sponsorship, utcnow
-from api.services import contacts
+from api.models import (
+    Block,
+    Contact,
+    MissedContactFlag,
+    Notification,
+    OutboxMessage,
+    Sponsorship,
+    utcnow,
+)
+from api.services import contacts, sponsorships
 from tests.factories import PASSWORD
 from tests.jobs.helpers import make_pair
 
@@ -151,7 +159,14 @@ def test_blocking_from_the_pair_page(client, pair):
     assert res.status_code == 302
     block = db.session.scalar(select(Block))
     assert (block.member_id, block.blocked_member_id) == (pair.sponsee_id, pair.sponsor_id)
-    assert "You have blocked Rita S." in _text(client.get(f"/pairs/{pair.uuid}"))
+    page = _text(client.get(f"/pairs/{pair.uuid}"))
+    assert "You have blocked Rita S." in page and "Lift the block" in page
+    res = client.post(f"/pairs/{pair.uuid}/unblock")  # a mistaken tap can be undone
+    assert res.status_code == 302 and res.headers["Location"] == f"/pairs/{pair.uuid}"
+    assert db.session.query(Block).count() == 0
+    page = _text(client.get(f"/pairs/{pair.uuid}"))
+    assert "You lifted the block of Rita S." in page and "Block Rita S." in page
+    assert client.post(f"/pairs/{pair.uuid}/unblock").status_code == 302  # twice: no error
 
 
 def test_a_temporary_pair_chooses_to_go_on_or_to_close(client, make_program, make_member):
@@ -170,11 +185,32 @@ def test_a_temporary_pair_chooses_to_go_on_or_to_close(client, make_program, mak
     close = f"/pairs/{row.uuid}/end?reason=temporary_period_over"
     assert close in page.replace("&amp;", "&")
     assert 'value="temporary_period_over" checked' in _text(client.get(close))
+    assert f'href="/pairs/{row.uuid}/convert"' in page  # a second look first
+    confirm = _text(client.get(f"/pairs/{row.uuid}/convert"))
+    name = row.sponsor.display_name
+    assert f"Go on with {name} as a permanent pair?" in confirm
+    assert f"We will let {name} know." in confirm
+    db.session.refresh(row)
+    assert row.kind == "temporary"  # looking changes nothing
     res = client.post(f"/pairs/{row.uuid}/convert")
     assert res.status_code == 302
     db.session.refresh(row)
     assert (row.kind, row.ends_on) == ("permanent", None)
-    assert "You are now a permanent pair." in _text(client.get(f"/pairs/{row.uuid}"))
+    page = _text(client.get(f"/pairs/{row.uuid}"))
+    assert f"You are now a permanent pair. We let {name} know." in page
+    told = db.session.scalars(select(Notification).where(Notification.kind == "pair.converted"))
+    assert [n.member_id for n in told] == [row.sponsor_id]  # the other side, once
+    assert db.session.scalar(
+        select(OutboxMessage).where(
+            OutboxMessage.event == "pair.converted", OutboxMessage.member_id == row.sponsor_id
+        )
+    )
+    # a permanent pair has nothing to confirm: the page goes back to the pair
+    assert client.get(f"/pairs/{row.uuid}/convert").headers["Location"] == f"/pairs/{row.uuid}"
+    _login(client, row.sponsor)
+    notes = _text(client.get("/notifications"))
+    assert "Your pairing continues" in notes
+    assert f"{row.sponsee.display_name} chose to go on together as a permanent pair." in notes
 
 
 def test_an_open_missed_contact_flag_is_worded_kindly(client, pair):
@@ -197,9 +233,12 @@ def test_an_open_missed_contact_flag_is_worded_kindly(client, pair):
         ("post", "/pairs/{pair}/contacts"),
         ("get", "/pairs/{pair}/end"),
         ("post", "/pairs/{pair}/end"),
+        ("get", "/pairs/{pair}/convert"),
         ("post", "/pairs/{pair}/convert"),
+        ("post", "/pairs/{pair}/cadence"),
         ("get", "/pairs/{pair}/block"),
         ("post", "/pairs/{pair}/block"),
+        ("post", "/pairs/{pair}/unblock"),
         ("post", "/pairs/contacts/{contact}/confirm"),
     ],
 )
@@ -235,3 +274,260 @@ def test_a_sponsor_with_a_sponsor_of_their_own_sees_each_pair_on_its_side(
     assert "Ana P." in sponsees and "Olga V." not in sponsees
     mine = _text(client.get("/sponsor/mine"))
     assert "Your sponsor is Olga V." in mine and "Ana P." not in mine
+
+
+def test_a_sponsor_who_is_not_a_newcomer_reaches_their_own_sponsor_and_check_in(
+    client, pair, make_member
+):
+    """Rita is only a sponsor here, yet has a sponsor of her own: the menu and home lead to
+    her sponsor's pair page and to her daily check-in; without a sponsor, neither shows."""
+    program = pair.program
+    rita = pair.sponsor
+    assert not rita.memberships[0].is_newcomer
+    rita.fellowships = ["AA"]  # past the first profile step
+    _login(client, rita)
+    home = _text(client.get("/"))
+    assert 'href="/sponsor/mine"' not in home and 'href="/checkin"' not in home
+    assert client.get("/sponsor/mine").status_code == 404
+    own = make_member(program, "sponsor", display_name="Olga V.")
+    db.session.add(
+        Sponsorship(
+            program_id=program.id, sponsor_id=own.id, sponsee_id=rita.id, started_at=utcnow()
+        )
+    )
+    db.session.commit()
+    home = _text(client.get("/"))
+    nav = home.split("</nav>")[0]
+    assert 'href="/sponsor/mine">My sponsor' in nav and 'href="/checkin">Check-in' in nav
+    main = home.split("</nav>")[1]
+    assert 'href="/sponsor/mine">My sponsor</a>' in main
+    assert 'href="/checkin">Your daily check-in</a>' in main
+    mine = client.get("/sponsor/mine")
+    assert mine.status_code == 200 and "Your sponsor is Olga V." in _text(mine)
+    assert client.get("/checkin").status_code == 200
+
+
+@pytest.fixture
+def older_pair(make_program, make_member):
+    """A pair that began ten days ago; the sponsee lives in New York."""
+    row = make_pair(make_member, make_program(), started_at=utcnow() - timedelta(days=10))
+    return row
+
+
+def test_we_talked_yesterday_at_a_time_is_read_in_the_members_own_zone(client, older_pair):
+    from zoneinfo import ZoneInfo
+
+    _login(client, older_pair.sponsee)
+    page = _text(client.get(f"/pairs/{older_pair.uuid}"))
+    assert 'name="occurred_at" value="now" checked' in page and 'type="time"' in page
+    res = client.post(
+        f"/pairs/{older_pair.uuid}/contacts",
+        data={"kind": "call", "occurred_at": "yesterday", "talked_at": "18:30"},
+    )
+    assert res.status_code == 302
+    zone = ZoneInfo("America/New_York")
+    yesterday = utcnow().astimezone(zone).date() - timedelta(days=1)
+    contact = db.session.scalar(select(Contact))
+    local = contact.occurred_at.astimezone(zone)
+    assert (local.date(), local.hour, local.minute) == (yesterday, 18, 30)
+
+
+def test_another_day_without_a_time_is_noted_at_midday(client, older_pair):
+    from zoneinfo import ZoneInfo
+
+    _login(client, older_pair.sponsor)
+    zone = ZoneInfo("America/New_York")
+    day = utcnow().astimezone(zone).date() - timedelta(days=4)
+    res = client.post(
+        f"/pairs/{older_pair.uuid}/contacts",
+        data={"kind": "text", "occurred_at": "earlier", "talked_on": day.isoformat()},
+    )
+    assert res.status_code == 302
+    local = db.session.scalar(select(Contact)).occurred_at.astimezone(zone)
+    assert (local.date(), local.hour) == (day, 12)
+    db.session.refresh(older_pair)
+    assert older_pair.last_contact_at.astimezone(zone).date() == day
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "message"),
+    [
+        ({"occurred_at": "earlier"}, "talked_on", "Enter the day you talked."),
+        (
+            {"occurred_at": "earlier", "talked_on": "2026-02-31", "talked_at": "09:15"},
+            "talked_on",
+            "Enter the day you talked.",
+        ),
+        (
+            {"occurred_at": "yesterday", "talked_at": "25:99"},
+            "talked_at",
+            "Enter a time like 18:30, or leave it empty.",
+        ),
+        ({"occurred_at": "someday"}, "occurred_at", "Choose one of the options."),
+        (
+            {"occurred_at": "earlier", "talked_on": "2999-01-01"},
+            "occurred_at",
+            "A contact cannot be in the future.",
+        ),
+        (
+            {"occurred_at": "earlier", "talked_on": "2020-01-01", "talked_at": "10:00"},
+            "occurred_at",
+            "A contact cannot be before the sponsorship started.",
+        ),
+    ],
+)
+def test_a_when_that_cannot_be_noted_is_named_beside_its_field(
+    client, older_pair, data, field, message
+):
+    _login(client, older_pair.sponsor)
+    res = client.post(
+        f"/pairs/{older_pair.uuid}/contacts", data={"kind": "video", "note": "kept", **data}
+    )
+    page = _text(res)
+    assert res.status_code == 422
+    assert _field_error(page, field) == message
+    assert '<details class="contact-details" open>' in page and "kept</textarea>" in page
+    assert f'name="occurred_at" value="{data["occurred_at"]}" checked' in page or field == (
+        "occurred_at"
+    )
+    if data.get("talked_on"):
+        assert f'value="{data["talked_on"]}"' in page
+    assert db.session.query(Contact).count() == 0
+
+
+def test_when_errors_read_in_spanish(client, older_pair):
+    older_pair.sponsor.locale = "es"
+    db.session.commit()
+    _login(client, older_pair.sponsor)
+    res = client.post(
+        f"/pairs/{older_pair.uuid}/contacts",
+        data={"kind": "call", "occurred_at": "earlier", "talked_on": "2999-01-01"},
+    )
+    page = _text(res)
+    assert "¿Cuándo?" in page
+    assert _field_error(page, "occurred_at") == "Una conversación no puede estar en el futuro."
+
+
+def test_either_side_changes_how_often_they_talk(client, pair):
+    _login(client, pair.sponsee)
+    page = _text(client.get(f"/pairs/{pair.uuid}"))
+    assert "How often you talk" in page and 'name="cadence_days"' in page
+    assert "follow your group's suggestion (every 3 days)" in page
+    res = client.post(f"/pairs/{pair.uuid}/cadence", data={"cadence_days": "7"})
+    assert res.status_code == 302 and res.headers["Location"] == f"/pairs/{pair.uuid}"
+    db.session.refresh(pair)
+    assert pair.cadence_days == 7
+    assert pair.contact_due_at == pair.started_at + timedelta(days=7)  # the same service
+    page = _text(client.get(f"/pairs/{pair.uuid}"))
+    assert "Saved. You will be reminded to talk at least every 7 days." in page
+    assert "You agreed to talk at least every 7 days." in page and 'value="7"' in page
+    _login(client, pair.sponsor)
+    res = client.post(f"/pairs/{pair.uuid}/cadence", data={"cadence_days": ""})
+    assert res.status_code == 302
+    db.session.refresh(pair)
+    assert pair.cadence_days is None
+    page = _text(client.get(f"/pairs/{pair.uuid}"))
+    assert "Saved. You follow your group's suggestion again." in page
+    assert "Your group suggests talking at least every 3 days." in page
+
+
+@pytest.mark.parametrize("value", ["0", "61", "2.5", "weekly"])
+def test_a_rhythm_outside_the_range_is_named_beside_its_field(client, pair, value):
+    _login(client, pair.sponsor)
+    res = client.post(f"/pairs/{pair.uuid}/cadence", data={"cadence_days": value})
+    page = _text(res)
+    assert res.status_code == 422
+    assert _field_error(page, "cadence_days") in (
+        "Enter a number from 1 to 60.",
+        "Enter a whole number.",
+    )
+    assert f'value="{value}"' in page
+    db.session.refresh(pair)
+    assert pair.cadence_days is None
+
+
+def test_the_rhythm_of_an_ended_pair_is_not_changed(client, pair):
+    sponsorships.end(pair.sponsee, pair.uuid, "moved_on")
+    _login(client, pair.sponsor)
+    res = client.post(f"/pairs/{pair.uuid}/cadence", data={"cadence_days": "5"})
+    assert res.status_code == 302
+    assert "This sponsorship has ended, so nothing was changed." in _text(
+        client.get(res.headers["Location"])
+    )
+    db.session.refresh(pair)
+    assert pair.cadence_days is None
+
+
+@pytest.mark.parametrize("back", [None, "sponsees"])
+def test_we_talked_on_a_pair_that_just_ended_says_so(client, pair, back):
+    _login(client, pair.sponsor)
+    client.get(f"/pairs/{pair.uuid}")  # the page is open in another tab
+    sponsorships.end(pair.sponsee, pair.uuid, "moved_on")
+    data = {"kind": "call", **({"back": back} if back else {})}
+    res = client.post(f"/pairs/{pair.uuid}/contacts", data=data)
+    assert res.status_code == 302 and res.headers["Location"] == f"/pairs/{pair.uuid}"
+    page = _text(client.get(res.headers["Location"]))
+    assert "This sponsorship has ended, so the talk was not noted." in page
+    assert db.session.query(Contact).count() == 0
+
+
+def test_we_talked_in_the_moment_a_pair_ends_says_so(client, pair, monkeypatch):
+    from api.errors import Conflict
+
+    def ended(*args, **kwargs):
+        raise Conflict("This sponsorship has ended; contacts can no longer be logged.")
+
+    monkeypatch.setattr(contacts, "log_contact", ended)
+    _login(client, pair.sponsee)
+    res = client.post(f"/pairs/{pair.uuid}/contacts", data={"kind": "call"})
+    assert res.status_code == 302
+    assert "so the talk was not noted" in _text(client.get(res.headers["Location"]))
+
+
+def test_an_overdue_pair_says_when_it_was_due_not_next(client, older_pair):
+    older_pair.contact_due_at = utcnow() - timedelta(days=3, hours=1)
+    db.session.commit()
+    _login(client, older_pair.sponsor)
+    for url in (f"/pairs/{older_pair.uuid}", "/sponsees"):
+        page = _text(client.get(url))
+        assert "Next check-in" not in page
+        assert re.search(r"<dt>Time to talk</dt><dd>Was due \w+, \w+ \d+ \(3 days ago\)</dd>", page)
+    older_pair.contact_due_at = utcnow() + timedelta(days=2)
+    db.session.commit()
+    page = _text(client.get("/sponsees"))
+    assert "Next check-in" in page and "Was due" not in page
+
+
+def test_the_sponsors_home_names_an_escalated_pair_and_a_hard_day(client, pair, make_member):
+    from api.services.notify import notify
+
+    pair.sponsor.fellowships = ["AA"]
+    db.session.commit()
+    _login(client, pair.sponsor)
+    home = _text(client.get("/"))
+    assert f'href="/pairs/{pair.uuid}"' not in home
+    db.session.add(
+        MissedContactFlag(
+            sponsorship_id=pair.id, program_id=pair.program_id, level=3, due_at=utcnow()
+        )
+    )
+    db.session.commit()
+    home = _text(client.get("/"))
+    assert f'href="/pairs/{pair.uuid}">It has been a long while since you talked with Ana P.' in (
+        home
+    )
+    notify(
+        pair.sponsor,
+        "checkin.reach_out",
+        key="reach:1",
+        title="Please reach out",
+        body="A call would help.",
+        data={"sponsorship": str(pair.uuid), "reason": "hard"},
+    )
+    db.session.commit()
+    home = _text(client.get("/"))
+    assert f'href="/pairs/{pair.uuid}">Please reach out to Ana P. today</a>' in home
+    assert "It has been a long while" not in home  # one line per pair, the most pressing
+    # the sponsee's side never shows it, and an ended pair drops off
+    sponsorships.end(pair.sponsee, pair.uuid, "moved_on")
+    assert f'href="/pairs/{pair.uuid}"' not in _text(client.get("/"))

@@ -335,3 +335,91 @@ def test_an_ask_past_its_deadline_cannot_be_accepted_from_the_inbox(client, ask)
     assert client.post(f"/asks/{ask.uuid}/accept").headers["Location"] == "/asks"
     assert client.get(f"/asks/{ask.uuid}/decline").headers["Location"] == "/asks"
     assert db.session.query(Sponsorship).count() == 0
+
+
+def test_a_sponsor_who_is_not_eligible_is_not_told_newcomers_can_ask(client, ask):
+    """Sober for 100 days in a programme that asks for 365: neither the headline nor the
+    "welcome back" says newcomers can ask."""
+    profile = ask.sponsor.sponsor_profile
+    profile.sobriety_date = date.today() - timedelta(days=100)
+    db.session.commit()
+    _login(client, ask.sponsor)
+    html = entities.unescape(client.get("/sponsoring").get_data(as_text=True))
+    assert "Open to new asks" not in html and "Not open to new asks yet" in html
+    assert f"Newcomers in {ask.request.program.name} can't ask you right now:" in html
+    client.post("/sponsoring/pause")
+    client.post("/sponsoring/resume")
+    html = entities.unescape(client.get("/sponsoring").get_data(as_text=True))
+    assert "Welcome back. Newcomers can ask you again." not in html
+    assert "Welcome back. Newcomers can't ask you right now; this page says why." in html
+    assert "Not open to new asks yet" in html
+
+
+def test_pausing_until_a_day_ends_by_itself(client, ask):
+    _login(client, ask.sponsor)
+    html = client.get("/sponsoring").get_data(as_text=True)
+    assert 'name="paused_until"' in html and "Until (optional)" in html
+    res = client.post("/sponsoring/pause", data={"paused_until": "2001-01-01"})
+    assert res.status_code == 422
+    assert _field_error(res.get_data(as_text=True), "paused_until") == "Cannot be in the past."
+    assert 'value="2001-01-01"' in res.get_data(as_text=True)
+    until = date.today() + timedelta(days=10)
+    res = client.post("/sponsoring/pause", data={"paused_until": until.isoformat()})
+    assert res.status_code == 302
+    profile = db.session.scalar(select(SponsorProfile))
+    db.session.refresh(profile)
+    assert (profile.accepting, profile.paused_until) == (True, until)
+    html = entities.unescape(client.get("/sponsoring").get_data(as_text=True))
+    assert "You are paused until" in html and "Paused: no new asks for now" in html
+    assert "Your pause ends by itself after" in html and "Resume: I can take new asks" in html
+    client.post("/sponsoring/resume")
+    db.session.refresh(profile)
+    assert (profile.accepting, profile.paused_until) == (True, None)
+
+
+def test_the_decline_hint_quotes_the_options_and_the_flash_says_what_changed(client, ask):
+    _login(client, ask.sponsor)
+    form = entities.unescape(client.get(f"/asks/{ask.uuid}/decline").get_data(as_text=True))
+    assert "“I have as many sponsees as I can take right now” lowers your capacity" in form
+    assert "“I'm not available right now” pauses new asks" in form
+    client.post(f"/asks/{ask.uuid}/decline", data={"reason": "at_capacity"})
+    html = entities.unescape(client.get("/asks").get_data(as_text=True))
+    # no sponsee yet: "at capacity" pauses, and the sponsor is told so
+    assert "Thank you for answering. Ana P. will simply see their next option." in html
+    assert "New asks are paused until you resume them on your Sponsoring page." in html
+    profile = db.session.scalar(select(SponsorProfile))
+    db.session.refresh(profile)
+    assert profile.accepting is False
+
+
+def test_declining_at_capacity_with_sponsees_says_the_new_capacity(client, ask, make_member):
+    from api.services import sponsorships
+
+    other = make_member(ask.request.program, "newcomer", display_name="Jon T.")
+    request = sponsor_requests.open_request(other, ask.request.program, {"temporary_ok": True})
+    second = proposals.ask(other, request.uuid, sponsor_uuid=ask.sponsor.uuid)
+    sponsorships.accept(ask.sponsor, second.uuid)
+    _login(client, ask.sponsor)
+    client.post(f"/asks/{ask.uuid}/decline", data={"reason": "at_capacity"})
+    html = entities.unescape(client.get("/asks").get_data(as_text=True))
+    assert "Your capacity is now 1 sponsee." in html and "paused" not in html.lower()
+
+
+def test_the_share_sentence_keeps_one_full_stop_after_a_name(client, ask):
+    from api.models import Resource
+    from api.services import sponsorships
+
+    pair = sponsorships.accept(ask.sponsor, ask.uuid)
+    db.session.add(
+        Resource(
+            program_id=pair.program_id,
+            title="Meeting list",
+            kind="meetings",
+            url="https://example.org",
+        )
+    )
+    db.session.commit()
+    _login(client, ask.sponsor)
+    html = entities.unescape(client.get(f"/pairs/{pair.uuid}").get_data(as_text=True))
+    assert "Share something helpful" in html
+    assert "Pick one to send to Ana P." in html and "Ana P.." not in html
