@@ -394,3 +394,16 @@ def test_webhooks_are_added_with_the_checks_tested_and_deleted(client, w):
     db.session.expire_all()
     assert db.session.get(Webhook, hook.id).active is False
     assert client.post(f"{url}/{hook.uuid}/test").status_code == 404
+
+
+def test_the_smallest_group_setting_starts_at_five(client, w):
+    w.program.settings = {"small_cell_min": 1}  # stored before the floor existed
+    db.session.commit()
+    login(client, w.coordinator)
+    url = base(w) + "/settings"
+    page = text(client.get(url))
+    assert 'name="small_cell_min" type="number" value="5"' in page
+    assert "It is never below 5." in page
+    res = client.post(url, data={"small_cell_min": "3"})
+    assert res.status_code == 422 and 'id="small_cell_min-error"' in text(res)
+    assert "Enter a number from 5 to 100." in text(res)
