@@ -7,6 +7,7 @@ import io
 import re
 
 import pytest
+from flask_babel import refresh
 from sqlalchemy import select
 
 from api.extensions import db
@@ -407,3 +408,74 @@ def test_the_smallest_group_setting_starts_at_five(client, w):
     res = client.post(url, data={"small_cell_min": "3"})
     assert res.status_code == 422 and 'id="small_cell_min-error"' in text(res)
     assert "Enter a number from 5 to 100." in text(res)
+
+
+def test_starting_a_round_while_a_draft_waits_goes_to_that_draft(client, w):
+    login(client, w.coordinator)
+    first = client.post(base(w) + "/rounds")
+    again = client.post(base(w) + "/rounds")
+    assert again.status_code == 302 and again.headers["Location"] == first.headers["Location"]
+    assert len(db.session.scalars(select(MatchingRound)).all()) == 1
+    page = text(client.get(again.headers["Location"]))
+    assert "A draft round is already waiting: here it is." in page
+    home = text(client.get(base(w) + "/rounds"))
+    assert "Review the draft of" in home and "Start a round" not in home
+
+
+def test_a_stale_draft_counts_what_can_really_be_sent_and_says_who_was_not_asked(client, w):
+    from api.services import rounds
+
+    stale = rounds.run_round(w.program, w.coordinator)  # two drafts made through the API
+    fresh = rounds.run_round(w.program, w.coordinator)
+    rounds.publish(fresh, w.coordinator)
+    before = (
+        len(db.session.scalars(select(Proposal)).all()),
+        len(db.session.scalars(select(OutboxMessage)).all()),
+    )
+    login(client, w.coordinator)
+    round_url = f"{base(w)}/rounds/{stale.uuid}"
+    confirm = text(client.get(round_url + "/publish"))
+    assert "Nothing in this draft can be sent now" in confirm and "Close this draft" in confirm
+    assert "3 pairs can no longer be asked" in confirm
+    assert confirm.count("The sponsor has no room, is paused, or stopped accepting.") == 3
+    after = (
+        len(db.session.scalars(select(Proposal)).all()),
+        len(db.session.scalars(select(OutboxMessage)).all()),
+    )
+    assert after == before  # looking wrote nothing and told nobody
+    client.post(round_url + "/publish")
+    page = text(client.get(round_url))
+    assert "Each sponsor below was asked" not in page
+    assert "0 sponsors below were asked." in page
+    assert "3 pairs could not be asked: the reason is beside each." in page
+    client.post("/language", data={"locale": "es", "next": "/"})
+    refresh()  # the test shares one app context, where Flask-Babel keeps the locale
+    page = text(client.get(round_url))
+    assert "El padrino no tiene lugar, está en pausa o dejó de aceptar." in page
+    assert "has no room" not in page
+    # A published round's pairs can no longer be changed or taken out.
+    pair = db.session.scalars(select(RoundPair).where(RoundPair.round_id == stale.id)).first()
+    for path in ("", "/remove"):
+        res = client.get(f"{round_url}/pairs/{pair.uuid}{path}")
+        assert res.status_code == 302 and res.headers["Location"].endswith(round_url)
+    res = client.post(f"{round_url}/pairs/{pair.uuid}/remove", data={"reason": "Too late now"})
+    assert res.status_code == 302 and res.headers["Location"].endswith(round_url)
+
+
+def test_a_round_where_some_pairs_went_out_counts_both(client, w):
+    from api.services import rounds
+
+    rnd = rounds.run_round(w.program, w.coordinator)
+    pairs = sorted(rnd.pairs, key=lambda p: p.id)
+    profile = pairs[0].sponsor.sponsor_profile
+    profile.accepting = False  # this sponsor stopped accepting after the draft
+    db.session.commit()
+    login(client, w.coordinator)
+    round_url = f"{base(w)}/rounds/{rnd.uuid}"
+    confirm = text(client.get(round_url + "/publish"))
+    assert "Send 2 proposals?" in confirm and "1 pair can no longer be asked" in confirm
+    assert "The sponsor has no room, is paused, or stopped accepting." in confirm
+    res = client.post(round_url + "/publish")
+    done = text(client.get(res.headers["Location"]))
+    assert "2 proposals went out." in done
+    assert "2 sponsors below were asked." in done and "1 pair could not be asked" in done
