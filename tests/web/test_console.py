@@ -479,3 +479,26 @@ def test_a_round_where_some_pairs_went_out_counts_both(client, w):
     done = text(client.get(res.headers["Location"]))
     assert "2 proposals went out." in done
     assert "2 sponsors below were asked." in done and "1 pair could not be asked" in done
+
+
+def test_a_member_page_shows_the_note_a_newcomer_shared_and_how_their_asks_stand(
+    client, world, make_member
+):
+    w = world(n_sponsors=2, n_newcomers=0)
+    shared = make_member(w.program, "newcomer", display_name="Olga F.")
+    private = make_member(w.program, "newcomer", display_name="Pia G.")
+    open_request(shared, w.program, note="I work nights <b>only</b>.", note_for_coordinator=True)
+    open_request(private, w.program, note="Only for me.", note_for_coordinator=False)
+    login(client, w.coordinator)
+    page = text(client.get(f"{base(w)}/members/{shared.uuid}"))
+    assert "Their note for coordinators" in page
+    assert "I work nights &lt;b&gt;only&lt;/b&gt;." in page
+    assert "Nobody has been asked yet." in page
+    page = text(client.get(f"{base(w)}/members/{private.uuid}"))
+    assert "Only for me." not in page and "Their note for coordinators" not in page
+    # An ask made for Olga: the page says it waits for an answer.
+    from api.services import rounds
+
+    rounds.publish(rounds.run_round(w.program, w.coordinator), w.coordinator)
+    page = text(client.get(f"{base(w)}/members/{shared.uuid}"))
+    assert "A sponsor has been asked and has not answered yet." in page
