@@ -165,6 +165,8 @@ ROUTES = [
     ("get", "/poster"),
     ("get", "/webhooks"),
     ("post", "/webhooks"),
+    ("get", "/log"),
+    ("get", "/log.csv"),
 ]
 
 
@@ -502,3 +504,46 @@ def test_a_member_page_shows_the_note_a_newcomer_shared_and_how_their_asks_stand
     rounds.publish(rounds.run_round(w.program, w.coordinator), w.coordinator)
     page = text(client.get(f"{base(w)}/members/{shared.uuid}"))
     assert "A sponsor has been asked and has not answered yet." in page
+
+
+def test_the_log_shows_who_did_what_in_words_newest_first_and_pages(client, w):
+    login(client, w.coordinator)
+    sponsor = w.sponsors[0]
+    url = f"{base(w)}/members/{sponsor.uuid}"
+    client.post(url + "/pause", data={"reason": "Moving house"})
+    client.post(url + "/roles", data={"roles": ["sponsor", "newcomer"], "reason": "Asked for it"})
+    client.post(f"{base(w)}/settings", data={"proposal_deadline_hours": "72"})
+    home = text(client.get(base(w)))
+    assert f'href="{base(w)}/log"' in home
+    assert f'href="{base(w)}/log?target_id={sponsor.uuid}"' in text(client.get(url))
+    page = text(client.get(base(w) + "/log"))
+    settings_at = page.index("Changed the programme&#39;s settings")
+    roles_at = page.index(f"Changed the roles of {sponsor.display_name}")
+    pause_at = page.index(f"Paused new asks for {sponsor.display_name}")
+    assert settings_at < roles_at < pause_at  # newest first
+    assert "Hours a sponsor has to answer" in page and "48 → 72" in page
+    assert "Sponsor → Newcomer and Sponsor" in page
+    assert "Moving house" in page and "Asked for it" in page
+    assert "Cora D." in page and f'href="{base(w)}/log.csv"' in page
+    only = text(client.get(f"{base(w)}/log?target_id={sponsor.uuid}"))
+    assert "Changed the programme" not in only and "Show the whole log" in only
+    assert client.get(f"{base(w)}/log?target_id=nope").status_code == 400
+    res = client.get(base(w) + "/log.csv")
+    assert res.status_code == 200 and res.mimetype == "text/csv"
+    assert "sponsor.pause" in res.get_data(as_text=True)
+    assert "Downloaded this log" in text(client.get(base(w) + "/log"))
+
+
+def test_the_log_pages_fifty_at_a_time(client, w):
+    from api.services.audit import audit
+
+    for _ in range(55):
+        audit("webhook.test", w.program, program_id=w.program.id, actor=w.coordinator)
+    db.session.commit()
+    login(client, w.coordinator)
+    first = text(client.get(base(w) + "/log"))
+    assert first.count("Tested a webhook") == 50 and "Older entries" in first
+    assert "Newer entries" not in first
+    second = text(client.get(base(w) + "/log?page=2"))
+    assert second.count("Tested a webhook") == 5 and "Newer entries" in second
+    assert "Older entries" not in second
