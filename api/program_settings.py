@@ -36,6 +36,10 @@ DEFAULTS: dict[str, object] = {
     "match_weights": DEFAULT_WEIGHTS,
 }
 
+# DESIGN §5.7: small cells (< 5 people) are suppressed in reports. A programme may hide more,
+# never fewer; an older stored value below the floor is read as the floor.
+SMALL_CELL_FLOOR = 5
+
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
@@ -58,7 +62,7 @@ class ProgramSettingsSchema(Schema):
     expiry_pause_window_days = fields.Integer(validate=validate.Range(1, 365))
     availability_confirm_max_days = fields.Integer(validate=validate.Range(7, 365))
     availability_answer_days = fields.Integer(validate=validate.Range(1, 60))
-    small_cell_min = fields.Integer(validate=validate.Range(1, 100))
+    small_cell_min = fields.Integer(validate=validate.Range(SMALL_CELL_FLOOR, 100))
     match_weights = fields.Dict(keys=fields.String(), values=fields.Float())
 
     @validates("quiet_hours_start", "quiet_hours_end")
@@ -81,4 +85,10 @@ def merged(settings: dict | None) -> dict[str, object]:
     out.update(settings or {})
     if "match_weights" in (settings or {}):
         out["match_weights"] = {**DEFAULT_WEIGHTS, **settings["match_weights"]}
+    out["small_cell_min"] = small_cell_min(out["small_cell_min"])
     return out
+
+
+def small_cell_min(stored: object) -> int:
+    """The smallest group a report shows: the stored value, never below the floor."""
+    return max(SMALL_CELL_FLOOR, int(stored))

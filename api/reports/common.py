@@ -13,6 +13,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from api.errors import Invalid
 from api.models import Program, utcnow
+from api.program_settings import small_cell_min
 
 DEFAULT_DAYS = 90
 MAX_DAYS = 366 * 5
@@ -49,7 +50,7 @@ class ReportParams:
 
     @property
     def small_cell_min(self) -> int:
-        return int(self.program.setting("small_cell_min"))
+        return small_cell_min(self.program.setting("small_cell_min"))
 
     def describe(self) -> dict:
         return {

@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from api.errors import Conflict, Invalid, NotFound
 from api.extensions import db
+from api.i18n import N_
 from api.matching_index import WarmIndex, pool_changed
 from api.matching_inputs import blocked_between, seeker_request, seeker_requests
 from api.models import (
@@ -28,6 +29,14 @@ from api.services.learning import active_model_id
 from api.services.notify import notify
 from api.services.proposals import announce_proposal, hold_open_request, take_slot
 from api.services.shortlist import entry_dict, feasible_entry, members_by_uuid, ranked
+
+# Why a drafted pair could not be proposed. The English sentence is stored (the pair's
+# ``change_reason``, so the API keeps answering in words) and is the catalogue's msgid:
+# pages show it in the reader's language.
+REQUEST_CLOSED = N_("The request is no longer open.")
+BLOCKED = N_("The sponsor can no longer be proposed for this request.")
+NO_ROOM = N_("The sponsor has no room, is paused, or stopped accepting.")
+ALREADY_WAITING = N_("The newcomer already has a proposal waiting.")
 
 
 def open_requests(program: Program) -> list[SponsorRequest]:
@@ -89,6 +98,16 @@ def run_round(program: Program, actor: Member, now: datetime | None = None) -> M
     _audit(rnd, actor, "round.run", requests=len(requests), assigned=len(assignments))
     db.session.commit()
     return rnd
+
+
+def current_draft(program: Program) -> MatchingRound | None:
+    """The programme's newest round still in draft, if any: a new round starts only after it."""
+    return db.session.scalar(
+        select(MatchingRound)
+        .where(MatchingRound.program_id == program.id, MatchingRound.status == "draft")
+        .order_by(MatchingRound.created_at.desc(), MatchingRound.id.desc())
+        .limit(1)
+    )
 
 
 def get_round(program: Program, round_uuid: uuid.UUID) -> MatchingRound:
@@ -204,12 +223,13 @@ def publish(rnd: MatchingRound, actor: Member, now: datetime | None = None) -> M
     program = db.session.get(Program, rnd.program_id)
     deadline = now + timedelta(hours=int(program.setting("proposal_deadline_hours")))
     touched = []
-    for pair in sorted((p for p in rnd.pairs if p.status == "draft"), key=lambda p: p.sponsor_id):
-        failure = _propose_pair(pair, rnd, now, deadline)
+    for pair in _publish_order(rnd):
+        failure, proposal = _place_pair(pair, rnd, now, deadline)
         pair.status = "failed" if failure else "published"
         if failure:
             pair.change_reason = failure
         else:
+            _announce(pair, proposal)
             touched.append(pair.sponsor_id)
     _audit(rnd, actor, "round.published", published=len(touched))
     pool_changed(touched)
@@ -218,11 +238,36 @@ def publish(rnd: MatchingRound, actor: Member, now: datetime | None = None) -> M
     return rnd
 
 
-def _propose_pair(pair: RoundPair, rnd: MatchingRound, now, deadline) -> str | None:
-    """Create one pair's proposal; return why it could not be, or None."""
+def would_publish(rnd: MatchingRound, now: datetime | None = None) -> dict[int, str | None]:
+    """What publishing now would do, pair by pair (``RoundPair.id`` → why it could not be
+    proposed, or None), found by the very steps of :func:`publish` in a savepoint that is
+    rolled back: nothing is written and nobody is told."""
+    now = now or utcnow()
+    program = db.session.get(Program, rnd.program_id)
+    deadline = now + timedelta(hours=int(program.setting("proposal_deadline_hours")))
+    pairs = _publish_order(rnd)
+    outcome: dict[int, str | None] = {}
+    trial = db.session.begin_nested()
+    try:
+        for pair in pairs:
+            outcome[pair.id] = _place_pair(pair, rnd, now, deadline)[0]
+    finally:
+        trial.rollback()
+    return outcome
+
+
+def _publish_order(rnd: MatchingRound) -> list[RoundPair]:
+    return sorted((p for p in rnd.pairs if p.status == "draft"), key=lambda p: p.sponsor_id)
+
+
+def _place_pair(
+    pair: RoundPair, rnd: MatchingRound, now, deadline
+) -> tuple[str | None, Proposal | None]:
+    """Create one pair's proposal and take the sponsor's slot (in a savepoint, so one failed
+    pair keeps the others); return why it could not be, or the proposal."""
     request = pair.request
     if request.status != "open":
-        return "The request is no longer open."
+        return REQUEST_CLOSED, None
     proposal = Proposal(
         program_id=rnd.program_id,
         request_id=request.id,
@@ -238,17 +283,23 @@ def _propose_pair(pair: RoundPair, rnd: MatchingRound, now, deadline) -> str | N
         model_id=rnd.model_id,
     )
     try:
-        with db.session.begin_nested():  # a savepoint: one failed pair keeps the others
+        with db.session.begin_nested():
             if not hold_open_request(request.id):
-                return "The request is no longer open."
+                return REQUEST_CLOSED, None
             if blocked_between(request.newcomer_id, pair.sponsor_id):
-                return "The sponsor can no longer be proposed for this request."
+                return BLOCKED, None
             if not take_slot(pair.sponsor_id, now):
-                return "The sponsor has no room, is paused, or stopped accepting."
+                return NO_ROOM, None
             db.session.add(proposal)
             db.session.flush()
     except IntegrityError:
-        return "The newcomer already has a proposal waiting."
+        return ALREADY_WAITING, None
+    return None, proposal
+
+
+def _announce(pair: RoundPair, proposal: Proposal) -> None:
+    """Record the proposal on the request and tell the sponsor and the newcomer."""
+    request = pair.request
     db.session.add(RequestEvent(request_id=request.id, event="proposed"))
     announce_proposal(proposal, pair.sponsor, request)
     notify(
@@ -260,4 +311,3 @@ def _propose_pair(pair: RoundPair, rnd: MatchingRound, now, deadline) -> str | N
         program=request.program,
         data={"proposal_id": str(proposal.uuid)},
     )
-    return None

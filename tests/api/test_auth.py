@@ -234,6 +234,22 @@ def test_coordinator_edits_settings_with_validation(client, make_program, make_m
     assert "quiet_hours_start" in bad.json["errors"]["json"]["settings"]
 
 
+@pytest.mark.parametrize("value", [0, 1, 4])
+def test_the_smallest_group_shown_can_never_go_below_five(
+    client, make_program, make_member, auth, value
+):
+    program = make_program(settings={"small_cell_min": 2})  # stored before the floor existed
+    coordinator = make_member(program, "coordinator")
+    url = f"/api/v1/programs/{program.uuid}"
+    shown = client.get(url + "/settings", headers=auth(coordinator)).json["settings"]
+    assert shown["small_cell_min"] == 5
+    bad = client.patch(url, json={"settings": {"small_cell_min": value}}, headers=auth(coordinator))
+    assert bad.status_code == 422
+    assert "small_cell_min" in bad.json["errors"]["json"]["settings"]
+    ok = client.patch(url, json={"settings": {"small_cell_min": 5}}, headers=auth(coordinator))
+    assert ok.status_code == 200 and ok.json["settings"]["small_cell_min"] == 5
+
+
 def test_web_login_with_session_and_csrf(app, make_member):
     member = make_member()
     app.config["WTF_CSRF_ENABLED"] = True

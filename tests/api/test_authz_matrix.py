@@ -237,6 +237,8 @@ CASES: dict[str, Case] = {
     "GET /coordinator/<uuid:program_id>/rounds/<uuid:round_id>/publish": Case(COORDINATOR),
     "POST /coordinator/<uuid:program_id>/rounds/<uuid:round_id>/publish": Case(COORDINATOR),
     "GET /coordinator/<uuid:program_id>/settings": Case(COORDINATOR),
+    "GET /coordinator/<uuid:program_id>/log": Case(COORDINATOR),
+    "GET /coordinator/<uuid:program_id>/log.csv": Case(COORDINATOR),
     "GET /coordinator/<uuid:program_id>/poster": Case(COORDINATOR),
     "GET /coordinator/<uuid:program_id>/model": Case(COORDINATOR),
     "POST /coordinator/<uuid:program_id>/model/rollback": Case(COORDINATOR),

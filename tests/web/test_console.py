@@ -7,6 +7,7 @@ import io
 import re
 
 import pytest
+from flask_babel import refresh
 from sqlalchemy import select
 
 from api.extensions import db
@@ -164,6 +165,8 @@ ROUTES = [
     ("get", "/poster"),
     ("get", "/webhooks"),
     ("post", "/webhooks"),
+    ("get", "/log"),
+    ("get", "/log.csv"),
 ]
 
 
@@ -421,3 +424,153 @@ def test_settings_say_when_learned_weights_rank_sponsors_instead(client, w):
     page = text(client.get(url))
     assert "Learned weights (version 3) rank sponsors now." in page
     assert f'href="/coordinator/{w.program.uuid}/model"' in page
+
+
+def test_the_smallest_group_setting_starts_at_five(client, w):
+    w.program.settings = {"small_cell_min": 1}  # stored before the floor existed
+    db.session.commit()
+    login(client, w.coordinator)
+    url = base(w) + "/settings"
+    page = text(client.get(url))
+    assert 'name="small_cell_min" type="number" value="5"' in page
+    assert "It is never below 5." in page
+    res = client.post(url, data={"small_cell_min": "3"})
+    assert res.status_code == 422 and 'id="small_cell_min-error"' in text(res)
+    assert "Enter a number from 5 to 100." in text(res)
+
+
+def test_starting_a_round_while_a_draft_waits_goes_to_that_draft(client, w):
+    login(client, w.coordinator)
+    first = client.post(base(w) + "/rounds")
+    again = client.post(base(w) + "/rounds")
+    assert again.status_code == 302 and again.headers["Location"] == first.headers["Location"]
+    assert len(db.session.scalars(select(MatchingRound)).all()) == 1
+    page = text(client.get(again.headers["Location"]))
+    assert "A draft round is already waiting: here it is." in page
+    home = text(client.get(base(w) + "/rounds"))
+    assert "Review the draft of" in home and "Start a round" not in home
+
+
+def test_a_stale_draft_counts_what_can_really_be_sent_and_says_who_was_not_asked(client, w):
+    from api.services import rounds
+
+    stale = rounds.run_round(w.program, w.coordinator)  # two drafts made through the API
+    fresh = rounds.run_round(w.program, w.coordinator)
+    rounds.publish(fresh, w.coordinator)
+    before = (
+        len(db.session.scalars(select(Proposal)).all()),
+        len(db.session.scalars(select(OutboxMessage)).all()),
+    )
+    login(client, w.coordinator)
+    round_url = f"{base(w)}/rounds/{stale.uuid}"
+    confirm = text(client.get(round_url + "/publish"))
+    assert "Nothing in this draft can be sent now" in confirm and "Close this draft" in confirm
+    assert "3 pairs can no longer be asked" in confirm
+    assert confirm.count("The sponsor has no room, is paused, or stopped accepting.") == 3
+    after = (
+        len(db.session.scalars(select(Proposal)).all()),
+        len(db.session.scalars(select(OutboxMessage)).all()),
+    )
+    assert after == before  # looking wrote nothing and told nobody
+    client.post(round_url + "/publish")
+    page = text(client.get(round_url))
+    assert "Each sponsor below was asked" not in page
+    assert "0 sponsors below were asked." in page
+    assert "3 pairs could not be asked: the reason is beside each." in page
+    client.post("/language", data={"locale": "es", "next": "/"})
+    refresh()  # the test shares one app context, where Flask-Babel keeps the locale
+    page = text(client.get(round_url))
+    assert "El padrino no tiene lugar, está en pausa o dejó de aceptar." in page
+    assert "has no room" not in page
+    # A published round's pairs can no longer be changed or taken out.
+    pair = db.session.scalars(select(RoundPair).where(RoundPair.round_id == stale.id)).first()
+    for path in ("", "/remove"):
+        res = client.get(f"{round_url}/pairs/{pair.uuid}{path}")
+        assert res.status_code == 302 and res.headers["Location"].endswith(round_url)
+    res = client.post(f"{round_url}/pairs/{pair.uuid}/remove", data={"reason": "Too late now"})
+    assert res.status_code == 302 and res.headers["Location"].endswith(round_url)
+
+
+def test_a_round_where_some_pairs_went_out_counts_both(client, w):
+    from api.services import rounds
+
+    rnd = rounds.run_round(w.program, w.coordinator)
+    pairs = sorted(rnd.pairs, key=lambda p: p.id)
+    profile = pairs[0].sponsor.sponsor_profile
+    profile.accepting = False  # this sponsor stopped accepting after the draft
+    db.session.commit()
+    login(client, w.coordinator)
+    round_url = f"{base(w)}/rounds/{rnd.uuid}"
+    confirm = text(client.get(round_url + "/publish"))
+    assert "Send 2 proposals?" in confirm and "1 pair can no longer be asked" in confirm
+    assert "The sponsor has no room, is paused, or stopped accepting." in confirm
+    res = client.post(round_url + "/publish")
+    done = text(client.get(res.headers["Location"]))
+    assert "2 proposals went out." in done
+    assert "2 sponsors below were asked." in done and "1 pair could not be asked" in done
+
+
+def test_a_member_page_shows_the_note_a_newcomer_shared_and_how_their_asks_stand(
+    client, world, make_member
+):
+    w = world(n_sponsors=2, n_newcomers=0)
+    shared = make_member(w.program, "newcomer", display_name="Olga F.")
+    private = make_member(w.program, "newcomer", display_name="Pia G.")
+    open_request(shared, w.program, note="I work nights <b>only</b>.", note_for_coordinator=True)
+    open_request(private, w.program, note="Only for me.", note_for_coordinator=False)
+    login(client, w.coordinator)
+    page = text(client.get(f"{base(w)}/members/{shared.uuid}"))
+    assert "Their note for coordinators" in page
+    assert "I work nights &lt;b&gt;only&lt;/b&gt;." in page
+    assert "Nobody has been asked yet." in page
+    page = text(client.get(f"{base(w)}/members/{private.uuid}"))
+    assert "Only for me." not in page and "Their note for coordinators" not in page
+    # An ask made for Olga: the page says it waits for an answer.
+    from api.services import rounds
+
+    rounds.publish(rounds.run_round(w.program, w.coordinator), w.coordinator)
+    page = text(client.get(f"{base(w)}/members/{shared.uuid}"))
+    assert "A sponsor has been asked and has not answered yet." in page
+
+
+def test_the_log_shows_who_did_what_in_words_newest_first_and_pages(client, w):
+    login(client, w.coordinator)
+    sponsor = w.sponsors[0]
+    url = f"{base(w)}/members/{sponsor.uuid}"
+    client.post(url + "/pause", data={"reason": "Moving house"})
+    client.post(url + "/roles", data={"roles": ["sponsor", "newcomer"], "reason": "Asked for it"})
+    client.post(f"{base(w)}/settings", data={"proposal_deadline_hours": "72"})
+    home = text(client.get(base(w)))
+    assert f'href="{base(w)}/log"' in home
+    assert f'href="{base(w)}/log?target_id={sponsor.uuid}"' in text(client.get(url))
+    page = text(client.get(base(w) + "/log"))
+    settings_at = page.index("Changed the programme&#39;s settings")
+    roles_at = page.index(f"Changed the roles of {sponsor.display_name}")
+    pause_at = page.index(f"Paused new asks for {sponsor.display_name}")
+    assert settings_at < roles_at < pause_at  # newest first
+    assert "Hours a sponsor has to answer" in page and "48 → 72" in page
+    assert "Sponsor → Newcomer and Sponsor" in page
+    assert "Moving house" in page and "Asked for it" in page
+    assert "Cora D." in page and f'href="{base(w)}/log.csv"' in page
+    only = text(client.get(f"{base(w)}/log?target_id={sponsor.uuid}"))
+    assert "Changed the programme" not in only and "Show the whole log" in only
+    assert client.get(f"{base(w)}/log?target_id=nope").status_code == 400
+    res = client.get(base(w) + "/log.csv")
+    assert res.status_code == 200 and res.mimetype == "text/csv"
+    assert "sponsor.pause" in res.get_data(as_text=True)
+    assert "Downloaded this log" in text(client.get(base(w) + "/log"))
+
+
+def test_the_log_pages_fifty_at_a_time(client, w):
+    from api.services.audit import audit
+
+    for _ in range(55):
+        audit("webhook.test", w.program, program_id=w.program.id, actor=w.coordinator)
+    db.session.commit()
+    login(client, w.coordinator)
+    first = text(client.get(base(w) + "/log"))
+    assert first.count("Tested a webhook") == 50 and "Older entries" in first
+    assert "Newer entries" not in first
+    second = text(client.get(base(w) + "/log?page=2"))
+    assert second.count("Tested a webhook") == 5 and "Newer entries" in second
+    assert "Older entries" not in second

@@ -12,6 +12,7 @@ from api.services.rounds import open_requests
 from api.web.console import imports as _imports  # noqa: F401  (registers routes)
 from api.web.console import invitations as _invitations  # noqa: F401
 from api.web.console import learning as _learning  # noqa: F401
+from api.web.console import log as _log  # noqa: F401
 from api.web.console import members as _members  # noqa: F401
 from api.web.console import poster as _poster  # noqa: F401
 from api.web.console import resources as _resources  # noqa: F401
@@ -47,6 +48,11 @@ TOOLS = (
         _l("Meeting lists, reading and local help that members see and sponsors share."),
     ),
     ("console.webhooks", _l("Webhooks"), _l("Send events to another system your group runs.")),
+    (
+        "console.audit_log",
+        _l("The programme's log"),
+        _l("Who changed what and when: settings, roles, pauses, rounds and downloads."),
+    ),
     (
         "console.model_card",
         _l("What the matcher learned"),

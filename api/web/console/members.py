@@ -12,7 +12,8 @@ from api.errors import AppError, NotFound
 from api.extensions import db
 from api.models import Member
 from api.schemas.coordinator import MemberQueryArgsSchema, PauseSchema, RolesSchema, UnpauseSchema
-from api.services import coordinator
+from api.schemas.profiles import SponsorRequestSchema
+from api.services import coordinator, sponsor_requests
 from api.web.console.base import bp, coordinator_access, people_labels
 from api.web.forms import Form, _flatten, form_view
 
@@ -53,6 +54,30 @@ def _detail(access, member_id) -> dict:
         abort(404)
 
 
+# Request history events that end one ask without a pair.
+_ASK_ENDED = {"declined", "expired", "proposal_withdrawn"}
+
+
+def _open_request(access, detail: dict) -> dict | None:
+    """The member's open request exactly as the API shows it to this coordinator (the note
+    only when the newcomer let their coordinator read it), with how its asks stand."""
+    current = next((r for r in detail["requests"] if r["status"] == "open"), None)
+    if current is None:
+        return None
+    shown = SponsorRequestSchema().dump(
+        sponsor_requests.get_request_for(access.member, current["id"])
+    )
+    events = [e["event"] for e in shown["history"]]
+    asked = events.count("proposed")
+    ended = sum(1 for e in events if e in _ASK_ENDED)
+    return {
+        "since": current["created_at"],
+        "note": (shown["note"] or "").strip() or None,
+        "asked": asked,
+        "answer_waiting": asked > ended,
+    }
+
+
 def _member_page(access, member_id, forms: dict | None = None, status: int = 200):
     detail = _detail(access, member_id)
     forms = forms or {}
@@ -64,6 +89,7 @@ def _member_page(access, member_id, forms: dict | None = None, status: int = 200
             "console/member.html",
             program=access.program,
             m=detail,
+            waiting=_open_request(access, detail),
             name=names[member.id],
             pairs=pairs,
             names=names,

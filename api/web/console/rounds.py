@@ -80,15 +80,26 @@ def rounds_home(program_id):
     ).all()
     waiting = len(rounds.open_requests(access.program))
     return render_template(
-        "console/rounds.html", program=access.program, recent=recent, waiting=waiting
+        "console/rounds.html",
+        program=access.program,
+        recent=recent,
+        waiting=waiting,
+        draft=rounds.current_draft(access.program),
     )
 
 
 @bp.post("/<uuid:program_id>/rounds")
 @login_required
 def start_round(program_id):
+    """Draft a round, unless one is already waiting for review: then go to that one."""
     access = coordinator_access(program_id)
-    rnd = rounds.run_round(access.program, access.member)
+    rnd = rounds.current_draft(access.program)
+    if rnd is not None:
+        flash(
+            _("A draft round is already waiting: here it is. Publish it before starting another.")
+        )
+    else:
+        rnd = rounds.run_round(access.program, access.member)
     return redirect(url_for("console.round_page", program_id=program_id, round_id=rnd.uuid))
 
 
@@ -102,6 +113,8 @@ def round_page(program_id, round_id):
     people = [p.request.newcomer for p in pairs] + [p.sponsor for p in pairs]
     names = people_labels(access.program, people + [m for m, _code in left_out])
     drafted = sum(1 for p in pairs if p.status == "draft")
+    asked = sum(1 for p in pairs if p.status == "published")
+    failed = sum(1 for p in pairs if p.status == "failed")
     worded: dict = {}
 
     def reason_words(reason: dict) -> str:
@@ -120,7 +133,13 @@ def round_page(program_id, round_id):
         left_out=left_out,
         names=names,
         drafted=drafted,
+        asked=asked,
+        failed=failed,
     )
+
+
+def _not_a_draft(rnd: MatchingRound, pair: RoundPair) -> bool:
+    return rnd.status != "draft" or pair.status != "draft"
 
 
 def _choice(option: dict, name: str) -> tuple[str, str]:
@@ -158,7 +177,7 @@ def pair_page(program_id, round_id, pair_id):
     access = coordinator_access(program_id)
     rnd = _round(access, round_id)
     pair = _pair(rnd, pair_id)
-    if rnd.status != "draft" or pair.status != "draft":
+    if _not_a_draft(rnd, pair):
         return redirect(url_for("console.round_page", program_id=program_id, round_id=round_id))
     return _change_page(access, rnd, pair, Form(PairReplaceSchema(), ("sponsor_id", "reason")))
 
@@ -174,6 +193,8 @@ def remove_pair(program_id, round_id, pair_id):
     access = coordinator_access(program_id)
     rnd = _round(access, round_id)
     pair = _pair(rnd, pair_id)
+    if _not_a_draft(rnd, pair):
+        return redirect(url_for("console.round_page", program_id=program_id, round_id=round_id))
     form = Form(PairRemoveSchema(), ("reason",))
     if form.validate():
         try:
@@ -196,6 +217,8 @@ def replace_pair(program_id, round_id, pair_id):
     access = coordinator_access(program_id)
     rnd = _round(access, round_id)
     pair = _pair(rnd, pair_id)
+    if _not_a_draft(rnd, pair):
+        return redirect(url_for("console.round_page", program_id=program_id, round_id=round_id))
     form = Form(PairReplaceSchema(), ("sponsor_id", "reason"))
     if form.validate():
         try:
@@ -217,12 +240,18 @@ def confirm_publish(program_id, round_id):
     rnd = _round(access, round_id)
     if rnd.status != "draft":
         return redirect(url_for("console.round_page", program_id=program_id, round_id=round_id))
-    drafted = sum(1 for p in rnd.pairs if p.status == "draft")
+    outcome = rounds.would_publish(rnd)
+    stuck = [p for p in _rows(rnd) if outcome.get(p.id)]
+    names = people_labels(
+        access.program, [p.request.newcomer for p in stuck] + [p.sponsor for p in stuck]
+    )
     return render_template(
         "console/publish.html",
         program=access.program,
         rnd=rnd,
-        drafted=drafted,
+        sendable=sum(1 for why in outcome.values() if why is None),
+        stuck=[(p, outcome[p.id]) for p in stuck],
+        names=names,
         hours=access.program.setting("proposal_deadline_hours"),
     )
 

@@ -12,7 +12,7 @@ from werkzeug.datastructures import MultiDict
 from api.errors import AppError
 from api.extensions import db
 from api.models import MatchModel
-from api.program_settings import DEFAULTS, ProgramSettingsSchema, merged
+from api.program_settings import DEFAULTS, SMALL_CELL_FLOOR, ProgramSettingsSchema, merged
 from api.services import accounts
 from api.web.console.base import bp, coordinator_access
 from api.web.forms import OMIT, Form, form_view
@@ -119,7 +119,10 @@ FIELDS = (
     (
         "small_cell_min",
         _l("Smallest group shown in reports"),
-        _l("Smaller groups are hidden so nobody can be picked out."),
+        _l(
+            "Smaller groups are hidden so nobody can be picked out. It is never below %(num)d.",
+            num=SMALL_CELL_FLOOR,
+        ),
         "number",
     ),
 )
