@@ -40,8 +40,8 @@ def select_locale() -> str:
 
 def visitor_locale() -> str | None:
     """The language this request's pages speak to someone not logged in (the footer's choice,
-    then the browser's), or None outside a request. Sign-up and a first login keep it as the
-    member's, so their emails speak it too."""
+    then the browser's), or None outside a request. Sign-up keeps it as the member's, so
+    their emails speak it too."""
     if not request:
         return None
     chosen = request.cookies.get(LANG_COOKIE)

@@ -22,7 +22,7 @@ from marshmallow import ValidationError
 
 from api.errors import Invalid, Unauthorized
 from api.extensions import db, limiter
-from api.i18n import LANG_COOKIE, LANGUAGES, visitor_locale
+from api.i18n import LANG_COOKIE, LANGUAGES
 from api.schemas.accounts import PasswordLinkRequestSchema, PasswordSetSchema, TokenRequestSchema
 from api.schemas.common import validate_password
 from api.services import passwords
@@ -110,9 +110,6 @@ def login():
     except Unauthorized as exc:
         form.fail(exc)
         return render_template("login.html", form=form, next=next_url), 401
-    if member.locale is None:  # an account from before sign-up kept the language
-        member.locale = visitor_locale()
-        db.session.commit()
     login_user(member)
     return redirect(_safe_next(next_url))
 

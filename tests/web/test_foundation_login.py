@@ -69,33 +69,6 @@ def test_web_login_attempts_are_rate_limited(app, client, make_member):
     assert blocked.status_code == 429
 
 
-def test_a_first_login_keeps_the_language_the_pages_spoke(client, db, make_member):
-    member = make_member()
-    member.locale = None  # an account from before sign-up kept it
-    db.session.commit()
-    client.post(
-        "/login",
-        data={"email": member.email, "password": PASSWORD},
-        headers={"Accept-Language": "es"},
-    )
-    db.session.refresh(member)
-    assert member.locale == "es"
-
-
-def test_a_saved_language_is_not_changed_by_the_browser_at_login(client, db, make_member):
-    member = make_member()
-    member.locale = "en"
-    db.session.commit()
-    _login(client, member)
-    client.post(
-        "/login",
-        data={"email": member.email, "password": PASSWORD},
-        headers={"Accept-Language": "es"},
-    )
-    db.session.refresh(member)
-    assert member.locale == "en"
-
-
 def test_a_page_that_needs_a_login_says_so_in_the_readers_language(client):
     res = client.get("/account", headers={"Accept-Language": "es"})
     assert res.status_code == 302

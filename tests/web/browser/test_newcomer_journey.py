@@ -82,7 +82,9 @@ def test_the_newcomer_journey(live, browse, lang):
 
     mark = live.mark()
     first.get_by_role("button", name=say("Ask %(name)s", name=sponsor)).click()
-    assert main.locator(".flash").inner_text() == say("We asked %(name)s for you.", name=sponsor)
+    assert main.locator(".flash").inner_text() == say(
+        "We let %(name)s know you would like them as your sponsor.", name=sponsor
+    )
     assert main.locator("h1").inner_text() == say("You asked %(name)s", name=sponsor)
     look(page, f"{prefix}-08-waiting")
 
