@@ -12,6 +12,10 @@ field (``_form.html``'s ``field`` macro). docs/web.md shows the whole pattern.
 CSRF is checked for every POST to a page before the view runs. A view decorated with
 ``@form_view`` gets an expired or missing token as a form-level error ("please try again") with
 the form re-shown; any other page answers 400.
+
+A page whose forms came back with errors also opens with a short summary ("Please check:" and
+a link to each field), so a person on a long page without JavaScript sees that the save failed
+(``base.html`` shows ``page_errors()``; the templates tell a form which fields they show).
 """
 
 from __future__ import annotations
@@ -61,6 +65,7 @@ class Form:
         self.errors: dict[str, list[str]] = {}
         self.posted = request.method == "POST"
         self.raw = request.form if self.posted else _as_multidict(initial or {})
+        self.labels: dict[str, str | None] = {}  # the fields the page shows, in page order
 
     # ---- what the view calls -------------------------------------------------------------
     def validate(self) -> bool:
@@ -110,6 +115,31 @@ class Form:
     def form_errors(self) -> list[str]:
         return self.error(FORM_LEVEL)
 
+    def show(self, name: str = FORM_LEVEL, label: str | None = None) -> str:
+        """Note that the page shows ``name`` under ``label``, so the error summary at the top
+        of the page can name it and link to it. Returns "" (the macros call it inline)."""
+        self.labels.setdefault(name, label)
+        shown = g.setdefault("shown_forms", [])
+        if not any(form is self for form in shown):
+            shown.append(self)
+        return ""
+
+    def summary(self) -> list[tuple[str, str]]:
+        """``(link, words)`` for each problem of this form: a field's label linking to the
+        field, a form-level message (or an error shown without a label) linking to it."""
+        items = []
+        names = [n for n in self.labels if n in self.errors]
+        names += [n for n in self.errors if n not in self.labels]
+        for name in names:
+            label = self.labels.get(name)
+            if name == FORM_LEVEL:
+                items += [("#form-error", message) for message in self.form_errors()]
+            elif label:
+                items.append((f"#{name}", label))
+            else:
+                items += [(f"#{name}-error", message) for message in self.error(name)]
+        return items
+
     # ---- HTML form → wire format ---------------------------------------------------------
     def wire(self) -> dict:
         """The posted fields as the API's JSON body would carry them."""
@@ -128,6 +158,15 @@ class Form:
             if value is not _OMIT:
                 body[name] = value
         return body
+
+
+def page_errors() -> list[tuple[str, str]]:
+    """What the summary at the top of the page lists: the problems of every form the page
+    showed, in page order, each once."""
+    items: list[tuple[str, str]] = []
+    for form in g.get("shown_forms", ()):
+        items += [item for item in form.summary() if item not in items]
+    return items
 
 
 class _Omit:
@@ -189,6 +228,7 @@ def init_app(app: Flask) -> None:
     from api.extensions import csrf
 
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False  # checked here instead
+    app.add_template_global(page_errors)
 
     @app.before_request
     def _check_csrf():
