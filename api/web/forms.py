@@ -66,6 +66,8 @@ class Form:
         self.posted = request.method == "POST"
         self.raw = request.form if self.posted else _as_multidict(initial or {})
         self.labels: dict[str, str | None] = {}  # the fields the page shows, in page order
+        self._whole: set[str] = set()  # fields whose errors are about the whole value
+        self.messages: dict = {}  # the schema's errors as marshmallow gave them
 
     # ---- what the view calls -------------------------------------------------------------
     def validate(self) -> bool:
@@ -79,6 +81,12 @@ class Form:
             self.data = self.schema.load(self.wire())
         except ValidationError as exc:
             self.errors = _flatten(exc.messages)
+            self.messages = exc.messages
+            self._whole = {
+                name
+                for name, texts in exc.messages.items()
+                if isinstance(texts, list) and all(isinstance(t, str) for t in texts)
+            }
             return False
         return True
 
@@ -92,6 +100,17 @@ class Form:
                 )
         else:
             self.errors.setdefault(FORM_LEVEL, []).append(exc.message)
+
+    def spread(self, name: str, input_name: Callable[[str], str]) -> None:
+        """Show errors about one part of a dict field (``{"language": [...]}``) beside the input
+        that holds that part (``input_name("language")``), not above them all."""
+        parts = self.messages.get(name)
+        if not isinstance(parts, dict):
+            return
+        self.errors.pop(name, None)
+        for key, texts in parts.items():
+            for field, messages in _flatten(texts, input_name(str(key))).items():
+                self.errors.setdefault(field, []).extend(messages)
 
     def render(self, template: str, **context):
         """The page with this form; 422 when the form came back with errors."""
@@ -110,7 +129,13 @@ class Form:
         return str(option) in self.values(name)
 
     def error(self, name: str) -> list[str]:
-        return [translate_error(message) for message in self.errors.get(name, [])]
+        """The field's errors in the reader's words; a rule about the whole value (a length)
+        is worded from what the person gave: choices for a list, characters for text."""
+        given = None
+        if self.posted and name in self._whole:
+            many = isinstance(self.schema.fields.get(name), fields.List)
+            given = self.values(name) if many else self.value(name).strip()
+        return [translate_error(message, given) for message in self.errors.get(name, [])]
 
     def form_errors(self) -> list[str]:
         return self.error(FORM_LEVEL)

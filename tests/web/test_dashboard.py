@@ -89,7 +89,22 @@ def test_bad_filter_is_422_with_the_field_named(client, programme):
     assert res.status_code == 422
     assert "start" in res.get_data(as_text=True)
     res = client.get(page(programme, "dashboard?fellowship=XA"))
-    assert res.status_code == 422 and "Unknown fellowship" in res.get_data(as_text=True)
+    assert res.status_code == 422
+    assert "Choose a fellowship this programme has: " in res.get_data(as_text=True)
+
+
+def test_filter_errors_read_in_the_readers_language(client, db, programme):
+    programme.coordinator.locale = "es"
+    db.session.commit()
+    login(client, programme.coordinator)
+    html = client.get(page(programme, "dashboard?start=abc")).get_data(as_text=True)
+    assert "Desde: Escribe una fecha." in html
+    html = client.get(page(programme, "dashboard?start=2026-06-01&end=2026-05-01")).get_data(
+        as_text=True
+    )
+    assert "La fecha de inicio tiene que ser igual o anterior a la fecha final." in html
+    html = client.get(page(programme, "dashboard?fellowship=ZZ")).get_data(as_text=True)
+    assert "Elige una confraternidad de este programa: " in html
 
 
 @pytest.mark.parametrize("who", ["N1", "S1", "other"])
