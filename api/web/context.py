@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC
 
 from flask import Flask, current_app, request, url_for
 from flask_babel import format_date, format_datetime, get_locale
@@ -144,14 +145,20 @@ def url_for_nav(item: NavItem) -> str:
 
 def when(value) -> str:
     """A moment as people say it, in the reader's zone and language: "Sun, December 6 at
-    2:30 PM" / "dom, 6 de diciembre, 14:30"."""
+    2:30 PM" / "dom, 6 de diciembre, 14:30"; with the year when it is not the reader's current
+    year ("Sun, November 30, 2025 at 6:00 PM"), so last year's events never read as last week's."""
     if not value:
         return ""
     from babel.dates import format_skeleton, format_time
     from flask_babel import get_timezone, gettext
 
+    from api.models import utcnow
+
     zone, locale = get_timezone(), get_locale()
-    day = format_skeleton("MMMMEEEEd", value, tzinfo=zone, locale=locale, fuzzy=True)
+    moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+    this_year = moment.astimezone(zone).year == utcnow().astimezone(zone).year
+    skeleton = "MMMMEEEEd" if this_year else "yMMMMEEEEd"
+    day = format_skeleton(skeleton, value, tzinfo=zone, locale=locale, fuzzy=True)
     time = format_time(value, "short", tzinfo=zone, locale=locale)
     return gettext("%(day)s at %(time)s", day=day, time=time)
 
