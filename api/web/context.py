@@ -163,12 +163,22 @@ def when(value) -> str:
     return gettext("%(day)s at %(time)s", day=day, time=time)
 
 
+def number(value, places: int | None = None) -> str:
+    """A number as the reader writes it ("0.33" / "0,33"); ``places`` fixes the decimals."""
+    if value is None:
+        return ""
+    from flask_babel import format_decimal
+
+    return format_decimal(value, format=None if places is None else "#,##0." + "0" * places)
+
+
 def init_app(app: Flask) -> None:
     from api.web import wording
 
     app.context_processor(page_context)
     app.jinja_env.globals["wording"] = wording
     app.jinja_env.filters["when"] = when
+    app.jinja_env.filters["number"] = number
     app.jinja_env.filters["tel_links"] = tel_links
     app.jinja_env.filters["crisis_numbers"] = crisis_numbers
     from api.mail import sentences
