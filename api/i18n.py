@@ -24,6 +24,21 @@ def N_(message: str) -> str:
     return message
 
 
+class Worded(str):
+    """A message with values in it: English as the API sends it, and its catalogue id and
+    values, so a page can say it in the reader's language (``translate_error``)."""
+
+    msgid: str
+    values: dict
+
+
+def worded(msgid: str, **values) -> Worded:
+    """``msgid % values`` that a page can still translate; mark ``msgid`` with ``N_``."""
+    text = Worded(msgid % values)
+    text.msgid, text.values = msgid, values
+    return text
+
+
 def _member():
     try:
         return current_user if current_user and current_user.is_authenticated else None
@@ -74,46 +89,108 @@ _FIXED = {
     "Not a valid integer.": lazy_gettext("Enter a whole number."),
     "Not a valid number.": lazy_gettext("Enter a number."),
     "Not a valid date.": lazy_gettext("Enter a date."),
+    "Not a valid datetime.": lazy_gettext("Enter a date and time."),
+    "Not a valid URL.": lazy_gettext("Enter a web address like https://example.org/hook."),
+    "Number too large.": lazy_gettext("Enter a smaller number."),
+    "Special numeric values (nan or infinity) are not permitted.": lazy_gettext("Enter a number."),
+    "Not a valid list.": lazy_gettext("Choose one of the options."),
+    "Invalid input type.": lazy_gettext("Please check what you wrote here."),
     "Not a valid boolean.": lazy_gettext("Choose yes or no."),
     "Not a valid string.": lazy_gettext("Enter some text."),
     "Not a valid UUID.": lazy_gettext("Choose one of the options."),
     "Must be one of the choices.": lazy_gettext("Choose one of the options."),
 }
-_PATTERNS = (
-    (
-        re.compile(r"^Longer than maximum length (\d+)\.$"),
-        lambda n: ngettext("Use at most %(num)d character.", "Use at most %(num)d characters.", n),
-    ),
-    (
-        re.compile(r"^Shorter than minimum length (\d+)\.$"),
-        lambda n: ngettext(
-            "Use at least %(num)d character.", "Use at least %(num)d characters.", n
-        ),
-    ),
+_LENGTH = (
+    (re.compile(r"^Shorter than minimum length (\d+)\.$"), "min"),
+    (re.compile(r"^Longer than maximum length (\d+)\.$"), "max"),
+    (re.compile(r"^Length must be between (\d+) and (\d+)\.$"), "between"),
+    (re.compile(r"^Length must be (\d+)\.$"), "equal"),
+)
+_NUMBER = (
     (
         re.compile(
             r"^Must be greater than or equal to (-?\d+) and less than or equal to (-?\d+)\.$"
         ),
-        None,
+        "between",
     ),
-    (re.compile(r"^Must be one of: .*\.$"), lambda: gettext("Choose one of the options.")),
+    (re.compile(r"^Must be greater than or equal to (-?\d+)\.$"), "min"),
+    (re.compile(r"^Must be less than or equal to (-?\d+)\.$"), "max"),
 )
+_CHOICE = re.compile(r"^(Must be one of: .*|One or more of the choices you made was not in: .*)\.$")
 
 
-def translate_error(message: str) -> str:
+def _at_least(num: int, many: bool) -> str:
+    if many:
+        return gettext("Choose at least one.") if num == 1 else gettext(
+            "Choose at least %(num)d.", num=num
+        )  # fmt: skip
+    return ngettext("Use at least %(num)d character.", "Use at least %(num)d characters.", num)
+
+
+def _at_most(num: int, many: bool) -> str:
+    if many:
+        return gettext("Choose only one.") if num == 1 else gettext(
+            "Choose at most %(num)d.", num=num
+        )  # fmt: skip
+    return ngettext("Use at most %(num)d character.", "Use at most %(num)d characters.", num)
+
+
+def _length(kind: str, numbers: list[int], value) -> str:
+    """A length rule in words: choices for a list, characters for text. With what the person
+    gave (``value``), "between" says the side they missed; nothing given is "fill this in"."""
+    many = isinstance(value, list | tuple)
+    size = None if value is None else len(value)
+    if kind == "min":
+        low, high = numbers[0], None
+    elif kind == "max":
+        low, high = None, numbers[0]
+    elif kind == "equal":
+        low = high = numbers[0]
+    else:
+        low, high = numbers
+    if size == 0 and not many:
+        return gettext("Please fill this in.")
+    if low is not None and (size is None and high is None or size is not None and size < low):
+        return _at_least(low, many)
+    if high is not None and (size is None and low is None or size is not None and size > high):
+        return _at_most(high, many)
+    if low == high:
+        if many:
+            return gettext("Choose exactly %(num)d.", num=low)
+        return ngettext("Use exactly %(num)d character.", "Use exactly %(num)d characters.", low)
+    if many:
+        return gettext("Choose from %(low)d to %(high)d.", low=low, high=high)
+    return gettext("Use from %(low)d to %(high)d characters.", low=low, high=high)
+
+
+def _number(kind: str, numbers: list[int]) -> str:
+    if kind == "min":
+        return gettext("Enter %(low)d or more.", low=numbers[0])
+    if kind == "max":
+        return gettext("Enter %(high)d or less.", high=numbers[0])
+    return gettext("Enter a number from %(low)d to %(high)d.", low=numbers[0], high=numbers[1])
+
+
+def translate_error(message: str, value=None) -> str:
     """An error message from a schema or a service, in the reader's language.
 
     Messages our code writes are in the catalogue (marked with ``N_`` or ``_`` where written);
-    marshmallow's own are worded here.
+    marshmallow's own are worded here. ``value`` is what the person gave for the field when the
+    caller knows it (a list for a choice of several, text otherwise): it lets a length rule say
+    "choose at least one" or "use at least 3 characters" rather than both ends.
     """
+    if isinstance(message, Worded):
+        return gettext(message.msgid, **message.values)
     if message in _FIXED:
         return str(_FIXED[message])
-    for pattern, word in _PATTERNS:
+    for pattern, kind in _LENGTH:
         found = pattern.match(message)
-        if not found:
-            continue
-        if word is None:
-            low, high = (int(x) for x in found.groups())
-            return gettext("Enter a number from %(low)d to %(high)d.", low=low, high=high)
-        return word(*(int(x) for x in found.groups())) if found.groups() else word()
+        if found:
+            return _length(kind, [int(x) for x in found.groups()], value)
+    for pattern, kind in _NUMBER:
+        found = pattern.match(message)
+        if found:
+            return _number(kind, [int(x) for x in found.groups()])
+    if _CHOICE.match(message):
+        return gettext("Choose one of the options.")
     return gettext(message)

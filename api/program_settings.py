@@ -6,6 +6,8 @@ import re
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
+from api.i18n import N_, worded
+
 # One set of default weights: the matcher's own, so a programme that never edits its weights
 # ranks exactly as the matcher's tests and benchmarks do.
 from matcher.types import DEFAULT_WEIGHTS
@@ -68,15 +70,22 @@ class ProgramSettingsSchema(Schema):
     @validates("quiet_hours_start", "quiet_hours_end")
     def _hhmm(self, value: str, data_key: str) -> None:
         if not _HHMM.match(value):
-            raise ValidationError("Use 24-hour HH:MM, e.g. 21:00.")
+            raise ValidationError(N_("Use 24-hour HH:MM, e.g. 21:00."))
 
     @validates("match_weights")
     def _weights(self, value: dict, data_key: str) -> None:
         unknown = sorted(set(value) - set(DEFAULT_WEIGHTS))
         if unknown:
-            raise ValidationError(f"Unknown weight(s): {', '.join(unknown)}.")
-        if any(w < 0 or w > 10 for w in value.values()):
-            raise ValidationError("Weights must be between 0 and 10.")
+            raise ValidationError(
+                worded(N_("There is no weight called %(names)s."), names=", ".join(unknown))
+            )
+        wrong = {
+            name: [N_("Enter a number from 0 to 10.")]
+            for name, w in value.items()
+            if not 0 <= w <= 10
+        }
+        if wrong:
+            raise ValidationError(wrong)  # each under its own weight
 
 
 def merged(settings: dict | None) -> dict[str, object]:

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from standardwebhooks.webhooks import Webhook as Signer
 
 from api.channels import DeliveryError
+from api.i18n import N_
 
 MAX_RESPONSE_BYTES = 64 * 1024
 
@@ -28,7 +29,7 @@ def new_secret() -> str:
 
 
 DEFAULT_PORTS = frozenset({80, 443})
-NOT_PUBLIC = "Private, loopback and link-local addresses are not allowed."
+NOT_PUBLIC = N_("Private, loopback and link-local addresses are not allowed.")
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
 _IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
@@ -80,17 +81,17 @@ def resolve_target(
     """
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise TargetRefused("Use an http(s) URL with a host name.")
+        raise TargetRefused(N_("Use an http(s) URL with a host name."))
     if parts.username or parts.password:
-        raise TargetRefused("Credentials in the URL are not allowed.")
+        raise TargetRefused(N_("Credentials in the URL are not allowed."))
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
         infos = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
     except (OSError, ValueError):
-        raise TargetRefused("The host name does not resolve.") from None
+        raise TargetRefused(N_("The host name does not resolve.")) from None
     addresses = sorted({info[4][0] for info in infos})
     if not addresses:
-        raise TargetRefused("The host name does not resolve.")
+        raise TargetRefused(N_("The host name does not resolve."))
     ips = [ipaddress.ip_address(address.split("%")[0]) for address in addresses]
     if any(_refused(ip, allow_loopback) for ip in ips):
         raise TargetRefused(NOT_PUBLIC)

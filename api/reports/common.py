@@ -12,6 +12,7 @@ from sqlalchemy import String, cast
 from sqlalchemy.sql.elements import ColumnElement
 
 from api.errors import Invalid
+from api.i18n import N_, worded
 from api.models import Program, utcnow
 from api.program_settings import small_cell_min
 
@@ -77,14 +78,26 @@ def make_params(
     start = start or end - timedelta(days=DEFAULT_DAYS - 1)
     for field, day in (("end", end), ("start", start)):
         if not EARLIEST <= day <= LATEST:
-            raise InvalidQuery(field, f"Use a date between {EARLIEST} and {LATEST}.")
+            raise InvalidQuery(
+                field,
+                worded(
+                    N_("Use a date between %(first)s and %(last)s."),
+                    first=EARLIEST.isoformat(),
+                    last=LATEST.isoformat(),
+                ),
+            )
     if start > end:
-        raise InvalidQuery("start", "The start date must be on or before the end date.")
+        raise InvalidQuery("start", N_("The start date must be on or before the end date."))
     if (end - start).days > MAX_DAYS:
-        raise InvalidQuery("end", f"The date range may cover at most {MAX_DAYS} days.")
+        raise InvalidQuery(
+            "end", worded(N_("The date range may cover at most %(num)d days."), num=MAX_DAYS)
+        )
     if fellowship is not None and fellowship not in (program.fellowships or []):
-        known = ", ".join(program.fellowships or []) or "none"
-        raise InvalidQuery("fellowship", f"Unknown fellowship; this programme has: {known}.")
+        known = ", ".join(program.fellowships or []) or "-"
+        raise InvalidQuery(
+            "fellowship",
+            worded(N_("Choose a fellowship this programme has: %(known)s."), known=known),
+        )
     return ReportParams(program=program, start=start, end=end, fellowship=fellowship, now=now)
 
 

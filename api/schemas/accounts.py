@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from api.i18n import N_
 from api.program_settings import ProgramSettingsSchema
 from api.schemas.common import (
     TimeZone,
@@ -53,7 +54,12 @@ class PasswordSetSchema(Schema):
 
 class PasswordChangeSchema(Schema):
     current_password = fields.String(
-        required=True, load_only=True, validate=validate.Length(max=200)
+        required=True,
+        load_only=True,
+        validate=[
+            validate.Length(min=1, error=N_("Enter your current password.")),
+            validate.Length(max=200),
+        ],
     )
     new_password = fields.String(required=True, load_only=True, validate=validate_password)
 
@@ -68,7 +74,14 @@ class PreferencesSchema(Schema):
 
 
 class CloseAccountSchema(Schema):
-    password = fields.String(required=True, load_only=True, validate=validate.Length(max=200))
+    password = fields.String(
+        required=True,
+        load_only=True,
+        validate=[
+            validate.Length(min=1, error=N_("Enter your password.")),
+            validate.Length(max=200),
+        ],
+    )
 
 
 class VerifySchema(Schema):

@@ -6,6 +6,7 @@ from datetime import date
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from api.i18n import N_
 from api.schemas.common import (
     TimeZone,
     validate_display_name,
@@ -73,7 +74,7 @@ class CoordinatorMemberDetailSchema(CoordinatorMemberSchema):
 
 def _not_past(value: date) -> None:
     if value < date.today():
-        raise ValidationError("Cannot be in the past.")
+        raise ValidationError(N_("Cannot be in the past."))
 
 
 class PauseSchema(Schema):

@@ -16,7 +16,7 @@ from marshmallow import (
 )
 
 from api.gazetteer import City, city_by_id, find_city
-from api.i18n import N_
+from api.i18n import N_, worded
 from api.schemas.common import TimeZone, validate_display_name, validate_time_zone
 
 GENDERS = ("woman", "man", "nonbinary", "other")
@@ -70,12 +70,18 @@ def _location_in(value) -> City | None:
         raise ValidationError('Give {"city": "Portland", "country": "US"}, nothing more.')
     name, country = value.get("city"), value.get("country")
     if not isinstance(name, str) or not isinstance(country, str) or not name.strip():
-        raise ValidationError("Both city and a two-letter country code are needed.")
+        raise ValidationError(N_("Both city and a two-letter country code are needed."))
     if not re.fullmatch(r"[A-Za-z]{2}", country.strip()):
-        raise ValidationError("country must be a two-letter ISO 3166 code, e.g. US.")
+        raise ValidationError(N_("Use the two-letter country code, like US or MX."))
     city = find_city(name, country)
     if city is None:
-        raise ValidationError(f"We do not know a city called {name!r} in {country.upper()}.")
+        raise ValidationError(
+            worded(
+                N_("We do not know a city called “%(name)s” in %(country)s."),
+                name=name,
+                country=country.upper(),
+            )
+        )
     return city
 
 
@@ -129,7 +135,7 @@ class ProfileSchema(Schema):
 
 def _not_future(value: date) -> None:
     if value > date.today():
-        raise ValidationError("Cannot be in the future.")
+        raise ValidationError(N_("Cannot be in the future."))
 
 
 class ProgramEligibilitySchema(Schema):

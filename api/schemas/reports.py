@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from api.i18n import N_
+
 
 class ReportQueryArgsSchema(Schema):
     """Date range (inclusive, default the last 90 days) and an optional fellowship."""
@@ -15,7 +17,7 @@ class ReportQueryArgsSchema(Schema):
     @validates_schema
     def _ordered(self, data: dict, **kwargs) -> None:
         if data.get("start") and data.get("end") and data["start"] > data["end"]:
-            raise ValidationError("The start date must be on or before the end date.", "start")
+            raise ValidationError(N_("The start date must be on or before the end date."), "start")
 
 
 class FlagHistorySchema(Schema):

@@ -22,6 +22,7 @@ from sqlalchemy import insert as plain_insert
 
 from api.errors import Conflict, NotFound
 from api.extensions import db
+from api.i18n import N_
 from api.matching_index import pool_changed
 from api.models import (
     AuditLog,
@@ -309,7 +310,7 @@ def answer_availability(member: Member, check_uuid, available: bool) -> Availabi
     ).rowcount
     if not answered:
         db.session.rollback()
-        raise Conflict("This check was already answered.")
+        raise Conflict(N_("This check was already answered."))
     if available:
         record_confirmation(member.id, now, resume=check.paused_at is not None)
     else:

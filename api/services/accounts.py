@@ -272,7 +272,7 @@ def create_program(
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        raise Conflict("That join code is already in use.") from None
+        raise Conflict(N_("That join code is already in use.")) from None
     return program
 
 
@@ -309,7 +309,7 @@ def create_member(
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        raise Conflict("An account with this email exists.") from None
+        raise Conflict(N_("An account with this email exists.")) from None
     return member
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 
 from api.errors import Conflict, NotFound
 from api.extensions import db
+from api.i18n import N_
 from api.models import CheckInChoice, DailyCheckIn, Member, Sponsorship, utcnow
 from api.services.notes import encrypt_note
 from api.services.notify import notify
@@ -183,7 +184,7 @@ def tell_sponsor(member: Member, checkin_uuid, now: datetime | None = None) -> l
     checkin = own(member, checkin_uuid)
     pairs = sponsors_of(member.id)
     if not pairs:
-        raise Conflict("You have no sponsor right now.")
+        raise Conflict(N_("You have no sponsor right now."))
     name = member.display_name
     for pair in pairs:
         notify(

@@ -77,7 +77,7 @@ def log_contact(
     """
     now = now or utcnow()
     if pair.status != "active":
-        raise Conflict("This sponsorship has ended; contacts can no longer be logged.")
+        raise Conflict(N_("This sponsorship has ended; contacts can no longer be logged."))
     if occurred_at > now + CLOCK_SKEW:
         raise Invalid("occurred_at", N_("A contact cannot be in the future."))
     if occurred_at < pair.started_at - CLOCK_SKEW:
@@ -225,7 +225,7 @@ def confirm_contact(member: Member, contact_uuid) -> Contact:
     if member.id not in (pair.sponsor_id, pair.sponsee_id):
         raise NotFound("No such contact.")
     if contact.logged_by_id == member.id:
-        raise Conflict("The other side of the sponsorship confirms a contact.")
+        raise Conflict(N_("The other side of the sponsorship confirms a contact."))
     if pair.status != "active":
         raise Conflict(ENDED)
     db.session.execute(
@@ -284,7 +284,7 @@ def read_contact_link(token: str) -> tuple[Member, Sponsorship, str, datetime]:
     try:
         data, signed = _serializer().loads(token, max_age=LINK_MAX_AGE_S, return_timestamp=True)
     except SignatureExpired:
-        raise Conflict("This link has expired. Log the contact in the app instead.") from None
+        raise Conflict(N_("This link has expired. Log the contact in the app instead.")) from None
     except (BadSignature, TypeError, ValueError):
         raise NotFound("This link is not valid.") from None
     try:

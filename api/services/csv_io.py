@@ -109,7 +109,7 @@ def _flatten(messages) -> list[str]:
         return [m for value in messages.values() for m in _flatten(value)]
     if isinstance(messages, list):
         return [m for value in messages for m in _flatten(value)]
-    return [str(messages)]
+    return [messages if isinstance(messages, str) else str(messages)]  # keeps a Worded one
 
 
 def _read(raw: bytes) -> list[dict]:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import aliased
 
 from api.errors import Conflict, Invalid, NotFound
 from api.extensions import db
+from api.i18n import N_, worded
 from api.models import (
     AuditLog,
     Contact,
@@ -120,9 +121,9 @@ def _audit(program: Program, actor: Member, action: str, flag: MissedContactFlag
 def _clean(action_taken: str | None, *, required: bool) -> str | None:
     text = (action_taken or "").strip()
     if required and not text:
-        raise Invalid("action_taken", "Say what you did (e.g. 'called the sponsor').")
+        raise Invalid("action_taken", N_("Say what you did (e.g. 'called the sponsor')."))
     if len(text) > ACTION_MAX:
-        raise Invalid("action_taken", f"Use at most {ACTION_MAX} characters.")
+        raise Invalid("action_taken", worded(N_("Use at most %(num)d characters."), num=ACTION_MAX))
     return text or None
 
 
@@ -141,7 +142,7 @@ def acknowledge(program: Program, actor: Member, flag_uuid, action_taken: str) -
     )
     if done.rowcount != 1:
         db.session.rollback()
-        raise Conflict("This flag is already resolved.")
+        raise Conflict(N_("This flag is already resolved."))
     _audit(program, actor, "escalation.acknowledge", flag, text)
     db.session.commit()
     db.session.refresh(flag)
@@ -171,7 +172,7 @@ def resolve(
     )
     if done.rowcount != 1:
         db.session.rollback()
-        raise Conflict("This flag is already resolved.")
+        raise Conflict(N_("This flag is already resolved."))
     _audit(program, actor, "escalation.resolve", flag, text or "")
     db.session.refresh(flag)
     after_resolution([flag.id], now, actor_id=actor.id)
@@ -197,7 +198,7 @@ def send_check_in(program: Program, actor: Member, flag_uuid, message: str) -> M
         raise Invalid("message", _("Use at most %(num)d characters.", num=CHECK_IN_MAX))
     flag = _flag(program, flag_uuid)
     if flag.resolved_at is not None:
-        raise Conflict("This flag is already resolved.")
+        raise Conflict(N_("This flag is already resolved."))
     pair = flag.sponsorship
     sent = db.session.scalar(
         select(func.count())

@@ -21,6 +21,7 @@ from sqlalchemy import func, select, update
 
 from api.errors import Conflict
 from api.extensions import db
+from api.i18n import N_
 from api.matching_inputs import profile_fields
 from api.models import (
     MatchModel,
@@ -216,7 +217,7 @@ def rollback(
     db.session.execute(select(Program.id).where(Program.id == program.id).with_for_update())
     current = active_model(program)
     if current is None:
-        raise Conflict("The programme already ranks sponsors with its fixed weights.")
+        raise Conflict(N_("The programme already ranks sponsors with its fixed weights."))
     back = None
     if to == "previous":
         back = db.session.scalar(
@@ -230,7 +231,9 @@ def rollback(
             .limit(1)
         )
         if back is None:
-            raise Conflict("There is no earlier learned version; roll back to the fixed weights.")
+            raise Conflict(
+                N_("There is no earlier learned version; roll back to the fixed weights.")
+            )
     current.status, current.changed_at = "rolled_back", now
     db.session.flush()  # the partial unique index: one active version at a time
     if back is not None:

@@ -11,6 +11,7 @@ from sqlalchemy import delete, or_, select, update
 from api.auth import verify_password
 from api.errors import Invalid
 from api.extensions import db
+from api.i18n import N_
 from api.models import (
     SYSTEM_END_REASONS,
     ApiToken,
@@ -37,7 +38,7 @@ from api.services.notes import decrypt_note
 
 ACCOUNT_CLOSED = SYSTEM_END_REASONS[0]
 FORMER_MEMBER = "Former member"
-WRONG_PASSWORD = "This is not your password."
+WRONG_PASSWORD = N_("This is not your password.")
 # Profile fields that identify a person (removed on closing). Gender, fellowships and
 # languages stay: coarse, and the report breakdowns count them.
 IDENTIFYING = {

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from api.errors import Invalid, NotFound
 from api.extensions import db
 from api.gazetteer import City
+from api.i18n import N_
 from api.matching_index import pool_changed
 from api.matching_inputs import confirmed_days_ago, is_paused, rule_settings, sponsor_state
 from api.models import AvailabilityCheck, Member, Membership, Program, SponsorProfile, utcnow
@@ -69,7 +70,7 @@ def update_profile(member: Member, data: dict) -> Member:
         raise Invalid(field, messages[0])
     tags = data.get("tags", member.tags or [])
     if "tags_shown" in data and not set(data["tags_shown"]) <= set(tags):
-        raise Invalid("tags_shown", "Only tags you have chosen can be shown.")
+        raise Invalid("tags_shown", N_("Only tags you have chosen can be shown."))
     if "tags" in data and "tags_shown" not in data:
         data["tags_shown"] = [t for t in member.tags_shown or () if t in set(tags)]
     if "display_name" in data and data["display_name"] != member.display_name:

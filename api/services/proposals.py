@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from api.errors import AppError, Conflict, Invalid, NotFound
 from api.extensions import db
+from api.i18n import N_
 from api.matching_index import WarmIndex, pool_changed
 from api.matching_inputs import blocked_between, seeker_request
 from api.models import (
@@ -88,7 +89,7 @@ def ask(
     now = now or utcnow()
     request = load_own_request(member, request_uuid)
     if request.status != "open":
-        raise Conflict("This request is not open.")
+        raise Conflict(N_("This request is not open."))
     if sponsor_uuid is not None and _recent_asks(member, sponsor_uuid, now) >= (
         ASKS_PER_SPONSOR_PER_DAY
     ):
@@ -104,7 +105,7 @@ def ask(
             if entry is None and row is not None:
                 failed = violated_rules(seeker, index.sponsors_[row], index.settings_)
             if entry is None and (row is None or not sponsor_state_only(failed)):
-                raise Invalid("sponsor_id", "This sponsor is not on your shortlist.")
+                raise Invalid("sponsor_id", N_("This sponsor is not on your shortlist."))
     if entry is None:
         raise SponsorUnavailable(
             next_option(request, exclude=[sponsor_uuid] if sponsor_uuid else (), now=now),
@@ -186,7 +187,7 @@ def create_proposal(
     program = request.program
     if not hold_open_request(request.id):
         db.session.rollback()
-        raise Conflict("This request is not open.")
+        raise Conflict(N_("This request is not open."))
     # Checked under the request's lock, which blocking takes too: a block made while this
     # sponsor was being chosen still wins, and the newcomer just sees the next option.
     if blocked_between(request.newcomer_id, sponsor.id) or not take_slot(sponsor.id, now):

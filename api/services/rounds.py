@@ -124,12 +124,12 @@ def get_round(program: Program, round_uuid: uuid.UUID) -> MatchingRound:
 
 def _draft_pair(rnd: MatchingRound, pair_uuid: uuid.UUID) -> RoundPair:
     if rnd.status != "draft":
-        raise Conflict("This round is published; it can no longer be edited.")
+        raise Conflict(N_("This round is published; it can no longer be edited."))
     pair = next((p for p in rnd.pairs if p.uuid == pair_uuid), None)
     if pair is None:
         raise NotFound("No such pair in this round.")
     if pair.status != "draft":
-        raise Conflict("This pair was removed from the draft.")
+        raise Conflict(N_("This pair was removed from the draft."))
     return pair
 
 
@@ -185,7 +185,7 @@ def replace_pair(
     with WarmIndex(pair.request.program, now) as index:
         entry = feasible_entry(index, seeker, str(sponsor_uuid))
     if entry is None:
-        raise Invalid("sponsor_id", "This sponsor cannot be proposed for this request.")
+        raise Invalid("sponsor_id", N_("This sponsor cannot be proposed for this request."))
     sponsor = db.session.scalar(select(Member).where(Member.uuid == sponsor_uuid))
     old = str(pair.sponsor.uuid)
     pair.sponsor_id, pair.score, pair.change_reason = sponsor.id, entry.score, reason
@@ -219,7 +219,7 @@ def publish(rnd: MatchingRound, actor: Member, now: datetime | None = None) -> M
     )
     if done.rowcount != 1:
         db.session.rollback()
-        raise Conflict("This round was already published.")
+        raise Conflict(N_("This round was already published."))
     program = db.session.get(Program, rnd.program_id)
     deadline = now + timedelta(hours=int(program.setting("proposal_deadline_hours")))
     touched = []

@@ -11,10 +11,11 @@ from sqlalchemy import update
 from api.auth import hash_password, verify_password
 from api.errors import Invalid
 from api.extensions import db
+from api.i18n import N_
 from api.models import ApiToken, Member, utcnow
 from api.services.audit import audit
 
-WRONG_PASSWORD = "This is not your current password."
+WRONG_PASSWORD = N_("This is not your current password.")
 
 
 def end_sessions(member: Member, *, revoke_tokens: bool, keep_token_id: int | None = None) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from api.errors import Conflict, NotFound
 from api.extensions import db
+from api.i18n import N_
 from api.matching_index import WarmIndex
 from api.matching_inputs import seeker_request
 from api.models import Member, Membership, RequestEvent, SponsorRequest, utcnow
@@ -146,7 +147,7 @@ def shortlist_for(member: Member, request_uuid: uuid.UUID, now: datetime | None 
     now = now or utcnow()
     request = load_own_request(member, request_uuid)
     if request.status != "open":
-        raise Conflict("This request is not open.")
+        raise Conflict(N_("This request is not open."))
     k = int(request.program.setting("shortlist_size"))
     entries, _, excluded = ranked(request, k, now=now)
     sponsors = members_by_uuid([e.member_id for e in entries])

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from api.errors import Conflict, Invalid, NotFound
 from api.extensions import db
+from api.i18n import N_
 from api.matching_index import pool_changed
 from api.models import (
     Member,
@@ -46,7 +47,7 @@ def open_request(member: Member, program: Program, data: dict) -> SponsorRequest
         )
     )
     if active is not None:
-        raise Conflict("You already have a sponsor in this programme.")
+        raise Conflict(N_("You already have a sponsor in this programme."))
     fields = dict(data)
     if fields.get("sponsor_gender") == "any":
         fields["sponsor_gender"] = None
@@ -122,7 +123,7 @@ def withdraw_request(member: Member, request_uuid: uuid.UUID) -> SponsorRequest:
     )
     if done.rowcount != 1:
         db.session.rollback()
-        raise Conflict("Only an open request can be withdrawn.")
+        raise Conflict(N_("Only an open request can be withdrawn."))
     sponsor_ids = db.session.scalars(
         update(Proposal)
         .where(Proposal.request_id == request.id, Proposal.status == "pending")

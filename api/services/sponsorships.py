@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from api.errors import Conflict, Invalid, NotFound
 from api.extensions import db
+from api.i18n import N_
 from api.matching_index import pool_changed
 from api.matching_inputs import blocked_between
 from api.models import (
@@ -53,7 +54,7 @@ def accept(
     )
     if done.rowcount != 1:
         db.session.rollback()
-        raise Conflict("The newcomer's request is no longer open.")
+        raise Conflict(N_("The newcomer's request is no longer open."))
     if blocked_between(proposal.newcomer_id, proposal.sponsor_id):
         # Blocking locks the request row too: a block that won is followed at once by the
         # withdrawal or decline of this proposal, so answer as that will.
@@ -92,7 +93,7 @@ def accept(
         db.session.flush()
     except IntegrityError:
         db.session.rollback()
-        raise Conflict("The newcomer already has an active sponsor here.") from None
+        raise Conflict(N_("The newcomer already has an active sponsor here.")) from None
     db.session.add(RequestEvent(request_id=request.id, event="matched", actor_id=member.id))
     _announce_start(sponsorship, proposal)
     pool_changed([proposal.sponsor_id])
@@ -220,7 +221,7 @@ def convert(member: Member, sponsorship_uuid: uuid.UUID) -> Sponsorship:
     )
     if done.rowcount != 1:
         db.session.rollback()
-        raise Conflict("Only an active temporary sponsorship can be made permanent.")
+        raise Conflict(N_("Only an active temporary sponsorship can be made permanent."))
     other = row.sponsee if member.id == row.sponsor_id else row.sponsor
     data = {"sponsorship_id": str(row.uuid)}
     notify(

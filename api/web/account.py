@@ -21,8 +21,9 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
-from api.errors import AppError
+from api.errors import AppError, Invalid
 from api.extensions import db
+from api.i18n import N_
 from api.mail import notification_text
 from api.models import Proposal, Sponsorship
 from api.schemas.accounts import CloseAccountSchema, PasswordChangeSchema, PreferencesSchema
@@ -119,6 +120,8 @@ def time_zone():
     form = _time_zone_form()
     if form.validate():
         try:
+            if not form.data.get("time_zone"):  # an empty box would change nothing
+                raise Invalid("time_zone", N_("Enter your time zone, like America/New_York."))
             profiles.update_profile(current_user, form.data)
         except AppError as exc:
             form.fail(exc)

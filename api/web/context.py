@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC
 
 from flask import Flask, current_app, request, url_for
 from flask_babel import format_date, format_datetime, get_locale
@@ -161,14 +162,20 @@ def url_for_nav(item: NavItem) -> str:
 
 def when(value) -> str:
     """A moment as people say it, in the reader's zone and language: "Sun, December 6 at
-    2:30 PM" / "dom, 6 de diciembre, 14:30"."""
+    2:30 PM" / "dom, 6 de diciembre, 14:30"; with the year when it is not the reader's current
+    year ("Sun, November 30, 2025 at 6:00 PM"), so last year's events never read as last week's."""
     if not value:
         return ""
     from babel.dates import format_skeleton, format_time
     from flask_babel import get_timezone, gettext
 
+    from api.models import utcnow
+
     zone, locale = get_timezone(), get_locale()
-    day = format_skeleton("MMMMEEEEd", value, tzinfo=zone, locale=locale, fuzzy=True)
+    moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+    this_year = moment.astimezone(zone).year == utcnow().astimezone(zone).year
+    skeleton = "MMMMEEEEd" if this_year else "yMMMMEEEEd"
+    day = format_skeleton(skeleton, value, tzinfo=zone, locale=locale, fuzzy=True)
     time = format_time(value, "short", tzinfo=zone, locale=locale)
     return gettext("%(day)s at %(time)s", day=day, time=time)
 
@@ -195,6 +202,15 @@ def was_due(value, now=None) -> str | None:
     )
 
 
+def number(value, places: int | None = None) -> str:
+    """A number as the reader writes it ("0.33" / "0,33"); ``places`` fixes the decimals."""
+    if value is None:
+        return ""
+    from flask_babel import format_decimal
+
+    return format_decimal(value, format=None if places is None else "#,##0." + "0" * places)
+
+
 def init_app(app: Flask) -> None:
     from api.web import wording
 
@@ -202,6 +218,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["wording"] = wording
     app.jinja_env.filters["when"] = when
     app.jinja_env.globals["was_due"] = was_due
+    app.jinja_env.filters["number"] = number
     app.jinja_env.filters["tel_links"] = tel_links
     app.jinja_env.filters["crisis_numbers"] = crisis_numbers
     from api.mail import sentences

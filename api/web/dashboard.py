@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 from api.auth import Access, program_access
 from api.errors import AppError, NotFound
 from api.extensions import db
+from api.i18n import translate_error
 from api.models import SponsorRequest
 from api.reports import REPORTS, make_params, run_report
 from api.reports.charts import CHARTS, cell_words, chart_styles
@@ -73,6 +74,10 @@ def overview(program_id):
         except AppError as exc:
             errors = exc.errors.get("query", {"filters": [exc.message]})
     if errors:
+        errors = {
+            field: [translate_error(m) for m in (texts if isinstance(texts, list) else [texts])]
+            for field, texts in errors.items()
+        }
         status = 422
         params = make_params(access.program)
     if "queue" in results:

@@ -12,6 +12,10 @@ field (``_form.html``'s ``field`` macro). docs/web.md shows the whole pattern.
 CSRF is checked for every POST to a page before the view runs. A view decorated with
 ``@form_view`` gets an expired or missing token as a form-level error ("please try again") with
 the form re-shown; any other page answers 400.
+
+A page whose forms came back with errors also opens with a short summary ("Please check:" and
+a link to each field), so a person on a long page without JavaScript sees that the save failed
+(``base.html`` shows ``page_errors()``; the templates tell a form which fields they show).
 """
 
 from __future__ import annotations
@@ -61,6 +65,9 @@ class Form:
         self.errors: dict[str, list[str]] = {}
         self.posted = request.method == "POST"
         self.raw = request.form if self.posted else _as_multidict(initial or {})
+        self.labels: dict[str, str | None] = {}  # the fields the page shows, in page order
+        self._whole: set[str] = set()  # fields whose errors are about the whole value
+        self.messages: dict = {}  # the schema's errors as marshmallow gave them
 
     # ---- what the view calls -------------------------------------------------------------
     def validate(self) -> bool:
@@ -74,6 +81,12 @@ class Form:
             self.data = self.schema.load(self.wire())
         except ValidationError as exc:
             self.errors = _flatten(exc.messages)
+            self.messages = exc.messages
+            self._whole = {
+                name
+                for name, texts in exc.messages.items()
+                if isinstance(texts, list) and all(isinstance(t, str) for t in texts)
+            }
             return False
         return True
 
@@ -87,6 +100,17 @@ class Form:
                 )
         else:
             self.errors.setdefault(FORM_LEVEL, []).append(exc.message)
+
+    def spread(self, name: str, input_name: Callable[[str], str]) -> None:
+        """Show errors about one part of a dict field (``{"language": [...]}``) beside the input
+        that holds that part (``input_name("language")``), not above them all."""
+        parts = self.messages.get(name)
+        if not isinstance(parts, dict):
+            return
+        self.errors.pop(name, None)
+        for key, texts in parts.items():
+            for field, messages in _flatten(texts, input_name(str(key))).items():
+                self.errors.setdefault(field, []).extend(messages)
 
     def render(self, template: str, **context):
         """The page with this form; 422 when the form came back with errors."""
@@ -105,10 +129,41 @@ class Form:
         return str(option) in self.values(name)
 
     def error(self, name: str) -> list[str]:
-        return [translate_error(message) for message in self.errors.get(name, [])]
+        """The field's errors in the reader's words; a rule about the whole value (a length)
+        is worded from what the person gave: choices for a list, characters for text."""
+        given = None
+        if self.posted and name in self._whole:
+            many = isinstance(self.schema.fields.get(name), fields.List)
+            given = self.values(name) if many else self.value(name).strip()
+        return [translate_error(message, given) for message in self.errors.get(name, [])]
 
     def form_errors(self) -> list[str]:
         return self.error(FORM_LEVEL)
+
+    def show(self, name: str = FORM_LEVEL, label: str | None = None) -> str:
+        """Note that the page shows ``name`` under ``label``, so the error summary at the top
+        of the page can name it and link to it. Returns "" (the macros call it inline)."""
+        self.labels.setdefault(name, label)
+        shown = g.setdefault("shown_forms", [])
+        if not any(form is self for form in shown):
+            shown.append(self)
+        return ""
+
+    def summary(self) -> list[tuple[str, str]]:
+        """``(link, words)`` for each problem of this form: a field's label linking to the
+        field, a form-level message (or an error shown without a label) linking to it."""
+        items = []
+        names = [n for n in self.labels if n in self.errors]
+        names += [n for n in self.errors if n not in self.labels]
+        for name in names:
+            label = self.labels.get(name)
+            if name == FORM_LEVEL:
+                items += [("#form-error", message) for message in self.form_errors()]
+            elif label:
+                items.append((f"#{name}", label))
+            else:
+                items += [(f"#{name}-error", message) for message in self.error(name)]
+        return items
 
     # ---- HTML form → wire format ---------------------------------------------------------
     def wire(self) -> dict:
@@ -128,6 +183,15 @@ class Form:
             if value is not _OMIT:
                 body[name] = value
         return body
+
+
+def page_errors() -> list[tuple[str, str]]:
+    """What the summary at the top of the page lists: the problems of every form the page
+    showed, in page order, each once."""
+    items: list[tuple[str, str]] = []
+    for form in g.get("shown_forms", ()):
+        items += [item for item in form.summary() if item not in items]
+    return items
 
 
 class _Omit:
@@ -189,6 +253,7 @@ def init_app(app: Flask) -> None:
     from api.extensions import csrf
 
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False  # checked here instead
+    app.add_template_global(page_errors)
 
     @app.before_request
     def _check_csrf():

@@ -27,6 +27,7 @@ from sqlalchemy import select
 
 from api.errors import AppError, Conflict, Invalid, NotFound
 from api.extensions import db
+from api.i18n import N_
 from api.mail import when_for
 from api.models import AvailabilityCheck, Member, Proposal, Sponsorship, utcnow
 from api.schemas.workflow import DeclineSchema
@@ -80,7 +81,7 @@ def read_link(token: str) -> Claim:
         member = db.session.scalar(select(Member).where(Member.uuid == uuid.UUID(data["m"])))
         target = uuid.UUID(data["t"])
     except SignatureExpired:
-        raise Conflict("This link has expired.") from None
+        raise Conflict(N_("This link has expired.")) from None
     except (BadSignature, KeyError, TypeError, ValueError):
         raise NotFound("This link is not valid.") from None
     if member is None or member.closed_at is not None:

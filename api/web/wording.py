@@ -23,10 +23,14 @@ def join(items: list[str]) -> str:
     return format_list([str(i) for i in items], locale=_locale()) if items else ""
 
 
-def language_name(code: str) -> str:
-    """A language's name in the reader's language ("Spanish", "español"), from Babel's data."""
+def language_name(code: str, *, start: bool = True) -> str:
+    """A language's name in the reader's language, from Babel's data: "Spanish" / "Español"
+    where it starts a line or an option, as Babel writes it in running text ("Los dos hablan
+    español") with ``start=False``."""
     name = _locale().languages.get(code)
-    return name[:1].upper() + name[1:] if name else code
+    if not name:
+        return code
+    return name[:1].upper() + name[1:] if start else name
 
 
 def language_options(codes=None) -> list[tuple[str, str]]:
@@ -154,7 +158,8 @@ def reason_text(reason: dict) -> str:
     if code == "shared_fellowship" and items:
         return gettext("You are both in %(names)s", names=join(items))
     if code == "shared_language" and items:
-        return gettext("You both speak %(names)s", names=join([language_name(c) for c in items]))
+        names = join([language_name(c, start=False) for c in items])
+        return gettext("You both speak %(names)s", names=names)
     if code == "shared_background" and items:
         return gettext(
             "You have this in common: %(names)s", names=join([label(TAGS, t) for t in items])
@@ -197,7 +202,7 @@ def reason_text(reason: dict) -> str:
 
 def why_nobody(code: str | None, languages: list[str], km: int | None) -> str:
     """Why nobody is on the shortlist, from the service's main obstacle code."""
-    names = join([language_name(c) for c in languages]) or gettext("your language")
+    names = join([language_name(c, start=False) for c in languages]) or gettext("your language")
     headlines = {
         "required_language_missing": gettext(
             "No sponsor who speaks %(languages)s is free yet.", languages=names
@@ -306,7 +311,8 @@ def pair_reason_text(reason: dict) -> str:
     if code == "shared_fellowship" and items:
         return gettext("Both are in %(names)s", names=join(items))
     if code == "shared_language" and items:
-        return gettext("Both speak %(names)s", names=join([language_name(c) for c in items]))
+        names = join([language_name(c, start=False) for c in items])
+        return gettext("Both speak %(names)s", names=names)
     if code == "shared_background" and items:
         return gettext("In common: %(names)s", names=join([label(TAGS, t) for t in items]))
     if code == "shared_contact_modes" and items:
@@ -345,7 +351,9 @@ def roles_text(roles) -> str:
 
 
 def languages_text(codes) -> str:
-    return join([language_name(c) for c in codes])
+    """Languages as a list standing on its own: "Inglés y español"."""
+    names = [language_name(c, start=i == 0) for i, c in enumerate(codes)]
+    return join(names)
 
 
 DELIVERY_STATES = {  # the newest notice to a webhook

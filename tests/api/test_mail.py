@@ -266,10 +266,10 @@ def test_notifications_read_in_the_members_language(scene, client):
     db.session.commit()
     note = db.session.query(Notification).filter_by(member_id=sponsor.id).one()
     title, body, page = notification_text(note, sponsor)
-    assert title == "A Ana P. le gustaría que fueras su padrino" and page == "/asks"
+    assert title == "A Ana P. le gustaría que fueras su padrino o madrina" and page == "/asks"
     client.post("/login", data={"email": sponsor.email, "password": PASSWORD})
     html = client.get("/notifications").get_data(as_text=True)
-    assert "A Ana P. le gustaría que fueras su padrino" in html
+    assert "A Ana P. le gustaría que fueras su padrino o madrina" in html
     assert "Someone would like you to sponsor them" not in html
 
 

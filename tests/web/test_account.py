@@ -470,3 +470,38 @@ def test_the_city_is_not_one_of_the_ways_to_talk(client, db, newcomer):
     refresh()  # the test shares one app context, where Flask-Babel keeps the locale
     html = entities.unescape(client.get("/account").get_data(as_text=True))
     assert "Llamadas y mensajes de texto; cerca de Denver, US" in html
+
+
+# ---- empty boxes are named, never taken as a save or a wrong password ----------------------
+
+
+def test_an_empty_time_zone_is_not_saved_and_says_it_is_needed(client, db, newcomer):
+    res = client.post("/account/time-zone", data={"time_zone": ""}, follow_redirects=True)
+    html = res.get_data(as_text=True)
+    assert res.status_code == 422
+    assert _field_error(html, "time_zone") == "Enter your time zone, like America/New_York."
+    assert "Your time zone is saved." not in html
+    db.session.refresh(newcomer)
+    assert newcomer.time_zone == "America/New_York"
+
+
+def test_an_empty_password_on_delete_asks_for_it(client, db, newcomer):
+    res = client.post("/account/delete", data={"password": ""})
+    assert res.status_code == 422
+    assert _field_error(res.get_data(as_text=True), "password") == "Enter your password."
+    assert client.get("/account").status_code == 200  # nothing happened
+
+
+def test_an_empty_current_password_is_named_beside_its_field(client, db, newcomer):
+    res = client.post("/account/password", data={"current_password": "", "new_password": ""})
+    html = res.get_data(as_text=True)
+    assert res.status_code == 422
+    assert _field_error(html, "current_password") == "Enter your current password."
+    assert _field_error(html, "new_password")
+    newcomer.locale = "es"
+    db.session.commit()
+    refresh()  # the test's app context keeps the locale the first request chose
+    res = client.post("/account/password", data={"current_password": ""})
+    assert _field_error(res.get_data(as_text=True), "current_password") == (
+        "Escribe tu contraseña actual."
+    )

@@ -26,7 +26,8 @@ def test_dashboard_shows_a_chart_and_a_table_for_every_report(client, programme)
     res = client.get(page(programme, "dashboard?start=2026-01-01&end=2026-12-31"))
     assert res.status_code == 200
     html = res.get_data(as_text=True)
-    assert html.count("<svg ") == 8  # the daily check-in's one share needs no chart
+    # the daily check-in's one share needs no chart; "Who waits longest" is HTML bars
+    assert html.count("<svg ") == 7
     assert html.count('class="card report"') == 9
     assert html.count("Download these figures (CSV)") == 9
     assert "Newe N." in html and "hidden (fewer than 5 people)" in html
@@ -63,6 +64,26 @@ def test_every_figure_is_in_plain_words_and_charts_keep_phone_sized_text(client,
     assert not re.search(r"\([0-9a-f]{8}\)", html)  # no id fragments to tell people apart
 
 
+def test_who_waits_longest_is_a_list_of_bars_with_whole_names_longest_first(client, programme):
+    login(client, programme.coordinator)
+    html = client.get(page(programme, "dashboard?start=2026-01-01&end=2026-12-31")).get_data(
+        as_text=True
+    )
+    section = html[html.index('id="breakdowns"') : html.index('id="milestones"')]
+    assert "<svg" not in section
+    rows = re.findall(
+        r'<span class="bar-label">([^<]+)</span>.*?style="width: ([\d.]+)%".*?'
+        r'<span class="bar-value">([^<]+)</span>',
+        section,
+        flags=re.S,
+    )
+    assert rows and float(rows[0][1]) == 100.0  # the longest wait has the full bar
+    widths = [float(w) for _, w, _ in rows]
+    assert widths == sorted(widths, reverse=True)
+    assert all(": " in label and "…" not in label for label, _, _ in rows)  # never cut
+    assert all(value.strip().endswith(("day", "days")) for _, _, value in rows)
+
+
 def test_the_dashboard_reads_in_spanish(client, programme):
     login(client, programme.coordinator)
     client.post("/language", data={"locale": "es", "next": "/"})
@@ -89,7 +110,22 @@ def test_bad_filter_is_422_with_the_field_named(client, programme):
     assert res.status_code == 422
     assert "start" in res.get_data(as_text=True)
     res = client.get(page(programme, "dashboard?fellowship=XA"))
-    assert res.status_code == 422 and "Unknown fellowship" in res.get_data(as_text=True)
+    assert res.status_code == 422
+    assert "Choose a fellowship this programme has: " in res.get_data(as_text=True)
+
+
+def test_filter_errors_read_in_the_readers_language(client, db, programme):
+    programme.coordinator.locale = "es"
+    db.session.commit()
+    login(client, programme.coordinator)
+    html = client.get(page(programme, "dashboard?start=abc")).get_data(as_text=True)
+    assert "Desde: Escribe una fecha." in html
+    html = client.get(page(programme, "dashboard?start=2026-06-01&end=2026-05-01")).get_data(
+        as_text=True
+    )
+    assert "La fecha de inicio tiene que ser igual o anterior a la fecha final." in html
+    html = client.get(page(programme, "dashboard?fellowship=ZZ")).get_data(as_text=True)
+    assert "Elige una confraternidad de este programa: " in html
 
 
 @pytest.mark.parametrize("who", ["N1", "S1", "other"])

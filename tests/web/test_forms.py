@@ -62,6 +62,51 @@ def test_errors_read_in_spanish_for_a_spanish_reader(client, db, newcomer):
     assert _field_error(html, "max_distance_km") == "Escribe un número entero."
 
 
+def _summary(html: str) -> list[tuple[str, str]]:
+    """The error summary at the top of the page: (link, words) for each item."""
+    found = re.search(r'<div class="error-summary" role="alert"[^>]*>(.*?)</div>', html, re.S)
+    return re.findall(r'<li><a href="([^"]+)">([^<]*)</a></li>', found.group(1)) if found else []
+
+
+def test_a_failed_save_is_summed_up_at_the_top_of_the_page_with_links_to_the_fields(
+    client, newcomer
+):
+    res = client.post("/sponsor/request", data={"in_person_needed": "y", "max_distance_km": "x"})
+    html = res.get_data(as_text=True)
+    assert _summary(html) == [("#max_distance_km", "How far can you travel? (km)")]
+    assert 'id="max_distance_km"' in html  # the link leads to the field
+    # it stands first in the page's main part, before the flashes and the form
+    assert html.index('class="error-summary"') < html.index('<form method="post" action="/sponsor')
+    assert re.search(r"<main[^>]*>\s*<div class=\"error-summary\"", html)
+    assert "<title>Please check: " in html
+
+
+def test_the_summary_names_a_form_level_error(app, client, newcomer):
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        res = client.post("/sponsor/request", data={"csrf_token": "stale"})
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+    assert _summary(res.get_data(as_text=True)) == [
+        ("#form-error", "This form had expired. Please check it and try again.")
+    ]
+
+
+def test_a_page_without_errors_has_no_summary(client, newcomer):
+    assert _summary(client.get("/sponsor").get_data(as_text=True)) == []
+    assert 'class="error-summary"' not in client.get("/account").get_data(as_text=True)
+
+
+def test_the_summary_reads_in_spanish(client, db, newcomer):
+    newcomer.locale = "es"
+    db.session.commit()
+    res = client.post("/account/time-zone", data={"time_zone": "Mars/Olympus"})
+    html = res.get_data(as_text=True)
+    assert res.status_code == 422
+    assert "Revisa, por favor:" in html
+    assert _summary(html) == [("#time_zone", "Tu zona horaria")]
+
+
 def test_success_redirects_and_the_next_get_shows_the_result(client, db, newcomer):
     res = client.post("/sponsor/request", data={"temporary_ok": "y"})
     assert res.status_code == 302 and res.headers["Location"] == "/sponsor"

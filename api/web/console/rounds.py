@@ -17,6 +17,7 @@ from api.schemas.workflow import PairRemoveSchema, PairReplaceSchema
 from api.services import rounds
 from api.web import wording
 from api.web.console.base import bp, coordinator_access, people_labels
+from api.web.context import number
 from api.web.forms import Form, form_view
 
 
@@ -145,8 +146,9 @@ def _not_a_draft(rnd: MatchingRound, pair: RoundPair) -> bool:
 def _choice(option: dict, name: str) -> tuple[str, str]:
     """One alternative sponsor as a radio choice: the name, the fit and the reasons."""
     reasons = "; ".join(wording.pair_reason_text(r) for r in option["reasons"])
+    score = number(option["score"], 2)  # "0.74" / "0,74"
     return option["sponsor"]["id"], _(
-        "%(name)s (fit %(score).2f): %(reasons)s", name=name, score=option["score"], reasons=reasons
+        "%(name)s (fit %(score)s): %(reasons)s", name=name, score=score, reasons=reasons
     )
 
 

@@ -188,7 +188,9 @@ def settings(program_id):
 def save_settings(program_id):
     access = coordinator_access(program_id)
     form = _form(access.program)
-    if form.validate():
+    valid = form.validate()
+    form.spread("match_weights", lambda key: f"weight_{key}")  # a wrong weight beside its box
+    if valid:
         current = merged(access.program.settings)
         changed = {k: v for k, v in form.data.items() if current.get(k) != v}
         if "match_weights" in changed:

@@ -55,3 +55,45 @@ def test_a_member_downloads_their_data_and_deletes_the_account(live, browse):
     assert page.url.endswith("/goodbye")
     checks.look(page, "account-04-goodbye")
     assert page.locator('main a[href^="tel:"]').count() >= 1
+
+
+SUMMARY_EMAIL = "summary.reader@example.test"
+
+
+def _a_spanish_reader_of_the_demo_group():
+    from sqlalchemy import select
+
+    from api.extensions import db
+    from api.models import Program
+    from api.services import accounts
+
+    program = db.session.scalars(select(Program).order_by(Program.id)).first()
+    member = accounts.create_member(email=SUMMARY_EMAIL, password=PASSWORD, display_name="Sol V.")
+    accounts.grant_roles(member, program, ["sponsor"])
+    db.session.commit()
+
+
+def test_a_failed_save_low_on_a_long_page_is_summed_up_where_the_page_opens(live, browse):
+    """No JavaScript is needed for this: the summary is in the page the server sends back."""
+    live.act(_a_spanish_reader_of_the_demo_group)
+    page = browse("es")
+    log_in(page, SUMMARY_EMAIL, PASSWORD)
+    page.set_viewport_size(checks.SMALL_PHONE)
+    page.goto("/account")
+    page.locator("input[name=time_zone]").fill("Mars/Olympus")
+    page.locator("input[name=time_zone]").press("Enter")
+    # The browser logs the form's 422 answer as a failed load: expected here.
+    seen = checks._guards[id(page)]["console"]
+    seen[:] = [m for m in seen if "status of 422" not in m]
+    summary = page.locator("main .error-summary")
+    assert summary.get_attribute("role") == "alert"
+    assert "Revisa, por favor:" in summary.inner_text()
+    box = summary.bounding_box()
+    assert box is not None and box["y"] + box["height"] <= checks.SMALL_PHONE["height"]
+    assert page.title().startswith("Revisa, por favor:")
+    checks.phone(page)
+    checks.axe_check(page)
+    summary.get_by_role("link", name="Tu zona horaria").click()
+    assert page.url.endswith("#time_zone")
+    assert page.locator("input[name=time_zone]").is_visible()
+    checks.assert_clean(page)
