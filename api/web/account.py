@@ -56,7 +56,10 @@ def _summaries(member) -> dict[str, str]:
     """One line per profile step, so the member sees what they told us before changing it."""
     about = [wording.label(wording.GENDERS, member.gender)] if member.gender else []
     about += list(member.fellowships or ())
-    about += [wording.language_name(code) for code in member.languages or ()]
+    about += [  # "Mujer, AA y español": a name starts with a capital only where the line does
+        wording.language_name(code, start=not about and i == 0)
+        for i, code in enumerate(member.languages or ())
+    ]
     modes = [wording.label(wording.CONTACT_MODES, m).lower() for m in member.contact_modes or ()]
     talk = wording.join(modes)
     talk = talk[:1].upper() + talk[1:]  # "Phone calls and text messages"

@@ -19,8 +19,27 @@ def _locale() -> Locale:
 
 
 def join(items: list[str]) -> str:
-    """ "a, b and c" in the reader's language."""
-    return format_list([str(i) for i in items], locale=_locale()) if items else ""
+    """ "a, b and c" in the reader's language; in Spanish "y" becomes "e" before a word
+    that starts with the sound i ("español e inglés", but "agua y hielo")."""
+    if not items:
+        return ""
+    items = [str(i) for i in items]
+    locale = _locale()
+    text = format_list(items, locale=locale)
+    last = items[-1].casefold()
+    if len(items) > 1 and locale.language == "es" and _i_sound(last):
+        joined = f" y {items[-1]}"
+        if text.endswith(joined):
+            text = text[: -len(joined)] + f" e {items[-1]}"
+    return text
+
+
+def _i_sound(word: str) -> bool:
+    """Whether a Spanish word starts with the vowel sound i: i-, í-, hi- (not hia-, hie-,
+    hio-, hiu-, where the i is a consonant)."""
+    if word[:1] in ("i", "í"):
+        return True
+    return word[:2] in ("hi", "hí") and word[2:3] not in ("a", "e", "o", "u")
 
 
 def language_name(code: str, *, start: bool = True) -> str:

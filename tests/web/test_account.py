@@ -505,3 +505,13 @@ def test_an_empty_current_password_is_named_beside_its_field(client, db, newcome
     assert _field_error(res.get_data(as_text=True), "current_password") == (
         "Escribe tu contraseña actual."
     )
+
+
+def test_the_profile_summary_names_languages_as_running_text(client, db, newcomer):
+    newcomer.gender, newcomer.fellowships, newcomer.languages = "woman", ["AA"], ["es", "en"]
+    db.session.commit()
+    assert "Woman, AA, Spanish, and English" in client.get("/account").get_data(as_text=True)
+    newcomer.locale = "es"
+    db.session.commit()
+    refresh()  # the test's app context keeps the locale the first request chose
+    assert "Mujer, AA, español e inglés" in client.get("/account").get_data(as_text=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
@@ -82,3 +83,20 @@ def test_the_language_switch_refuses_unknown_languages_and_other_sites(client):
     assert client.post("/language", data={"locale": "xx"}).status_code == 400
     res = client.post("/language", data={"locale": "es", "next": "//evil.example/"})
     assert res.headers["Location"] == "/"
+
+
+@pytest.mark.parametrize(
+    ("items", "said"),
+    [
+        (["español", "inglés"], "español e inglés"),
+        (["francés", "español", "italiano"], "francés, español e italiano"),
+        (["agua", "hielo"], "agua y hielo"),  # hie-: the i is a consonant
+        (["padres", "hijos"], "padres e hijos"),
+        (["llamadas", "mensajes"], "llamadas y mensajes"),
+    ],
+)
+def test_spanish_lists_say_e_before_the_sound_i(app, items, said):
+    from api.web import wording
+
+    with app.test_request_context(headers={"Accept-Language": "es"}):
+        assert wording.join(items) == said
