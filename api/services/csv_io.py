@@ -25,7 +25,7 @@ from api.models import Member, Membership, SponsorProfile
 from api.schemas.profiles import ProfileSchema, SponsorProfilePatchSchema
 from api.services.accounts import normalise_email
 from api.services.audit import audit
-from api.services.invitations import queue_invitation
+from api.services.invitations import invitation_stands, queue_invitation
 from api.services.profiles import apply_profile, list_errors
 
 HEADINGS = (
@@ -86,6 +86,15 @@ class RowPlan:
     profile: dict
     sponsor: dict
     errors: list[dict] = field(default_factory=list)
+    standing: bool = False  # invited with these roles within the hour: no new email
+
+    @property
+    def action(self) -> str:
+        """The row's fate: "update" (in this programme), "invite", or "details" (the earlier
+        invitation of the hour stands; only the details they will start with change)."""
+        if self.member is not None:
+            return "update"
+        return "details" if self.standing else "invite"
 
 
 def neutralise(value: str) -> str:
@@ -210,7 +219,8 @@ def _plan(access: Access, number: int, cells: dict, seen: set[str]) -> RowPlan:
         )
     if sponsor and "sponsor" not in roles and existing is None:
         error("roles", N_("Sponsor columns are filled but the roles do not include sponsor."))
-    return RowPlan(number, email, member, roles, profile, sponsor, errors)
+    standing = member is None and not errors and invitation_stands(access.program, email, roles)
+    return RowPlan(number, email, member, roles, profile, sponsor, errors, standing)
 
 
 def _apply(access: Access, plan: RowPlan) -> None:
@@ -250,11 +260,11 @@ def import_members(access: Access, raw: bytes, *, dry_run: bool) -> dict:
         "rows": len(plans),
         "created": created,
         "updated": len(plans) - created,
+        "already_invited": sum(1 for p in plans if p.action == "details"),
         "errors": errors,
-        # Per row: "invite" (not in this programme yet, whoever they are) or "update".
-        "actions": [
-            {"row": p.row, "action": "invite" if p.member is None else "update"} for p in plans
-        ],
+        # Per row: "invite" (not in this programme yet, whoever they are), "details" (invited
+        # with the same roles within the hour: that email stands) or "update".
+        "actions": [{"row": p.row, "action": p.action} for p in plans],
         "note": N_(
             "People not yet in this programme (created) get an email inviting them to join; "
             "they are added when they open it."

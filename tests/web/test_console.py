@@ -574,3 +574,85 @@ def test_the_log_pages_fifty_at_a_time(client, w):
     second = text(client.get(base(w) + "/log?page=2"))
     assert second.count("Tested a webhook") == 5 and "Newer entries" in second
     assert "Older entries" not in second
+
+
+def _import(client, w, body: bytes) -> tuple[str, str]:
+    """The preview of ``body`` and the page after confirming it."""
+    url = base(w) + "/import"
+    preview = text(client.post(url + "/preview", data={"file": (io.BytesIO(body), "m.csv")}))
+    res = client.post(url, data={"csv": body.decode()})
+    assert res.status_code == 302
+    return preview, text(client.get(res.headers["Location"]))
+
+
+def test_a_corrected_row_for_someone_not_joined_yet_updates_what_they_start_with(client, w):
+    login(client, w.coordinator)
+    head = b"email,display_name,roles,capacity,sobriety_date\n"
+    first = head + b"zoe@example.test,Zoe A.,newcomer,,\n"
+    first += b"yan@example.test,Yan B.,sponsor,2,2020-01-02\n"
+    _preview, done = _import(client, w, first)
+    assert "2 people were invited." in done
+    fixed = first.replace(b"Yan B.,sponsor,2", b"Yan C.,sponsor,4")
+    preview, done = _import(client, w, fixed)
+    assert preview.count("Invited less than an hour ago: their details are updated") == 2
+    assert "2 people were invited less than an hour ago: their details were updated" in done
+    assert "people were invited." not in done
+    yan = db.session.scalar(select(Member).where(Member.email == "yan@example.test"))
+    assert yan.display_name == "Yan C." and yan.sponsor_profile.capacity == 4
+    actions = list(db.session.scalars(select(AuditLog.action)))
+    assert actions.count("invitation.updated") == 2
+    # Other roles make another link, so a fresh email goes out at once.
+    _preview, done = _import(client, w, first.replace(b"Zoe A.,newcomer", b"Zoe A.,sponsor"))
+    assert "Import" in done and "1 person was invited." not in done  # Zoe needs a sobriety date
+    both = fixed.replace(b"Zoe A.,newcomer,,", b"Zoe A.,sponsor,,2019-03-04")
+    _preview, done = _import(client, w, both)
+    assert "1 person was invited." in done and "1 person was invited less than an hour" in done
+    mails = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.event == "account.invitation")
+    ).all()
+    assert sorted(db.session.get(Member, m.member_id).email for m in mails) == [
+        "yan@example.test",
+        "zoe@example.test",
+        "zoe@example.test",
+    ]
+
+
+def test_reinviting_sends_a_fresh_link_for_other_roles_and_says_when_the_first_stands(
+    client, w, make_program, make_member
+):
+    make_member(make_program(), "sponsor", email="elsewhere@example.test")
+    login(client, w.coordinator)
+    url = base(w) + "/invite"
+
+    def invite(email, roles):
+        res = client.post(url, data={"email": email, "roles": roles})
+        assert res.status_code == 302
+        return res, client.get(res.headers["Location"]).get_data()
+
+    pages = []
+    for email in ("elsewhere@example.test", "brand-new@example.test"):
+        _res, first = invite(email, ["newcomer", "sponsor"])
+        _res, other_roles = invite(email, ["newcomer"])
+        _res, again = invite(email, ["newcomer"])
+        assert b"We sent an invitation to" in first and b"We sent an invitation to" in other_roles
+        assert b"less than an hour ago. That invitation stands" in again
+        pages.append([_ids_out(p.replace(email.encode(), b"EMAIL")) for p in (first, again)])
+    assert pages[0] == pages[1]  # nothing says which address has an account elsewhere
+    mails = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.event == "account.invitation")
+    ).all()
+    assert len(mails) == 4
+    # Someone already in the programme: nothing is sent, their member page says so.
+    member = w.sponsors[0]
+    res, page = invite(member.email.upper(), ["sponsor"])
+    assert res.headers["Location"].endswith(f"/members/{member.uuid}")
+    assert b"is already a member of this programme, so nothing was sent." in page
+    assert (
+        db.session.scalar(
+            select(OutboxMessage).where(
+                OutboxMessage.event == "account.invitation",
+                OutboxMessage.member_id == member.id,
+            )
+        )
+        is None
+    )

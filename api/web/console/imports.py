@@ -90,13 +90,32 @@ def import_confirm(program_id):
     except AppError as exc:
         flash(translate_error(exc.message), "error")
         return redirect(url_for("console.imports", program_id=program_id))
-    invited, updated = result["created"], result["updated"]
-    flash(
-        ngettext("%(num)d person was invited.", "%(num)d people were invited.", invited)
-        + " "
-        + ngettext("%(num)d member was updated.", "%(num)d members were updated.", updated),
-        "ok",
-    )
+    standing = result["already_invited"]
+    invited, updated = result["created"] - standing, result["updated"]
+    said = []
+    if invited or not (updated or standing):
+        said.append(
+            ngettext("%(num)d person was invited.", "%(num)d people were invited.", invited)
+        )
+    if updated:
+        said.append(
+            ngettext(
+                "%(num)d person already in the programme was updated.",
+                "%(num)d people already in the programme were updated.",
+                updated,
+            )
+        )
+    if standing:
+        said.append(
+            ngettext(
+                "%(num)d person was invited less than an hour ago: their details were updated "
+                "and that invitation stands (no second email).",
+                "%(num)d people were invited less than an hour ago: their details were "
+                "updated and those invitations stand (no second email).",
+                standing,
+            )
+        )
+    flash(" ".join(said), "ok")
     return redirect(url_for("console.imports", program_id=program_id))
 
 

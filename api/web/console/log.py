@@ -35,6 +35,7 @@ ACTIONS = {
     "csv_export": _l("Downloaded the members file"),
     "audit.export": _l("Downloaded this log"),
     "invitation.sent": _l("Sent an invitation"),
+    "invitation.updated": _l("Updated the details of someone invited (the earlier email stands)"),
     "invitation.accepted": _l("Joined from an invitation"),
     "escalation.acknowledge": _l("Said they are handling a pair that went quiet"),
     "escalation.check_in": _l("Sent a check-in to a pair that went quiet"),
