@@ -22,10 +22,12 @@ from api.extensions import db
 from api.gazetteer import city_by_id
 from api.i18n import N_
 from api.models import Member, Membership, SponsorProfile
+from api.schemas.common import DISPLAY_NAME_RULE
 from api.schemas.profiles import ProfileSchema, SponsorProfilePatchSchema
 from api.services.accounts import normalise_email
 from api.services.audit import audit
 from api.services.invitations import invitation_stands, queue_invitation
+from api.services.names import MIXED_SCRIPTS
 from api.services.profiles import apply_profile, list_errors
 
 HEADINGS = (
@@ -121,11 +123,30 @@ def _flatten(messages) -> list[str]:
     return [str(messages)]
 
 
+NOT_UTF8 = N_(
+    "The file is not UTF-8 text. Save it again as CSV UTF-8: in Excel, File, Save As, then "
+    '"CSV UTF-8 (Comma delimited)"; in Google Sheets, File, Download, then "Comma-separated '
+    'values"; in LibreOffice, Save As "Text CSV" with the character set Unicode (UTF-8).'
+)
+# Messages the profile screens say to the member themselves, as the coordinator reads them
+# about someone else's row.
+FOR_COORDINATOR = {
+    DISPLAY_NAME_RULE: N_(
+        "Write a first name, one space and the first letter of the last name with a full stop, "
+        'like "Sam K." or "Mary-Ann K.": one first name, no surname, no digits, at most 30 '
+        "characters."
+    ),
+    MIXED_SCRIPTS: N_("Write the name in one alphabet (for example all Latin letters)."),
+}
+
+
 def _read(raw: bytes) -> list[dict]:
+    if not raw.strip():
+        raise Invalid("file", N_("This file is empty."))
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise Invalid("file", N_("The file is not UTF-8 text.")) from None
+        raise Invalid("file", NOT_UTF8) from None
     try:
         reader = csv.DictReader(io.StringIO(text, newline=""))
         headings = [h.strip() for h in reader.fieldnames or ()]
@@ -153,7 +174,10 @@ def _plan(access: Access, number: int, cells: dict, seen: set[str]) -> RowPlan:
     errors: list[dict] = []
 
     def error(column: str, messages) -> None:
-        errors.extend({"row": number, "column": column, "message": m} for m in _flatten(messages))
+        errors.extend(
+            {"row": number, "column": column, "message": FOR_COORDINATOR.get(m, m)}
+            for m in _flatten(messages)
+        )
 
     get = {k: v for k, v in cells.items() if k in HEADINGS and v}
     email = normalise_email(get.get("email", ""))
@@ -193,14 +217,26 @@ def _plan(access: Access, number: int, cells: dict, seen: set[str]) -> RowPlan:
     if member is None and "display_name" not in get:
         error("display_name", N_("Needed for a new member."))
     profile: dict = {}
+    checked: dict = {}  # what passed the profile rules, so every problem is listed at once
     try:
-        profile = ProfileSchema().load(profile_in)
+        profile = checked = ProfileSchema().load(profile_in)
     except ValidationError as exc:
+        checked = exc.valid_data or {}
         for key, messages in exc.messages.items():
             error("city" if key == "location" else key, messages)
-    allowed = (set(access.program.fellowships or ()), set(access.program.tags or ()))
-    for key, messages in list_errors(profile, *allowed).items():
-        error(key, messages)
+    offered = {
+        "fellowships": set(access.program.fellowships or ()),
+        "tags": set(access.program.tags or ()),
+    }
+    for key in list_errors(checked, offered["fellowships"], offered["tags"]):
+        error(
+            key,
+            _(
+                "Not offered by this programme: %(names)s. It offers: %(choices)s.",
+                names=", ".join(v for v in checked[key] if v not in offered[key]),
+                choices=", ".join(sorted(offered[key])) or "-",
+            ),
+        )
 
     sponsor: dict = {}
     sponsor_in = {k: get[k] for k in SPONSOR_COLUMNS if k in get}

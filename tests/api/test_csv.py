@@ -258,3 +258,9 @@ def test_the_invitation_answer_says_what_happened(client, coordinated, make_memb
     res = client.post(url, json={"email": member.email}, headers=headers)
     assert res.status_code == 202
     assert res.json["status"] == "already_member" and res.json["member_id"] == str(member.uuid)
+
+
+def test_an_empty_file_is_called_empty(client, coordinated):
+    program, headers = coordinated
+    res = post(client, program, headers, b"", dry_run=True)
+    assert res.status_code == 422 and "This file is empty." in str(res.json)

@@ -656,3 +656,43 @@ def test_reinviting_sends_a_fresh_link_for_other_roles_and_says_when_the_first_s
         )
         is None
     )
+
+
+def test_the_import_preview_lists_every_problem_in_words_for_the_coordinator(client, w):
+    login(client, w.coordinator)
+    url = base(w) + "/import/preview"
+    body = (
+        b"email,display_name,roles,city,country,fellowships,tags\n"
+        b"ana@example.test,Ana Bellamy,newcomer;sponsor,Atlantis,ZZ,XX;AA,astronaut\n"
+        b"bo@example.test,Bo C.,newcomer;sponsor,,,,\n"
+    )
+    page = html.unescape(text(client.post(url, data={"file": (io.BytesIO(body), "m.csv")})))
+    # Every problem of the row at once, even though its profile part already failed.
+    assert "Fellowships (column fellowships): Not offered by this programme: XX." in page
+    assert "Background (column tags): Not offered by this programme: astronaut." in page
+    assert "City (column city):" in page
+    assert (
+        "Name (column display_name): Write a first name, one space and the first letter of " in page
+    )
+    assert "Use your first name" not in page
+    assert "Sobriety date (column sobriety_date): Needed for a new sponsor." in page
+    assert '<td data-label="Roles">Newcomer and Sponsor</td>' in page
+
+    empty = client.post(url, data={"file": (io.BytesIO(b""), "empty.csv")})
+    assert empty.status_code == 422 and "This file is empty." in text(empty)
+    nothing = client.post(url, data={})
+    assert nothing.status_code == 422 and "Choose a CSV file first." in text(nothing)
+    headings = client.post(url, data={"file": (io.BytesIO(b"email,display_name,roles\n"), "h.csv")})
+    page = text(headings)
+    assert headings.status_code == 422 and "This file has only the headings." in page
+    assert "Import 0 rows" not in page
+    latin1 = "email,display_name,roles\nl@example.test,Lía B.,newcomer\n".encode("latin-1")
+    page = text(client.post(url, data={"file": (io.BytesIO(latin1), "l.csv")}))
+    assert "The file is not UTF-8 text. Save it again as CSV UTF-8" in html.unescape(page)
+
+    client.post("/language", data={"locale": "es", "next": "/"})
+    refresh()
+    page = html.unescape(text(client.post(url, data={"file": (io.BytesIO(body), "m.csv")})))
+    assert "Confraternidades (columna fellowships): Este programa no lo ofrece: XX." in page
+    assert "Nombre (columna display_name): Escribe un nombre" in page
+    assert "Este archivo" not in page
