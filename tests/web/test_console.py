@@ -696,3 +696,39 @@ def test_the_import_preview_lists_every_problem_in_words_for_the_coordinator(cli
     assert "Confraternidades (columna fellowships): Este programa no lo ofrece: XX." in page
     assert "Nombre (columna display_name): Escribe un nombre" in page
     assert "Este archivo" not in page
+
+
+def test_a_new_join_code_stops_the_old_poster_and_is_in_the_log(client, w):
+    old = w.program.join_code
+    login(client, w.coordinator)
+    poster = text(client.get(base(w) + "/poster"))
+    assert f"/join/{old}" in poster and "Make a new join code" in poster
+    confirm = text(client.get(base(w) + "/join-code"))
+    assert f"The join code now is {old}." in confirm
+    assert "the old code stops working, and so does every poster" in confirm
+    res = client.post(base(w) + "/join-code")
+    assert res.status_code == 302 and res.headers["Location"].endswith("/poster")
+    db.session.expire_all()
+    new = w.program.join_code
+    assert new != old and re.fullmatch(
+        r"[A-HJKMNP-Z2-9]{4}-[A-HJKMNP-Z2-9]{4}-[A-HJKMNP-Z2-9]{4}", new
+    )
+    poster = text(client.get(res.headers["Location"]))
+    assert f"The new join code is {new}." in poster and f"/join/{new}" in poster
+    assert f"/join/{old}" not in poster
+    from api.services.accounts import find_program_by_code
+
+    assert find_program_by_code(old) is None and find_program_by_code(new.lower()) == w.program
+    log = text(client.get(base(w) + "/log"))
+    assert "Made a new join code (the old code and posters stopped working)" in log
+    assert old not in log and new not in log
+
+
+def test_the_api_makes_a_new_join_code(client, w, auth):
+    old = w.program.join_code
+    url = f"/api/v1/programs/{w.program.uuid}/join-code"
+    res = client.post(url, headers=auth(w.coordinator))
+    assert res.status_code == 200 and res.json["join_code"] not in (old, None)
+    assert client.post(url, headers=auth(w.sponsors[0])).status_code == 404
+    actions = list(db.session.scalars(select(AuditLog.action)))
+    assert actions.count("program.join_code") == 1
