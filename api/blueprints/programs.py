@@ -47,6 +47,17 @@ class ProgramItem(MethodView):
         return accounts.update_program(access.program, access.member, data)
 
 
+@blp.route("/<uuid:program_id>/join-code")
+class ProgramJoinCode(MethodView):
+    @auth_required
+    @blp.response(200, ProgramSchema)
+    def post(self, program_id):
+        """Make a new random join code (coordinators; audited). The old code, and every poster
+        or link that carries it, stops working at once; members already in stay in."""
+        access = program_access(current_member(), program_id, "coordinator")
+        return accounts.renew_join_code(access.program, access.member)
+
+
 @blp.route("/<uuid:program_id>/settings")
 class ProgramSettings(MethodView):
     @auth_required

@@ -105,6 +105,19 @@ class InvitationCreateSchema(Schema):
 class InvitationSentSchema(Schema):
     email = fields.String(dump_only=True)
     roles = fields.List(fields.String(), dump_only=True)
+    status = fields.String(
+        dump_only=True,
+        metadata={
+            "description": "invited: an email with a fresh link went out; already_invited: the "
+            "same invitation went out within the hour and stands (no second email); "
+            "already_member: they are in the programme already, nothing was sent. The first "
+            "two are the same whether or not the address has an account anywhere.",
+            "enum": ["invited", "already_invited", "already_member"],
+        },
+    )
+    member_id = fields.UUID(
+        dump_only=True, allow_none=True, metadata={"description": "Only for already_member."}
+    )
 
 
 class InvitationAcceptSchema(Schema):
@@ -131,5 +144,12 @@ class ImportResultSchema(Schema):
     rows = fields.Integer(dump_only=True)
     created = fields.Integer(dump_only=True)
     updated = fields.Integer(dump_only=True)
+    already_invited = fields.Integer(
+        dump_only=True,
+        metadata={
+            "description": "Of created: invited with the same roles within the hour; their "
+            "details are updated and that earlier email stands (no second one)."
+        },
+    )
     errors = fields.List(fields.Nested(RowErrorSchema), dump_only=True)
     note = fields.String(dump_only=True)

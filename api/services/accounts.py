@@ -276,6 +276,29 @@ def create_program(
     return program
 
 
+# A join code people can read off a poster and type: no 0/O, 1/I/L, nothing case-dependent.
+JOIN_CODE_LETTERS = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+
+
+def readable_join_code() -> str:
+    """A random code like "K7QM-3XTR-9BWE" (12 of 31 letters: about 59 bits)."""
+    groups = ("".join(secrets.choice(JOIN_CODE_LETTERS) for _ in range(4)) for _ in range(3))
+    return "-".join(groups)
+
+
+def renew_join_code(program: Program, actor: Member) -> Program:
+    """Give the programme a new random join code (a poster or link went too far). The old code
+    and every poster or link with it stop working at once; members stay members. Audited
+    without either code."""
+    code = readable_join_code()
+    while find_program_by_code(code) is not None:  # pragma: no cover - 59 random bits
+        code = readable_join_code()
+    program.join_code = code
+    audit("program.join_code", program, program_id=program.id, actor=actor)
+    db.session.commit()
+    return program
+
+
 def update_program(program: Program, actor: Member, changes: dict) -> Program:
     """Apply a coordinator's edits to name, fellowships, tags or settings (audited)."""
     changed = sorted(changes)

@@ -166,9 +166,13 @@ def _audit(access: Access, member: Member, action: str, reason: str, details: di
 def pause_sponsor(
     access: Access, member_uuid: uuid.UUID, *, reason: str, until: date | None = None
 ) -> dict:
-    """Stop new proposals to a sponsor (until a date, or until unpaused); audited with reason."""
+    """Stop new proposals to a sponsor, audited with reason. With ``until`` the pause ends by
+    itself after that day (like the sponsor's own dated pause: only ``paused_until`` is set, so
+    whether they take new sponsees stays their own choice); without it, until someone unpauses
+    them."""
     member, profile = _sponsor_profile(access, member_uuid)
-    profile.accepting = False
+    if until is None:
+        profile.accepting = False
     profile.paused_until = until
     _audit(access, member, "sponsor.pause", reason, {"until": until.isoformat() if until else None})
     pool_changed(member.id)

@@ -22,10 +22,12 @@ from api.extensions import db
 from api.gazetteer import city_by_id
 from api.i18n import N_
 from api.models import Member, Membership, SponsorProfile
+from api.schemas.common import DISPLAY_NAME_RULE
 from api.schemas.profiles import ProfileSchema, SponsorProfilePatchSchema
 from api.services.accounts import normalise_email
 from api.services.audit import audit
-from api.services.invitations import queue_invitation
+from api.services.invitations import invitation_stands, queue_invitation
+from api.services.names import MIXED_SCRIPTS
 from api.services.profiles import apply_profile, list_errors
 
 HEADINGS = (
@@ -86,6 +88,15 @@ class RowPlan:
     profile: dict
     sponsor: dict
     errors: list[dict] = field(default_factory=list)
+    standing: bool = False  # invited with these roles within the hour: no new email
+
+    @property
+    def action(self) -> str:
+        """The row's fate: "update" (in this programme), "invite", or "details" (the earlier
+        invitation of the hour stands; only the details they will start with change)."""
+        if self.member is not None:
+            return "update"
+        return "details" if self.standing else "invite"
 
 
 def neutralise(value: str) -> str:
@@ -112,11 +123,30 @@ def _flatten(messages) -> list[str]:
     return [messages if isinstance(messages, str) else str(messages)]  # keeps a Worded one
 
 
+NOT_UTF8 = N_(
+    "The file is not UTF-8 text. Save it again as CSV UTF-8: in Excel, File, Save As, then "
+    '"CSV UTF-8 (Comma delimited)"; in Google Sheets, File, Download, then "Comma-separated '
+    'values"; in LibreOffice, Save As "Text CSV" with the character set Unicode (UTF-8).'
+)
+# Messages the profile screens say to the member themselves, as the coordinator reads them
+# about someone else's row.
+FOR_COORDINATOR = {
+    DISPLAY_NAME_RULE: N_(
+        "Write a first name, one space and the first letter of the last name with a full stop, "
+        'like "Sam K." or "Mary-Ann K.": one first name, no surname, no digits, at most 30 '
+        "characters."
+    ),
+    MIXED_SCRIPTS: N_("Write the name in one alphabet (for example all Latin letters)."),
+}
+
+
 def _read(raw: bytes) -> list[dict]:
+    if not raw.strip():
+        raise Invalid("file", N_("This file is empty."))
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise Invalid("file", N_("The file is not UTF-8 text.")) from None
+        raise Invalid("file", NOT_UTF8) from None
     try:
         reader = csv.DictReader(io.StringIO(text, newline=""))
         headings = [h.strip() for h in reader.fieldnames or ()]
@@ -144,7 +174,10 @@ def _plan(access: Access, number: int, cells: dict, seen: set[str]) -> RowPlan:
     errors: list[dict] = []
 
     def error(column: str, messages) -> None:
-        errors.extend({"row": number, "column": column, "message": m} for m in _flatten(messages))
+        errors.extend(
+            {"row": number, "column": column, "message": FOR_COORDINATOR.get(m, m)}
+            for m in _flatten(messages)
+        )
 
     get = {k: v for k, v in cells.items() if k in HEADINGS and v}
     email = normalise_email(get.get("email", ""))
@@ -184,14 +217,26 @@ def _plan(access: Access, number: int, cells: dict, seen: set[str]) -> RowPlan:
     if member is None and "display_name" not in get:
         error("display_name", N_("Needed for a new member."))
     profile: dict = {}
+    checked: dict = {}  # what passed the profile rules, so every problem is listed at once
     try:
-        profile = ProfileSchema().load(profile_in)
+        profile = checked = ProfileSchema().load(profile_in)
     except ValidationError as exc:
+        checked = exc.valid_data or {}
         for key, messages in exc.messages.items():
             error("city" if key == "location" else key, messages)
-    allowed = (set(access.program.fellowships or ()), set(access.program.tags or ()))
-    for key, messages in list_errors(profile, *allowed).items():
-        error(key, messages)
+    offered = {
+        "fellowships": set(access.program.fellowships or ()),
+        "tags": set(access.program.tags or ()),
+    }
+    for key in list_errors(checked, offered["fellowships"], offered["tags"]):
+        error(
+            key,
+            _(
+                "Not offered by this programme: %(names)s. It offers: %(choices)s.",
+                names=", ".join(v for v in checked[key] if v not in offered[key]),
+                choices=", ".join(sorted(offered[key])) or "-",
+            ),
+        )
 
     sponsor: dict = {}
     sponsor_in = {k: get[k] for k in SPONSOR_COLUMNS if k in get}
@@ -210,7 +255,8 @@ def _plan(access: Access, number: int, cells: dict, seen: set[str]) -> RowPlan:
         )
     if sponsor and "sponsor" not in roles and existing is None:
         error("roles", N_("Sponsor columns are filled but the roles do not include sponsor."))
-    return RowPlan(number, email, member, roles, profile, sponsor, errors)
+    standing = member is None and not errors and invitation_stands(access.program, email, roles)
+    return RowPlan(number, email, member, roles, profile, sponsor, errors, standing)
 
 
 def _apply(access: Access, plan: RowPlan) -> None:
@@ -250,11 +296,11 @@ def import_members(access: Access, raw: bytes, *, dry_run: bool) -> dict:
         "rows": len(plans),
         "created": created,
         "updated": len(plans) - created,
+        "already_invited": sum(1 for p in plans if p.action == "details"),
         "errors": errors,
-        # Per row: "invite" (not in this programme yet, whoever they are) or "update".
-        "actions": [
-            {"row": p.row, "action": "invite" if p.member is None else "update"} for p in plans
-        ],
+        # Per row: "invite" (not in this programme yet, whoever they are), "details" (invited
+        # with the same roles within the hour: that email stands) or "update".
+        "actions": [{"row": p.row, "action": p.action} for p in plans],
         "note": N_(
             "People not yet in this programme (created) get an email inviting them to join; "
             "they are added when they open it."

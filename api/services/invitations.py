@@ -8,7 +8,11 @@ invitation never reveals who has an account. Opening the link:
   proves the inbox, so the address counts as verified);
 - a confirmed account simply joins the programme with the roles it was invited to.
 
-The membership is made only when the link is opened, for everyone alike.
+The membership is made only when the link is opened, for everyone alike. Until then a new
+address's details (from a CSV row) follow the newest invitation; the same invitation (same
+programme, same roles) is emailed at most once an hour, and inside that hour the earlier email
+stands. Someone already in the programme gets no invitation: the coordinator is told so (they
+see the programme's members anyway).
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from api.auth import Access, hash_password
 from api.errors import Invalid
 from api.extensions import db
 from api.i18n import N_
-from api.models import Member, Program, SponsorProfile, utcnow
+from api.models import Member, Membership, OutboxMessage, Program, SponsorProfile, utcnow
 from api.services.accounts import find_member_by_email, membership_of, normalise_email
 from api.services.audit import audit
 from api.services.notify import email_only
@@ -43,12 +47,22 @@ BAD_LINK = N_(
 )
 
 
+# What happened to one invitation. INVITED and STANDING are the same for every address outside
+# the programme (they depend only on this programme's own invitations); ALREADY_MEMBER is about
+# someone the coordinator can see in their members list.
+INVITED = "invited"  # an email with a fresh link went out
+STANDING = "already_invited"  # the same invitation went out within the hour: it stands
+ALREADY_MEMBER = "already_member"  # in the programme already: nothing sent
+
+
 @dataclass(frozen=True)
 class InvitationSent:
-    """What the coordinator is told: the same for every address."""
+    """What the coordinator is told: the same for every address outside the programme."""
 
     email: str
     roles: tuple[str, ...]
+    status: str = INVITED
+    member_id: uuid.UUID | None = None  # only for ALREADY_MEMBER: their member page
 
 
 @dataclass(frozen=True)
@@ -74,6 +88,45 @@ def invitation_link(program: Program, email: str, roles) -> str:
     return f"{str(current_app.config['BASE_URL']).rstrip('/')}/invitation/{token}"
 
 
+def _invitation_key(program: Program, member: Member, roles) -> str:
+    """One email per programme, person, roles and clock hour: a retry or a double click in the
+    same hour sends nothing twice, other roles send a fresh link at once."""
+    hour = int(utcnow().timestamp()) // 3600
+    return f"invitation:{program.uuid}:{member.uuid}:{hour}:{'+'.join(roles)}"
+
+
+def _roles(roles) -> tuple[str, ...]:
+    return tuple(r for r in INVITABLE_ROLES if r in set(roles))
+
+
+def invitation_stands(program: Program, email: str, roles) -> bool:
+    """Whether this programme emailed this address the same invitation within the hour (so a
+    new one would not go out and the earlier one stands)."""
+    member = find_member_by_email(normalise_email(email))
+    if member is None:
+        return False
+    key = "email:" + _invitation_key(program, member, _roles(roles))
+    return (
+        db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key))
+        is not None
+    )
+
+
+def _not_joined_yet(member: Member) -> bool:
+    """An account made by an invitation or import whose link was never opened."""
+    return member.email_verified_at is None and member.password_hash.startswith("!")
+
+
+def _keep_details(member: Member, profile: dict | None, sponsor: dict | None) -> None:
+    if profile:
+        apply_profile(member, profile)
+    if sponsor:
+        row = member.sponsor_profile or SponsorProfile(member=member, load=0)
+        for key, value in sponsor.items():
+            setattr(row, key, value)
+        db.session.add(row)
+
+
 def queue_invitation(
     access: Access,
     email: str,
@@ -85,12 +138,20 @@ def queue_invitation(
     """Queue one invitation email in the caller's transaction (no commit).
 
     An address with no account gets an account that cannot log in yet (holding ``profile`` and
-    ``sponsor``, e.g. from a CSV row) so the email has somewhere to go; an existing account is
-    left exactly as it is.
+    ``sponsor``, e.g. from a CSV row) so the email has somewhere to go; while its link is not
+    opened, a newer invitation's details replace them. An account someone uses is left exactly
+    as it is. Someone already in the programme gets nothing (ALREADY_MEMBER); the same
+    invitation within the hour is not emailed again (STANDING), its details still kept.
     """
     address = normalise_email(email)
-    roles = tuple(r for r in INVITABLE_ROLES if r in set(roles))
+    roles = _roles(roles)
     member = find_member_by_email(address)
+    if member is not None and db.session.scalar(
+        select(Membership.id).where(
+            Membership.member_id == member.id, Membership.program_id == access.program.id
+        )
+    ):
+        return InvitationSent(address, roles, ALREADY_MEMBER, member_id=member.uuid)
     if member is None:
         member = Member(
             email=address,
@@ -99,13 +160,18 @@ def queue_invitation(
         )
         db.session.add(member)
         db.session.flush()
-        if profile:
-            apply_profile(member, profile)
-        if sponsor:
-            row = SponsorProfile(member=member, load=0)
-            for key, value in (sponsor or {}).items():
-                setattr(row, key, value)
-            db.session.add(row)
+        _keep_details(member, profile, sponsor)
+    elif _not_joined_yet(member):
+        _keep_details(member, profile, sponsor)
+    if invitation_stands(access.program, address, roles):
+        audit(
+            "invitation.updated",
+            access.program,
+            program_id=access.program.id,
+            actor=access.member,
+            details={"roles": list(roles)},
+        )
+        return InvitationSent(address, roles, STANDING)
     link = invitation_link(access.program, address, roles)
     if member.email_verified_at is None:
         body = _(
@@ -124,7 +190,7 @@ def queue_invitation(
     email_only(
         member,
         "account.invitation",
-        key=f"invitation:{access.program.uuid}:{member.uuid}:{int(utcnow().timestamp()) // 3600}",
+        key=_invitation_key(access.program, member, roles),
         title=_("You are invited"),
         body=body,
         program=access.program,
@@ -136,12 +202,12 @@ def queue_invitation(
         actor=access.member,
         details={"roles": list(roles)},
     )
-    return InvitationSent(email=address, roles=roles)
+    return InvitationSent(address, roles, INVITED)
 
 
 def invite(access: Access, email: str, roles) -> InvitationSent:
     """Invite one address to the coordinator's programme (one email, the same answer for
-    every address)."""
+    every address outside it; someone already in it gets nothing and is named as such)."""
     sent = queue_invitation(access, email, roles)
     db.session.commit()
     return sent

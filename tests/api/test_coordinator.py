@@ -110,3 +110,31 @@ def test_members_and_newcomers_are_not_coordinators(client, auth, setup):
     program, _, busy, _, newcomer = setup
     for member in (busy, newcomer):
         assert client.get(members_url(program), headers=auth(member)).status_code == 404
+
+
+def test_a_dated_pause_ends_by_itself_and_an_undated_one_does_not(client, auth, setup, db):
+    from datetime import date, timedelta
+
+    import time_machine
+
+    from api.models import utcnow
+    from api.services.proposals import take_slot
+
+    program, coordinator, _, free, _ = setup
+    url = members_url(program, f"/{free.uuid}")
+    today = date.today()
+    res = client.post(
+        url + "/pause",
+        json={"reason": "Away for a week", "until": (today + timedelta(days=7)).isoformat()},
+        headers=auth(coordinator),
+    )
+    assert res.json["sponsor"]["status"] == "paused" and res.json["sponsor"]["eligible"] is False
+    assert not take_slot(free.id, utcnow())
+    with time_machine.travel(today + timedelta(days=9)):
+        sponsor = client.get(url, headers=auth(coordinator)).json["sponsor"]
+        assert sponsor["status"] == "accepting" and sponsor["eligible"] is True
+        assert take_slot(free.id, utcnow())  # newcomers can ask them again
+        db.session.rollback()
+    client.post(url + "/pause", json={"reason": "Needs a break"}, headers=auth(coordinator))
+    with time_machine.travel(today + timedelta(days=400)):
+        assert client.get(url, headers=auth(coordinator)).json["sponsor"]["status"] == "paused"

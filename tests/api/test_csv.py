@@ -108,6 +108,7 @@ def test_import_creates_then_upserts_idempotently(client, coordinated, db):
     assert not ana.memberships  # in the programme only once they open the invitation
     res = post(client, program, headers, to_csv(GOOD))
     assert (res.json["created"], res.json["updated"]) == (2, 0)  # invited again, not created
+    assert res.json["already_invited"] == 2  # the same invitations this hour: no second email
     accept_invitations(program, GOOD)
     res = post(client, program, headers, to_csv(GOOD))
     assert (res.json["created"], res.json["updated"]) == (0, 2)
@@ -243,3 +244,23 @@ def test_neutralise_round_trips_any_cell(value):
     cell = neutralise(value)
     assert not cell.startswith(("=", "+", "-", "@", "\t", "\r"))
     assert unneutralise(cell) == value
+
+
+def test_the_invitation_answer_says_what_happened(client, coordinated, make_member):
+    program, headers = coordinated
+    url = f"/api/v1/programs/{program.uuid}/invitations"
+    body = {"email": "Kim@example.test", "roles": ["newcomer"]}
+    assert client.post(url, json=body, headers=headers).json["status"] == "invited"
+    assert client.post(url, json=body, headers=headers).json["status"] == "already_invited"
+    body["roles"] = ["sponsor", "newcomer"]
+    assert client.post(url, json=body, headers=headers).json["status"] == "invited"
+    member = make_member(program, "sponsor")
+    res = client.post(url, json={"email": member.email}, headers=headers)
+    assert res.status_code == 202
+    assert res.json["status"] == "already_member" and res.json["member_id"] == str(member.uuid)
+
+
+def test_an_empty_file_is_called_empty(client, coordinated):
+    program, headers = coordinated
+    res = post(client, program, headers, b"", dry_run=True)
+    assert res.status_code == 422 and "This file is empty." in str(res.json)

@@ -574,3 +574,161 @@ def test_the_log_pages_fifty_at_a_time(client, w):
     second = text(client.get(base(w) + "/log?page=2"))
     assert second.count("Tested a webhook") == 5 and "Newer entries" in second
     assert "Older entries" not in second
+
+
+def _import(client, w, body: bytes) -> tuple[str, str]:
+    """The preview of ``body`` and the page after confirming it."""
+    url = base(w) + "/import"
+    preview = text(client.post(url + "/preview", data={"file": (io.BytesIO(body), "m.csv")}))
+    res = client.post(url, data={"csv": body.decode()})
+    assert res.status_code == 302
+    return preview, text(client.get(res.headers["Location"]))
+
+
+def test_a_corrected_row_for_someone_not_joined_yet_updates_what_they_start_with(client, w):
+    login(client, w.coordinator)
+    head = b"email,display_name,roles,capacity,sobriety_date\n"
+    first = head + b"zoe@example.test,Zoe A.,newcomer,,\n"
+    first += b"yan@example.test,Yan B.,sponsor,2,2020-01-02\n"
+    _preview, done = _import(client, w, first)
+    assert "2 people were invited." in done
+    fixed = first.replace(b"Yan B.,sponsor,2", b"Yan C.,sponsor,4")
+    preview, done = _import(client, w, fixed)
+    assert preview.count("Invited less than an hour ago: their details are updated") == 2
+    assert "2 people were invited less than an hour ago: their details were updated" in done
+    assert "people were invited." not in done
+    yan = db.session.scalar(select(Member).where(Member.email == "yan@example.test"))
+    assert yan.display_name == "Yan C." and yan.sponsor_profile.capacity == 4
+    actions = list(db.session.scalars(select(AuditLog.action)))
+    assert actions.count("invitation.updated") == 2
+    # Other roles make another link, so a fresh email goes out at once.
+    _preview, done = _import(client, w, first.replace(b"Zoe A.,newcomer", b"Zoe A.,sponsor"))
+    assert "Import" in done and "1 person was invited." not in done  # Zoe needs a sobriety date
+    both = fixed.replace(b"Zoe A.,newcomer,,", b"Zoe A.,sponsor,,2019-03-04")
+    _preview, done = _import(client, w, both)
+    assert "1 person was invited." in done and "1 person was invited less than an hour" in done
+    mails = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.event == "account.invitation")
+    ).all()
+    assert sorted(db.session.get(Member, m.member_id).email for m in mails) == [
+        "yan@example.test",
+        "zoe@example.test",
+        "zoe@example.test",
+    ]
+
+
+def test_reinviting_sends_a_fresh_link_for_other_roles_and_says_when_the_first_stands(
+    client, w, make_program, make_member
+):
+    make_member(make_program(), "sponsor", email="elsewhere@example.test")
+    login(client, w.coordinator)
+    url = base(w) + "/invite"
+
+    def invite(email, roles):
+        res = client.post(url, data={"email": email, "roles": roles})
+        assert res.status_code == 302
+        return res, client.get(res.headers["Location"]).get_data()
+
+    pages = []
+    for email in ("elsewhere@example.test", "brand-new@example.test"):
+        _res, first = invite(email, ["newcomer", "sponsor"])
+        _res, other_roles = invite(email, ["newcomer"])
+        _res, again = invite(email, ["newcomer"])
+        assert b"We sent an invitation to" in first and b"We sent an invitation to" in other_roles
+        assert b"less than an hour ago. That invitation stands" in again
+        pages.append([_ids_out(p.replace(email.encode(), b"EMAIL")) for p in (first, again)])
+    assert pages[0] == pages[1]  # nothing says which address has an account elsewhere
+    mails = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.event == "account.invitation")
+    ).all()
+    assert len(mails) == 4
+    # Someone already in the programme: nothing is sent, their member page says so.
+    member = w.sponsors[0]
+    res, page = invite(member.email.upper(), ["sponsor"])
+    assert res.headers["Location"].endswith(f"/members/{member.uuid}")
+    assert b"is already a member of this programme, so nothing was sent." in page
+    assert (
+        db.session.scalar(
+            select(OutboxMessage).where(
+                OutboxMessage.event == "account.invitation",
+                OutboxMessage.member_id == member.id,
+            )
+        )
+        is None
+    )
+
+
+def test_the_import_preview_lists_every_problem_in_words_for_the_coordinator(client, w):
+    login(client, w.coordinator)
+    url = base(w) + "/import/preview"
+    body = (
+        b"email,display_name,roles,city,country,fellowships,tags\n"
+        b"ana@example.test,Ana Bellamy,newcomer;sponsor,Atlantis,ZZ,XX;AA,astronaut\n"
+        b"bo@example.test,Bo C.,newcomer;sponsor,,,,\n"
+    )
+    page = html.unescape(text(client.post(url, data={"file": (io.BytesIO(body), "m.csv")})))
+    # Every problem of the row at once, even though its profile part already failed.
+    assert "Fellowships (column fellowships): Not offered by this programme: XX." in page
+    assert "Background (column tags): Not offered by this programme: astronaut." in page
+    assert "City (column city):" in page
+    assert (
+        "Name (column display_name): Write a first name, one space and the first letter of " in page
+    )
+    assert "Use your first name" not in page
+    assert "Sobriety date (column sobriety_date): Needed for a new sponsor." in page
+    assert '<td data-label="Roles">Newcomer and Sponsor</td>' in page
+
+    empty = client.post(url, data={"file": (io.BytesIO(b""), "empty.csv")})
+    assert empty.status_code == 422 and "This file is empty." in text(empty)
+    nothing = client.post(url, data={})
+    assert nothing.status_code == 422 and "Choose a CSV file first." in text(nothing)
+    headings = client.post(url, data={"file": (io.BytesIO(b"email,display_name,roles\n"), "h.csv")})
+    page = text(headings)
+    assert headings.status_code == 422 and "This file has only the headings." in page
+    assert "Import 0 rows" not in page
+    latin1 = "email,display_name,roles\nl@example.test,Lía B.,newcomer\n".encode("latin-1")
+    page = text(client.post(url, data={"file": (io.BytesIO(latin1), "l.csv")}))
+    assert "The file is not UTF-8 text. Save it again as CSV UTF-8" in html.unescape(page)
+
+    client.post("/language", data={"locale": "es", "next": "/"})
+    refresh()
+    page = html.unescape(text(client.post(url, data={"file": (io.BytesIO(body), "m.csv")})))
+    assert "Confraternidades (columna fellowships): Este programa no lo ofrece: XX." in page
+    assert "Nombre (columna display_name): Escribe un nombre" in page
+    assert "Este archivo" not in page
+
+
+def test_a_new_join_code_stops_the_old_poster_and_is_in_the_log(client, w):
+    old = w.program.join_code
+    login(client, w.coordinator)
+    poster = text(client.get(base(w) + "/poster"))
+    assert f"/join/{old}" in poster and "Make a new join code" in poster
+    confirm = text(client.get(base(w) + "/join-code"))
+    assert f"The join code now is {old}." in confirm
+    assert "the old code stops working, and so does every poster" in confirm
+    res = client.post(base(w) + "/join-code")
+    assert res.status_code == 302 and res.headers["Location"].endswith("/poster")
+    db.session.expire_all()
+    new = w.program.join_code
+    assert new != old and re.fullmatch(
+        r"[A-HJKMNP-Z2-9]{4}-[A-HJKMNP-Z2-9]{4}-[A-HJKMNP-Z2-9]{4}", new
+    )
+    poster = text(client.get(res.headers["Location"]))
+    assert f"The new join code is {new}." in poster and f"/join/{new}" in poster
+    assert f"/join/{old}" not in poster
+    from api.services.accounts import find_program_by_code
+
+    assert find_program_by_code(old) is None and find_program_by_code(new.lower()) == w.program
+    log = text(client.get(base(w) + "/log"))
+    assert "Made a new join code (the old code and posters stopped working)" in log
+    assert old not in log and new not in log
+
+
+def test_the_api_makes_a_new_join_code(client, w, auth):
+    old = w.program.join_code
+    url = f"/api/v1/programs/{w.program.uuid}/join-code"
+    res = client.post(url, headers=auth(w.coordinator))
+    assert res.status_code == 200 and res.json["join_code"] not in (old, None)
+    assert client.post(url, headers=auth(w.sponsors[0])).status_code == 404
+    actions = list(db.session.scalars(select(AuditLog.action)))
+    assert actions.count("program.join_code") == 1

@@ -42,7 +42,29 @@ def send_invitation(program_id):
         except AppError as exc:
             form.fail(exc)
         else:
-            flash(_("We sent an invitation to %(email)s.", email=sent.email), "ok")
+            if sent.status == invitations.ALREADY_MEMBER:
+                flash(
+                    _(
+                        "%(email)s is already a member of this programme, so nothing was sent. "
+                        "Their roles can be changed here.",
+                        email=sent.email,
+                    ),
+                    "ok",
+                )
+                return redirect(
+                    url_for("console.member", program_id=program_id, member_id=sent.member_id)
+                )
+            if sent.status == invitations.STANDING:
+                flash(
+                    _(
+                        "%(email)s was sent this invitation less than an hour ago. That "
+                        "invitation stands; no second email was sent.",
+                        email=sent.email,
+                    ),
+                    "ok",
+                )
+            else:
+                flash(_("We sent an invitation to %(email)s.", email=sent.email), "ok")
             return redirect(url_for("console.invite", program_id=program_id))
     return form.render("console/invite.html", program=access.program)
 

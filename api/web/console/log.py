@@ -23,6 +23,7 @@ PER_PAGE = 50
 # Each recorded action as a sentence; %(name)s is the member it was about, when there is one.
 ACTIONS = {
     "program.update": _l("Changed the programme's settings"),
+    "program.join_code": _l("Made a new join code (the old code and posters stopped working)"),
     "member.roles": _l("Changed the roles of %(name)s"),
     "sponsor.pause": _l("Paused new asks for %(name)s"),
     "sponsor.unpause": _l("Let %(name)s be asked again"),
@@ -35,6 +36,7 @@ ACTIONS = {
     "csv_export": _l("Downloaded the members file"),
     "audit.export": _l("Downloaded this log"),
     "invitation.sent": _l("Sent an invitation"),
+    "invitation.updated": _l("Updated the details of someone invited (the earlier email stands)"),
     "invitation.accepted": _l("Joined from an invitation"),
     "escalation.acknowledge": _l("Said they are handling a pair that went quiet"),
     "escalation.check_in": _l("Sent a check-in to a pair that went quiet"),

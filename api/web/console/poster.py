@@ -7,12 +7,13 @@ import io
 from urllib.parse import quote
 
 import segno
-from flask import current_app, render_template
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 from markupsafe import Markup
 
 from api.models import Program
+from api.services.accounts import renew_join_code
 from api.web.console.base import bp, coordinator_access
 
 
@@ -40,3 +41,24 @@ def poster(program_id):
     link = join_link(access.program)
     qr = qr_svg(link, _("QR code that opens %(link)s", link=link))
     return render_template("console/poster.html", program=access.program, link=link, qr=qr)
+
+
+@bp.route("/<uuid:program_id>/join-code", methods=["GET", "POST"])
+@login_required
+def new_join_code(program_id):
+    """A page that says what a new join code does (the confirmation), then the new code."""
+    access = coordinator_access(program_id)
+    if request.method == "POST":
+        program = renew_join_code(access.program, access.member)
+        flash(
+            _(
+                "The new join code is %(code)s. The old code and posters no longer work: print "
+                "this one.",
+                code=program.join_code,
+            ),
+            "ok",
+        )
+        return redirect(url_for("console.poster", program_id=program_id))
+    return render_template(
+        "console/join_code.html", program=access.program, link=join_link(access.program)
+    )
