@@ -281,13 +281,16 @@ def log_contact(pair_id):
     form = contact_form(row)
     if form.validate():
         try:
-            contacts.log_contact(member, row, **form.data)
+            repeat = contacts.note_contact(member, row, **form.data)[1]
         except Conflict:  # ended a moment ago
             return _not_noted(row)
         except AppError as exc:
             form.fail(exc)
         else:
-            flash(_("Noted. Thank you for staying in touch."), "ok")
+            if repeat:  # a double tap: the first one was noted
+                flash(_("This talk is already noted. Thank you for staying in touch."), "ok")
+            else:
+                flash(_("Noted. Thank you for staying in touch."), "ok")
             if request.form.get("back") == "sponsees":
                 return redirect(url_for("sponsor.sponsees"))
             return redirect(_back(row))

@@ -97,6 +97,28 @@ def test_we_talked_is_one_tap_and_the_note_stays_with_its_author(client, pair):
     assert "Yes, we talked" in page  # the other side may confirm
 
 
+def test_a_double_tap_on_we_talked_notes_one_talk(client, pair):
+    _login(client, pair.sponsor)
+    for _ in range(2):
+        res = client.post(f"/pairs/{pair.uuid}/contacts", data={"kind": "call"})
+        assert res.status_code == 302
+    assert db.session.query(Contact).count() == 1
+    page = _text(client.get(f"/pairs/{pair.uuid}"))
+    assert "This talk is already noted. Thank you for staying in touch." in page
+    # another kind of talk is not a repeat
+    client.post(f"/pairs/{pair.uuid}/contacts", data={"kind": "text"})
+    assert db.session.query(Contact).count() == 2
+
+
+def test_a_tap_right_after_confirming_the_other_side_is_already_noted(client, pair):
+    contacts.log_contact(pair.sponsee, pair, kind="call", occurred_at=utcnow())
+    _login(client, pair.sponsor)
+    for _ in range(2):
+        client.post(f"/pairs/{pair.uuid}/contacts", data={"kind": "call"})
+    assert db.session.query(Contact).count() == 1
+    assert db.session.scalar(select(Contact.confirmed_by_id)) == pair.sponsor_id
+
+
 def test_a_bad_duration_is_shown_beside_its_field(client, pair):
     _login(client, pair.sponsor)
     res = client.post(
@@ -477,7 +499,7 @@ def test_we_talked_in_the_moment_a_pair_ends_says_so(client, pair, monkeypatch):
     def ended(*args, **kwargs):
         raise Conflict("This sponsorship has ended; contacts can no longer be logged.")
 
-    monkeypatch.setattr(contacts, "log_contact", ended)
+    monkeypatch.setattr(contacts, "note_contact", ended)
     _login(client, pair.sponsee)
     res = client.post(f"/pairs/{pair.uuid}/contacts", data={"kind": "call"})
     assert res.status_code == 302
