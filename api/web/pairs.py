@@ -209,7 +209,7 @@ def render_pair(
         share_form=share or share_form(),
         shareable=[
             (str(r.uuid), f"{r.title} ({wording.label(wording.RESOURCE_KINDS, r.kind)})")
-            for r in resources.listed(pair.program)
+            for r in resources.fitting_in(pair.program, pair.sponsee)
         ]
         if view["role"] == "sponsor" and pair.status == "active"
         else [],

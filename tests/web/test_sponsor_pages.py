@@ -445,3 +445,4 @@ def test_the_share_sentence_keeps_one_full_stop_after_a_name(client, ask):
     html = entities.unescape(client.get(f"/pairs/{pair.uuid}").get_data(as_text=True))
     assert "Share something helpful" in html
     assert "Pick one to send to Ana P." in html and "Ana P.." not in html
+    assert "Only what fits the fellowships and languages of Ana P." in html
