@@ -177,6 +177,9 @@ def test_blocking_from_the_pair_page(client, pair):
     _login(client, pair.sponsee)
     page = _text(client.get(f"/pairs/{pair.uuid}/block"))
     assert "Block Rita S.?" in page and "Blocking does not end your sponsorship." in page
+    # what they can really do: end it too, or call for help; no coordinator they cannot reach
+    assert f'<a href="/pairs/{pair.uuid}/end">End the sponsorship</a>' in page
+    assert "call your local emergency number" in page and "coordinator" not in page
     res = client.post(f"/pairs/{pair.uuid}/block")
     assert res.status_code == 302
     block = db.session.scalar(select(Block))
