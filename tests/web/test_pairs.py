@@ -1,5 +1,5 @@
 """Pair pages for both sides ("My sponsor", a sponsee's page): contact details only while
-active, the next check-in, "we talked" with a private note, confirming, ending with a reason,
+active, when to talk again, "we talked" with a private note, confirming, ending with a reason,
 blocking, a temporary pair's convert-or-close choice, and 404 for anyone else."""
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def test_my_sponsor_shows_how_to_reach_them_and_when_to_talk(client, pair):
     assert 'href="tel:+15550142"' in page and "rita@contact.test" in page
     assert "Your first call" in page and "It's normal to feel nervous." in page
     assert "Your group suggests talking at least every 3 days." in page
-    assert "Next check-in" in page and "Not yet" in page
+    assert "Talk again by" in page and "Not yet" in page
     assert "UTC" not in page
     # the newcomer's home page now leads here
     assert client.get("/sponsor").headers["Location"] == "/sponsor/mine"
@@ -515,12 +515,12 @@ def test_an_overdue_pair_says_when_it_was_due_not_next(client, older_pair):
     _login(client, older_pair.sponsor)
     for url in (f"/pairs/{older_pair.uuid}", "/sponsees"):
         page = _text(client.get(url))
-        assert "Next check-in" not in page
+        assert "Talk again by" not in page
         assert re.search(r"<dt>Time to talk</dt><dd>Was due \w+, \w+ \d+ \(3 days ago\)</dd>", page)
     older_pair.contact_due_at = utcnow() + timedelta(days=2)
     db.session.commit()
     page = _text(client.get("/sponsees"))
-    assert "Next check-in" in page and "Was due" not in page
+    assert "Talk again by" in page and "Was due" not in page
 
 
 def test_the_sponsors_home_names_an_escalated_pair_and_a_hard_day(client, pair, make_member):

@@ -305,7 +305,7 @@ def test_my_sponsees_lists_each_pair_with_last_contact_and_next_check_in(client,
     _login(client, ask.sponsor)
     client.post(f"/asks/{ask.uuid}/accept")
     html = client.get("/sponsees").get_data(as_text=True)
-    assert "Ana P." in html and "Not yet" in html and "Next check-in" in html
+    assert "Ana P." in html and "Not yet" in html and "Talk again by" in html
     res = client.post(
         f"/pairs/{db.session.scalar(select(Sponsorship.uuid))}/contacts",
         data={"kind": "call", "back": "sponsees"},
