@@ -14,10 +14,15 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from api.i18n import N_
+
 DAY_MILESTONES = (("1d", 1), ("30d", 30), ("60d", 60), ("90d", 90))
 MONTH_MILESTONES = (("6m", 6), ("9m", 9))
 MAX_YEARS = 100
 RECENT_DAYS = 7  # a milestone is announced while it is at most this many days old
+# The earliest sobriety date anyone may enter (the milestones page and the sponsor profile).
+EARLIEST = date(1920, 1, 1)
+TOO_EARLY = N_("Enter a date after 1920.")
 
 
 @dataclass(frozen=True)

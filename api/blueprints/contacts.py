@@ -30,11 +30,14 @@ class Contacts(MethodView):
     @blp.response(201, ContactSchema)
     @blp.doc(parameters=[idempotency.HEADER_DOC])
     def post(self, data, sponsorship_id):
-        """Log a contact (either side). The private note is readable by you only."""
+        """Log a contact (either side). The private note is readable by you only.
+
+        The same contact sent again by the same member within two minutes (a double tap) writes
+        nothing: the first contact comes back with `Idempotent-Replayed: true`."""
         member = current_member()
         pair = contacts.sponsorship_for(member, sponsorship_id)
         g.contact_viewer_id = member.id
-        return idempotency.once(member, lambda: contacts.log_contact(member, pair, **data))
+        return idempotency.once(member, lambda: _note(member, pair, data))
 
     @auth_required
     @blp.response(200, ContactSchema(many=True))
@@ -44,6 +47,15 @@ class Contacts(MethodView):
         pair = contacts.sponsorship_for(member, sponsorship_id, coordinators=True)
         g.contact_viewer_id = member.id
         return contacts.list_contacts(pair)
+
+
+def _note(member, pair, data):
+    """A double tap (the same contact again within two minutes) gets the first answer back,
+    marked as a repeat, as a retry with the same ``Idempotency-Key`` does."""
+    contact, repeat = contacts.note_contact(member, pair, **data)
+    if repeat:
+        idempotency.replayed(repeat="same contact")
+    return contact
 
 
 @blp.route("/contacts/<uuid:contact_id>/confirm")

@@ -30,7 +30,9 @@ class Contact(db.Model):
     duration_minutes: Mapped[int | None] = mapped_column(Integer)
     note_ciphertext: Mapped[str | None] = mapped_column(Text)  # Fernet token; author only
     source: Mapped[str] = mapped_column(String(12), default="app", nullable=False)
-    source_key: Mapped[str | None] = mapped_column(String(80), unique=True)  # email-link dedupe
+    source_key: Mapped[str | None] = mapped_column(
+        String(80), unique=True
+    )  # an email link or a double tap
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
     created_at: Mapped[datetime] = created_at()

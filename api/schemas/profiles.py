@@ -17,6 +17,7 @@ from marshmallow import (
 
 from api.gazetteer import City, city_by_id, find_city
 from api.i18n import N_, worded
+from api.milestone_dates import EARLIEST, TOO_EARLY
 from api.schemas.common import TimeZone, validate_display_name, validate_time_zone
 
 GENDERS = ("woman", "man", "nonbinary", "other")
@@ -133,9 +134,12 @@ class ProfileSchema(Schema):
     contact_email = fields.Email(allow_none=True, validate=validate.Length(max=254))
 
 
-def _not_future(value: date) -> None:
+def _sobriety_date(value: date) -> None:
+    """Not in the future, nor before 1920 (as the milestones page's date)."""
     if value > date.today():
         raise ValidationError(N_("Cannot be in the future."))
+    if value < EARLIEST:
+        raise ValidationError(TOO_EARLY)
 
 
 class ProgramEligibilitySchema(Schema):
@@ -148,7 +152,7 @@ class ProgramEligibilitySchema(Schema):
 class SponsorProfileSchema(Schema):
     """The caller's own sponsor profile; ``load`` and eligibility are computed by the server."""
 
-    sobriety_date = fields.Date(required=True, validate=_not_future)
+    sobriety_date = fields.Date(required=True, validate=_sobriety_date)
     steps_completed = fields.Integer(load_default=0, validate=validate.Range(0, 12))
     capacity = fields.Integer(load_default=2, validate=validate.Range(1, 10))
     accepting = fields.Boolean(load_default=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import uuid
 from datetime import datetime, timedelta
 from types import SimpleNamespace
@@ -18,11 +19,13 @@ from api.models import Contact, Member, Membership, MissedContactFlag, Sponsorsh
 from api.services.accountability import insert_ignore
 from api.services.cadence import next_contact_due
 from api.services.escalations import after_resolution
-from api.services.notes import encrypt_note
+from api.services.notes import decrypt_note, encrypt_note
 
 CLOCK_SKEW = timedelta(minutes=5)
 # Both sides saying "we talked" within this window is one conversation, confirmed by both.
 CONFIRM_WINDOW = timedelta(hours=24)
+# The same contact noted again by the same member this soon is a double tap, not a second talk.
+REPEAT_WINDOW = timedelta(minutes=2)
 LINK_MAX_AGE_S = 7 * 24 * 3600
 _LINK_SALT = "contact-link"
 
@@ -53,7 +56,12 @@ def _coordinates(member: Member, program_id: int) -> bool:
     )
 
 
-def log_contact(
+def log_contact(member: Member, pair: Sponsorship, **kwargs) -> Contact | None:
+    """``note_contact`` without saying whether the contact was already noted."""
+    return note_contact(member, pair, **kwargs)[0]
+
+
+def note_contact(
     member: Member,
     pair: Sponsorship,
     *,
@@ -64,16 +72,20 @@ def log_contact(
     source: str = "app",
     source_key: str | None = None,
     now: datetime | None = None,
-) -> Contact | None:
-    """Record a contact and move the pair's schedule on, in one transaction.
+) -> tuple[Contact | None, bool]:
+    """Record a contact and move the pair's schedule on, in one transaction; returns the
+    contact and whether it had already been noted.
 
     Sets ``last_contact_at`` to the latest contact, ``contact_due_at`` from the cadence, and
     resolves an open missed-contact flag once the pair is no longer overdue. When the other
     side logged a contact within CONFIRM_WINDOW of this one that nobody confirmed yet, this log
     confirms it instead of adding a second record of the same conversation (the other side's
     contact is returned); a log with a private note keeps its own row, since the note is its
-    author's. Returns None when ``source_key`` was already used (a second click on the same
-    email link). Raises Conflict (pair ended) or Invalid (occurred_at out of range).
+    author's. The same contact (kind, moment, minutes and note) noted again by the same member
+    within REPEAT_WINDOW, or a log just after this member confirmed the other side's, is a
+    double tap: nothing is written and the earlier contact comes back as already noted. The
+    contact is None when ``source_key`` was already used (a second click on the same email
+    link). Raises Conflict (pair ended) or Invalid (occurred_at out of range).
     """
     now = now or utcnow()
     if pair.status != "active":
@@ -82,10 +94,15 @@ def log_contact(
         raise Invalid("occurred_at", N_("A contact cannot be in the future."))
     if occurred_at < pair.started_at - CLOCK_SKEW:
         raise Invalid("occurred_at", N_("A contact cannot be before the sponsorship started."))
+    same = {"kind": kind, "occurred_at": occurred_at, "duration_minutes": duration_minutes}
+    earlier = _noted_just_now(member, pair, note=note, now=now, **same)
+    if earlier is not None:
+        return earlier, True
     if not note:
         confirmed = _confirm_other_side(member, pair, occurred_at, now)
         if confirmed is not None:
-            return confirmed
+            return confirmed, False
+    tap_key = None if source_key else _tap_key(member, pair, note=note, now=now, **same)
     row = {
         "uuid": uuid.uuid4(),
         "sponsorship_id": pair.id,
@@ -95,12 +112,15 @@ def log_contact(
         "duration_minutes": duration_minutes,
         "note_ciphertext": encrypt_note(note) if note else None,
         "source": source,
-        "source_key": source_key,
+        "source_key": source_key or tap_key,
         "created_at": now,
     }
     if not insert_ignore(Contact, [row], Contact.id):
         db.session.rollback()
-        return None
+        if tap_key is None:
+            return None, False
+        # The twin tap arrived at the same instant and was written first.
+        return db.session.scalar(select(Contact).where(Contact.source_key == tap_key)), True
     due = next_contact_due(pair, pair.program, occurred_at)
     # Conditional update: concurrent logs can only move the schedule forward.
     db.session.execute(
@@ -113,7 +133,62 @@ def log_contact(
     )
     resolve_flag_if_current(pair.id, now)
     db.session.commit()
-    return db.session.scalar(select(Contact).where(Contact.uuid == row["uuid"]))
+    return db.session.scalar(select(Contact).where(Contact.uuid == row["uuid"])), False
+
+
+def _noted_just_now(
+    member: Member,
+    pair: Sponsorship,
+    *,
+    kind: str,
+    occurred_at: datetime,
+    duration_minutes: int | None,
+    note: str | None,
+    now: datetime,
+) -> Contact | None:
+    """The contact ``member`` logged (the same one) or confirmed within REPEAT_WINDOW, if any."""
+    since = now - REPEAT_WINDOW
+    near = Contact.occurred_at.between(occurred_at - REPEAT_WINDOW, occurred_at + REPEAT_WINDOW)
+    own = db.session.scalars(
+        select(Contact)
+        .where(
+            Contact.sponsorship_id == pair.id,
+            Contact.logged_by_id == member.id,
+            Contact.kind == kind,
+            Contact.created_at >= since,
+            near,
+        )
+        .order_by(Contact.created_at.desc(), Contact.id.desc())
+    )
+    for contact in own:
+        kept = decrypt_note(contact.note_ciphertext) if contact.note_ciphertext else None
+        if contact.duration_minutes == duration_minutes and (kept or None) == (note or None):
+            return contact
+    if note:
+        return None
+    return db.session.scalar(
+        select(Contact)
+        .where(
+            Contact.sponsorship_id == pair.id,
+            Contact.confirmed_by_id == member.id,
+            Contact.confirmed_at >= since,
+            Contact.occurred_at.between(occurred_at - CONFIRM_WINDOW, occurred_at + CONFIRM_WINDOW),
+        )
+        .order_by(Contact.confirmed_at.desc(), Contact.id.desc())
+        .limit(1)
+    )
+
+
+def _tap_key(member: Member, pair: Sponsorship, *, note: str | None, now: datetime, **same) -> str:
+    """A unique key two taps sent at the same instant share (the same contact, the same minute
+    and the same two-minute stretch of the clock), so the database keeps only one of them.
+    Keyed with the secret key: the stored key tells nothing about the note."""
+    moment = same["occurred_at"].replace(second=0, microsecond=0).isoformat()
+    stretch = int(now.timestamp() // REPEAT_WINDOW.total_seconds())
+    parts = [pair.uuid, member.uuid, same["kind"], same["duration_minutes"], moment, stretch, note]
+    secret = current_app.config["SECRET_KEY"].encode()
+    digest = hmac.new(secret, repr(parts).encode(), hashlib.sha256).hexdigest()
+    return "tap:" + digest[:60]
 
 
 def _confirm_other_side(

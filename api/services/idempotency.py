@@ -131,12 +131,17 @@ def _replay(claim: IdempotencyKey, fingerprint: str) -> Any:
         .values(replays=IdempotencyKey.replays + 1, last_replay_at=utcnow())
     )
     db.session.commit()
-    log.info("idempotent replay", endpoint=request.endpoint, replays=claim.replays + 1)
+    replayed(replays=claim.replays + 1)
+    return created
+
+
+def replayed(**facts: Any) -> None:
+    """Answer this request as a repeat (header ``Idempotent-Replayed: true``), counted in the
+    replay metric and logged (with ``facts``) where an operator sees repeats."""
+    log.info("idempotent replay", endpoint=request.endpoint, **facts)
     IDEMPOTENT_REPLAYS.labels(request.endpoint or "unmatched").inc()
 
     @after_this_request
     def _mark(response):
         response.headers["Idempotent-Replayed"] = "true"
         return response
-
-    return created

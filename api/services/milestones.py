@@ -13,12 +13,17 @@ from datetime import date, datetime
 from api.errors import Invalid
 from api.extensions import db
 from api.i18n import N_
-from api.milestone_dates import Milestone, current_and_next, days_since, local_today
+from api.milestone_dates import (
+    EARLIEST,
+    TOO_EARLY,
+    Milestone,
+    current_and_next,
+    days_since,
+    local_today,
+)
 from api.models import Member, utcnow
 
-EARLIEST = date(1920, 1, 1)
 FUTURE = N_("That day has not come yet. Enter today or a day before.")
-TOO_EARLY = N_("Enter a date after 1920.")
 
 
 @dataclass(frozen=True)

@@ -139,6 +139,12 @@ def fits(resource: Resource, member: Member) -> bool:
     )
 
 
+def fitting_in(program: Program, member: Member) -> list[Resource]:
+    """The programme's resources that fit ``member`` (what their sponsor picks from to share),
+    in the order of ``listed``."""
+    return [r for r in listed(program) if fits(r, member)]
+
+
 def fitting(member: Member) -> list[Resource]:
     """The resources of the member's programmes that fit them."""
     program_ids = [m.program_id for m in member.memberships]

@@ -16,6 +16,7 @@ from api.errors import AppError, Conflict
 from api.schemas.checkins import CheckInChoiceSchema, DailyCheckInCreateSchema
 from api.services import checkins
 from api.services.notes import decrypt_note
+from api.web.context import member_roles
 from api.web.forms import OMIT, Form, form_view
 
 bp = Blueprint("checkins", __name__, url_prefix="/checkin")
@@ -107,6 +108,7 @@ def done():
         hard=checkins.is_hard(row),
         sponsors=[pair.sponsor.display_name for pair in pairs],
         choice=checkins.choices(member.id),
+        can_ask="newcomer" in member_roles(member),  # the way to a sponsor is a newcomer's page
     )
 
 

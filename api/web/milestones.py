@@ -3,7 +3,7 @@ word after a fresh start (docs/between-contacts.md)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -43,13 +43,15 @@ def page():
 def save():
     form = _form()
     if form.validate():
+        was_shared = bool(current_user.milestones_shared)  # a fresh start switches it off
         try:
             saved = milestones.record(current_user, form.data)
         except AppError as exc:
             form.fail(exc)
         else:
             if saved.fresh_start:
-                return redirect(url_for("milestones.fresh_start"))
+                shared = {"was_shared": "y"} if was_shared else {}
+                return redirect(url_for("milestones.fresh_start", **shared))
             flash(_("Saved. Only you can see your date."), "ok")
             return redirect(url_for("milestones.page"))
     return _page(form)
@@ -58,8 +60,13 @@ def save():
 @bp.get("/fresh-start")
 @login_required
 def fresh_start():
-    """What a member reads after saving a later date: no count of anything lost."""
-    return render_template("milestones/fresh_start.html", state=milestones.state(current_user))
+    """What a member reads after saving a later date: no count of anything lost. Hearing
+    about milestones "again" is offered only to a member whose sponsor used to."""
+    return render_template(
+        "milestones/fresh_start.html",
+        state=milestones.state(current_user),
+        was_shared=request.args.get("was_shared") == "y",
+    )
 
 
 @bp.post("/share-again")

@@ -3,17 +3,16 @@
 
 The sponsee reaches their pair from "My sponsor" (newcomer.my_sponsor), the sponsor from
 "My sponsees" (sponsor.sponsees). Only the two sides of a pair open its page; anyone else gets
-the ordinary 404 page, as the API answers (sponsorships.sponsorship_for).
+the ordinary 404 page, as the API answers (sponsorships.sponsorship_for). The "We talked"
+form itself lives in api/web/contact_form.py.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
 from types import SimpleNamespace
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale, get_timezone, ngettext
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -21,17 +20,17 @@ from sqlalchemy import select
 from api.errors import AppError, Conflict, NotFound
 from api.extensions import db
 from api.models import END_REASONS, Member, MissedContactFlag, Sponsorship, utcnow
-from api.schemas.contacts import CadenceSchema, ContactCreateSchema, _note_for_viewer
+from api.schemas.contacts import CadenceSchema, _note_for_viewer
 from api.schemas.workflow import EndSchema, sponsorship_view
 from api.services import blocks, checkins, contacts, sponsorships
 from api.services.cadence import cadence_days
 from api.web import wording
+from api.web.contact_form import ContactForm, local_days
 from api.web.context import member_roles
-from api.web.forms import OMIT, Form, form_view
+from api.web.forms import Form, form_view
 
 bp = Blueprint("pairs", __name__, url_prefix="/pairs")
 
-CONTACT_FIELDS = ("kind", "occurred_at", "duration_minutes", "note")
 END_FIELDS = ("reason", "note")
 
 
@@ -83,71 +82,6 @@ def public_facts(person: dict, keys=None) -> list[tuple[str, str]]:
     return facts
 
 
-WHEN_CHOICES = ("now", "yesterday", "earlier")
-NOON = time(12)
-
-
-class ContactForm(Form):
-    """ "We talked": the kind (a call unless changed), optional minutes, a private note, and
-    when: just now (the default), yesterday or another day, with an optional time, read in
-    the reader's own zone. A day or time that cannot be read is named beside its field; the
-    service refuses a moment in the future or before the pair began, beside "When"."""
-
-    def __init__(self, pair: Sponsorship, initial: dict | None = None):
-        self.pair = pair
-        self.when_errors: dict[str, list[str]] = {}
-        super().__init__(
-            ContactCreateSchema(),
-            CONTACT_FIELDS,
-            initial=initial or {"kind": "call", "occurred_at": "now"},
-            convert={"occurred_at": self._occurred_at},
-        )
-
-    def validate(self) -> bool:
-        valid = super().validate()
-        if self.when_errors:  # instead of the schema's "missing" for the moment left out
-            self.errors.pop("occurred_at", None)
-            self.errors.update(self.when_errors)
-            return False
-        return valid
-
-    def _occurred_at(self, form) -> object:
-        now = utcnow()
-        choice = form.get("occurred_at") or "now"
-        if choice not in WHEN_CHOICES:
-            return self._refuse("occurred_at", _("Choose one of the options."))
-        if choice == "now":
-            return now.isoformat()
-        zone = ZoneInfo(str(get_timezone()))  # zoneinfo: combine() with pytz would use LMT
-        if choice == "yesterday":
-            day = now.astimezone(zone).date() - timedelta(days=1)
-        else:
-            try:
-                day = date.fromisoformat(form.get("talked_on", "").strip())
-            except ValueError:
-                return self._refuse("talked_on", _("Enter the day you talked."))
-        typed = form.get("talked_at", "").strip()
-        try:
-            at = time.fromisoformat(typed) if typed else NOON
-        except ValueError:
-            return self._refuse("talked_at", _("Enter a time like 18:30, or leave it empty."))
-        moment = datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
-        if not typed:  # no time given: midday, or the nearest moment of that day that fits
-            if day == now.astimezone(zone).date():
-                moment = min(moment, now)
-            if day == self.pair.started_at.astimezone(zone).date():
-                moment = max(moment, self.pair.started_at)
-        return moment.isoformat()
-
-    def _refuse(self, name: str, message: str) -> object:
-        self.when_errors[name] = [message]
-        return OMIT
-
-
-def contact_form(pair: Sponsorship, initial: dict | None = None) -> Form:
-    return ContactForm(pair, initial)
-
-
 def _history(pair: Sponsorship, member: Member) -> list[dict]:
     rows = []
     for contact in contacts.list_contacts(pair):
@@ -186,7 +120,7 @@ def render_pair(
     from api.web.resources import share_form
 
     g.contact_viewer_id = member.id  # private notes are decrypted for their author only
-    form = form or contact_form(pair)
+    form = form or ContactForm(pair)
     view = sponsorship_view(pair, member)
     other = pair.sponsee if view["role"] == "sponsor" else pair.sponsor
     history = _history(pair, member)
@@ -199,7 +133,7 @@ def render_pair(
         own_cadence=pair.cadence_days,
         group_cadence=_group_cadence(pair),
         rhythm_form=rhythm or rhythm_form(pair),
-        days=_local_days(pair),
+        days=local_days(pair),
         history=history,
         first_steps=pair.status == "active" and not history,
         blocked=_blocked(member, other.id),
@@ -209,7 +143,7 @@ def render_pair(
         share_form=share or share_form(),
         shareable=[
             (str(r.uuid), f"{r.title} ({wording.label(wording.RESOURCE_KINDS, r.kind)})")
-            for r in resources.listed(pair.program)
+            for r in resources.fitting_in(pair.program, pair.sponsee)
         ]
         if view["role"] == "sponsor" and pair.status == "active"
         else [],
@@ -230,16 +164,6 @@ def _group_cadence(pair: Sponsorship) -> int:
     """The days the group suggests for this pair now, whatever the pair agreed."""
     suggested = SimpleNamespace(cadence_days=None, started_at=pair.started_at)
     return cadence_days(suggested, pair.program, utcnow())
-
-
-def _local_days(pair: Sponsorship) -> dict[str, str]:
-    """The first and the latest day a contact may have on the reader's calendar (the date
-    field's bounds)."""
-    zone = get_timezone()
-    return {
-        "first": pair.started_at.astimezone(zone).date().isoformat(),
-        "today": utcnow().astimezone(zone).date().isoformat(),
-    }
 
 
 def _shared_days(member: Member, pair: Sponsorship) -> list[dict]:
@@ -278,16 +202,19 @@ def log_contact(pair_id):
     row = contacts.sponsorship_for(member, pair_id)
     if row.status != "active":  # ended from another tab or by the other side: nowhere to show it
         return _not_noted(row)
-    form = contact_form(row)
+    form = ContactForm(row)
     if form.validate():
         try:
-            contacts.log_contact(member, row, **form.data)
+            repeat = contacts.note_contact(member, row, **form.data)[1]
         except Conflict:  # ended a moment ago
             return _not_noted(row)
         except AppError as exc:
             form.fail(exc)
         else:
-            flash(_("Noted. Thank you for staying in touch."), "ok")
+            if repeat:  # a double tap: the first one was noted
+                flash(_("This talk is already noted. Thank you for staying in touch."), "ok")
+            else:
+                flash(_("Noted. Thank you for staying in touch."), "ok")
             if request.form.get("back") == "sponsees":
                 return redirect(url_for("sponsor.sponsees"))
             return redirect(_back(row))

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from api.models import Contact, MissedContactFlag, Sponsorship, utcnow
-from api.services.contacts import log_contact
+from api.services.contacts import log_contact, note_contact
 from api.services.notes import _cipher
 from jobs.missed_contact import flag_missed_contacts
 from tests.jobs.helpers import make_pair
@@ -102,6 +102,45 @@ def test_rotate_note_keys_command_re_encrypts_every_note(app, db, client, auth, 
         assert result.exit_code != 0 and "keep the old key" in result.output
     finally:
         app.config["NOTE_KEYS"] = ""
+
+
+def test_a_double_tap_answers_with_the_first_contact_marked_as_a_repeat(db, client, auth, pair):
+    moment = (utcnow() - timedelta(hours=1)).isoformat()
+    first = _log(client, auth, pair.sponsor, pair, occurred_at=moment, note=NOTE)
+    again = _log(client, auth, pair.sponsor, pair, occurred_at=moment, note=NOTE)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json == first.json and again.headers["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first.headers
+    assert db.session.query(Contact).count() == 1
+    # the same moment with another note, or by the other side, is a talk of its own
+    assert (
+        _log(client, auth, pair.sponsor, pair, occurred_at=moment, note="Other").json["id"]
+        != (first.json["id"])
+    )
+    assert "Idempotent-Replayed" not in _log(client, auth, pair.sponsee, pair, note=NOTE).headers
+    assert db.session.query(Contact).count() == 3
+
+
+def test_the_same_contact_after_two_minutes_is_a_talk_of_its_own(db, pair):
+    moment = utcnow() - timedelta(hours=1)
+    first, repeat = note_contact(pair.sponsor, pair, kind="call", occurred_at=moment)
+    again, repeat_again = note_contact(pair.sponsor, pair, kind="call", occurred_at=moment)
+    later, repeat_later = note_contact(
+        pair.sponsor, pair, kind="call", occurred_at=moment, now=utcnow() + timedelta(minutes=3)
+    )
+    assert (repeat, repeat_again, repeat_later) == (False, True, False)
+    assert again.id == first.id != later.id
+
+
+def test_two_taps_at_the_same_instant_keep_one_row(db, pair, monkeypatch):
+    from api.services import contacts
+
+    monkeypatch.setattr(contacts, "_noted_just_now", lambda *a, **k: None)  # both pass the check
+    now = utcnow()
+    first, _ = note_contact(pair.sponsor, pair, kind="call", occurred_at=now, now=now)
+    twin, repeat = note_contact(pair.sponsor, pair, kind="call", occurred_at=now, now=now)
+    assert repeat is True and twin.id == first.id
+    assert first.source_key.startswith("tap:") and db.session.query(Contact).count() == 1
 
 
 def test_stranger_and_foreign_coordinator_get_404(client, auth, pair, make_member, make_program):

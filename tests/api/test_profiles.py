@@ -146,6 +146,8 @@ def _days_from_today(days, name):
 BAD_SPONSOR = [
     ("sobriety_date", _days_from_today(1, "tomorrow")),
     ("sobriety_date", "last spring"),
+    ("sobriety_date", "1919-12-31"),
+    ("sobriety_date", "0001-01-01"),
     ("steps_completed", 13),
     ("steps_completed", -1),
     ("capacity", 0),

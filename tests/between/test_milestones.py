@@ -110,11 +110,23 @@ def test_the_milestone_page_saves_and_shows_the_fresh_start(client, group):
     assert bad.status_code == 422
     assert 'id="sobriety_date-error"' in bad.get_data(as_text=True)
     res = client.post("/milestones", data={"sobriety_date": today.isoformat()})
-    assert res.headers["Location"].endswith("/milestones/fresh-start")
+    assert res.headers["Location"].endswith("/milestones/fresh-start?was_shared=y")
+    again = "Let my sponsor hear about my milestones again"
+    assert again in client.get(res.headers["Location"]).get_data(as_text=True)
     one_tap = client.post("/milestones/share-again")
     assert one_tap.status_code == 302
     db.session.expire_all()
     assert group.sponsee.milestones_shared is True
+
+
+def test_a_fresh_start_never_shared_does_not_offer_sharing_again(client, group):
+    login(client, group.sponsee)
+    today = _today(group.sponsee)
+    client.post("/milestones", data={"sobriety_date": (today - timedelta(days=90)).isoformat()})
+    res = client.post("/milestones", data={"sobriety_date": today.isoformat()})
+    assert res.headers["Location"].endswith("/milestones/fresh-start")
+    page = client.get(res.headers["Location"]).get_data(as_text=True)
+    assert "Welcome back" in page and "hear about my milestones again" not in page
 
 
 def test_clearing_the_date_removes_it_and_the_sharing(client, auth, group):

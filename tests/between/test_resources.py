@@ -132,6 +132,25 @@ def test_the_console_adds_a_resource_and_the_pair_page_shares_it(client, group):
     assert "Step study" in home and "lit.example.org" in home
 
 
+def test_the_pair_page_offers_what_fits_the_sponsee_as_their_resources_page_does(
+    client, auth, group
+):
+    coordinator = auth(group.coordinator)
+    _add(client, coordinator, group, title="Meetings near you", url="https://m.example.org")
+    _add(client, coordinator, group, title="NA en español", url="http://na.example.org/es",
+         fellowships=["NA"], languages=["es"])  # fmt: skip
+    _add(client, coordinator, group, title="Guía en español", url="https://g.example.org",
+         languages=["es"])  # fmt: skip
+    login(client, group.sponsee)
+    fitting = client.get("/resources").get_data(as_text=True)
+    login(client, group.sponsor)
+    page = client.get(f"/pairs/{group.pair.uuid}").get_data(as_text=True)
+    for title in ("Meetings near you", "NA en español", "Guía en español"):
+        assert (title in page) == (title in fitting)
+    assert "Meetings near you" in page and "Guía en español" not in page
+    assert "Only what fits the fellowships and languages of" in page
+
+
 def test_the_demo_ships_fictional_resources_in_english_and_spanish(db):
     import re
 

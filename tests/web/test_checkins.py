@@ -90,6 +90,22 @@ def test_a_hard_day_shows_the_crisis_line_and_lets_the_sponsor_know(client, pair
     assert list(kinds) == ["checkin.reach_out"]
 
 
+def test_a_hard_day_without_a_sponsor_offers_the_way_to_one(client, make_program, make_member):
+    program = make_program()
+    newcomer = make_member(program, "newcomer")
+    _login(client, newcomer)
+    client.post("/checkin", data=HARD)
+    main = _main(client.get("/checkin/done"))
+    assert "A sponsor can help on days like this." in main
+    assert '<a href="/sponsor">Find a sponsor</a>' in main and "coordinator" not in main
+    sponsor = make_member(program, "sponsor")  # not a newcomer: no page to ask from
+    _login(client, sponsor)
+    client.post("/checkin", data=HARD)
+    main = _main(client.get("/checkin/done"))
+    assert "Calling someone from your group helps too." in main
+    assert "Find a sponsor" not in main and "coordinator" not in main
+
+
 def test_an_ordinary_day_is_just_noted_and_can_be_changed(client, pair):
     _login(client, pair.sponsee)
     client.post("/checkin", data={"mood": "4", "cravings": "none", "meeting": "yes"})

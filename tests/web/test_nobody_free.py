@@ -1,5 +1,5 @@
 """The "nobody is free yet" page names a way out that is the newcomer's own to take, with a
-link to the profile step that takes it and back."""
+link to the profile step that takes it and back; the shortlist and the ask that follow it."""
 
 from __future__ import annotations
 
@@ -100,3 +100,18 @@ def test_asking_one_by_name_is_worded_as_the_newcomers_own_choice(
     client.post("/sponsor/ask", data={"sponsor_id": str(sponsor.uuid)})
     page = client.get("/sponsor").get_data(as_text=True)
     assert "know you would like them as your sponsor." in page
+
+
+def test_the_shortlist_says_the_sobriety_band_once(client, make_program, make_member):
+    from datetime import date, timedelta
+
+    program = make_program()
+    sober = {"sobriety_date": date.today() - timedelta(days=20 * 366)}
+    make_member(program, "sponsor", gender="man", gender_rule="any", sponsor=sober)
+    member = make_member(program, "newcomer", gender="man", contact_modes=[])
+    client.post("/login", data={"email": member.email, "password": PASSWORD})
+    client.post("/sponsor/request", data={})
+    page = client.get("/sponsor").get_data(as_text=True)
+    assert "Sober 10+ years" in page  # beside the name
+    assert "of continuous sobriety" not in page  # not again, more precisely, as a reason
+    assert "You are both in" in page  # the other reasons stay

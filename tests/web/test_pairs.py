@@ -1,5 +1,5 @@
 """Pair pages for both sides ("My sponsor", a sponsee's page): contact details only while
-active, the next check-in, "we talked" with a private note, confirming, ending with a reason,
+active, when to talk again, "we talked" with a private note, confirming, ending with a reason,
 blocking, a temporary pair's convert-or-close choice, and 404 for anyone else."""
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def test_my_sponsor_shows_how_to_reach_them_and_when_to_talk(client, pair):
     assert 'href="tel:+15550142"' in page and "rita@contact.test" in page
     assert "Your first call" in page and "It's normal to feel nervous." in page
     assert "Your group suggests talking at least every 3 days." in page
-    assert "Next check-in" in page and "Not yet" in page
+    assert "Talk again by" in page and "Not yet" in page
     assert "UTC" not in page
     # the newcomer's home page now leads here
     assert client.get("/sponsor").headers["Location"] == "/sponsor/mine"
@@ -95,6 +95,28 @@ def test_we_talked_is_one_tap_and_the_note_stays_with_its_author(client, pair):
     page = _text(client.get(f"/pairs/{pair.uuid}"))
     assert "Ana P. noted this." in page and NOTE not in page and "step four" not in page
     assert "Yes, we talked" in page  # the other side may confirm
+
+
+def test_a_double_tap_on_we_talked_notes_one_talk(client, pair):
+    _login(client, pair.sponsor)
+    for _ in range(2):
+        res = client.post(f"/pairs/{pair.uuid}/contacts", data={"kind": "call"})
+        assert res.status_code == 302
+    assert db.session.query(Contact).count() == 1
+    page = _text(client.get(f"/pairs/{pair.uuid}"))
+    assert "This talk is already noted. Thank you for staying in touch." in page
+    # another kind of talk is not a repeat
+    client.post(f"/pairs/{pair.uuid}/contacts", data={"kind": "text"})
+    assert db.session.query(Contact).count() == 2
+
+
+def test_a_tap_right_after_confirming_the_other_side_is_already_noted(client, pair):
+    contacts.log_contact(pair.sponsee, pair, kind="call", occurred_at=utcnow())
+    _login(client, pair.sponsor)
+    for _ in range(2):
+        client.post(f"/pairs/{pair.uuid}/contacts", data={"kind": "call"})
+    assert db.session.query(Contact).count() == 1
+    assert db.session.scalar(select(Contact.confirmed_by_id)) == pair.sponsor_id
 
 
 def test_a_bad_duration_is_shown_beside_its_field(client, pair):
@@ -155,6 +177,9 @@ def test_blocking_from_the_pair_page(client, pair):
     _login(client, pair.sponsee)
     page = _text(client.get(f"/pairs/{pair.uuid}/block"))
     assert "Block Rita S.?" in page and "Blocking does not end your sponsorship." in page
+    # what they can really do: end it too, or call for help; no coordinator they cannot reach
+    assert f'<a href="/pairs/{pair.uuid}/end">End the sponsorship</a>' in page
+    assert "call your local emergency number" in page and "coordinator" not in page
     res = client.post(f"/pairs/{pair.uuid}/block")
     assert res.status_code == 302
     block = db.session.scalar(select(Block))
@@ -477,7 +502,7 @@ def test_we_talked_in_the_moment_a_pair_ends_says_so(client, pair, monkeypatch):
     def ended(*args, **kwargs):
         raise Conflict("This sponsorship has ended; contacts can no longer be logged.")
 
-    monkeypatch.setattr(contacts, "log_contact", ended)
+    monkeypatch.setattr(contacts, "note_contact", ended)
     _login(client, pair.sponsee)
     res = client.post(f"/pairs/{pair.uuid}/contacts", data={"kind": "call"})
     assert res.status_code == 302
@@ -490,12 +515,12 @@ def test_an_overdue_pair_says_when_it_was_due_not_next(client, older_pair):
     _login(client, older_pair.sponsor)
     for url in (f"/pairs/{older_pair.uuid}", "/sponsees"):
         page = _text(client.get(url))
-        assert "Next check-in" not in page
+        assert "Talk again by" not in page
         assert re.search(r"<dt>Time to talk</dt><dd>Was due \w+, \w+ \d+ \(3 days ago\)</dd>", page)
     older_pair.contact_due_at = utcnow() + timedelta(days=2)
     db.session.commit()
     page = _text(client.get("/sponsees"))
-    assert "Next check-in" in page and "Was due" not in page
+    assert "Talk again by" in page and "Was due" not in page
 
 
 def test_the_sponsors_home_names_an_escalated_pair_and_a_hard_day(client, pair, make_member):

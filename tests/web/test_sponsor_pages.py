@@ -95,6 +95,25 @@ def test_saving_the_profile_redirects_and_errors_sit_beside_their_field(client, 
     assert "Your sponsor profile is saved." in client.get("/sponsoring").get_data(as_text=True)
 
 
+@pytest.mark.parametrize("day", ["0001-01-01", "1919-12-31"])
+def test_a_sobriety_date_before_1920_is_refused_as_on_the_milestones_page(client, ask, day):
+    _login(client, ask.sponsor)
+    kept = ask.sponsor.sponsor_profile.sobriety_date
+    res = client.post("/sponsoring", data={"sobriety_date": day, "capacity": "3"})
+    assert res.status_code == 422
+    assert _field_error(res.get_data(as_text=True), "sobriety_date") == "Enter a date after 1920."
+    db.session.expire_all()
+    assert ask.sponsor.sponsor_profile.sobriety_date == kept
+
+
+def test_the_sobriety_date_hint_names_who_sees_it(client, ask):
+    _login(client, ask.sponsor)
+    html = entities.unescape(client.get("/sponsoring").get_data(as_text=True))
+    assert "Newcomers only see a band like “2–5 years”." in html
+    assert "Your group's coordinators can see the date." in html and "Kept private" not in html
+    assert 'min="1920-01-01"' in html
+
+
 def test_capacity_below_the_current_load_is_refused_beside_capacity(client, ask, make_member):
     program = ask.request.program
     other = make_member(program, "newcomer")
@@ -157,6 +176,9 @@ def test_reporting_a_relapse_is_kind_and_pauses_only_new_asks(client, ask, make_
     assert "It's OK to put your own recovery first" in entities.unescape(html)
     assert "Your sponsees stay with you." in html
     assert html.count('href="tel:988"') >= 3  # top, the page itself, the foot
+    # the date newcomers' band comes from stays until the sponsor changes it
+    assert "Your sobriety date there stays as it is until you change it." in html
+    assert 'href="/sponsoring#sobriety_date">Change my sobriety date</a>' in html
     res = client.post("/sponsoring/relapse")
     assert res.status_code == 302 and res.headers["Location"] == "/sponsoring"
     db.session.expire_all()
@@ -283,7 +305,7 @@ def test_my_sponsees_lists_each_pair_with_last_contact_and_next_check_in(client,
     _login(client, ask.sponsor)
     client.post(f"/asks/{ask.uuid}/accept")
     html = client.get("/sponsees").get_data(as_text=True)
-    assert "Ana P." in html and "Not yet" in html and "Next check-in" in html
+    assert "Ana P." in html and "Not yet" in html and "Talk again by" in html
     res = client.post(
         f"/pairs/{db.session.scalar(select(Sponsorship.uuid))}/contacts",
         data={"kind": "call", "back": "sponsees"},
@@ -423,3 +445,4 @@ def test_the_share_sentence_keeps_one_full_stop_after_a_name(client, ask):
     html = entities.unescape(client.get(f"/pairs/{pair.uuid}").get_data(as_text=True))
     assert "Share something helpful" in html
     assert "Pick one to send to Ana P." in html and "Ana P.." not in html
+    assert "Only what fits the fellowships and languages of Ana P." in html
