@@ -186,18 +186,13 @@ def end(
         reason=note,
         details={"reason": reason},
     )
-    other = row.sponsee if member.id == row.sponsor_id else row.sponsor
-    data = {"sponsorship_id": str(row.uuid)}
-    notify(
-        other,
-        "pair.ended",
-        key=f"sponsorship:{row.uuid}:ended:{other.uuid}",
+    _tell_the_other_side(
+        row,
+        member,
+        "ended",
         title="Your pairing has ended",
         body=f"{member.display_name} has closed your pairing. Thank you for the time together.",
-        program=row.program,
-        data=data,
     )
-    emit_webhooks(row.program, "pair.ended", key=f"sponsorship:{row.uuid}:ended", data=data)
     pool_changed([row.sponsor_id])
     db.session.commit()
     db.session.refresh(row)
@@ -222,18 +217,31 @@ def convert(member: Member, sponsorship_uuid: uuid.UUID) -> Sponsorship:
     if done.rowcount != 1:
         db.session.rollback()
         raise Conflict(N_("Only an active temporary sponsorship can be made permanent."))
-    other = row.sponsee if member.id == row.sponsor_id else row.sponsor
-    data = {"sponsorship_id": str(row.uuid)}
-    notify(
-        other,
-        "pair.converted",
-        key=f"sponsorship:{row.uuid}:converted:{other.uuid}",
+    _tell_the_other_side(
+        row,
+        member,
+        "converted",
         title="Your pairing continues",
         body=f"{member.display_name} chose to go on together as a permanent pair.",
-        program=row.program,
-        data=data,
     )
-    emit_webhooks(row.program, "pair.converted", key=f"sponsorship:{row.uuid}:converted", data=data)
     db.session.commit()
     db.session.refresh(row)
     return row
+
+
+def _tell_the_other_side(row: Sponsorship, member: Member, what: str, *, title: str, body: str):
+    """Queue the ``pair.<what>`` notice (in the app, by email) to the side that did not act,
+    and the programme's webhooks."""
+    other = row.sponsee if member.id == row.sponsor_id else row.sponsor
+    data = {"sponsorship_id": str(row.uuid)}
+    key = f"sponsorship:{row.uuid}:{what}"
+    notify(
+        other,
+        f"pair.{what}",
+        key=f"{key}:{other.uuid}",
+        title=title,
+        body=body,
+        program=row.program,
+        data=data,
+    )
+    emit_webhooks(row.program, f"pair.{what}", key=key, data=data)
