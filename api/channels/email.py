@@ -66,7 +66,7 @@ def _build(key, to, payload, cfg, link, crisis_line, minimal, event, letter, ver
     msg = EmailMessage()
     # The subject and sender name never say what kind of group this is; the subject names the
     # kind of note and its day, so mail clients do not thread every message into one.
-    msg["Subject"] = letter.subject if letter else EMAIL_SUBJECT
+    msg["Subject"] = letter.subject if letter else _(EMAIL_SUBJECT)
     msg["From"] = formataddr((cfg["MAIL_SENDER_NAME"], cfg["MAIL_FROM"]))
     msg["To"] = to
     msg["Date"] = formatdate(usegmt=True)

@@ -125,7 +125,8 @@ class InvitationAcceptSchema(Schema):
 
     display_name = fields.String(required=True, validate=validate_display_name)
     password = fields.String(required=True, load_only=True, validate=validate_password)
-    time_zone = TimeZone(load_default="UTC", validate=validate_time_zone)
+    # left out: the zone the invitation stored (an import's), else UTC
+    time_zone = TimeZone(load_default=None, validate=validate_time_zone)
 
 
 class ImportArgsSchema(Schema):

@@ -29,7 +29,7 @@ from sqlalchemy import select
 from api.auth import Access, hash_password
 from api.errors import Invalid
 from api.extensions import db
-from api.i18n import N_
+from api.i18n import N_, visitor_locale
 from api.models import Member, Membership, OutboxMessage, Program, SponsorProfile, utcnow
 from api.services.accounts import find_member_by_email, membership_of, normalise_email
 from api.services.audit import audit
@@ -253,6 +253,7 @@ def accept_invitation(
         member.password_hash = hash_password(password)
         member.display_name = display_name
         member.time_zone = time_zone or member.time_zone or "UTC"
+        member.locale = member.locale or visitor_locale()  # their emails speak the page's
         db.session.flush()
         mark_verified(member)
     membership = membership_of(member, invitation.program)

@@ -12,6 +12,7 @@ from datetime import timedelta
 from sqlalchemy import func, insert, select
 
 from api.extensions import db
+from api.i18n import N_
 from api.models import Member, Notification, OutboxMessage, Program, Webhook, utcnow
 
 # Event names are neutral on purpose: webhook consumers and mail logs see only these.
@@ -48,7 +49,7 @@ EVENTS = frozenset(
         "account.digest",
     }
 )
-EMAIL_SUBJECT = "A note from your group"
+EMAIL_SUBJECT = N_("A note from your group")  # stored in English, sent in the reader's
 # The only mail an address gets before it is verified: each proves or restores access to it.
 # An invitation is one too: its link is how an invited person proves the address is theirs.
 VERIFICATION_EVENTS = frozenset(

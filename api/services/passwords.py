@@ -11,13 +11,15 @@ from __future__ import annotations
 import uuid
 
 from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select, update
 
 from api.auth import demo_login_refused, hash_password
 from api.errors import Invalid
 from api.extensions import db
-from api.i18n import N_
+from api.i18n import N_, visitor_locale
 from api.models import ApiToken, Member, utcnow
 from api.services.accounts import find_member_by_email
 from api.services.audit import audit
@@ -48,16 +50,20 @@ def request_password_link(email: str) -> str:
     link = f"{str(current_app.config['BASE_URL']).rstrip('/')}/reset-password/"
     link += password_link_token(member)
     first = member.memberships[0].program if member.memberships else None
+    with force_locale(member.locale or visitor_locale() or "en"):  # the reader's language
+        title = _("Set your password")
+        body = _(
+            "Someone (we hope you) asked to set a password for your account. Open this link "
+            "within an hour to choose one:\n\n%(link)s\n\n"
+            "If it was not you, ignore this message: your password stays as it is.",
+            link=link,
+        )
     email_only(
         member,
         "account.password_link",
         key=f"password-link:{member.uuid}:{int(now.timestamp()) // RESEND_AFTER_S}",
-        title="Set your password",
-        body=(
-            "Someone (we hope you) asked to set a password for your account. Open this link "
-            f"within an hour to choose one:\n\n{link}\n\n"
-            "If it was not you, ignore this message: your password stays as it is."
-        ),
+        title=title,
+        body=body,
         program=first,
     )
     db.session.commit()

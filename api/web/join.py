@@ -69,7 +69,7 @@ COMMON_ZONES = (
 )  # fmt: skip
 
 
-def _usual_zone(program) -> str:
+def usual_zone(program) -> str:
     """The time zone most of the programme's members keep (UTC when none has another): where
     sign-up starts when the phone's own zone cannot be guessed (no JavaScript)."""
     count = func.count(Member.id)
@@ -147,7 +147,7 @@ def with_code(code: str):
         return render_template("join/code.html", form=form), 404
     if current_user.is_authenticated:
         return _join_another(program, code)
-    usual = _usual_zone(program)
+    usual = usual_zone(program)
     form = Form(
         SignupSchema(),
         SIGNUP_FIELDS,

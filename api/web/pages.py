@@ -22,7 +22,7 @@ from marshmallow import ValidationError
 
 from api.errors import Invalid, Unauthorized
 from api.extensions import db, limiter
-from api.i18n import LANG_COOKIE, LANGUAGES
+from api.i18n import LANG_COOKIE, LANGUAGES, visitor_locale
 from api.schemas.accounts import PasswordLinkRequestSchema, PasswordSetSchema, TokenRequestSchema
 from api.schemas.common import validate_password
 from api.services import passwords
@@ -143,7 +143,7 @@ def forgot_password():
 def reset_password(token: str):
     """Choose a new password from an emailed link, then log in with it."""
     try:
-        passwords.member_for_link(token)
+        member = passwords.member_for_link(token)
     except Invalid as exc:
         return render_template("reset_password.html", invalid=_(exc.message)), 404
     form = Form(PasswordSetSchema(), ("password",))
@@ -158,6 +158,8 @@ def reset_password(token: str):
     if password != request.form.get("confirm", ""):
         form.errors["confirm"] = [_("The two passwords differ.")]
         return form.render("reset_password.html")
+    if member.locale is None:  # someone imported or invited keeps the language they read
+        member.locale = visitor_locale()
     passwords.set_password_with_link(token, password)
     flash(_("Your password is set. Log in with it."), "ok")
     return redirect(url_for("web.login"))

@@ -131,3 +131,36 @@ def test_asking_again_and_again_sends_one_email_per_five_minutes(client, db, imp
     for _ in range(4):
         client.post("/api/v1/auth/password-link", json={"email": imported.email})
     assert db.session.scalar(select(func.count(OutboxMessage.id))) == 1
+
+
+def test_the_password_mail_speaks_the_language_of_whoever_reads_it(client, db, smtp, imported):
+    res = client.post(
+        "/api/v1/auth/password-link",
+        json={"email": imported.email},
+        headers={"Accept-Language": "es"},
+    )
+    assert res.status_code == 202
+    imported.locale = "es"  # what they chose on the pages
+    db.session.commit()
+    assert deliver_due(utcnow())["sent"] == 1
+    mail = smtp.messages[-1]
+    assert mail["Subject"] == "Una nota de tu grupo"
+    body = mail.get_content()
+    assert "Elige tu contraseña" in body and "Abre este enlace antes de una hora" in body
+    link = _mailed_link(smtp)
+    res = client.post(link, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    assert res.status_code == 302
+
+
+def test_setting_a_password_by_link_keeps_the_language_the_page_spoke(client, db, smtp, imported):
+    client.post("/api/v1/auth/password-link", json={"email": imported.email})
+    deliver_due(utcnow())
+    link = _mailed_link(smtp)
+    res = client.post(
+        link,
+        data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+        headers={"Accept-Language": "es"},
+    )
+    assert res.status_code == 302
+    db.session.refresh(imported)
+    assert imported.locale == "es"

@@ -281,6 +281,31 @@ def test_the_invitee_joins_from_the_link_and_sets_a_password(client, w):
     assert client.get(path[:-3] + "xyz").status_code == 400
 
 
+def test_an_imported_invitee_keeps_the_zone_and_joins_in_the_pages_language(client, w):
+    from api.services.invitations import invitation_link
+
+    login(client, w.coordinator)
+    csv = b"email,display_name,roles,time_zone\nana@example.test,Ana I.,newcomer,America/Bogota\n"
+    res = client.post(
+        base(w) + "/import", data={"file": (io.BytesIO(csv), "people.csv"), "confirm": "y"}
+    )
+    ana = db.session.scalar(select(Member).where(Member.email == "ana@example.test"))
+    assert ana is not None and ana.time_zone == "America/Bogota", text(res)[:300]
+    client.post("/logout")
+    link = invitation_link(w.program, "ana@example.test", ["newcomer"])
+    path = "/" + link.split("/", 3)[3]
+    page = text(client.get(path, headers={"Accept-Language": "es"}))
+    assert '<option value="America/Bogota" selected>' in page  # the list starts at her zone
+    res = client.post(
+        path,
+        data={"display_name": "Ana I.", "password": "a long enough pass"},  # no zone sent
+        headers={"Accept-Language": "es"},
+    )
+    assert res.status_code == 302
+    db.session.refresh(ana)
+    assert ana.time_zone == "America/Bogota" and ana.locale == "es"
+
+
 def test_an_existing_account_joins_with_one_tap(client, w, make_program, make_member):
     from api.services.invitations import invitation_link
 

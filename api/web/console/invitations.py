@@ -13,6 +13,7 @@ from api.schemas.coordinator import InvitationAcceptSchema, InvitationCreateSche
 from api.services import invitations
 from api.web.console.base import bp, coordinator_access
 from api.web.forms import Form, form_view
+from api.web.join import usual_zone, zone_options
 
 # The invitee's side lives outside /coordinator: it is for people who are not in the programme.
 invitation_bp = Blueprint("invitation", __name__)
@@ -88,7 +89,12 @@ def accept(token: str):
     program = invitation.program
     if not invitation.needs_password:
         return render_template("console/invitation_join.html", program=program, token=token)
-    initial = {"display_name": invitation.member.display_name if invitation.member else ""}
+    stored = invitation.member.time_zone if invitation.member else None
+    zone = stored if stored and stored != "UTC" else usual_zone(program)
+    initial = {
+        "display_name": invitation.member.display_name if invitation.member else "",
+        "time_zone": zone,  # an import's zone, else where most of the group lives
+    }
     form = Form(InvitationAcceptSchema(), ACCEPT_FIELDS, initial=initial)
     if form.validate():
         try:
@@ -100,7 +106,11 @@ def accept(token: str):
             flash(_("Welcome to %(programme)s.", programme=program.name), "ok")
             return redirect(url_for("web.home"))
     return form.render(
-        "console/invitation_account.html", program=program, token=token, email=invitation.email
+        "console/invitation_account.html",
+        program=program,
+        token=token,
+        email=invitation.email,
+        zones=zone_options(form.value("time_zone"), zone),
     )
 
 
