@@ -149,7 +149,18 @@ def ask_someone_else():
             ),
             None,
         )
-    if pending is not None:
+    if pending is not None and not shortlist.next_option(
+        request, exclude=[str(pending.sponsor.uuid)]
+    ):  # taking it back would leave nobody to ask: keep it, and say why
+        flash(
+            _(
+                "%(name)s is the only sponsor who fits you right now, so your ask stays with "
+                "them. If you would rather not wait for them, you can withdraw your request.",
+                name=pending.sponsor.display_name,
+            ),
+            "info",
+        )
+    elif pending is not None:
         proposals.withdraw(access.member, pending.uuid)
         flash(
             _(

@@ -68,7 +68,23 @@ def test_the_step_opened_from_there_saves_and_returns_to_the_request(
     assert "Ask the best for me" in client.get("/sponsor").get_data(as_text=True)
 
 
+def test_ask_someone_else_keeps_the_ask_when_nobody_else_fits(client, db, make_member, programme):
+    from api.models import Proposal
+
+    member = make_member(programme, "newcomer", gender="man", fellowships=["NA"])
+    client.post("/login", data={"email": member.email, "password": PASSWORD})
+    client.post("/sponsor/request", data={})
+    client.post("/sponsor/ask", data={"best": "y"})
+    res = client.post("/sponsor/ask-someone-else")
+    assert res.status_code == 302
+    page = client.get("/sponsor").get_data(as_text=True)
+    assert "is the only sponsor who fits you right now, so your ask stays with them." in page
+    assert db.session.query(Proposal).one().status == "pending"
+
+
 def test_ask_someone_else_takes_back_only_the_waiting_ask(client, db, make_member, programme):
+    # a second sponsor who fits, so there is someone else to ask
+    make_member(programme, "sponsor", gender="man", gender_rule="any", fellowships=["NA"])
     from api.models import Proposal, SponsorRequest
 
     member = make_member(programme, "newcomer", gender="man", fellowships=["NA"])
