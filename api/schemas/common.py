@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import zoneinfo
+from datetime import date, timedelta
 from functools import cache
 
 from marshmallow import ValidationError, fields
@@ -62,3 +63,19 @@ def validate_password(value: str) -> None:
         raise ValidationError(N_("Use at least 10 characters."))
     if len(value) > 200:
         raise ValidationError(N_("Use at most 200 characters."))
+
+
+PAUSE_DAYS_MAX = 366  # a dated pause ends within a year; longer is a pause without a date
+
+
+def validate_pause_until(value: date | None) -> None:
+    """The day a pause ends: not in the past, and within a year (a typo like 20226 would
+    otherwise read as a dated pause that never ends)."""
+    if value is None:
+        return
+    if value < date.today():
+        raise ValidationError(N_("Cannot be in the past."))
+    if value > date.today() + timedelta(days=PAUSE_DAYS_MAX):
+        raise ValidationError(
+            N_("Choose a day within a year. To stop for longer, pause without a date.")
+        )

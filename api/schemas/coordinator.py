@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from marshmallow import Schema, fields, validate
 
-from marshmallow import Schema, ValidationError, fields, validate
-
-from api.i18n import N_
 from api.schemas.common import (
     TimeZone,
     validate_display_name,
     validate_password,
+    validate_pause_until,
     validate_time_zone,
 )
 
@@ -72,14 +70,9 @@ class CoordinatorMemberDetailSchema(CoordinatorMemberSchema):
     requests = fields.List(fields.Nested(RequestSummarySchema), dump_only=True)
 
 
-def _not_past(value: date) -> None:
-    if value < date.today():
-        raise ValidationError(N_("Cannot be in the past."))
-
-
 class PauseSchema(Schema):
     reason = fields.String(required=True, validate=validate.Length(3, 300))
-    until = fields.Date(allow_none=True, load_default=None, validate=_not_past)
+    until = fields.Date(allow_none=True, load_default=None, validate=validate_pause_until)
 
 
 class UnpauseSchema(Schema):

@@ -18,7 +18,12 @@ from marshmallow import (
 from api.gazetteer import City, city_by_id, find_city
 from api.i18n import N_, worded
 from api.milestone_dates import EARLIEST, TOO_EARLY
-from api.schemas.common import TimeZone, validate_display_name, validate_time_zone
+from api.schemas.common import (
+    TimeZone,
+    validate_display_name,
+    validate_pause_until,
+    validate_time_zone,
+)
 
 GENDERS = ("woman", "man", "nonbinary", "other")
 GENDER_RULES = ("program_default", "same", "any")
@@ -170,8 +175,7 @@ class SponsorProfileSchema(Schema):
 
     @validates("paused_until")
     def _pause_date(self, value: date | None, data_key: str) -> None:
-        if value is not None and value < date.today():
-            raise ValidationError(N_("Cannot be in the past."))
+        validate_pause_until(value)
 
 
 class RequestEventSchema(Schema):

@@ -135,6 +135,11 @@ def test_a_dated_pause_ends_by_itself_and_an_undated_one_does_not(client, auth, 
         assert sponsor["status"] == "accepting" and sponsor["eligible"] is True
         assert take_slot(free.id, utcnow())  # newcomers can ask them again
         db.session.rollback()
+    far = (today + timedelta(days=400)).isoformat()
+    res = client.post(
+        url + "/pause", json={"reason": "Away", "until": far}, headers=auth(coordinator)
+    )
+    assert res.status_code == 422 and "until" in res.json["errors"]["json"]  # within a year
     client.post(url + "/pause", json={"reason": "Needs a break"}, headers=auth(coordinator))
     with time_machine.travel(today + timedelta(days=400)):
         assert client.get(url, headers=auth(coordinator)).json["sponsor"]["status"] == "paused"

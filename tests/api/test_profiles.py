@@ -153,6 +153,8 @@ BAD_SPONSOR = [
     ("capacity", 0),
     ("capacity", 11),
     ("paused_until", _days_from_today(-1, "yesterday")),
+    ("paused_until", _days_from_today(367, "past_a_year")),  # a typo must not pause for good
+    ("paused_until", "9999-12-31"),
     ("pause_reason", "x" * 301),
     ("accepting", "perhaps"),
     ("load", 0),
