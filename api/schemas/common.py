@@ -25,6 +25,8 @@ def validate_display_name(value: str) -> None:
     """First name + last initial, e.g. "Sam K." — never a surname; one script only."""
     from api.services.names import MIXED_SCRIPTS, scripts_of
 
+    if not value.strip():  # an empty box: ask for it, the whole rule comes when it is wrong
+        raise ValidationError(N_("Please fill this in."))
     if len(value) > 30 or not DISPLAY_NAME.match(value):
         raise ValidationError(DISPLAY_NAME_RULE)
     if len(scripts_of(value)) > 1:

@@ -63,7 +63,10 @@ COMMON_ZONES = (
     "America/Los_Angeles", "America/Anchorage", "Pacific/Honolulu", "America/Puerto_Rico",
     "America/Mexico_City", "America/Bogota", "America/Lima", "America/Santiago",
     "America/Argentina/Buenos_Aires", "America/Caracas", "America/Guatemala",
-    "America/El_Salvador", "America/Sao_Paulo", "America/Toronto", "America/Vancouver",
+    "America/El_Salvador", "America/Tegucigalpa", "America/Managua", "America/Costa_Rica",
+    "America/Panama", "America/Havana", "America/Santo_Domingo", "America/Guayaquil",
+    "America/La_Paz", "America/Asuncion", "America/Montevideo", "America/Tijuana",
+    "America/Monterrey", "America/Sao_Paulo", "America/Toronto", "America/Vancouver",
     "Europe/London", "Europe/Madrid", "Europe/Paris", "Europe/Berlin", "Europe/Lisbon",
     "Africa/Lagos", "Asia/Manila", "Asia/Kolkata", "Australia/Sydney", "UTC",
 )  # fmt: skip

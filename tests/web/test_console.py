@@ -757,3 +757,12 @@ def test_the_api_makes_a_new_join_code(client, w, auth):
     assert client.post(url, headers=auth(w.sponsors[0])).status_code == 404
     actions = list(db.session.scalars(select(AuditLog.action)))
     assert actions.count("program.join_code") == 1
+
+
+def test_a_weight_may_be_written_with_a_decimal_comma(client, w):
+    login(client, w.coordinator)
+    url = base(w) + "/settings"
+    res = client.post(url, data={"weight_language": "2,5"})
+    assert res.status_code == 302, text(res)[:500]
+    db.session.refresh(w.program)
+    assert w.program.setting("match_weights")["language"] == 2.5

@@ -138,6 +138,7 @@ def test_without_javascript_sign_up_starts_at_the_zone_most_of_the_group_keeps(
     refresh()  # the test shares one app context, where Flask-Babel keeps the locale
     es = client.get("/join/River-Group-7", headers={"Accept-Language": "es"}).get_data(as_text=True)
     assert ">Chicago (Estados Unidos)</option>" in es
+    assert ">Guayaquil (Ecuador)</option>" in es and ">Montevideo (Uruguay)</option>" in es
 
     res = client.post("/join/River-Group-7", data={**ACCOUNT, "time_zone": "America/Chicago"})
     assert res.status_code == 302
@@ -192,6 +193,7 @@ def test_a_known_address_gets_the_same_answer(client, db, make_program, make_mem
     ("field", "value", "message"),
     [
         ("display_name", "Ana Pérez", "Use your first name, one space"),
+        ("display_name", "", "Please fill this in."),  # empty: no 40-word rule yet
         ("email", "not-an-address", "Enter an email address like name@example.org."),
         ("password", "short", "Use at least 10 characters."),
         ("roles", "coordinator", "Choose one of the options."),

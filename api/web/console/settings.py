@@ -145,7 +145,7 @@ def _weights(form: MultiDict):
     for name in DEFAULT_WEIGHTS:
         raw = form.get(f"weight_{name}", "").strip()
         if raw:
-            out[name] = raw
+            out[name] = raw.replace(",", ".")  # "1,5" as Spanish readers write it
     return out or OMIT
 
 
