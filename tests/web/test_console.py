@@ -718,7 +718,7 @@ def test_the_import_preview_lists_every_problem_in_words_for_the_coordinator(cli
     client.post("/language", data={"locale": "es", "next": "/"})
     refresh()
     page = html.unescape(text(client.post(url, data={"file": (io.BytesIO(body), "m.csv")})))
-    assert "Confraternidades (columna fellowships): Este programa no lo ofrece: XX." in page
+    assert "Comunidades (columna fellowships): Este programa no lo ofrece: XX." in page
     assert "Nombre (columna display_name): Escribe un nombre" in page
     assert "Este archivo" not in page
 

@@ -125,7 +125,7 @@ def test_filter_errors_read_in_the_readers_language(client, db, programme):
     )
     assert "La fecha de inicio tiene que ser igual o anterior a la fecha final." in html
     html = client.get(page(programme, "dashboard?fellowship=ZZ")).get_data(as_text=True)
-    assert "Elige una confraternidad de este programa: " in html
+    assert "Elige una comunidad de este programa: " in html
 
 
 @pytest.mark.parametrize("who", ["N1", "S1", "other"])

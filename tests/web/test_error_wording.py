@@ -69,7 +69,7 @@ def test_a_message_with_values_is_english_for_the_api_and_translated_on_a_page(a
     message = worded(N_("Choose a fellowship this programme has: %(known)s."), known="AA, NA")
     assert message == "Choose a fellowship this programme has: AA, NA."
     with app.test_request_context(headers={"Accept-Language": "es"}):
-        assert translate_error(message) == "Elige una confraternidad de este programa: AA, NA."
+        assert translate_error(message) == "Elige una comunidad de este programa: AA, NA."
 
 
 @pytest.fixture

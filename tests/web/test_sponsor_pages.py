@@ -294,7 +294,7 @@ def test_the_inbox_reads_in_spanish(client, ask):
     _login(client, ask.sponsor)
     html = client.get("/asks").get_data(as_text=True)
     assert "Quedan unas 48 horas" in html
-    assert "Sí, seré padrino de Ana P." in html
+    assert "Sí, apadrinaré a Ana P." in html
     assert "<dt>Habla</dt><dd>Inglés y español</dd>" in html  # Spanish capitals
 
 

@@ -204,7 +204,7 @@ def test_an_invitation_is_joined_from_the_emailed_link(live, browse, riverside):
     look(invitee, "console-invitation-open")
     invitee.get_by_label("Your name as others see it").fill("June I.")
     invitee.get_by_label("Choose a password").fill("one day at a time")
-    invitee.get_by_label("Your time zone").fill("America/Chicago")
+    invitee.get_by_label("Your time zone").select_option("America/Chicago")
     invitee.get_by_role("button", name="Join", exact=True).click()
     assert "Welcome to Riverside Fellowship." in invitee.inner_text(".flash")
 
