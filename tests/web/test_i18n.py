@@ -100,3 +100,11 @@ def test_spanish_lists_say_e_before_the_sound_i(app, items, said):
 
     with app.test_request_context(headers={"Accept-Language": "es"}):
         assert wording.join(items) == said
+
+
+def test_language_choices_sort_accented_names_with_their_letter(app):
+    from api.web import wording
+
+    with app.test_request_context(headers={"Accept-Language": "es"}):
+        names = [name for _, name in wording.language_options()]
+    assert names.index("Árabe") < names.index("Chino") < names.index("Vietnamita")
