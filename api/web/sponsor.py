@@ -353,7 +353,11 @@ def sponsees():
     member = access.member
     rows = [s for s in sponsorships.mine(member) if s.sponsor_id == member.id]
     active = [s for s in rows if s.status == "active"]
-    ended = [s for s in rows if s.status != "active"][:HISTORY_LENGTH]
+    ended = sorted(  # the most recently ended first, as each line is dated by its end
+        (s for s in rows if s.status != "active"),
+        key=lambda s: s.ended_at or s.started_at,
+        reverse=True,
+    )[:HISTORY_LENGTH]
     return render_template(
         "sponsor/sponsees.html",
         program=access.program,

@@ -446,3 +446,24 @@ def test_the_share_sentence_keeps_one_full_stop_after_a_name(client, ask):
     assert "Share something helpful" in html
     assert "Pick one to send to Ana P." in html and "Ana P.." not in html
     assert "Only what fits the fellowships and languages of Ana P." in html
+
+
+def test_past_sponsees_are_listed_by_when_they_ended(client, ask, make_member):
+    from datetime import timedelta
+
+    _login(client, ask.sponsor)
+    now = utcnow()
+    for name, started, ended in (("Ola B.", 400, 10), ("Pia C.", 100, 90)):
+        db.session.add(
+            Sponsorship(
+                program_id=ask.program_id,
+                sponsor_id=ask.sponsor_id,
+                sponsee_id=make_member(ask.request.program, "newcomer", display_name=name).id,
+                started_at=now - timedelta(days=started),
+                status="ended",
+                ended_at=now - timedelta(days=ended),
+            )
+        )
+    db.session.commit()
+    html = client.get("/sponsees").get_data(as_text=True)
+    assert html.index("Ola B.") < html.index("Pia C.")  # ended 10 days ago, before 90
