@@ -145,6 +145,25 @@ def test_a_member_page_pauses_unpauses_and_changes_roles(client, w):
     assert res.status_code == 422 and "your own coordinator role" in text(res)
 
 
+def test_a_role_still_in_use_is_refused_with_what_a_coordinator_can_do(client, w):
+    """The console cannot end a pair or take back an ask, so the message never asks for that."""
+    login(client, w.coordinator)
+    sponsor, newcomer = w.sponsors[0], w.newcomers[0]
+    sponsor.sponsor_profile.load = 1
+    db.session.commit()
+    url = f"{base(w)}/members/{sponsor.uuid}/roles"
+    page = html.unescape(text(client.post(url, data={"roles": [], "reason": "Moving"})))
+    assert "You can pause new asks for them" in page and "end those first" not in page
+    url = f"{base(w)}/members/{newcomer.uuid}/roles"
+    page = html.unescape(text(client.post(url, data={"roles": ["sponsor"], "reason": "Asked"})))
+    assert "The newcomer role can be removed once they have one" in page
+    assert "withdraw" not in page
+    client.post("/language", data={"locale": "es", "next": "/"})
+    refresh()  # the test shares one app context, where Flask-Babel keeps the locale
+    page = html.unescape(text(client.post(url, data={"roles": ["sponsor"], "reason": "Asked"})))
+    assert "La función de recién llegado se puede quitar" in page
+
+
 ROUTES = [
     ("get", ""),
     ("get", "/rounds"),
