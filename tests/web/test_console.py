@@ -52,7 +52,13 @@ def test_the_menu_leads_a_coordinator_straight_to_their_only_programme(client, w
     res = client.get("/coordinator")
     assert res.status_code == 302 and res.headers["Location"] == base(w)
     html = text(client.get(base(w)))
-    assert "3</div>" in html and "newcomers waiting for a sponsor" in html
+    # The round's count (nobody asked yet), so not the dashboard's words for every open request.
+    assert "3</div>" in html and "newcomers waiting with nobody asked yet" in html
+    assert "newcomers waiting for a sponsor" not in html
+    # The link says what the page it opens is called.
+    assert html.count("Pairs that went quiet") >= 2 and "Escalations" not in html
+    page = text(client.get(f"/programs/{w.program.uuid}/escalations"))
+    assert "<title>Pairs that went quiet" in page and "Escalations" not in page
 
 
 def test_a_round_is_drafted_changed_and_published_with_a_count(client, w):

@@ -64,7 +64,7 @@ def test_coordinator_dashboard_in_a_real_browser(browse, tmp_path):
     assert lines[0] == "request,display_name,waiting_days,proposals,declined_or_expired"
     assert len(lines) > 1
 
-    page.locator("nav.menu").get_by_role("link", name="Escalations").click()
+    page.locator("nav.menu").get_by_role("link", name="Pairs that went quiet").click()
     first = page.locator("section.escalation").first
     first.get_by_role("link", name="Acknowledge…").click()
     page.fill("input[name=action_taken]", "Phoned the sponsor; call booked")
