@@ -118,6 +118,7 @@ def _name_the_waiting(program, rows: list[dict]) -> None:
     for row in rows:
         member = newcomers.get(row["request"])
         row["label"] = labels[member.id] if member is not None else row["display_name"]
+        row["member_uuid"] = member.uuid if member is not None else None
 
 
 @bp.get("/dashboard/<string:name>.csv")

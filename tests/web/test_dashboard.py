@@ -203,3 +203,20 @@ def test_home_page_links_coordinators_to_the_dashboard(client, programme):
     login(client, programme.coordinator)
     html = client.get("/").get_data(as_text=True)
     assert f"/programs/{programme.program.uuid}/dashboard" in html
+
+
+def test_the_waiting_newcomers_link_to_their_page_and_wait_in_words(client, programme):
+    login(client, programme.coordinator)
+    html = client.get(page(programme, "dashboard?start=2026-01-01&end=2026-12-31")).get_data(
+        as_text=True
+    )
+    caption = "<caption>Newcomers waiting, longest first</caption>"
+    table = html.split(caption)[1].split("</table>")[0]
+    rows = re.findall(r"<tr><td>(.*?)</td><td>(.*?)</td>", table, re.S)
+    assert rows
+    base = f"/coordinator/{programme.program.uuid}/members/"
+    for name, wait in rows:
+        assert f'<a href="{base}' in name
+        assert re.fullmatch(
+            r"less than a day|\d+ (days?|weeks?|months?|years?)(, \d+ months?)?", wait
+        )
