@@ -170,6 +170,19 @@ def test_a_role_still_in_use_is_refused_with_what_a_coordinator_can_do(client, w
     assert "La función de recién llegado se puede quitar" in page
 
 
+def test_no_role_says_what_it_means_and_the_filters_say_what_they_filter(client, w):
+    login(client, w.coordinator)
+    url = f"{base(w)}/members/{w.sponsors[1].uuid}"  # no sponsees, no asks waiting
+    page = html.unescape(text(client.get(url)))
+    assert "With none ticked they stay in the programme" in page
+    res = client.post(url + "/roles", data={"reason": "Moved away"}, follow_redirects=True)
+    page = html.unescape(text(res))
+    assert "They have no role now: they stay in the programme" in page
+    assert "Their roles are changed." not in page
+    page = html.unescape(text(client.get(base(w) + "/members")))
+    assert "Has the role" in page and "Some sponsors are waiting for a sponsor too" in page
+
+
 ROUTES = [
     ("get", ""),
     ("get", "/rounds"),
