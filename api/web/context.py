@@ -31,7 +31,8 @@ class NavItem:
 # Who sees what: (role, endpoint, label). A role's items appear once the page exists. "sponsee"
 # is not a role: it is anyone with a sponsor right now (a sponsor usually has one of their own).
 NAVIGATION = (
-    ("newcomer", "newcomer.home", _l("My sponsor")),
+    # Leads to asking for a sponsor until there is one, then to them: words that fit both.
+    ("newcomer", "newcomer.home", _l("Sponsor")),
     ("sponsee", "newcomer.my_sponsor", _l("My sponsor")),
     ("newcomer", "checkins.today", _l("Check-in")),
     ("sponsee", "checkins.today", _l("Check-in")),
