@@ -70,8 +70,10 @@ def test_coordinator_dashboard_in_a_real_browser(browse, tmp_path):
     page.fill("input[name=action_taken]", "Phoned the sponsor; call booked")
     page.get_by_role("button", name="Acknowledge with this note").click()
     page.wait_for_selector("text=Acknowledged: your note is recorded.")
-    assert page.locator(".acknowledged").first.is_visible()
-    assert "Phoned the sponsor; call booked" in page.content()
+    # Each note with who wrote it (is_visible does not wait, so wait for the note itself).
+    note = page.locator(".acknowledged", has_text="Phoned the sponsor; call booked").first
+    note.wait_for(state="visible")
+    assert note.inner_text().startswith("Acknowledged by ")
 
 
 def _bars_are_readable(page) -> None:
