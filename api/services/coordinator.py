@@ -237,9 +237,14 @@ def set_roles(access: Access, member_uuid: uuid.UUID, *, roles: list[str], reaso
         raise Invalid("roles", _("You cannot remove your own coordinator role."))
     profile = member.sponsor_profile
     if membership.is_sponsor and "sponsor" not in wanted and profile and profile.load > 0:
+        # Ending a pair or taking back an ask is the members' own step, never a coordinator's:
+        # say what the coordinator can do instead.
         raise Invalid(
             "roles",
-            _("They still have sponsees or asks waiting: end those first, then remove the role."),
+            _(
+                "They still have sponsees or asks waiting. You can pause new asks for them; the "
+                "sponsor role can be removed once their sponsees have moved on."
+            ),
         )
     has_open = db.session.scalar(
         select(SponsorRequest.id).where(
@@ -249,7 +254,13 @@ def set_roles(access: Access, member_uuid: uuid.UUID, *, roles: list[str], reaso
         )
     )
     if membership.is_newcomer and "newcomer" not in wanted and has_open:
-        raise Invalid("roles", _("They are waiting for a sponsor: withdraw their request first."))
+        raise Invalid(
+            "roles",
+            _(
+                "They are still waiting for a sponsor. The newcomer role can be removed once "
+                "they have one or no longer ask."
+            ),
+        )
     before = membership.roles
     membership.is_newcomer = "newcomer" in wanted
     membership.is_sponsor = "sponsor" in wanted

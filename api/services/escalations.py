@@ -231,6 +231,26 @@ def check_ins(flag: MissedContactFlag) -> list[AuditLog]:
     )
 
 
+def acknowledgements(flag: MissedContactFlag) -> list[dict]:
+    """Every acknowledgement of this flag, oldest first: who (``actor_id``), when (``at``) and
+    their note. The flag keeps only the latest note; the earlier ones are in the audit log,
+    which records each one as it was written."""
+    rows = db.session.scalars(
+        select(AuditLog)
+        .where(AuditLog.action == "escalation.acknowledge", AuditLog.target_uuid == str(flag.uuid))
+        .order_by(AuditLog.at, AuditLog.id)
+    ).all()
+    if not rows and flag.acknowledged_at:  # acknowledged before any audit row (old data)
+        return [
+            {
+                "actor_id": flag.acknowledged_by_id,
+                "at": flag.acknowledged_at,
+                "note": flag.action_taken,
+            }
+        ]
+    return [{"actor_id": r.actor_id, "at": r.at, "note": r.reason} for r in rows]
+
+
 # --- after a flag is resolved -----------------------------------------------------------------
 
 CHUNK = 500

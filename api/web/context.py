@@ -31,7 +31,8 @@ class NavItem:
 # Who sees what: (role, endpoint, label). A role's items appear once the page exists. "sponsee"
 # is not a role: it is anyone with a sponsor right now (a sponsor usually has one of their own).
 NAVIGATION = (
-    ("newcomer", "newcomer.home", _l("My sponsor")),
+    # Leads to asking for a sponsor until there is one, then to them: words that fit both.
+    ("newcomer", "newcomer.home", _l("Sponsor")),
     ("sponsee", "newcomer.my_sponsor", _l("My sponsor")),
     ("newcomer", "checkins.today", _l("Check-in")),
     ("sponsee", "checkins.today", _l("Check-in")),
@@ -202,6 +203,29 @@ def was_due(value, now=None) -> str | None:
     )
 
 
+def waited(days) -> str:
+    """A wait in days as people say it: "5 days", "3 weeks", "4 months", "1 year, 2 months"
+    (whole units, rounded down; under a day is "less than a day")."""
+    from flask_babel import gettext, ngettext
+
+    days = int(days or 0)
+    if days < 1:
+        return gettext("less than a day")
+    if days < 14:
+        return ngettext("%(num)d day", "%(num)d days", days)
+    if days < 61:
+        return ngettext("%(num)d week", "%(num)d weeks", days // 7)
+    if days < 365:
+        return ngettext("%(num)d month", "%(num)d months", int(days / 30.44))  # average month
+    years, rest = divmod(days, 365)
+    months = min(int(rest / 30.44), 11)
+    in_years = ngettext("%(num)d year", "%(num)d years", years)
+    if not months:
+        return in_years
+    in_months = ngettext("%(num)d month", "%(num)d months", months)
+    return gettext("%(years)s, %(months)s", years=in_years, months=in_months)
+
+
 def number(value, places: int | None = None) -> str:
     """A number as the reader writes it ("0.33" / "0,33"); ``places`` fixes the decimals."""
     if value is None:
@@ -219,6 +243,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["when"] = when
     app.jinja_env.globals["was_due"] = was_due
     app.jinja_env.filters["number"] = number
+    app.jinja_env.filters["waited"] = waited
     app.jinja_env.filters["tel_links"] = tel_links
     app.jinja_env.filters["crisis_numbers"] = crisis_numbers
     from api.mail import sentences

@@ -14,7 +14,7 @@ from api.auth import Access, program_access
 from api.errors import AppError, NotFound
 from api.extensions import db
 from api.i18n import translate_error
-from api.models import SponsorRequest
+from api.models import Member, SponsorRequest
 from api.reports import REPORTS, make_params, run_report
 from api.reports.charts import CHARTS, cell_words, chart_styles
 from api.reports.common import short_id
@@ -118,6 +118,7 @@ def _name_the_waiting(program, rows: list[dict]) -> None:
     for row in rows:
         member = newcomers.get(row["request"])
         row["label"] = labels[member.id] if member is not None else row["display_name"]
+        row["member_uuid"] = member.uuid if member is not None else None
 
 
 @bp.get("/dashboard/<string:name>.csv")
@@ -144,12 +145,16 @@ def escalation_queue(program_id):
     access = _access(program_id)
     items = escalations.escalation_queue(access.program)
     pairs = [item.flag.sponsorship for item in items]
-    names = people_labels(access.program, [m for p in pairs for m in (p.sponsor, p.sponsee)])
+    acks = {item.id: escalations.acknowledgements(item.flag) for item in items}
+    actor_ids = {a["actor_id"] for rows in acks.values() for a in rows if a["actor_id"]}
+    actors = db.session.scalars(select(Member).where(Member.id.in_(actor_ids))).all()
+    people = [m for p in pairs for m in (p.sponsor, p.sponsee)] + list(actors)
     return render_template(
         "dashboard/escalations.html",
         program=access.program,
         items=items,
-        names=names,
+        names=people_labels(access.program, people),
+        acks=acks,
         sent={item.id: escalations.check_ins(item.flag) for item in items},
     )
 

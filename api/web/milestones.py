@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from api.errors import AppError
 from api.schemas.between import MilestoneSchema
 from api.services import milestones
+from api.web.context import has_own_sponsor
 from api.web.forms import Form, form_view
 
 bp = Blueprint("milestones", __name__, url_prefix="/milestones")
@@ -66,6 +67,7 @@ def fresh_start():
         "milestones/fresh_start.html",
         state=milestones.state(current_user),
         was_shared=request.args.get("was_shared") == "y",
+        has_sponsor=has_own_sponsor(current_user),
     )
 
 

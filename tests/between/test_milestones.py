@@ -135,3 +135,27 @@ def test_clearing_the_date_removes_it_and_the_sharing(client, auth, group):
     client.put(URL, json={"sobriety_date": start, "milestones_shared": True}, headers=headers)
     res = client.put(URL, json={"sobriety_date": None}, headers=headers)
     assert res.json["sobriety_date"] is None and res.json["milestones_shared"] is False
+
+
+def test_a_fresh_start_without_a_sponsor_never_speaks_of_one(client, group, make_member):
+    alone = make_member(group.program, "newcomer", display_name="Ida I.")
+    login(client, alone)
+    today = _today(alone)
+    client.post("/milestones", data={"sobriety_date": (today - timedelta(days=90)).isoformat()})
+    res = client.post("/milestones", data={"sobriety_date": today.isoformat()})
+    page = client.get(res.headers["Location"]).get_data(as_text=True)
+    assert "Your new date is saved. Only you can see it." in page
+    assert "A call to someone from your fellowship or a meeting today can help too." in page
+    assert "your sponsor" not in page.lower()
+    # The menu item leads to asking for a sponsor here, and to the sponsor once there is one.
+    nav = page.split("</nav>")[0]
+    assert 'href="/sponsor">Sponsor</a>' in nav and "My sponsor" not in nav
+
+
+def test_a_fresh_start_with_a_sponsor_says_they_are_not_told(client, group):
+    login(client, group.sponsee)
+    today = _today(group.sponsee)
+    client.post("/milestones", data={"sobriety_date": (today - timedelta(days=90)).isoformat()})
+    res = client.post("/milestones", data={"sobriety_date": today.isoformat()})
+    page = client.get(res.headers["Location"]).get_data(as_text=True)
+    assert "your sponsor is not told" in page and "A call to your sponsor" in page

@@ -52,7 +52,13 @@ def test_the_menu_leads_a_coordinator_straight_to_their_only_programme(client, w
     res = client.get("/coordinator")
     assert res.status_code == 302 and res.headers["Location"] == base(w)
     html = text(client.get(base(w)))
-    assert "3</div>" in html and "newcomers waiting for a sponsor" in html
+    # The round's count (nobody asked yet), so not the dashboard's words for every open request.
+    assert "3</div>" in html and "newcomers waiting with nobody asked yet" in html
+    assert "newcomers waiting for a sponsor" not in html
+    # The link says what the page it opens is called.
+    assert html.count("Pairs that went quiet") >= 2 and "Escalations" not in html
+    page = text(client.get(f"/programs/{w.program.uuid}/escalations"))
+    assert "<title>Pairs that went quiet" in page and "Escalations" not in page
 
 
 def test_a_round_is_drafted_changed_and_published_with_a_count(client, w):
@@ -143,6 +149,38 @@ def test_a_member_page_pauses_unpauses_and_changes_roles(client, w):
     mine = f"{base(w)}/members/{w.coordinator.uuid}/roles"
     res = client.post(mine, data={"roles": ["sponsor"], "reason": "oops"})
     assert res.status_code == 422 and "your own coordinator role" in text(res)
+
+
+def test_a_role_still_in_use_is_refused_with_what_a_coordinator_can_do(client, w):
+    """The console cannot end a pair or take back an ask, so the message never asks for that."""
+    login(client, w.coordinator)
+    sponsor, newcomer = w.sponsors[0], w.newcomers[0]
+    sponsor.sponsor_profile.load = 1
+    db.session.commit()
+    url = f"{base(w)}/members/{sponsor.uuid}/roles"
+    page = html.unescape(text(client.post(url, data={"roles": [], "reason": "Moving"})))
+    assert "You can pause new asks for them" in page and "end those first" not in page
+    url = f"{base(w)}/members/{newcomer.uuid}/roles"
+    page = html.unescape(text(client.post(url, data={"roles": ["sponsor"], "reason": "Asked"})))
+    assert "The newcomer role can be removed once they have one" in page
+    assert "withdraw" not in page
+    client.post("/language", data={"locale": "es", "next": "/"})
+    refresh()  # the test shares one app context, where Flask-Babel keeps the locale
+    page = html.unescape(text(client.post(url, data={"roles": ["sponsor"], "reason": "Asked"})))
+    assert "La función de recién llegado se puede quitar" in page
+
+
+def test_no_role_says_what_it_means_and_the_filters_say_what_they_filter(client, w):
+    login(client, w.coordinator)
+    url = f"{base(w)}/members/{w.sponsors[1].uuid}"  # no sponsees, no asks waiting
+    page = html.unescape(text(client.get(url)))
+    assert "With none ticked they stay in the programme" in page
+    res = client.post(url + "/roles", data={"reason": "Moved away"}, follow_redirects=True)
+    page = html.unescape(text(res))
+    assert "They have no role now: they stay in the programme" in page
+    assert "Their roles are changed." not in page
+    page = html.unescape(text(client.get(base(w) + "/members")))
+    assert "Has the role" in page and "Some sponsors are waiting for a sponsor too" in page
 
 
 ROUTES = [

@@ -161,6 +161,13 @@ def test_acknowledge_check_in_and_resolve_each_ask_for_a_note_and_confirm(client
     assert res.status_code == 422 and 'id="action_taken-error"' in res.get_data(as_text=True)
     res = client.post(ack, data={"action_taken": "Texted the sponsor"}, follow_redirects=True)
     assert res.status_code == 200 and "Texted the sponsor" in res.get_data(as_text=True)
+    # A second note keeps the first one on the page, each with who wrote it and when.
+    res = client.post(ack, data={"action_taken": "Sponsor called back"}, follow_redirects=True)
+    card = res.get_data(as_text=True).split(f'id="flag-{flag.uuid}"')[1].split("</section>")[0]
+    shown = re.findall(r'<p class="acknowledged">(.*?)</p>', card, re.S)
+    by = programme.coordinator.display_name
+    assert len(shown) == 2 and all(f"Acknowledged by {by} on " in p for p in shown)
+    assert shown[0].endswith("Texted the sponsor") and shown[1].endswith("Sponsor called back")
 
     check_in = page(programme, f"escalations/{flag.uuid}/check-in")
     assert "A short call or text is enough" in client.get(check_in).get_data(as_text=True)
@@ -183,7 +190,12 @@ def test_acknowledge_check_in_and_resolve_each_ask_for_a_note_and_confirm(client
     resolved = db.session.get(MissedContactFlag, flag.id)
     assert resolved.resolution == "coordinator" and resolved.action_taken == "They talked on Sunday"
     actions = db.session.scalars(select(AuditLog.action).order_by(AuditLog.id)).all()
-    assert actions == ["escalation.acknowledge", "escalation.check_in", "escalation.resolve"]
+    assert actions == [
+        "escalation.acknowledge",
+        "escalation.acknowledge",
+        "escalation.check_in",
+        "escalation.resolve",
+    ]
     assert client.get(resolve).status_code == 404  # no longer in the queue
 
 
@@ -191,3 +203,20 @@ def test_home_page_links_coordinators_to_the_dashboard(client, programme):
     login(client, programme.coordinator)
     html = client.get("/").get_data(as_text=True)
     assert f"/programs/{programme.program.uuid}/dashboard" in html
+
+
+def test_the_waiting_newcomers_link_to_their_page_and_wait_in_words(client, programme):
+    login(client, programme.coordinator)
+    html = client.get(page(programme, "dashboard?start=2026-01-01&end=2026-12-31")).get_data(
+        as_text=True
+    )
+    caption = "<caption>Newcomers waiting, longest first</caption>"
+    table = html.split(caption)[1].split("</table>")[0]
+    rows = re.findall(r"<tr><td>(.*?)</td><td>(.*?)</td>", table, re.S)
+    assert rows
+    base = f"/coordinator/{programme.program.uuid}/members/"
+    for name, wait in rows:
+        assert f'<a href="{base}' in name
+        assert re.fullmatch(
+            r"less than a day|\d+ (days?|weeks?|months?|years?)(, \d+ months?)?", wait
+        )

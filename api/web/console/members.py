@@ -108,7 +108,7 @@ def member(program_id, member_id):
     return _member_page(coordinator_access(program_id), member_id)
 
 
-def _act(program_id, member_id, key, schema, names, action, done: str):
+def _act(program_id, member_id, key, schema, names, action, done):
     access = coordinator_access(program_id)
     _detail(access, member_id)  # 404 before anything else for someone outside the programme
     form = Form(schema, names)
@@ -120,7 +120,7 @@ def _act(program_id, member_id, key, schema, names, action, done: str):
         except AppError as exc:
             form.fail(exc)
         else:
-            flash(done, "ok")
+            flash(done(form.data) if callable(done) else done, "ok")
             return redirect(url_for("console.member", program_id=program_id, member_id=member_id))
     return _member_page(access, member_id, {key: form}, 422)
 
@@ -166,5 +166,12 @@ def roles(program_id, member_id):
         RolesSchema(),
         ("roles", "reason"),
         coordinator.set_roles,
-        _("Their roles are changed."),
+        lambda data: (
+            _("Their roles are changed.")
+            if data["roles"]
+            else _(
+                "They have no role now: they stay in the programme and any pair they are in "
+                "goes on, but they can neither ask for a sponsor nor be asked to sponsor."
+            )
+        ),
     )

@@ -64,14 +64,16 @@ def test_coordinator_dashboard_in_a_real_browser(browse, tmp_path):
     assert lines[0] == "request,display_name,waiting_days,proposals,declined_or_expired"
     assert len(lines) > 1
 
-    page.locator("nav.menu").get_by_role("link", name="Escalations").click()
+    page.locator("nav.menu").get_by_role("link", name="Pairs that went quiet").click()
     first = page.locator("section.escalation").first
     first.get_by_role("link", name="Acknowledge…").click()
     page.fill("input[name=action_taken]", "Phoned the sponsor; call booked")
     page.get_by_role("button", name="Acknowledge with this note").click()
     page.wait_for_selector("text=Acknowledged: your note is recorded.")
-    assert page.locator(".acknowledged").first.is_visible()
-    assert "Phoned the sponsor; call booked" in page.content()
+    # Each note with who wrote it (is_visible does not wait, so wait for the note itself).
+    note = page.locator(".acknowledged", has_text="Phoned the sponsor; call booked").first
+    note.wait_for(state="visible")
+    assert note.inner_text().startswith("Acknowledged by ")
 
 
 def _bars_are_readable(page) -> None:
