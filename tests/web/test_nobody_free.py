@@ -131,3 +131,17 @@ def test_the_shortlist_says_the_sobriety_band_once(client, make_program, make_me
     assert "Sober 10+ years" in page  # beside the name
     assert "of continuous sobriety" not in page  # not again, more precisely, as a reason
     assert "You are both in" in page  # the other reasons stay
+
+
+def test_nobody_near_enough_says_how_to_look_farther(client, make_member, programme):
+    member = make_member(programme, "newcomer", gender="man", fellowships=["NA"])
+    client.post("/login", data={"email": member.email, "password": PASSWORD})
+    member.lat, member.lon = 45.52, -122.68  # Portland; the sponsor has no place at all
+    from api.extensions import db
+
+    db.session.commit()
+    res = client.post("/sponsor/request", data={"in_person_needed": "y", "max_distance_km": "5"})
+    assert res.status_code == 302
+    page = client.get("/sponsor").get_data(as_text=True)
+    assert "Nobody is free to ask yet" in page
+    assert "To look farther, or for someone to talk with by phone" in page
