@@ -292,11 +292,12 @@ NEEDED = {
 
 
 def _chosen(form: Form, needed: dict[str, str]) -> bool:
-    """Whether every ``needed`` list has something; each empty one is said beside its field."""
-    for name, message in needed.items():
-        if not form.data.get(name):
-            form.errors[name] = [_(message)]
-    return not any(name in form.errors for name in needed)
+    """Whether every ``needed`` list was given something; each empty one is said beside its
+    field, together with any other problem of the form (after ``validate``)."""
+    empty = [name for name in needed if not any(v.strip() for v in form.values(name))]
+    for name in empty:
+        form.errors[name] = [_(needed[name])]
+    return not empty
 
 
 def _step(step: str):
@@ -310,7 +311,8 @@ def _step(step: str):
     )
     fellowships, tags = _programmes_lists(member)
     needed = {k: v for k, v in NEEDED.get(step, {}).items() if k != "fellowships" or fellowships}
-    if form.validate() and _chosen(form, needed):
+    valid = form.validate()
+    if form.posted and _chosen(form, needed) and valid:
         try:
             profiles.update_profile(member, form.data)
         except AppError as exc:

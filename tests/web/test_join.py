@@ -389,3 +389,11 @@ def test_a_city_may_be_typed_by_another_of_its_names(client, db, newcomer, typed
     assert res.status_code == 302
     db.session.refresh(newcomer)
     assert newcomer.city_label == label
+
+
+def test_a_missing_language_is_said_together_with_the_forms_other_problems(client, newcomer):
+    res = client.post("/profile/about-you", data={"fellowships": ["AA"], "about": "x" * 501})
+    html = res.get_data(as_text=True)
+    assert res.status_code == 422
+    assert _field_error(html, "about") == "Use at most 500 characters."
+    assert _field_error(html, "languages").startswith("Choose at least one language")
