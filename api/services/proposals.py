@@ -33,9 +33,12 @@ from api.services.shortlist import feasible_entry, load_own_request, next_option
 from matcher import ShortlistEntry
 from matcher.rules import violated_rules
 
-UNAVAILABLE = "This sponsor has just become unavailable."
-ALREADY_PENDING = "You already have a request waiting for an answer: withdraw it first."
-NOT_PENDING = "This proposal is no longer waiting for an answer."
+UNAVAILABLE = N_("This sponsor has just become unavailable.")
+ALREADY_PENDING = N_(
+    "You already asked someone and are waiting for their answer. To ask someone else, take "
+    "that ask back first."
+)
+NOT_PENDING = N_("This proposal is no longer waiting for an answer.")
 
 
 ASKS_PER_SPONSOR_PER_DAY = 2

@@ -16,11 +16,12 @@ from sqlalchemy import select
 
 from api.errors import Invalid
 from api.extensions import db
+from api.i18n import N_
 from api.models import Member, utcnow
 from api.services.audit import audit
 
 LINK_MAX_AGE_S = 7 * 24 * 3600
-BAD_LINK = (
+BAD_LINK = N_(
     "This link is not valid any more (it works once, for a week). Sign up again with the same "
     "email for a new one, or log in if you already confirmed it."
 )

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from api.errors import AppError
+from api.i18n import translate_error
 from api.schemas.profiles import SponsorRequestSchema
 from api.schemas.workflow import AskSchema, proposal_view
 from api.services import proposals, shortlist, sponsor_requests, sponsorships
@@ -107,7 +108,7 @@ def ask():
         except proposals.SponsorUnavailable:
             flash(_("They can't take anyone right now. Here are your options again."), "info")
         except AppError as exc:
-            flash(exc.message, "error")
+            flash(translate_error(exc.message), "error")
         else:
             name = proposal.sponsor.display_name
             if form.data.get("best"):

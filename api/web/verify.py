@@ -11,6 +11,7 @@ from flask_login import login_user
 
 from api.errors import Invalid
 from api.extensions import limiter
+from api.i18n import translate_error
 from api.services.verification import verify_email
 
 bp = Blueprint("verify", __name__)
@@ -23,7 +24,7 @@ def verify(token: str):
     try:
         member = verify_email(token)
     except Invalid as exc:
-        flash(exc.message, "error")
+        flash(translate_error(exc.message), "error")
         return redirect(url_for("web.login"))
     login_user(member)
     flash(_("Your email address is confirmed. Welcome!"), "ok")

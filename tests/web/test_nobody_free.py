@@ -145,3 +145,16 @@ def test_nobody_near_enough_says_how_to_look_farther(client, make_member, progra
     page = client.get("/sponsor").get_data(as_text=True)
     assert "Nobody is free to ask yet" in page
     assert "To look farther, or for someone to talk with by phone" in page
+
+
+def test_a_second_ask_from_a_stale_page_is_said_in_the_readers_language(
+    client, db, make_member, programme
+):
+    make_member(programme, "sponsor", gender="man", gender_rule="any", fellowships=["NA"])
+    member = make_member(programme, "newcomer", gender="man", fellowships=["NA"], locale="es")
+    client.post("/login", data={"email": member.email, "password": PASSWORD})
+    client.post("/sponsor/request", data={})
+    client.post("/sponsor/ask", data={"best": "y"})
+    client.post("/sponsor/ask", data={"best": "y"})  # the stale page's button, tapped again
+    page = client.get("/sponsor").get_data(as_text=True)
+    assert "Ya le pediste a alguien y estás esperando su respuesta." in page
