@@ -45,6 +45,11 @@ def _zones() -> dict[str, str]:
     return {zone.lower(): zone for zone in zoneinfo.available_timezones()}
 
 
+def known_zone(name: str | None) -> str | None:
+    """The zone data's spelling of ``name`` (any letter case), or None when it names no zone."""
+    return _zones().get(name.lower()) if name else None
+
+
 def validate_time_zone(value: str) -> None:
     """A zone's exact name. Only names from the zone data's own list are looked up, so a
     folder ("America") or an overlong name is refused like any unknown one."""

@@ -32,6 +32,7 @@ from api.extensions import db, limiter
 from api.i18n import N_
 from api.models import Member, Membership
 from api.schemas.accounts import JoinSchema, SignupSchema
+from api.schemas.common import known_zone
 from api.schemas.profiles import AGE_BANDS, ProfileSchema
 from api.services import accounts, profiles
 from api.web import wording
@@ -91,12 +92,16 @@ def zone_options(*first: str) -> list[tuple[str, str]]:
     """The sign-up's choice of time zone: ``first`` (the usual or chosen one), then the
     common zones, each named by its city first, in the reader's language ("Ciudad de México
     (México)"), so a narrow phone's list still shows the city."""
-    zones = dict.fromkeys([*(zone for zone in first if zone), *COMMON_ZONES])
+    known = (known_zone(zone) for zone in first)  # a posted name that is no zone is left out
+    zones = dict.fromkeys([*(zone for zone in known if zone), *COMMON_ZONES])
     locale = get_locale()
     territories = get_global("zone_territories")
 
     def named(zone: str) -> str:
-        city = get_timezone_location(zone, locale, return_city=True)
+        try:
+            city = get_timezone_location(zone, locale, return_city=True)
+        except LookupError:  # a zone newer than Babel's data: its own name
+            return zone.rsplit("/", 1)[-1].replace("_", " ")
         country = locale.territories.get(territories.get(zone, ""))
         return f"{city} ({country})" if country and country != city else city
 

@@ -397,3 +397,13 @@ def test_a_missing_language_is_said_together_with_the_forms_other_problems(clien
     assert res.status_code == 422
     assert _field_error(html, "about") == "Use at most 500 characters."
     assert _field_error(html, "languages").startswith("Choose at least one language")
+
+
+@pytest.mark.parametrize("posted", ["Mars/Olympus", "America", "x" * 300, "<b>"])
+def test_a_posted_zone_that_is_no_zone_is_named_beside_the_list_not_a_500(
+    client, make_program, posted
+):
+    make_program(join_code="River-Group-7")
+    res = client.post("/join/River-Group-7", data={**ACCOUNT, "time_zone": posted})
+    assert res.status_code == 422
+    assert _field_error(res.get_data(as_text=True), "time_zone").startswith("Not a time zone")
