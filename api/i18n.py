@@ -65,6 +65,13 @@ def visitor_locale() -> str | None:
     return request.accept_languages.best_match(list(LANGUAGES)) or DEFAULT_LOCALE
 
 
+def day_skeleton(moment, zone, now) -> str:
+    """The date skeleton for ``moment`` in ``zone``: weekday, month and day, with the year
+    when it is not ``now``'s year there, so last year's events never read as last week's."""
+    this_year = moment.astimezone(zone).year == now.astimezone(zone).year
+    return "MMMMEEEEd" if this_year else "yMMMMEEEEd"
+
+
 def select_timezone() -> str:
     member = _member()
     return member.time_zone if member is not None and member.time_zone else "UTC"

@@ -14,7 +14,7 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_date, format_skeleton, format_time
@@ -24,6 +24,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from api.extensions import db
+from api.i18n import day_skeleton
 from api.models import (
     AvailabilityCheck,
     Member,
@@ -82,10 +83,13 @@ class _Reader:
         return self.member.locale or self.language or "en"
 
     def at(self, moment: datetime | None) -> str:
-        """A moment in the reader's zone and language: "Sunday, December 6 at 2:30 PM"."""
+        """A moment in the reader's zone and language: "Sunday, December 6 at 2:30 PM", with
+        the year when it is not this one there."""
         if moment is None:
             return ""
-        day = format_skeleton("MMMMEEEEd", moment, tzinfo=self.zone, locale=self.locale)
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        skeleton = day_skeleton(moment, self.zone, self.now)
+        day = format_skeleton(skeleton, moment, tzinfo=self.zone, locale=self.locale)
         time = format_time(moment, "short", tzinfo=self.zone, locale=self.locale)
         return _("%(day)s at %(time)s", day=day, time=time)
 

@@ -170,12 +170,12 @@ def when(value) -> str:
     from babel.dates import format_skeleton, format_time
     from flask_babel import get_timezone, gettext
 
+    from api.i18n import day_skeleton
     from api.models import utcnow
 
     zone, locale = get_timezone(), get_locale()
     moment = value if value.tzinfo else value.replace(tzinfo=UTC)
-    this_year = moment.astimezone(zone).year == utcnow().astimezone(zone).year
-    skeleton = "MMMMEEEEd" if this_year else "yMMMMEEEEd"
+    skeleton = day_skeleton(moment, zone, utcnow())
     day = format_skeleton(skeleton, value, tzinfo=zone, locale=locale, fuzzy=True)
     time = format_time(value, "short", tzinfo=zone, locale=locale)
     return gettext("%(day)s at %(time)s", day=day, time=time)

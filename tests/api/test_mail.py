@@ -249,6 +249,20 @@ def test_a_spanish_reader_gets_spanish_with_dates_in_spanish(scene, smtp):
     assert "988" in body and "Not a crisis" not in body  # the default crisis line, in Spanish
 
 
+def test_a_date_in_another_year_carries_its_year(scene, smtp):
+    sponsor, proposal = scene["sponsor"], scene["proposal"]
+    data = {"proposal_id": str(proposal.uuid)}
+    deadline = proposal.deadline_at.astimezone(ZoneInfo(SPONSOR_ZONE))
+    body = _deliver_one(smtp, sponsor, "match.proposed", data, "y:1", scene["program"])
+    body = body.get_content()
+    if deadline.year == utcnow().astimezone(ZoneInfo(SPONSOR_ZONE)).year:
+        assert str(deadline.year) not in body  # this year's dates stay short
+    proposal.deadline_at += timedelta(days=366)
+    db.session.commit()
+    body = _deliver_one(smtp, sponsor, "match.proposed", data, "y:2", scene["program"])
+    assert f"{proposal.deadline_at.astimezone(ZoneInfo(SPONSOR_ZONE)).year}" in body.get_content()
+
+
 def test_unknown_or_missing_objects_keep_the_stored_text(scene, smtp):
     member = scene["sponsor"]
     data = {"proposal_id": "00000000-0000-0000-0000-000000000000"}
