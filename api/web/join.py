@@ -147,21 +147,31 @@ def _unknown_code() -> str:
 @limiter.limit(_limit, methods=["GET"], deduct_when=lambda response: response.status_code == 404)
 @form_view
 def with_code(code: str):
-    """Create an account in the programme of this code (or, logged in, join it)."""
+    """Create an account in the programme of this code (or, logged in, join it).
+
+    A sign-up posted with a code nobody has (renewed by the coordinator while the form was
+    open, or mistyped in the address) comes back with what was typed and a box for the code,
+    rather than losing it; a code typed in that box is the one used."""
+    signing_up = request.method == "POST" and not current_user.is_authenticated
+    typed = request.form.get("join_code", "").strip() if signing_up else ""
+    code = typed or code
     program = accounts.find_program_by_code(code)
-    if program is None:
+    if program is None and not (signing_up and "email" in request.form):
         form = Form(JoinSchema(), ("join_code",), initial={"join_code": code})
         form.errors["join_code"] = [_unknown_code()]
         return render_template("join/code.html", form=form), 404
     if current_user.is_authenticated:
         return _join_another(program, code)
-    usual = usual_zone(program)
+    usual = usual_zone(program) if program is not None else "UTC"
     form = Form(
         SignupSchema(),
         SIGNUP_FIELDS,
         initial={"roles": "newcomer", "time_zone": usual},
         convert={"join_code": lambda _form: code, "roles": _roles_from_choice},
     )
+    if program is None:
+        form.errors["join_code"] = [_code_changed()]
+        return _signup_page(form, program, code, usual)
     if form.validate():
         try:
             receipt = accounts.sign_up(**form.data)
@@ -170,12 +180,24 @@ def with_code(code: str):
         else:
             session["join_email"], session["join_code"] = receipt.email, program.join_code
             return redirect(url_for("join.check_email"))
+    return _signup_page(form, program, code, usual)
+
+
+def _signup_page(form: Form, program, code: str, usual: str):
+    """The sign-up form; with a box for the code when ``program`` is None (no such code)."""
     return form.render(
         "join/account.html",
         program=program,
         code=code,
         zones=zone_options(form.value("time_zone"), usual),
         guess_zone=request.method == "GET",  # a posted form keeps what the person chose
+    )
+
+
+def _code_changed() -> str:
+    return _(
+        "We don't know this code. Your group may have a new one: type the code you have now. "
+        "What you typed below is kept; only the password needs typing again."
     )
 
 

@@ -72,6 +72,33 @@ def test_an_unknown_code_is_said_beside_the_field(client, make_program):
     assert _field_error(empty.get_data(as_text=True), "join_code") == "Please fill this in."
 
 
+def test_a_sign_up_sent_after_its_code_was_renewed_keeps_what_was_typed(client, db, make_program):
+    program = make_program(join_code="River-Group-7")
+    assert client.get("/join/River-Group-7").status_code == 200  # the form is open ...
+    program.join_code = "Hill-Group-9"  # ... while the coordinator renews the code
+    db.session.commit()
+    res = client.post("/join/River-Group-7", data=ACCOUNT)
+    assert res.status_code == 422
+    html = res.get_data(as_text=True)
+    assert "Your group may have a new one" in _field_error(html, "join_code")
+    assert 'href="#join_code"' in html  # the summary at the top points to the code box
+    for name in ("display_name", "email"):
+        assert f'value="{ACCOUNT[name]}"' in html, name
+    assert 'value="America/Mexico_City" selected' in html
+    assert ACCOUNT["password"] not in html
+    assert db.session.scalar(select(Member).where(Member.email == ACCOUNT["email"])) is None
+    # the new code typed in the box, the password again: the account is made in that programme
+    res = client.post("/join/River-Group-7", data={**ACCOUNT, "join_code": "hill-group-9"})
+    assert res.status_code == 302 and res.headers["Location"] == "/check-your-email"
+    member = db.session.scalar(select(Member).where(Member.email == ACCOUNT["email"]))
+    assert member.memberships[0].program_id == program.id
+    # a code still nobody's is said again, and nothing is made
+    again = client.post("/join/River-Group-7", data={**ACCOUNT, "email": "b@example.test",
+                                                     "join_code": "nope-nope"})  # fmt: skip
+    assert again.status_code == 422 and 'value="nope-nope"' in again.get_data(as_text=True)
+    assert db.session.scalar(select(Member).where(Member.email == "b@example.test")) is None
+
+
 def test_guessing_codes_by_address_is_limited_but_a_real_link_is_not(app, client, make_program):
     make_program(join_code="River-Group-7")
     old = app.config["LOGIN_RATE_LIMIT"]
