@@ -22,6 +22,7 @@ import uuid
 from dataclasses import dataclass
 
 from flask import current_app
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
@@ -29,7 +30,7 @@ from sqlalchemy import select
 from api.auth import Access, hash_password
 from api.errors import Invalid
 from api.extensions import db
-from api.i18n import N_, visitor_locale
+from api.i18n import DEFAULT_LOCALE, LANGUAGES, N_, visitor_locale
 from api.models import Member, Membership, OutboxMessage, Program, SponsorProfile, utcnow
 from api.services.accounts import find_member_by_email, membership_of, normalise_email
 from api.services.audit import audit
@@ -127,6 +128,18 @@ def _keep_details(member: Member, profile: dict | None, sponsor: dict | None) ->
         db.session.add(row)
 
 
+def _invitation_language(member: Member) -> str:
+    """The language an invitation is written in: an account's own; for an address that has
+    not joined, the one language of the pages its profile lists (say, only Spanish), else
+    the coordinator's."""
+    if member.locale and not _not_joined_yet(member):
+        return member.locale
+    spoken = [code for code in LANGUAGES if code in (member.languages or ())]
+    if len(spoken) == 1:
+        return spoken[0]
+    return str(get_locale() or DEFAULT_LOCALE)
+
+
 def queue_invitation(
     access: Access,
     email: str,
@@ -172,7 +185,31 @@ def queue_invitation(
             details={"roles": list(roles)},
         )
         return InvitationSent(address, roles, STANDING)
-    link = invitation_link(access.program, address, roles)
+    language = _invitation_language(member)
+    if _not_joined_yet(member):
+        member.locale = language  # the email's greeting and crisis line speak it too
+    with force_locale(language):
+        body, title = _invitation_text(member, invitation_link(access.program, address, roles))
+    email_only(
+        member,
+        "account.invitation",
+        key=_invitation_key(access.program, member, roles),
+        title=title,
+        body=body,
+        program=access.program,
+    )
+    audit(
+        "invitation.sent",
+        access.program,
+        program_id=access.program.id,
+        actor=access.member,
+        details={"roles": list(roles)},
+    )
+    return InvitationSent(address, roles, INVITED)
+
+
+def _invitation_text(member: Member, link: str) -> tuple[str, str]:
+    """The invitation email's body and title, in the current language."""
     if member.email_verified_at is None:
         body = _(
             "You are invited to join a group. Open this link to choose your password "
@@ -187,22 +224,7 @@ def queue_invitation(
             "If you did not expect this, ignore this message: nothing changes without the link.",
             link=link,
         )
-    email_only(
-        member,
-        "account.invitation",
-        key=_invitation_key(access.program, member, roles),
-        title=_("You are invited"),
-        body=body,
-        program=access.program,
-    )
-    audit(
-        "invitation.sent",
-        access.program,
-        program_id=access.program.id,
-        actor=access.member,
-        details={"roles": list(roles)},
-    )
-    return InvitationSent(address, roles, INVITED)
+    return body, _("You are invited")
 
 
 def invite(access: Access, email: str, roles) -> InvitationSent:
@@ -253,7 +275,8 @@ def accept_invitation(
         member.password_hash = hash_password(password)
         member.display_name = display_name
         member.time_zone = time_zone or member.time_zone or "UTC"
-        member.locale = member.locale or visitor_locale()  # their emails speak the page's
+        # their emails speak the page's language (the invitation's was a guess)
+        member.locale = visitor_locale() or member.locale
         db.session.flush()
         mark_verified(member)
     membership = membership_of(member, invitation.program)

@@ -344,6 +344,28 @@ def test_an_imported_invitee_keeps_the_zone_and_joins_in_the_pages_language(clie
     assert ana.time_zone == "America/Bogota" and ana.locale == "es"
 
 
+def test_an_invitation_speaks_the_one_language_the_invitee_lists(client, w):
+    login(client, w.coordinator)  # the coordinator's pages speak English
+    csv = b"email,display_name,roles,languages\nbea@example.test,Bea R.,newcomer,es\n"
+    csv += b"cy@example.test,Cy R.,newcomer,en;es\n"
+    client.post(base(w) + "/import", data={"file": (io.BytesIO(csv), "p.csv"), "confirm": "y"})
+    mails = {
+        m.member_id: m.payload
+        for m in db.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.event == "account.invitation")
+        )
+    }
+    bea, cy = (
+        db.session.scalar(select(Member).where(Member.email == email))
+        for email in ("bea@example.test", "cy@example.test")
+    )
+    assert bea.locale == "es" and mails[bea.id]["title"] == "Tienes una invitación"
+    assert "Abre este enlace" in mails[bea.id]["body"]
+    assert (
+        cy.locale == "en" and mails[cy.id]["title"] == "You are invited"
+    )  # both: the coordinator's
+
+
 def test_an_existing_account_joins_with_one_tap(client, w, make_program, make_member):
     from api.services.invitations import invitation_link
 
