@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from api.seed import DEMO_JOIN_CODE
+from tests.web.browser import checks
 from tests.web.browser.checks import look
 from tests.web.browser.journeys import log_in, words
 
@@ -113,3 +114,41 @@ def test_the_newcomer_journey(live, browse, lang):
     history = main.locator("section", has=page.get_by_role("heading", name=say("When you talked")))
     assert say("You noted this.") in history.inner_text()
     look(page, f"{prefix}-10-we-talked", show=history)
+
+
+def _set_join_code(old: str, new: str) -> None:
+    from sqlalchemy import select
+
+    from api.extensions import db
+    from api.models import Program
+
+    program = db.session.scalar(select(Program).where(Program.join_code == old))
+    program.join_code = new
+    db.session.commit()
+
+
+def test_a_code_renewed_while_the_form_is_open_keeps_what_was_typed(live, browse):
+    say, renewed = words("es"), "RENOVADO-7"
+    page = browse("es", time_zone="America/Bogota")
+    main = page.locator("main")
+    page.goto(f"/join/{DEMO_JOIN_CODE}")
+    main.get_by_label(say("Your name as others see it"), exact=True).fill("Rosa T.")
+    main.get_by_label(say("Email"), exact=True).fill("rosa.t@example.org")
+    main.get_by_label(say("Choose a password"), exact=True).fill(PASSWORD)
+    live.act(_set_join_code, DEMO_JOIN_CODE, renewed)  # the coordinator renews it meanwhile
+    try:
+        main.get_by_role("button", name=say("Create my account")).click()
+        main.locator(".error-summary").wait_for()
+        # the browser logs the form's 422 answer as a failed load: expected here
+        seen = checks._guards[id(page)]["console"]
+        seen[:] = [m for m in seen if "status of 422" not in m]
+        look(page, "join-code-renewed-es")
+        code = main.get_by_label(say("Your join code"), exact=True)
+        assert code.get_attribute("aria-invalid") == "true"
+        assert main.get_by_label(say("Email"), exact=True).input_value() == "rosa.t@example.org"
+        code.fill(renewed.lower())
+        main.get_by_label(say("Choose a password"), exact=True).fill(PASSWORD)
+        main.get_by_role("button", name=say("Create my account")).click()
+        assert main.locator("h1").inner_text() == say("Check your email")
+    finally:
+        live.act(_set_join_code, renewed, DEMO_JOIN_CODE)
