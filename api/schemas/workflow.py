@@ -147,6 +147,12 @@ def proposal_view(proposal: Proposal, viewer: Member) -> dict:
     return view
 
 
+def end_reason_for(row: Sponsorship, viewer_id: int) -> str | None:
+    """Why a pair ended, for the side who ended it only: the other side is told that it
+    ended, never why (the end page promises so)."""
+    return row.end_reason if row.ended_by_id == viewer_id else None
+
+
 def sponsorship_view(row: Sponsorship, viewer: Member) -> dict:
     """A sponsorship for one of its two sides; contact details only while it is active."""
     as_sponsor = viewer.id == row.sponsor_id
@@ -166,7 +172,7 @@ def sponsorship_view(row: Sponsorship, viewer: Member) -> dict:
         "contact_due_at": row.contact_due_at,
         "last_contact_at": row.last_contact_at,
         "ended_at": row.ended_at,
-        "end_reason": row.end_reason,
+        "end_reason": end_reason_for(row, viewer.id),
     }
 
 

@@ -33,6 +33,7 @@ from api.models import (
     Sponsorship,
     utcnow,
 )
+from api.schemas.workflow import end_reason_for
 from api.services.audit import audit
 from api.services.notes import decrypt_note
 
@@ -156,7 +157,8 @@ def export(member: Member) -> dict:
         "sponsorships": [
             {
                 **_row(p, "uuid", "kind", "status", "started_at", "ends_on", "cadence_days"),
-                **_row(p, "ended_at", "end_reason"),
+                **_row(p, "ended_at"),
+                "end_reason": end_reason_for(p, mid),
                 "role": "sponsor" if p.sponsor_id == mid else "sponsee",
                 "other": (p.sponsee if p.sponsor_id == mid else p.sponsor).display_name,
             }

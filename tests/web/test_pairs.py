@@ -147,7 +147,7 @@ def test_the_other_side_confirms_a_contact(client, pair):
     assert "Confirmed." in page and "Yes, we talked" not in page
 
 
-def test_ending_takes_a_reason_and_closes_the_contact_details(client, pair):
+def test_ending_takes_a_reason_and_closes_the_contact_details(client, pair, auth):
     _login(client, pair.sponsor)
     form = _text(client.get(f"/pairs/{pair.uuid}/end"))
     assert "End your sponsorship with Ana P.?" in form and 'value="moved_on"' in form
@@ -164,6 +164,13 @@ def test_ending_takes_a_reason_and_closes_the_contact_details(client, pair):
     assert "Your sponsorship with Rita S. has ended" in page
     assert "+1 555 0142" not in page and "rita@contact.test" not in page
     assert "We talked" not in page
+    # the other side hears that it ended, never why: not on the page, the API or their data
+    assert "moved on" not in page.lower() and "It ended " in page
+    token = auth(pair.sponsee)
+    api = client.get(f"/api/v1/sponsorships/{pair.uuid}", headers=token).get_json()
+    assert api["status"] == "ended" and api["end_reason"] is None
+    data = client.get("/api/v1/me/data", headers=token).get_json()
+    assert all(p["end_reason"] is None for p in data["sponsorships"])
     mine = _text(client.get("/sponsor/mine"))
     assert "You don't have a sponsor right now" in mine
     assert "Past sponsors" in mine and f'href="/pairs/{pair.uuid}">Rita S.</a>' in mine
@@ -171,6 +178,7 @@ def test_ending_takes_a_reason_and_closes_the_contact_details(client, pair):
     _login(client, pair.sponsor)
     sponsees = _text(client.get("/sponsees"))
     assert "Past sponsees" in sponsees and f'href="/pairs/{pair.uuid}">Ana P.</a>' in sponsees
+    assert "moved on" in _text(client.get(f"/pairs/{pair.uuid}")).lower()  # their own reason
 
 
 def test_blocking_from_the_pair_page(client, pair):
