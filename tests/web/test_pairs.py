@@ -178,6 +178,7 @@ def test_ending_takes_a_reason_and_closes_the_contact_details(client, pair, auth
     _login(client, pair.sponsor)
     sponsees = _text(client.get("/sponsees"))
     assert "Past sponsees" in sponsees and f'href="/pairs/{pair.uuid}">Ana P.</a>' in sponsees
+    assert "You are not sponsoring anyone right now." in sponsees  # not "yet": they have
     assert "moved on" in _text(client.get(f"/pairs/{pair.uuid}")).lower()  # their own reason
 
 
