@@ -4,6 +4,7 @@ link says what was recorded, a tampered or expired link gets a kind page with th
 
 from __future__ import annotations
 
+import html
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -17,6 +18,7 @@ from api.observability import redact_path
 from api.services import proposals, sponsor_requests
 from api.web import links
 from api.web.links import link_path
+from api.web.wording import DECLINE_REASONS
 from tests.factories import PASSWORD
 from tests.jobs.helpers import make_pair
 
@@ -126,6 +128,9 @@ def test_ask_link_shows_the_ask_and_accepts_once(client, ask):
 
 def test_ask_link_declines_with_a_reason(client, ask):
     path = link_path("ask", ask.sponsor, ask.uuid, "email:proposal:2")
+    page = html.unescape(client.get(path).get_data(as_text=True))
+    for code in ("at_capacity", "unavailable_now"):  # the hint quotes the options as they read
+        assert f"“{DECLINE_REASONS[code]}”" in page, code
     missing = client.post(path, data={"answer": "decline"})
     assert missing.status_code == 422 and 'id="reason-error"' in missing.get_data(as_text=True)
     db.session.refresh(ask)
