@@ -76,7 +76,16 @@ DEMO_RESOURCES = (
         "Walk-in support at 9 Sample Street, open every day. In danger? Call the crisis line "
         "at the top of this page.",
         (),
+        ("en",),
+    ),
+    (
+        "Ayuda cerca, de día y de noche",
+        "crisis",
+        "https://help.example.org/demo-city/es",
+        "Apoyo sin cita en 9 Sample Street, abierto todos los días. ¿Estás en peligro? Llama a "
+        "la línea de crisis que está arriba en esta página.",
         (),
+        ("es",),
     ),
 )
 

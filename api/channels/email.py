@@ -31,6 +31,9 @@ OPENING = N_(
     "Hello, there is an update for you in your account. It follows below this short "
     "greeting, and you can also read it, and answer it, in the app:"
 )
+# The default sender name (config.MAIL_SENDER_NAME) is said in the reader's language; a name
+# the operator set is sent as they wrote it.
+DEFAULT_SENDER = N_("Your group")
 MINIMAL = N_("There is an update for you in your account. Open it here:")
 
 
@@ -67,7 +70,8 @@ def _build(key, to, payload, cfg, link, crisis_line, minimal, event, letter, ver
     # The subject and sender name never say what kind of group this is; the subject names the
     # kind of note and its day, so mail clients do not thread every message into one.
     msg["Subject"] = letter.subject if letter else _(EMAIL_SUBJECT)
-    msg["From"] = formataddr((cfg["MAIL_SENDER_NAME"], cfg["MAIL_FROM"]))
+    sender = cfg["MAIL_SENDER_NAME"]
+    msg["From"] = formataddr((_(sender) if sender == DEFAULT_SENDER else sender, cfg["MAIL_FROM"]))
     msg["To"] = to
     msg["Date"] = formatdate(usegmt=True)
     msg["Message-ID"] = message_id(key, cfg["MAIL_FROM"])

@@ -111,6 +111,9 @@ def login():
         form.fail(exc)
         return render_template("login.html", form=form, next=next_url), 401
     login_user(member)
+    if member.locale not in LANGUAGES:  # never chose: the language they read the pages in,
+        member.locale = visitor_locale()  # so their emails speak it too
+        db.session.commit()
     return redirect(_safe_next(next_url))
 
 

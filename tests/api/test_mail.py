@@ -246,6 +246,7 @@ def test_a_spanish_reader_gets_spanish_with_dates_in_spanish(scene, smtp):
     assert "Hola" in body and "responde antes del" in body and "Please" not in body
     assert "Elena" not in body and "Ana P." in body
     assert mail["Subject"].split(" · ")[0] == "Alguien espera tu respuesta"
+    assert mail["From"].startswith("Tu grupo <")  # the default sender name, in Spanish
     assert "988" in body and "Not a crisis" not in body  # the default crisis line, in Spanish
 
 

@@ -82,3 +82,19 @@ def test_logging_out_says_so(client, make_member):
     res = client.post("/logout")
     assert res.status_code == 302
     assert "You are logged out." in client.get(res.headers["Location"]).get_data(as_text=True)
+
+
+def test_logging_in_keeps_the_page_language_for_a_member_who_never_chose(client, make_member):
+    from api.extensions import db
+
+    never, chose = make_member(), make_member()
+    never.locale, chose.locale = None, "en"
+    db.session.commit()
+    client.post("/language", data={"locale": "es", "next": "/login"})  # read in Spanish
+    for member in (never, chose):
+        assert _login(client, member).status_code == 302
+        client.post("/logout")
+    db.session.refresh(never)
+    db.session.refresh(chose)
+    assert never.locale == "es"  # so their emails speak it too
+    assert chose.locale == "en"  # a saved choice stays
