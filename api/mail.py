@@ -198,7 +198,7 @@ def _not_available(r: _Reader) -> Letter | None:
             "We asked %(name)s for you and will let you know.", name=asked.sponsor.display_name
         )
     elif name:
-        after = _("Your next option is %(name)s.", name=name)
+        after = _("You can ask %(name)s next; nobody has been asked yet.", name=name)
     else:
         after = _("Nobody else is free yet; your coordinator can help.")
     return _letter(

@@ -51,9 +51,8 @@ def home():
     request = _open_request(member)
     if request is None:
         return _request_form().render("newcomer/ask.html", program=access.program)
-    pending = next(
-        (p for p in proposals.for_request(member, request.uuid) if p.status == "pending"), None
-    )
+    asks = proposals.for_request(member, request.uuid)  # newest first
+    pending = next((p for p in asks if p.status == "pending"), None)
     if pending is not None:
         return render_template(
             "newcomer/waiting.html",
@@ -69,6 +68,8 @@ def home():
         listing=listing,
         form=Form(AskSchema()),
         wording=wording,
+        # the last ask was not taken up: said where the newcomer looks next (never who said no)
+        not_taken=bool(asks) and asks[0].status in ("declined", "expired"),
     )
 
 

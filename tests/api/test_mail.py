@@ -300,4 +300,4 @@ def test_a_newcomer_hears_who_was_asked_for_them_or_their_next_option(scene):
     scene["proposal"].status = "declined"
     db.session.commit()
     letter = compose(newcomer, "match.declined", stored, email=False)
-    assert letter.body.endswith("Your next option is Rita S.")
+    assert letter.body.endswith("You can ask Rita S. next; nobody has been asked yet.")

@@ -247,6 +247,11 @@ def test_declining_asks_for_a_reason_and_the_newcomer_sees_their_next_option(cli
     html = client.get("/asks").get_data(as_text=True)
     assert "Nobody is waiting for your answer right now." in html
     assert "Ana P.: you couldn't take them on." in entities.unescape(html)
+    client.post("/logout")
+    _login(client, ask.newcomer)  # the newcomer reads it kindly where they look next
+    html = entities.unescape(client.get("/sponsor").get_data(as_text=True))
+    assert "The sponsor you asked can't take anyone right now." in html
+    assert "not_a_good_fit" not in html and "busy month" not in html
 
 
 def test_another_sponsors_ask_is_not_found(client, ask, make_member):
