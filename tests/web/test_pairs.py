@@ -348,6 +348,16 @@ def older_pair(make_program, make_member):
     return row
 
 
+def test_a_pair_begun_today_is_not_offered_an_earlier_day(client, make_program, make_member):
+    new = make_pair(make_member, make_program(), started_at=utcnow())
+    _login(client, new.sponsee)
+    page = _text(client.get(f"/pairs/{new.uuid}"))
+    assert "We talked" in page and 'name="kind"' in page
+    assert 'name="occurred_at"' not in page and 'name="talked_on"' not in page
+    res = client.post(f"/pairs/{new.uuid}/contacts", data={"kind": "call"})
+    assert res.status_code == 302  # noted as just now
+
+
 def test_we_talked_yesterday_at_a_time_is_read_in_the_members_own_zone(client, older_pair):
     from zoneinfo import ZoneInfo
 
