@@ -26,7 +26,7 @@ from api.services import blocks, checkins, contacts, sponsorships
 from api.services.cadence import cadence_days
 from api.web import wording
 from api.web.contact_form import ContactForm, local_days
-from api.web.context import member_roles
+from api.web.context import dial, member_roles
 from api.web.forms import Form, form_view
 
 bp = Blueprint("pairs", __name__, url_prefix="/pairs")
@@ -82,6 +82,20 @@ def public_facts(person: dict, keys=None) -> list[tuple[str, str]]:
     return facts
 
 
+def phone_ways(view: dict) -> dict | None:
+    """How to reach the other side of ``view`` (a ``sponsorship_view``) by phone: the number
+    as they wrote it, as a link dials it, and whether to offer a text (they like texts).
+
+    None when no phone is shown: the pair ended, or they gave none. The checked-in page reuses
+    it, so a sponsee sees their sponsor's number there exactly when the pair page shows it.
+    """
+    phone = (view.get("contact") or {}).get("phone")
+    if not phone:
+        return None
+    likes = view["other"].get("contact_modes") or ()
+    return {"phone": phone, "dial": dial(phone), "text": "text" in likes}
+
+
 def _history(pair: Sponsorship, member: Member) -> list[dict]:
     rows = []
     for contact in contacts.list_contacts(pair):
@@ -128,6 +142,7 @@ def render_pair(
         "pairs/pair.html",
         program=pair.program,
         pair=view,
+        phone=phone_ways(view),
         flag_level=open_flag_levels([pair]).get(pair.id) if pair.status == "active" else None,
         cadence=cadence_days(pair, pair.program, utcnow()),
         own_cadence=pair.cadence_days,

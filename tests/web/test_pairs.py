@@ -556,3 +556,28 @@ def test_the_sponsors_home_names_an_escalated_pair_and_a_hard_day(client, pair, 
     # the sponsee's side never shows it, and an ended pair drops off
     sponsorships.end(pair.sponsee, pair.uuid, "moved_on")
     assert f'href="/pairs/{pair.uuid}"' not in _text(client.get("/"))
+
+
+@pytest.mark.parametrize(
+    ("modes", "text"), [(["phone", "text"], True), (["phone", "in_person"], False)]
+)
+def test_a_text_is_offered_beside_the_phone_when_they_like_texts(client, pair, modes, text):
+    pair.sponsor.contact_modes = modes
+    db.session.commit()
+    _login(client, pair.sponsee)
+    page = _text(client.get(f"/pairs/{pair.uuid}"))
+    assert '<a href="tel:+15550142">+1 555 0142</a>' in page
+    assert ('<a href="sms:+15550142">Send a text</a>' in page) is text
+
+
+def test_no_text_link_without_a_phone_or_once_the_pair_ended(client, pair):
+    pair.sponsor.phone = None
+    db.session.commit()
+    _login(client, pair.sponsee)
+    assert "sms:" not in _text(client.get(f"/pairs/{pair.uuid}"))
+    pair.sponsor.phone = "+1 555 0142"
+    db.session.commit()
+    assert 'href="sms:+15550142"' in _text(client.get(f"/pairs/{pair.uuid}"))
+    sponsorships.end(pair.sponsee, pair.uuid, "moved_on")
+    page = _text(client.get(f"/pairs/{pair.uuid}"))
+    assert "sms:" not in page and "tel:+15550142" not in page
