@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from api.errors import AppError, Conflict, NotFound
+from api.errors import AppError, Conflict, Invalid, NotFound
 from api.extensions import db
 from api.models import END_REASONS, Member, MissedContactFlag, Sponsorship, utcnow
 from api.schemas.contacts import CadenceSchema, _note_for_viewer
@@ -286,10 +286,12 @@ def confirm_contact(contact_id):
 
 
 def _end_page(row: Sponsorship, form: Form):
+    allowed = sponsorships.end_reasons_for(row)
     return form.render(
         "pairs/end.html",
         program=row.program,
         pair=sponsorship_view(row, current_user),
+        reasons=[(c, t) for c, t in wording.options(wording.END_REASONS) if c in allowed],
     )
 
 
@@ -301,7 +303,7 @@ def end(pair_id):
     if row.status != "active":
         return redirect(_back(row))
     reason = request.args.get("reason")
-    initial = {"reason": reason} if reason in END_REASONS else {}
+    initial = {"reason": reason} if reason in sponsorships.end_reasons_for(row) else {}
     return _end_page(row, Form(EndSchema(), END_FIELDS, initial=initial))
 
 
@@ -314,11 +316,14 @@ def save_end(pair_id):
     if form.validate():
         try:
             sponsorships.end(current_user, pair_id, form.data["reason"], form.data["note"])
+        except Invalid as exc:  # a temporary pair's reason for a permanent one: say so beside it
+            form.fail(exc)
         except Conflict:
             flash(_("This sponsorship has already ended."), "info")
+            return redirect(_back(row))
         else:
             flash(_("The sponsorship has ended. Thank you for the time you gave each other."), "ok")
-        return redirect(_back(row))
+            return redirect(_back(row))
     return _end_page(row, form)
 
 
