@@ -14,6 +14,7 @@ from api.i18n import N_
 from api.matching_index import pool_changed
 from api.matching_inputs import blocked_between
 from api.models import (
+    END_REASONS,
     Member,
     MissedContactFlag,
     Proposal,
@@ -144,6 +145,18 @@ def sponsorship_for(member: Member, sponsorship_uuid: uuid.UUID) -> Sponsorship:
     return row
 
 
+# Reasons only a temporary pair may end with: a permanent pair has no temporary time to end.
+TEMPORARY_ONLY_REASONS = ("temporary_period_over",)
+PERMANENT_PAIR = N_("This sponsorship is permanent, so it has no temporary time to end.")
+
+
+def end_reasons_for(row: Sponsorship) -> tuple[str, ...]:
+    """The reasons a member may give to end ``row`` (by its kind, permanent or temporary)."""
+    if row.kind == "temporary":
+        return END_REASONS
+    return tuple(r for r in END_REASONS if r not in TEMPORARY_ONLY_REASONS)
+
+
 def end(
     member: Member,
     sponsorship_uuid: uuid.UUID,
@@ -155,18 +168,28 @@ def end(
 
     Frees the sponsor's slot, resolves open missed-contact flags ("ended") and tells the other
     side. The optional note goes to the audit log (coordinators), never to the other side.
-    Raises NotFound (not theirs) or Conflict (already ended).
+    Raises NotFound (not theirs), Invalid ("reason": a temporary pair's reason for a permanent
+    pair) or Conflict (already ended).
     """
     now = now or utcnow()
     row = sponsorship_for(member, sponsorship_uuid)
+    temporary_only = reason in TEMPORARY_ONLY_REASONS
+    if temporary_only and row.status == "active" and row.kind != "temporary":
+        raise Invalid("reason", PERMANENT_PAIR)
+    still = [Sponsorship.id == row.id, Sponsorship.status == "active"]
+    if temporary_only:  # and still temporary: it may have been made permanent meanwhile
+        still.append(Sponsorship.kind == "temporary")
     done = db.session.execute(
         update(Sponsorship)
-        .where(Sponsorship.id == row.id, Sponsorship.status == "active")
+        .where(*still)
         .values(status="ended", ended_at=now, ended_by_id=member.id, end_reason=reason)
         .execution_options(synchronize_session=False)
     )
     if done.rowcount != 1:
         db.session.rollback()
+        db.session.refresh(row)
+        if row.status == "active":
+            raise Invalid("reason", PERMANENT_PAIR)
         raise Conflict("This sponsorship has already ended.")
     release_slot(row.sponsor_id)
     closed = db.session.scalars(

@@ -14,10 +14,12 @@ from flask_login import current_user, login_required
 
 from api.errors import AppError, Conflict
 from api.schemas.checkins import CheckInChoiceSchema, DailyCheckInCreateSchema
+from api.schemas.workflow import sponsorship_view
 from api.services import checkins
 from api.services.notes import decrypt_note
 from api.web.context import member_roles
 from api.web.forms import OMIT, Form, form_view
+from api.web.pairs import phone_ways
 
 bp = Blueprint("checkins", __name__, url_prefix="/checkin")
 
@@ -101,12 +103,19 @@ def done():
     if row is None:
         return redirect(url_for("checkins.today"))
     pairs = checkins.sponsors_of(member.id)
+    # Each sponsor's phone exactly as the pair page shows it to the sponsee (an active pair).
+    views = [sponsorship_view(pair, member) for pair in pairs]
     return render_template(
         "checkins/done.html",
         program=_program(member),
         checkin=row,
         hard=checkins.is_hard(row),
         sponsors=[pair.sponsor.display_name for pair in pairs],
+        phones=[
+            (view["other"]["display_name"], ways)
+            for view in views
+            if (ways := phone_ways(view)) is not None
+        ],
         choice=checkins.choices(member.id),
         can_ask="newcomer" in member_roles(member),  # the way to a sponsor is a newcomer's page
     )
@@ -124,10 +133,7 @@ def tell_sponsor(checkin_id):
         names = [pair.sponsor.display_name for pair in pairs]
         from api.web import wording
 
-        flash(
-            _("We let %(name)s know. They will reach out today.", name=wording.join(names)),
-            "ok",
-        )
+        flash(_("We let %(name)s know.", name=wording.join(names)), "ok")
     return redirect(url_for("checkins.done"))
 
 

@@ -78,12 +78,17 @@ def crisis_text(line: str | None) -> str:
     return line
 
 
+def dial(number: str) -> str:
+    """A phone number as a ``tel:`` or ``sms:`` link dials it: digits and a leading plus."""
+    return re.sub(r"[^\d+]", "", number)
+
+
 def tel_links(text: str) -> Markup:
     """``text`` escaped, with each phone number in it a tappable ``tel:`` link."""
     out, last = [], 0
     for found in _PHONE.finditer(text):
         number = found.group(1)
-        digits = re.sub(r"[^\d+]", "", number)
+        digits = dial(number)
         if len(digits.lstrip("+")) < 3:
             continue
         out.append(escape(text[last : found.start(1)]))
@@ -97,7 +102,7 @@ def crisis_numbers(text: str) -> Markup:
     """Only the phone numbers of a crisis line, as tappable links (the short line at the top
     of every page); the whole line when it has none."""
     links = [
-        Markup('<a href="tel:{}">{}</a>').format(re.sub(r"[^\d+]", "", n), n)
+        Markup('<a href="tel:{}">{}</a>').format(dial(n), n)
         for n in (found.group(1) for found in _PHONE.finditer(text))
         if len(re.sub(r"\D", "", n)) >= 3
     ]

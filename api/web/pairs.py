@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from api.errors import AppError, Conflict, NotFound
+from api.errors import AppError, Conflict, Invalid, NotFound
 from api.extensions import db
 from api.models import END_REASONS, Member, MissedContactFlag, Sponsorship, utcnow
 from api.schemas.contacts import CadenceSchema, _note_for_viewer
@@ -26,7 +26,7 @@ from api.services import blocks, checkins, contacts, sponsorships
 from api.services.cadence import cadence_days
 from api.web import wording
 from api.web.contact_form import ContactForm, local_days
-from api.web.context import member_roles
+from api.web.context import dial, member_roles
 from api.web.forms import Form, form_view
 
 bp = Blueprint("pairs", __name__, url_prefix="/pairs")
@@ -82,6 +82,20 @@ def public_facts(person: dict, keys=None) -> list[tuple[str, str]]:
     return facts
 
 
+def phone_ways(view: dict) -> dict | None:
+    """How to reach the other side of ``view`` (a ``sponsorship_view``) by phone: the number
+    as they wrote it, as a link dials it, and whether to offer a text (they like texts).
+
+    None when no phone is shown: the pair ended, or they gave none. The checked-in page reuses
+    it, so a sponsee sees their sponsor's number there exactly when the pair page shows it.
+    """
+    phone = (view.get("contact") or {}).get("phone")
+    if not phone:
+        return None
+    likes = view["other"].get("contact_modes") or ()
+    return {"phone": phone, "dial": dial(phone), "text": "text" in likes}
+
+
 def _history(pair: Sponsorship, member: Member) -> list[dict]:
     rows = []
     for contact in contacts.list_contacts(pair):
@@ -128,6 +142,7 @@ def render_pair(
         "pairs/pair.html",
         program=pair.program,
         pair=view,
+        phone=phone_ways(view),
         flag_level=open_flag_levels([pair]).get(pair.id) if pair.status == "active" else None,
         cadence=cadence_days(pair, pair.program, utcnow()),
         own_cadence=pair.cadence_days,
@@ -271,10 +286,12 @@ def confirm_contact(contact_id):
 
 
 def _end_page(row: Sponsorship, form: Form):
+    allowed = sponsorships.end_reasons_for(row)
     return form.render(
         "pairs/end.html",
         program=row.program,
         pair=sponsorship_view(row, current_user),
+        reasons=[(c, t) for c, t in wording.options(wording.END_REASONS) if c in allowed],
     )
 
 
@@ -286,7 +303,7 @@ def end(pair_id):
     if row.status != "active":
         return redirect(_back(row))
     reason = request.args.get("reason")
-    initial = {"reason": reason} if reason in END_REASONS else {}
+    initial = {"reason": reason} if reason in sponsorships.end_reasons_for(row) else {}
     return _end_page(row, Form(EndSchema(), END_FIELDS, initial=initial))
 
 
@@ -299,11 +316,14 @@ def save_end(pair_id):
     if form.validate():
         try:
             sponsorships.end(current_user, pair_id, form.data["reason"], form.data["note"])
+        except Invalid as exc:  # a temporary pair's reason for a permanent one: say so beside it
+            form.fail(exc)
         except Conflict:
             flash(_("This sponsorship has already ended."), "info")
+            return redirect(_back(row))
         else:
             flash(_("The sponsorship has ended. Thank you for the time you gave each other."), "ok")
-        return redirect(_back(row))
+            return redirect(_back(row))
     return _end_page(row, form)
 
 

@@ -169,6 +169,21 @@ def test_either_side_ends_and_the_pair_is_never_proposed_again(client, auth, db,
     assert r.status_code == 422
 
 
+def test_a_permanent_pair_cannot_end_because_a_temporary_time_is_over(client, auth, db, world):
+    w = world()
+    newcomer, sponsor = w.newcomers[0], w.sponsors[0]
+    _, sid = _pair(client, auth, w, newcomer, sponsor)
+    body = {"reason": "temporary_period_over"}
+    r = client.post(f"/api/v1/sponsorships/{sid}/end", json=body, headers=auth(newcomer))
+    assert r.status_code == 422, r.json
+    assert r.json["errors"]["json"]["reason"] == [
+        "This sponsorship is permanent, so it has no temporary time to end."
+    ]
+    db.session.expire_all()
+    assert db.session.scalar(select(Sponsorship.status)) == "active"  # nothing changed
+    assert "pair.ended" not in _kinds(db, sponsor)
+
+
 def test_my_sponsorships_lists_both_sides(client, auth, db, world):
     w = world()
     _pair(client, auth, w, w.newcomers[0], w.sponsors[0])

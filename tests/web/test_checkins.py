@@ -6,6 +6,7 @@ from __future__ import annotations
 import html as entities
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -81,8 +82,9 @@ def test_a_hard_day_shows_the_crisis_line_and_lets_the_sponsor_know(client, pair
     res = client.post(f"/checkin/{row.uuid}/tell-sponsor")
     assert res.status_code == 302
     main = _main(client.get("/checkin/done"))
-    assert "We let Rita S. know. They will reach out today." in main
-    assert "Rita S. knows and will reach out today." in main
+    assert "We let Rita S. know." in main
+    assert "We told Rita S. If you need someone right now, call them or the crisis line." in main
+    assert "reach out today" not in main  # never a promise made for the sponsor
     assert "Let my sponsor know now" not in main
     kinds = db.session.scalars(
         select(Notification.kind).where(Notification.member_id == pair.sponsor_id)
@@ -158,3 +160,74 @@ def test_the_result_page_speaks_spanish(client, pair):
     main = _main(client.get("/checkin/done"))
     assert "No tienes que pasar este día a solas" in main
     assert "Avisar ahora a mi padrino" in main
+
+
+def _reach(res) -> str:
+    return re.search(r'<section class="card reach".*?</section>', _text(res), re.S).group(0)
+
+
+def test_a_hard_day_in_spanish_gives_the_numbers_at_once_and_the_sponsors_own(client, pair):
+    pair.sponsee.locale = "es"
+    pair.sponsor.phone, pair.sponsor.contact_modes = "+1 555 0142", ["phone", "text"]
+    db.session.commit()
+    _login(client, pair.sponsee)
+    client.post("/checkin", data={"mood": "1", "cravings": "strong", "meeting": "no"})
+    reach = _reach(client.get("/checkin/done"))
+    # the numbers come straight after "call now:", without the banner's disclaimer
+    now = re.search(r"llama ahora:</p>\s*<p[^>]*>(.*?)</p>", reach, re.S).group(1)
+    assert now == '<a href="tel:988">988</a> · <a href="tel:18006624357">1-800-662-4357</a>'
+    assert "servicio de crisis" not in reach
+    assert '<a class="button secondary" href="tel:+15550142">Llamar a Rita S.</a>' in reach
+    assert '<a class="button secondary" href="sms:+15550142">Mandar un mensaje a Rita S.</a>' in (
+        reach
+    )
+    row = db.session.scalar(select(DailyCheckIn))
+    client.post(f"/checkin/{row.uuid}/tell-sponsor")
+    done = client.get("/checkin/done")
+    reach = _reach(done)
+    assert "Le avisamos a Rita S." in _main(done)  # the flash says what happened
+    assert (
+        "Le avisamos a Rita S. Si necesitas a alguien ahora mismo, llama a Rita S. o a la línea "
+        "de crisis." in reach
+    )
+    assert "Se pondrá en contacto" not in _main(done) and "hoy" not in reach
+    assert 'href="tel:+15550142"' in reach  # the way to call is still there
+
+
+@pytest.mark.parametrize(
+    ("phone", "modes", "call", "text"),
+    [
+        ("+1 555 0142", ["phone"], True, False),  # no texts: a call only
+        (None, ["phone", "text"], False, False),  # no phone given: nothing to tap
+    ],
+)
+def test_the_sponsors_buttons_follow_what_they_gave(client, pair, phone, modes, call, text):
+    pair.sponsor.phone, pair.sponsor.contact_modes = phone, modes
+    db.session.commit()
+    _login(client, pair.sponsee)
+    client.post("/checkin", data=HARD)
+    reach = _reach(client.get("/checkin/done"))
+    assert ("Call Rita S." in reach) is call
+    assert ("Text Rita S." in reach) is text
+    assert 'href="tel:988"' in reach
+    row = db.session.scalar(select(DailyCheckIn))
+    client.post(f"/checkin/{row.uuid}/tell-sponsor")
+    told = _reach(client.get("/checkin/done"))
+    assert ("call them or the crisis line" in told) is call
+    assert ("call the crisis line." in told) is not call
+
+
+def test_an_ended_pair_shows_no_phone_on_a_hard_day(client, pair):
+    from api.services import sponsorships
+
+    sponsorships.end(pair.sponsee, pair.uuid, "moved_on")
+    _login(client, pair.sponsee)
+    client.post("/checkin", data=HARD)
+    reach = _reach(client.get("/checkin/done"))
+    assert "Call Rita S." not in reach and "sms:" not in reach
+    assert 'href="tel:988"' in reach
+
+
+def test_phone_numbers_never_break_across_lines(app):
+    css = (Path(app.static_folder) / "app.css").read_text()
+    assert re.search(r'a\[href\^="tel:"\][^{]*\{[^}]*white-space: nowrap', css)

@@ -9,6 +9,7 @@ import re
 from datetime import date, timedelta
 
 import pytest
+from flask_babel import refresh
 from sqlalchemy import select
 
 from api.extensions import db
@@ -575,3 +576,99 @@ def test_the_sponsors_home_names_an_escalated_pair_and_a_hard_day(client, pair, 
     # the sponsee's side never shows it, and an ended pair drops off
     sponsorships.end(pair.sponsee, pair.uuid, "moved_on")
     assert f'href="/pairs/{pair.uuid}"' not in _text(client.get("/"))
+
+
+@pytest.mark.parametrize(
+    ("modes", "text"), [(["phone", "text"], True), (["phone", "in_person"], False)]
+)
+def test_a_text_is_offered_beside_the_phone_when_they_like_texts(client, pair, modes, text):
+    pair.sponsor.contact_modes = modes
+    db.session.commit()
+    _login(client, pair.sponsee)
+    page = _text(client.get(f"/pairs/{pair.uuid}"))
+    assert '<a href="tel:+15550142">+1 555 0142</a>' in page
+    assert ('<a href="sms:+15550142">Send a text</a>' in page) is text
+
+
+def test_no_text_link_without_a_phone_or_once_the_pair_ended(client, pair):
+    pair.sponsor.phone = None
+    db.session.commit()
+    _login(client, pair.sponsee)
+    assert "sms:" not in _text(client.get(f"/pairs/{pair.uuid}"))
+    pair.sponsor.phone = "+1 555 0142"
+    db.session.commit()
+    assert 'href="sms:+15550142"' in _text(client.get(f"/pairs/{pair.uuid}"))
+    sponsorships.end(pair.sponsee, pair.uuid, "moved_on")
+    page = _text(client.get(f"/pairs/{pair.uuid}"))
+    assert "sms:" not in page and "tel:+15550142" not in page
+
+
+def test_a_permanent_pair_is_not_offered_the_end_of_a_temporary_time(client, pair):
+    _login(client, pair.sponsee)
+    form = _text(client.get(f"/pairs/{pair.uuid}/end?reason=temporary_period_over"))
+    assert 'value="moved_on"' in form and "temporary_period_over" not in form.split("<form")[1]
+    assert "The temporary time is over" not in form
+    res = client.post(f"/pairs/{pair.uuid}/end", data={"reason": "temporary_period_over"})
+    assert res.status_code == 422
+    assert _field_error(_text(res), "reason") == (
+        "This sponsorship is permanent, so it has no temporary time to end."
+    )
+    db.session.refresh(pair)
+    assert pair.status == "active"
+    pair.sponsee.locale = "es"
+    db.session.commit()
+    refresh()  # the test's app context keeps the locale of its first request
+    res = client.post(f"/pairs/{pair.uuid}/end", data={"reason": "temporary_period_over"})
+    assert _field_error(_text(res), "reason") == (
+        "Este apadrinamiento es permanente, así que no tiene un tiempo temporal que termine."
+    )
+
+
+def test_a_temporary_pair_can_end_because_its_time_is_over(client, make_program, make_member):
+    row = make_pair(
+        make_member,
+        make_program(),
+        started_at=utcnow() - timedelta(days=90),
+        kind="temporary",
+        ends_on=date.today(),
+    )
+    _login(client, row.sponsor)
+    form = _text(client.get(f"/pairs/{row.uuid}/end"))
+    assert 'value="temporary_period_over"' in form and "The temporary time is over" in form
+    res = client.post(f"/pairs/{row.uuid}/end", data={"reason": "temporary_period_over"})
+    assert res.status_code == 302
+    db.session.refresh(row)
+    assert (row.status, row.end_reason) == ("ended", "temporary_period_over")
+
+
+def test_a_pair_made_permanent_meanwhile_is_not_ended_as_temporary(make_program, make_member):
+    """The kind is checked in the same update that ends the pair, not only before it."""
+    from api.errors import Invalid
+
+    row = make_pair(
+        make_member,
+        make_program(),
+        started_at=utcnow() - timedelta(days=90),
+        kind="temporary",
+        ends_on=date.today(),
+    )
+    sponsee, pair_id = row.sponsee, row.uuid
+    stale = sponsorships.sponsorship_for
+
+    def convert_first(member, uuid):
+        found = stale(member, uuid)
+        db.session.execute(
+            Sponsorship.__table__.update()
+            .where(Sponsorship.id == found.id)
+            .values(kind="permanent", ends_on=None)
+        )
+        return found  # still says "temporary": the other side converted a moment ago
+
+    sponsorships.sponsorship_for = convert_first
+    try:
+        with pytest.raises(Invalid):
+            sponsorships.end(sponsee, pair_id, "temporary_period_over")
+    finally:
+        sponsorships.sponsorship_for = stale
+    db.session.expire_all()
+    assert db.session.get(Sponsorship, row.id).status == "active"

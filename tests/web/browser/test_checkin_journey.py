@@ -92,13 +92,21 @@ def _journey(live, browse, lang, sponsor_email, sponsor_name, name):
     reach = main.locator("section.reach")
     assert reach.locator("h2").inner_text() == say("You don't have to get through today alone")
     assert reach.locator("a[href='tel:988']").count() == 1, "the crisis line, at once"
+    helpline = reach.locator("a[href='tel:18006624357']")
+    assert helpline.evaluate("a => a.getClientRects().length") == 1, "one number, one line"
+    assert reach.get_by_role("link", name=say("Call %(name)s", name=sponsor_name)).count() == 1
     look(page, f"{prefix}-03-hard-day")
 
     mark = live.mark()
     reach.get_by_role("button", name=say("Let my sponsor know now")).click()
     assert main.locator(".flash").inner_text() == sentences(  # one stop after "Finn A."
-        say("We let %(name)s know. They will reach out today.", name=sponsor_name)
+        say("We let %(name)s know.", name=sponsor_name)
     )
+    told = say(
+        "We told %(name)s. If you need someone right now, call them or the crisis line.",
+        name=sponsor_name,
+    )
+    assert sentences(told) in reach.inner_text()
     look(page, f"{prefix}-04-told")
 
     email = live.mail_to(sponsor_email, after=mark)
