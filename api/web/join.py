@@ -58,7 +58,7 @@ PARTS = {
     "early": ("00:00", "06:00"),  # shown last; someone who works nights can say so
 }
 
-# Suggestions for the time zone field (any IANA zone may be typed).
+# The zones every time zone list offers, after the member's own (``zone_options``).
 COMMON_ZONES = (
     "America/New_York", "America/Chicago", "America/Denver", "America/Phoenix",
     "America/Los_Angeles", "America/Anchorage", "Pacific/Honolulu", "America/Puerto_Rico",
@@ -89,9 +89,9 @@ def usual_zone(program) -> str:
 
 
 def zone_options(*first: str) -> list[tuple[str, str]]:
-    """The sign-up's choice of time zone: ``first`` (the usual or chosen one), then the
-    common zones, each named by its city first, in the reader's language ("Ciudad de México
-    (México)"), so a narrow phone's list still shows the city."""
+    """The choice of time zone (sign-up, the times step, the account page): ``first`` (the
+    chosen, saved or usual one), then the common zones, each named by its city first, in the
+    reader's language ("Ciudad de México (México)"), so a narrow phone's list shows the city."""
     known = (known_zone(zone) for zone in first)  # a posted name that is no zone is left out
     zones = dict.fromkeys([*(zone for zone in known if zone), *COMMON_ZONES])
     locale = get_locale()
@@ -367,7 +367,9 @@ def _step(step: str):
         parts=PARTS,
         part_names=_part_names(),
         day_names=get_day_names("abbreviated", locale=get_locale()),
-        zones=COMMON_ZONES,
+        zones=zone_options(form.value("time_zone"), member.time_zone) if step == "times" else (),
+        # the phone's zone only where none was chosen yet (a GET, still at the default UTC)
+        guess_zone=request.method == "GET" and member.time_zone == "UTC",
     )
 
 

@@ -365,6 +365,50 @@ def test_step_errors_sit_beside_their_field(client, db, newcomer, path, data, fi
     assert newcomer.fellowships == [] and newcomer.phone is None
 
 
+def test_the_times_step_lists_zones_by_city_starting_at_the_saved_one(client, db, newcomer):
+    newcomer.time_zone = "Europe/Madrid"
+    db.session.commit()
+    html = client.get("/profile/times").get_data(as_text=True)
+    options = re.findall(r'<option value="([^"]+)"( selected)?>', html)
+    assert options[0] == ("Europe/Madrid", " selected")
+    assert [zone for zone, _ in options].count("Europe/Madrid") == 1
+    assert '<input id="time_zone"' not in html
+    assert "data-guess-zone" not in html  # a zone already chosen is not swapped for a guess
+    refresh()  # the test shares one app context, where Flask-Babel keeps the locale
+    es = client.get("/profile/times", headers={"Accept-Language": "es"}).get_data(as_text=True)
+    assert '<option value="Europe/Madrid" selected>Madrid (España)</option>' in es
+    res = client.post("/profile/times", data={"availability": ["1-evening"],
+                                              "time_zone": "America/Bogota"})  # fmt: skip
+    assert res.status_code == 302
+    db.session.refresh(newcomer)
+    assert newcomer.time_zone == "America/Bogota"
+
+
+def test_the_times_step_lets_the_phone_choose_only_while_the_zone_is_utc(client, db, newcomer):
+    newcomer.time_zone = "UTC"
+    db.session.commit()
+    html = client.get("/profile/times").get_data(as_text=True)
+    assert "data-guess-zone" in html and "timezone.js" in html
+    assert '<option value="UTC" selected>UTC</option>' in html  # without JavaScript
+
+
+@pytest.mark.parametrize("posted", ["Mars/Olympus", "Madrid", "x" * 300, "<b>"])
+def test_a_zone_on_the_times_step_that_is_no_zone_is_named_beside_the_list(
+    client, db, newcomer, posted
+):
+    res = client.post("/profile/times", data={"availability": ["1-evening"], "time_zone": posted})
+    html = res.get_data(as_text=True)
+    assert res.status_code == 422
+    assert _field_error(html, "time_zone").startswith("Not a time zone we know.")
+    assert 'href="#time_zone"' in html  # the summary at the top points to it
+    assert re.search(r'<select id="time_zone"[^>]*>\s*<option value="America/New_York"', html)
+    assert re.search(r'value="1-evening" checked', html)  # what was ticked stays ticked
+    db.session.refresh(newcomer)
+    assert newcomer.time_zone == "America/New_York" and newcomer.availability != [
+        {"day": 1, "start": "17:00", "end": "21:00"}
+    ]
+
+
 def test_the_grid_never_makes_more_slots_than_the_schema_allows(client, db, newcomer):
     every_box = [f"{d}-{p}" for d in range(7) for p in ("morning", "afternoon", "evening", "night")]
     assert client.post("/profile/times", data={"availability": every_box}).status_code == 302
