@@ -147,13 +147,40 @@ def sign_up(
     return receipt
 
 
-def _send_verification(member: Member, program: Program) -> None:
+# A confirmation link asked for again goes at most once in this many seconds (the window's
+# number is in the key, so asking twice within it queues one email).
+SEND_AGAIN_AFTER_S = 300
+
+
+def send_verification_again(email: str) -> None:
+    """Mail ``email`` again what its sign-up sent; the caller learns nothing about the address.
+
+    An account not confirmed yet gets its confirmation link again (the same link: it changes
+    only with a new sign-up), once per SEND_AGAIN_AFTER_S; an address with a confirmed account
+    gets sign-up's "you already have an account" note, at most once an hour; any other address
+    gets nothing. notify's rules hold as for every email (a closed account gets nothing, and
+    no more than MAIL_PER_HOUR emails go to one person in an hour).
+    """
+    member = find_member_by_email(email)
+    if member is None:
+        return
+    if member.email_verified_at is not None:
+        _tell_account_exists(member)
+    else:
+        window = int(utcnow().timestamp()) // SEND_AGAIN_AFTER_S
+        program = member.memberships[0].program if member.memberships else None
+        _send_verification(member, program, again=window)
+    db.session.commit()
+
+
+def _send_verification(member: Member, program: Program | None, again: int | None = None) -> None:
     from api.services.verification import verification_link
 
+    key = f"verify:{member.uuid}:{member.password_fingerprint}"
     email_only(
         member,
         "account.verify",
-        key=f"verify:{member.uuid}:{member.password_fingerprint}",
+        key=key if again is None else f"{key}:again:{again}",
         title=_("Confirm your email address"),
         body=_(
             "Open this link to confirm your email address and finish creating your account "

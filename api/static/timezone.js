@@ -1,7 +1,8 @@
-/* Guess the time zone from the browser: fills an empty (or still "UTC") time_zone field and
-   offers the common zones as suggestions; on sign-up (a list inside [data-guess-zone]) it
-   picks the phone's zone, adding it when the list lacks it. Without JavaScript the field
-   works as typed, and sign-up's list starts at the zone most of the group keeps. */
+/* Guess the time zone from the browser: in a time zone list inside [data-guess-zone] (sign-up,
+   and the times step while the zone is still the default UTC) it picks the phone's zone,
+   adding it when the list lacks it. Without JavaScript the list starts at the zone the page
+   chose (the group's usual one on sign-up, the saved one elsewhere); a saved choice is never
+   marked, so it is never overwritten. */
 (function () {
   "use strict";
   var zone = "";
@@ -9,15 +10,6 @@
   function guessed(id) {
     var note = document.getElementById(id + "-guessed");
     if (note) { note.hidden = false; }
-  }
-  var inputs = document.querySelectorAll("input[name=time_zone]");
-  for (var i = 0; i < inputs.length; i++) {
-    var input = inputs[i];
-    if (document.getElementById("zones")) { input.setAttribute("list", "zones"); }
-    if (zone && (!input.value || input.value === "UTC") && zone !== input.value) {
-      input.value = zone;
-      guessed(input.id);
-    }
   }
   var lists = document.querySelectorAll("[data-guess-zone] select[name=time_zone]");
   for (var j = 0; j < lists.length; j++) {

@@ -40,6 +40,7 @@ from api.services import (
 from api.web import wording
 from api.web.context import has_own_sponsor, member_roles
 from api.web.forms import Form, form_view
+from api.web.join import zone_options
 
 bp = Blueprint("account", __name__)
 
@@ -106,6 +107,7 @@ def _render_account(form: Form | None = None, **forms: Form):
         preferences_form=forms.get("preferences_form") or _preferences_form(member),
         tags_form=forms.get("tags_form") or _tags_form(member),
         tag_options=[(t, wording.label(wording.TAGS, t)) for t in member.tags or ()],
+        zones=zone_options(form.value("time_zone"), member.time_zone),
     )
     return body, 422 if any(f.errors for f in forms.values()) else status
 
@@ -123,8 +125,8 @@ def time_zone():
     form = _time_zone_form()
     if form.validate():
         try:
-            if not form.data.get("time_zone"):  # an empty box would change nothing
-                raise Invalid("time_zone", N_("Enter your time zone, like America/New_York."))
+            if not form.data.get("time_zone"):  # an empty choice would change nothing
+                raise Invalid("time_zone", N_("Choose your time zone from the list."))
             profiles.update_profile(current_user, form.data)
         except AppError as exc:
             form.fail(exc)

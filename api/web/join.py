@@ -15,6 +15,7 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -30,11 +31,12 @@ from werkzeug.datastructures import MultiDict
 from api.errors import AppError
 from api.extensions import db, limiter
 from api.i18n import N_
-from api.models import Member, Membership
+from api.models import Member, Membership, utcnow
 from api.schemas.accounts import JoinSchema, SignupSchema
 from api.schemas.common import known_zone
 from api.schemas.profiles import AGE_BANDS, ProfileSchema
 from api.services import accounts, profiles
+from api.services.notify import MAIL_PER_HOUR
 from api.web import wording
 from api.web.context import member_roles
 from api.web.forms import OMIT, Form, form_view
@@ -58,7 +60,7 @@ PARTS = {
     "early": ("00:00", "06:00"),  # shown last; someone who works nights can say so
 }
 
-# Suggestions for the time zone field (any IANA zone may be typed).
+# The zones every time zone list offers, after the member's own (``zone_options``).
 COMMON_ZONES = (
     "America/New_York", "America/Chicago", "America/Denver", "America/Phoenix",
     "America/Los_Angeles", "America/Anchorage", "Pacific/Honolulu", "America/Puerto_Rico",
@@ -89,9 +91,9 @@ def usual_zone(program) -> str:
 
 
 def zone_options(*first: str) -> list[tuple[str, str]]:
-    """The sign-up's choice of time zone: ``first`` (the usual or chosen one), then the
-    common zones, each named by its city first, in the reader's language ("Ciudad de México
-    (México)"), so a narrow phone's list still shows the city."""
+    """The choice of time zone (sign-up, the times step, the account page): ``first`` (the
+    chosen, saved or usual one), then the common zones, each named by its city first, in the
+    reader's language ("Ciudad de México (México)"), so a narrow phone's list shows the city."""
     known = (known_zone(zone) for zone in first)  # a posted name that is no zone is left out
     zones = dict.fromkeys([*(zone for zone in known if zone), *COMMON_ZONES])
     locale = get_locale()
@@ -179,6 +181,7 @@ def with_code(code: str):
             form.fail(exc)
         else:
             session["join_email"], session["join_code"] = receipt.email, program.join_code
+            session.pop("join_sent_again", None)  # a new sign-up sent a new email
             return redirect(url_for("join.check_email"))
     return _signup_page(form, program, code, usual)
 
@@ -225,6 +228,49 @@ def check_email():
     return render_template(
         "join/check_email.html", email=session.get("join_email"), code=session.get("join_code")
     )
+
+
+# Emails asked for again from one browser in an hour: with sign-up's own, notify's hourly
+# number (MAIL_PER_HOUR), so the page never says "sent" for one the hourly rule holds back.
+SENT_AGAIN_PER_HOUR = MAIL_PER_HOUR - 1
+
+
+@bp.post("/check-your-email")
+@limiter.limit(_limit)
+@form_view
+def send_again():
+    """Send the confirmation email again to the address this browser signed up with.
+
+    What the page says depends only on this browser's own asking (kept in the session), never
+    on the address, so it reads the same whether or not the address has an account."""
+    email = session.get("join_email")
+    if g.get("csrf_failed"):
+        flash(_("This form had expired. Please check it and try again."), "error")
+    elif email:
+        now = int(utcnow().timestamp())
+        asked = [at for at in session.get("join_sent_again", []) if at > now - 3600]
+        if asked and asked[-1] > now - accounts.SEND_AGAIN_AFTER_S:
+            flash(
+                _(
+                    "We sent it again a moment ago, so we are not sending another yet. "
+                    "It can take a few minutes to arrive; look in your spam folder too."
+                ),
+                "info",
+            )
+        elif len(asked) >= SENT_AGAIN_PER_HOUR:
+            flash(
+                _(
+                    "We have sent it several times this hour, so we will not send more for "
+                    "now. Look in your spam folder, or ask again in an hour."
+                ),
+                "info",
+            )
+        else:
+            accounts.send_verification_again(email)
+            asked.append(now)
+            flash(_("We sent it again to %(email)s.", email=email), "ok")
+        session["join_sent_again"] = asked
+    return redirect(url_for("join.check_email"))
 
 
 # ---- the profile steps -------------------------------------------------------------------
@@ -367,7 +413,9 @@ def _step(step: str):
         parts=PARTS,
         part_names=_part_names(),
         day_names=get_day_names("abbreviated", locale=get_locale()),
-        zones=COMMON_ZONES,
+        zones=zone_options(form.value("time_zone"), member.time_zone) if step == "times" else (),
+        # the phone's zone only where none was chosen yet (a GET, still at the default UTC)
+        guess_zone=request.method == "GET" and member.time_zone == "UTC",
     )
 
 

@@ -187,6 +187,7 @@ CASES: dict[str, Case] = {
     "GET /join/<code>": Case(PUBLIC),
     "POST /join/<code>": Case(PUBLIC),
     "GET /check-your-email": Case(PUBLIC),
+    "POST /check-your-email": Case(PUBLIC),
     "GET /profile/about-you": Case(MEMBER),
     "POST /profile/about-you": Case(MEMBER),
     "GET /profile/talking": Case(MEMBER),

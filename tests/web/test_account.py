@@ -64,7 +64,25 @@ def test_the_account_page_links_each_step_the_language_and_the_password(client, 
         assert f'href="{path}?from=account"' in html
     assert 'href="/forgot-password"' in html
     assert 'action="/language"' in html and 'name="next" value="/account"' in html
-    assert 'name="time_zone"' in html and 'value="America/New_York"' in html
+    assert '<select id="time_zone" name="time_zone"' in html
+
+
+def test_the_time_zone_is_a_list_by_city_that_starts_at_the_saved_zone(client, db, newcomer):
+    newcomer.time_zone = "Europe/Madrid"
+    db.session.commit()
+    html = client.get("/account").get_data(as_text=True)
+    options = re.findall(r"<option value=\"([^\"]+)\"( selected)?>", html)
+    assert options[0] == ("Europe/Madrid", " selected")  # first, and chosen
+    assert [zone for zone, _ in options].count("Europe/Madrid") == 1
+    assert not any(chosen for _, chosen in options[1:])
+    assert '<input id="time_zone"' not in html
+    # no script may swap the saved zone for the phone's guess
+    assert "timezone.js" not in html and "data-guess-zone" not in html
+    newcomer.locale = "es"
+    db.session.commit()
+    refresh()  # the test shares one app context, where Flask-Babel keeps the locale
+    es = client.get("/account").get_data(as_text=True)
+    assert '<option value="Europe/Madrid" selected>Madrid (España)</option>' in es
 
 
 def test_choosing_spanish_is_saved_on_the_member(client, db, newcomer):
@@ -108,7 +126,9 @@ def test_a_wrong_time_zone_is_said_beside_the_field_in_the_readers_language(clie
     html = res.get_data(as_text=True)
     assert res.status_code == 422
     assert _field_error(html, "time_zone").startswith("Not a time zone we know.")
-    assert 'value="Mars/Base"' in html  # re-filled
+    assert 'value="Mars/Base"' not in html  # not offered: the list starts at the saved zone
+    assert re.search(r'<select id="time_zone"[^>]*>\s*<option value="America/New_York"', html)
+    assert _summary_links(html) == ["#time_zone"]
     newcomer.locale = "es"
     db.session.commit()
     refresh()  # the test shares one app context, where Flask-Babel keeps the locale
@@ -118,6 +138,11 @@ def test_a_wrong_time_zone_is_said_beside_the_field_in_the_readers_language(clie
     )
     db.session.refresh(newcomer)
     assert newcomer.time_zone == "America/New_York"
+
+
+def _summary_links(html: str) -> list[str]:
+    summary = re.search(r'<div class="error-summary".*?</div>', html, re.S)
+    return re.findall(r'<a href="([^"]+)">', summary.group(0)) if summary else []
 
 
 @pytest.mark.parametrize("path", ["/account", "/notifications"])
@@ -479,7 +504,7 @@ def test_an_empty_time_zone_is_not_saved_and_says_it_is_needed(client, db, newco
     res = client.post("/account/time-zone", data={"time_zone": ""}, follow_redirects=True)
     html = res.get_data(as_text=True)
     assert res.status_code == 422
-    assert _field_error(html, "time_zone") == "Enter your time zone, like America/New_York."
+    assert _field_error(html, "time_zone") == "Choose your time zone from the list."
     assert "Your time zone is saved." not in html
     db.session.refresh(newcomer)
     assert newcomer.time_zone == "America/New_York"

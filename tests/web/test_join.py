@@ -4,12 +4,14 @@ emailed link, then three profile steps saved through the profile service."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from flask_babel import refresh
 from sqlalchemy import select
 
-from api.models import Member, Membership
+from api.models import Member, Membership, OutboxMessage
 from tests.factories import PASSWORD
 from tests.signup import verification_token
 
@@ -216,6 +218,125 @@ def test_a_known_address_gets_the_same_answer(client, db, make_program, make_mem
     assert member.display_name == "Ana Q."  # nothing changed
 
 
+# ---- sending the confirmation email again ------------------------------------------------
+
+
+def _mails_to(db, email: str) -> list[OutboxMessage]:
+    """The emails queued to ``email`` that go out (not held back by notify's rules)."""
+    member = db.session.scalar(select(Member).where(Member.email == email))
+    return db.session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.member_id == member.id, OutboxMessage.channel == "email",
+               OutboxMessage.status == "pending")
+        .order_by(OutboxMessage.id)
+    ).all()  # fmt: skip
+
+
+def _flash(html: str) -> str:
+    """The newest flash of the page (a tap without looking at the page leaves its flash)."""
+    found = re.findall(r'<p class="flash (\w+)" role="status">([^<]*)</p>', html)
+    return ": ".join(found[-1]) if found else ""
+
+
+def test_the_confirmation_email_is_sent_again_and_a_second_tap_sends_no_more(
+    client, db, make_program
+):
+    make_program(join_code="River-Group-7")
+    client.post("/join/River-Group-7", data=ACCOUNT)
+    page = client.get("/check-your-email").get_data(as_text=True)
+    assert 'action="/check-your-email"' in page and "Send the email again" in page
+    assert 'name="csrf_token"' in page
+    assert len(_mails_to(db, ACCOUNT["email"])) == 1
+
+    res = client.post("/check-your-email")
+    assert res.status_code == 302 and res.headers["Location"] == "/check-your-email"
+    page = client.get("/check-your-email").get_data(as_text=True)
+    assert _flash(page) == "ok: We sent it again to ana@example.test."
+    mails = _mails_to(db, ACCOUNT["email"])
+    assert [m.event for m in mails] == ["account.verify", "account.verify"]
+    assert mails[0].payload["body"] == mails[1].payload["body"]  # the same link works
+
+    for _ in range(3):  # tapped again at once: nothing more goes out, and the page says so
+        client.post("/check-your-email")
+    page = client.get("/check-your-email").get_data(as_text=True)
+    assert _flash(page).startswith("info: We sent it again a moment ago")
+    assert len(_mails_to(db, ACCOUNT["email"])) == 2
+    opened = client.get(f"/verify/{verification_token(ACCOUNT['email'])}")
+    assert opened.status_code == 302 and opened.headers["Location"] == "/"
+
+
+def test_within_the_hour_the_page_stops_sending_where_the_hourly_rule_would(
+    client, db, make_program
+):
+    make_program(join_code="River-Group-7")
+    with time_machine.travel(datetime.now(UTC), tick=False) as clock:
+        client.post("/join/River-Group-7", data=ACCOUNT)
+        for _ in range(3):
+            clock.shift(timedelta(minutes=6))
+            client.post("/check-your-email")
+        assert len(_mails_to(db, ACCOUNT["email"])) == 4  # notify's MAIL_PER_HOUR
+        clock.shift(timedelta(minutes=6))
+        client.post("/check-your-email")
+        page = client.get("/check-your-email").get_data(as_text=True)
+        assert _flash(page).startswith("info: We have sent it several times this hour")
+        assert len(_mails_to(db, ACCOUNT["email"])) == 4
+        clock.shift(timedelta(hours=1))
+        client.post("/check-your-email")
+        page = client.get("/check-your-email").get_data(as_text=True)
+        assert _flash(page) == "ok: We sent it again to ana@example.test."
+        assert len(_mails_to(db, ACCOUNT["email"])) == 5
+
+
+def test_sending_again_reads_the_same_for_an_address_with_an_account(
+    client, db, make_program, make_member
+):
+    program = make_program(join_code="River-Group-7")
+    make_member(program, "sponsor", email="ana@example.test", display_name="Ana Q.")
+    with time_machine.travel(datetime.now(UTC), tick=False) as clock:
+        client.post("/join/River-Group-7", data=ACCOUNT)  # the "you already have one" note
+        client.post("/check-your-email")
+        page = client.get("/check-your-email").get_data(as_text=True)
+        assert _flash(page) == "ok: We sent it again to ana@example.test."
+        # the note goes at most once an hour; a confirmed account gets no confirmation link
+        assert [m.event for m in _mails_to(db, ACCOUNT["email"])] == ["account.exists"]
+        clock.shift(timedelta(minutes=6))
+        client.post("/check-your-email")
+        page = client.get("/check-your-email").get_data(as_text=True)
+        assert _flash(page) == "ok: We sent it again to ana@example.test."
+        assert len(_mails_to(db, ACCOUNT["email"])) == 1
+
+
+def test_sending_again_needs_a_sign_up_in_this_browser_and_a_fresh_form(
+    app, client, db, make_program
+):
+    res = client.post("/check-your-email")
+    assert res.status_code == 302
+    page = client.get("/check-your-email").get_data(as_text=True)
+    assert "Send the email again" not in page and 'class="flash' not in page
+    make_program(join_code="River-Group-7")
+    client.post("/join/River-Group-7", data=ACCOUNT)
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        res = client.post("/check-your-email", data={"csrf_token": "expired-or-forged"})
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+    assert res.status_code == 302
+    page = client.get("/check-your-email").get_data(as_text=True)
+    assert _flash(page) == "error: This form had expired. Please check it and try again."
+    assert len(_mails_to(db, ACCOUNT["email"])) == 1
+
+
+def test_sending_again_reads_in_spanish(client, make_program):
+    make_program(join_code="River-Group-7")
+    client.post("/language", data={"locale": "es"})
+    client.post("/join/River-Group-7", data=ACCOUNT)
+    page = client.get("/check-your-email").get_data(as_text=True)
+    assert "Enviar el correo otra vez" in page
+    client.post("/check-your-email")
+    page = client.get("/check-your-email").get_data(as_text=True)
+    assert _flash(page) == "ok: Te lo enviamos otra vez a ana@example.test."
+
+
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
@@ -365,6 +486,50 @@ def test_step_errors_sit_beside_their_field(client, db, newcomer, path, data, fi
     assert newcomer.fellowships == [] and newcomer.phone is None
 
 
+def test_the_times_step_lists_zones_by_city_starting_at_the_saved_one(client, db, newcomer):
+    newcomer.time_zone = "Europe/Madrid"
+    db.session.commit()
+    html = client.get("/profile/times").get_data(as_text=True)
+    options = re.findall(r'<option value="([^"]+)"( selected)?>', html)
+    assert options[0] == ("Europe/Madrid", " selected")
+    assert [zone for zone, _ in options].count("Europe/Madrid") == 1
+    assert '<input id="time_zone"' not in html
+    assert "data-guess-zone" not in html  # a zone already chosen is not swapped for a guess
+    refresh()  # the test shares one app context, where Flask-Babel keeps the locale
+    es = client.get("/profile/times", headers={"Accept-Language": "es"}).get_data(as_text=True)
+    assert '<option value="Europe/Madrid" selected>Madrid (España)</option>' in es
+    res = client.post("/profile/times", data={"availability": ["1-evening"],
+                                              "time_zone": "America/Bogota"})  # fmt: skip
+    assert res.status_code == 302
+    db.session.refresh(newcomer)
+    assert newcomer.time_zone == "America/Bogota"
+
+
+def test_the_times_step_lets_the_phone_choose_only_while_the_zone_is_utc(client, db, newcomer):
+    newcomer.time_zone = "UTC"
+    db.session.commit()
+    html = client.get("/profile/times").get_data(as_text=True)
+    assert "data-guess-zone" in html and "timezone.js" in html
+    assert '<option value="UTC" selected>UTC</option>' in html  # without JavaScript
+
+
+@pytest.mark.parametrize("posted", ["Mars/Olympus", "Madrid", "x" * 300, "<b>"])
+def test_a_zone_on_the_times_step_that_is_no_zone_is_named_beside_the_list(
+    client, db, newcomer, posted
+):
+    res = client.post("/profile/times", data={"availability": ["1-evening"], "time_zone": posted})
+    html = res.get_data(as_text=True)
+    assert res.status_code == 422
+    assert _field_error(html, "time_zone").startswith("Not a time zone we know.")
+    assert 'href="#time_zone"' in html  # the summary at the top points to it
+    assert re.search(r'<select id="time_zone"[^>]*>\s*<option value="America/New_York"', html)
+    assert re.search(r'value="1-evening" checked', html)  # what was ticked stays ticked
+    db.session.refresh(newcomer)
+    assert newcomer.time_zone == "America/New_York" and newcomer.availability != [
+        {"day": 1, "start": "17:00", "end": "21:00"}
+    ]
+
+
 def test_the_grid_never_makes_more_slots_than_the_schema_allows(client, db, newcomer):
     every_box = [f"{d}-{p}" for d in range(7) for p in ("morning", "afternoon", "evening", "night")]
     assert client.post("/profile/times", data={"availability": every_box}).status_code == 302
@@ -434,3 +599,18 @@ def test_a_posted_zone_that_is_no_zone_is_named_beside_the_list_not_a_500(
     res = client.post("/join/River-Group-7", data={**ACCOUNT, "time_zone": posted})
     assert res.status_code == 422
     assert _field_error(res.get_data(as_text=True), "time_zone").startswith("Not a time zone")
+
+
+def test_sending_again_is_rate_limited_like_sign_up(app, client, make_program):
+    make_program(join_code="River-Group-7")
+    client.post("/join/River-Group-7", data=ACCOUNT)
+    old = app.config["LOGIN_RATE_LIMIT"]
+    app.config["LOGIN_RATE_LIMIT"] = "3/minute"
+    try:
+        codes = [client.post("/check-your-email").status_code for _ in range(4)]
+        assert codes == [302, 302, 302, 429]
+    finally:
+        app.config["LOGIN_RATE_LIMIT"] = old
+        from api.extensions import limiter
+
+        limiter.reset()

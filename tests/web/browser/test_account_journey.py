@@ -80,8 +80,9 @@ def test_a_failed_save_low_on_a_long_page_is_summed_up_where_the_page_opens(live
     log_in(page, SUMMARY_EMAIL, PASSWORD)
     page.set_viewport_size(checks.SMALL_PHONE)
     page.goto("/account")
-    page.locator("input[name=time_zone]").fill("Mars/Olympus")
-    page.locator("input[name=time_zone]").press("Enter")
+    page.locator("input[name=current_password]").fill("not the password at all")
+    page.locator("input[name=new_password]").fill("a-new-long-passphrase")
+    page.locator("input[name=new_password]").press("Enter")
     summary = page.locator("main .error-summary")
     summary.wait_for()
     assert summary.get_attribute("role") == "alert"
@@ -91,9 +92,9 @@ def test_a_failed_save_low_on_a_long_page_is_summed_up_where_the_page_opens(live
     assert page.title().startswith("Revisa, por favor:")
     checks.phone(page)
     checks.axe_check(page)
-    summary.get_by_role("link", name="Tu zona horaria").click()
-    assert page.url.endswith("#time_zone")
-    assert page.locator("input[name=time_zone]").is_visible()
+    summary.get_by_role("link", name="Tu contraseña actual").click()
+    assert page.url.endswith("#current_password")
+    assert page.locator("input[name=current_password]").is_visible()
     # The browser logs the form's 422 answer as a failed load (whenever it gets to it): expected.
     seen = checks._guards[id(page)]["console"]
     seen[:] = [m for m in seen if "status of 422" not in m]

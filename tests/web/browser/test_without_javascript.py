@@ -1,6 +1,6 @@
 """With JavaScript turned off, a newcomer still gets from the join link to an ask.
 
-The pages are plain forms; JavaScript only guesses the time zone, so here it is typed."""
+The pages are plain forms; JavaScript only guesses the time zone, so here it is chosen by hand."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def test_a_newcomer_gets_to_an_ask_without_javascript(live, browse):
     assert main.locator("h1").inner_text() == say("When you can talk")
     for day in (1, 3):
         main.locator(f"input[name=availability][value='{day}-afternoon']").check()
-    main.get_by_label(say("Your time zone"), exact=True).fill("America/Denver")
+    main.get_by_label(say("Your time zone"), exact=True).select_option("America/Denver")
     phone(page)  # (axe itself needs JavaScript: the journeys run it on these pages)
     weigh(page)
     shot(page, "newcomer-no-javascript-times")
