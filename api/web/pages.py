@@ -111,8 +111,13 @@ def login():
         form.fail(exc)
         return render_template("login.html", form=form, next=next_url), 401
     login_user(member)
-    if member.locale not in LANGUAGES:  # never chose: the language they read the pages in,
-        member.locale = visitor_locale()  # so their emails speak it too
+    # The language they read the pages in becomes their emails' too: the footer's choice made
+    # before logging in (a choice, so it is kept), else the browser's for one who never chose.
+    chosen = request.cookies.get(LANG_COOKIE)
+    wanted = chosen if chosen in LANGUAGES else member.locale
+    wanted = wanted if wanted in LANGUAGES else visitor_locale()
+    if wanted != member.locale:
+        member.locale = wanted
         db.session.commit()
     return redirect(_safe_next(next_url))
 

@@ -84,17 +84,24 @@ def test_logging_out_says_so(client, make_member):
     assert "You are logged out." in client.get(res.headers["Location"]).get_data(as_text=True)
 
 
-def test_logging_in_keeps_the_page_language_for_a_member_who_never_chose(client, make_member):
+def test_logging_in_keeps_the_page_language_for_the_emails(client, make_member):
     from api.extensions import db
 
     never, chose = make_member(), make_member()
     never.locale, chose.locale = None, "en"
     db.session.commit()
-    client.post("/language", data={"locale": "es", "next": "/login"})  # read in Spanish
-    for member in (never, chose):
-        assert _login(client, member).status_code == 302
+    spanish = {"Accept-Language": "es"}
+    for member in (never, chose):  # a browser in Spanish, no choice made on the site
+        res = client.post(
+            "/login", data={"email": member.email, "password": PASSWORD}, headers=spanish
+        )
+        assert res.status_code == 302
         client.post("/logout")
     db.session.refresh(never)
     db.session.refresh(chose)
     assert never.locale == "es"  # so their emails speak it too
     assert chose.locale == "en"  # a saved choice stays
+    client.post("/language", data={"locale": "es", "next": "/login"})  # the footer's choice
+    assert _login(client, chose).status_code == 302
+    db.session.refresh(chose)
+    assert chose.locale == "es"  # made on the login page: it is kept

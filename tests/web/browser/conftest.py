@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pytest
 
+from api.i18n import LANG_COOKIE
 from tests.conftest import CHROMIUM, _create_pg_database, _drop_pg_database, _test_database_url
 from tests.jobs.helpers import SmtpSink
 from tests.web.browser import checks
@@ -198,6 +199,9 @@ def browse(live, chromium) -> Iterator[Callable]:
             timezone_id=time_zone,
             extra_http_headers={"Accept-Language": f"{lang};q=1.0"},
         )
+        # the footer's language choice made on this phone: logging in keeps it (the demo's
+        # people are shared by journeys in both languages)
+        context.add_cookies([{"name": LANG_COOKIE, "value": lang, "url": live.url}])
         contexts.append(context)
         page = context.new_page()
         checks.guard(page, live.url)
