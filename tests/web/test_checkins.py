@@ -159,7 +159,7 @@ def test_the_result_page_speaks_spanish(client, pair):
     client.post("/checkin", data=HARD)
     main = _main(client.get("/checkin/done"))
     assert "No tienes que pasar este día a solas" in main
-    assert "Avisar ahora a mi padrino" in main
+    assert "Avisar ahora a mi padrino o madrina" in main
 
 
 def _reach(res) -> str:
