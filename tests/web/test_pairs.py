@@ -624,14 +624,18 @@ def test_a_permanent_pair_is_not_offered_the_end_of_a_temporary_time(client, pai
     )
 
 
-def test_a_temporary_pair_can_end_because_its_time_is_over(client, make_program, make_member):
-    row = make_pair(
+def _temporary_pair_ending_today(make_program, make_member):
+    return make_pair(
         make_member,
         make_program(),
         started_at=utcnow() - timedelta(days=90),
         kind="temporary",
         ends_on=date.today(),
     )
+
+
+def test_a_temporary_pair_can_end_because_its_time_is_over(client, make_program, make_member):
+    row = _temporary_pair_ending_today(make_program, make_member)
     _login(client, row.sponsor)
     form = _text(client.get(f"/pairs/{row.uuid}/end"))
     assert 'value="temporary_period_over"' in form and "The temporary time is over" in form
@@ -645,13 +649,7 @@ def test_a_pair_made_permanent_meanwhile_is_not_ended_as_temporary(make_program,
     """The kind is checked in the same update that ends the pair, not only before it."""
     from api.errors import Invalid
 
-    row = make_pair(
-        make_member,
-        make_program(),
-        started_at=utcnow() - timedelta(days=90),
-        kind="temporary",
-        ends_on=date.today(),
-    )
+    row = _temporary_pair_ending_today(make_program, make_member)
     sponsee, pair_id = row.sponsee, row.uuid
     stale = sponsorships.sponsorship_for
 
