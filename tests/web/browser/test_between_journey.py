@@ -14,6 +14,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.web.browser.checks import look
 from tests.web.browser.journeys import log_in, words
@@ -146,7 +147,7 @@ def test_milestones_and_resources_between_contacts(live, browse, lang):
     main.get_by_label(say("Your sobriety (clean) date"), exact=True).fill(us["today"].isoformat())
     main.get_by_role("button", name=say("Save")).click()
     assert main.locator("h1").inner_text() == say("Welcome back")
-    assert main.locator('a[href="tel:988"]').count() == 1
+    expect(main.locator('a[href="tel:988"]')).to_have_count(1)
     look(sponsee, f"{prefix}-04-fresh-start")
     mark = live.mark()
     live.act(milestone_job)

@@ -10,6 +10,7 @@ import re
 from datetime import date, timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from api.seed import DEMO_PASSWORD
 from tests.web.browser.checks import look, shot, tab_to
@@ -139,7 +140,7 @@ def test_a_round_is_reviewed_changed_and_published_by_keyboard(live, browse, riv
     page.locator("nav.menu").get_by_role("link", name="Matching round").click()
     main.get_by_role("button", name="Start a round").click()
     assert main.locator("h1").inner_text() == "Review the round"
-    assert main.locator("tbody tr").count() == 3
+    expect(main.locator("tbody tr")).to_have_count(3)
     _both_sizes(page, "console-round-review")
 
     # Take the first pair out, with a reason.
@@ -224,7 +225,7 @@ def test_a_csv_with_one_bad_row_is_fixed_and_imported(live, browse, riverside, t
     main.get_by_label("CSV file").set_input_files(str(bad))
     main.get_by_role("button", name="Check the file").click()
     assert "problems need fixing" in main.inner_text()
-    assert main.locator("tr.row-error").count() == 1
+    expect(main.locator("tr.row-error")).to_have_count(1)
     _both_sizes(page, "console-import-preview")
 
     fixed = tmp_path / "members-fixed.csv"
@@ -256,7 +257,7 @@ def test_an_escalation_is_resolved_with_a_note(browse, riverside):
     look(page, "console-escalation-resolve")
     main.get_by_role("button", name="Yes, resolve it").click()
     assert "Resolved: the pair has left the queue." in page.inner_text(".flash")
-    assert main.locator("section.escalation").count() == 0
+    expect(main.locator("section.escalation")).to_have_count(0)
 
 
 def test_a_member_page_and_the_poster_whose_qr_code_opens_the_join_link(live, browse, riverside):

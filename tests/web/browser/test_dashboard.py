@@ -79,6 +79,7 @@ def test_coordinator_dashboard_in_a_real_browser(browse, tmp_path):
 def _bars_are_readable(page) -> None:
     """Every "Who waits longest" group has its whole name on screen and a visible bar."""
     rows = page.locator("#breakdowns figure.bars li")
+    rows.first.wait_for()
     assert rows.count() > 0
     for i in range(rows.count()):
         label = rows.nth(i).locator(".bar-label")
@@ -91,6 +92,8 @@ def test_the_dashboard_fits_a_small_phone_in_spanish(browse):
     log_in(page, "coordinator@demo.example")
     page.set_viewport_size({"width": 320, "height": 640})
     page.get_by_role("link", name="Panel de coordinación").click()
+    # The click returns once the new page starts arriving; the bars sit near the end of it.
+    page.wait_for_load_state("load")
     assert page.evaluate("document.documentElement.scrollWidth") <= 320
     _bars_are_readable(page)
     page.set_viewport_size({"width": 1280, "height": 800})

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from api.seed import DEMO_PASSWORD
 from tests.web.browser.checks import look
@@ -97,4 +98,4 @@ def test_a_coordinator_reads_the_model_card_and_rolls_it_back(live, browse, hill
     main.get_by_role("button", name="Use the fixed weights").click()
     assert "fixed weights again" in page.inner_text(".flash")
     assert "With the programme's fixed weights" in main.inner_text()
-    assert main.get_by_role("button", name="Use the fixed weights").count() == 0
+    expect(main.get_by_role("button", name="Use the fixed weights")).to_have_count(0)
