@@ -9,6 +9,7 @@ pair, sees the shared answers, and logs a contact.
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from api.mail import sentences
 from tests.web.browser.checks import look
@@ -91,10 +92,10 @@ def _journey(live, browse, lang, sponsor_email, sponsor_name, name):
     assert main.locator("h1").inner_text() == say("Thank you for checking in")
     reach = main.locator("section.reach")
     assert reach.locator("h2").inner_text() == say("You don't have to get through today alone")
-    assert reach.locator("a[href='tel:988']").count() == 1, "the crisis line, at once"
+    expect(reach.locator("a[href='tel:988']"), "the crisis line, at once").to_have_count(1)
     helpline = reach.locator("a[href='tel:18006624357']")
     assert helpline.evaluate("a => a.getClientRects().length") == 1, "one number, one line"
-    assert reach.get_by_role("link", name=say("Call %(name)s", name=sponsor_name)).count() == 1
+    expect(reach.get_by_role("link", name=say("Call %(name)s", name=sponsor_name))).to_have_count(1)
     look(page, f"{prefix}-03-hard-day")
 
     mark = live.mark()

@@ -21,7 +21,7 @@ def test_coordinator_dashboard_in_a_real_browser(browse, tmp_path):
     page.set_viewport_size({"width": 1200, "height": 900})
     log_in(page, "coordinator@demo.example")
     page.click("text=Coordinator dashboard")
-    page.wait_for_selector("figure.chart svg")
+    page.wait_for_load_state("load")
     assert "988" in page.inner_text(".crisis")
     # A phone: no sideways scroll of the page, chart text at least 12 px on screen.
     page.set_viewport_size({"width": 390, "height": 844})

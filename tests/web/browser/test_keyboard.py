@@ -8,6 +8,7 @@ person opens it from their mail.
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from api.seed import DEMO_JOIN_CODE
 from tests.web.browser.checks import tab_to
@@ -82,6 +83,6 @@ def test_the_newcomer_journey_with_the_keyboard_alone(live, browse):
 
     press(page.locator("nav.menu").get_by_role("link", name=say("Sponsor"), exact=True))
     assert main.locator("h1").inner_text() == say("Your sponsor is %(name)s", name=sponsor)
-    assert main.locator("a[href^='tel:']").count() == 1
+    expect(main.locator("a[href^='tel:']")).to_have_count(1)
     press(main.get_by_role("button", name=say("We talked")))
     assert main.locator(".flash").inner_text() == say("Noted. Thank you for staying in touch.")

@@ -8,6 +8,7 @@ contact details → "we talked".
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from api.seed import DEMO_JOIN_CODE
 from tests.web.browser import checks
@@ -78,7 +79,7 @@ def test_the_newcomer_journey(live, browse, lang):
     assert main.locator("h1").inner_text() == say("Sponsors who fit you")
     first = main.locator("article.card").first
     sponsor = first.locator("h2").inner_text()
-    assert first.locator("ul.reasons li").count() >= 1, "each sponsor comes with reasons"
+    expect(first.locator("ul.reasons li").first, "each sponsor comes with reasons").to_be_visible()
     look(page, f"{prefix}-07-shortlist")
 
     mark = live.mark()
@@ -105,7 +106,7 @@ def test_the_newcomer_journey(live, browse, lang):
     reach = main.locator(
         "section", has=page.get_by_role("heading", name=say("How to reach %(name)s", name=sponsor))
     )
-    assert reach.locator("a[href^='tel:']").count() == 1, "the sponsor's phone, only now"
+    expect(reach.locator("a[href^='tel:']"), "the sponsor's phone, only now").to_have_count(1)
     look(page, f"{prefix}-09-my-sponsor", show=reach)
 
     talk = main.get_by_role("form", name=say("We talked"))

@@ -7,6 +7,7 @@ ask in the inbox → yes → "we talked" → the still-available email's link �
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from api.mail import sentences
 from tests.web.browser.checks import look, shot
@@ -99,7 +100,7 @@ def test_the_sponsor_journey(live, browse, lang):
     look(page, f"{prefix}-09-paused")
     resume.click()
     assert main.locator(".flash").inner_text() == say("Welcome back. Newcomers can ask you again.")
-    assert main.get_by_role("button", name=say("Pause new asks")).is_visible()
+    expect(main.get_by_role("button", name=say("Pause new asks"))).to_be_visible()
     look(page, f"{prefix}-10-resumed")
 
 
