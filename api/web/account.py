@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 
 from flask import (
     Blueprint,
@@ -25,7 +26,7 @@ from api.errors import AppError, Invalid
 from api.extensions import db
 from api.i18n import N_
 from api.mail import notification_text
-from api.models import Proposal, Sponsorship
+from api.models import Proposal, Sponsorship, utcnow
 from api.schemas.accounts import CloseAccountSchema, PasswordChangeSchema, PreferencesSchema
 from api.schemas.profiles import ProfileSchema
 from api.services import (
@@ -353,8 +354,9 @@ def profile_unstarted(member) -> bool:
 def _newcomer_thing(member) -> NextThing | None:
     if _endpoint("newcomer.home") is None:
         return None
-    if any(pair.sponsee_id == member.id for pair in sponsorships.mine(member, "active")):
-        return NextThing(_("My sponsor"), _endpoint("newcomer.my_sponsor", "newcomer.home"), {})
+    mine = _my_sponsor_thing(member)
+    if mine is not None:
+        return mine
     for request in sponsor_requests.my_requests(member):
         if request.status != "open":
             continue
@@ -364,10 +366,38 @@ def _newcomer_thing(member) -> NextThing | None:
     return NextThing(_("Ask for a sponsor"), "newcomer.home", {})
 
 
+# A pair's home page line reads "Time to talk" from this long before the talk is due.
+TALK_SOON = timedelta(days=1)
+
+
+def _time_to_talk(pair, now) -> bool:
+    """Nothing logged yet (the first call is the one that matters most), or the next talk is
+    due within a day or overdue."""
+    due = pair.contact_due_at
+    return pair.last_contact_at is None or (due is not None and due <= now + TALK_SOON)
+
+
+def _my_sponsor_thing(member) -> NextThing | None:
+    """The way to the member's own sponsor: "Time to talk with Rita S." when a talk is due,
+    else "My sponsor". None without an active sponsor."""
+    endpoint = _endpoint("newcomer.my_sponsor", "newcomer.home")
+    if endpoint is None:
+        return None
+    for pair in sponsorships.mine(member, "active"):
+        if pair.sponsee_id != member.id:
+            continue
+        if _time_to_talk(pair, utcnow()):
+            name = pair.sponsor.display_name
+            return NextThing(_("Time to talk with %(name)s", name=name), endpoint, {})
+        return NextThing(_("My sponsor"), endpoint, {})
+    return None
+
+
 def _pairs_needing_you(member) -> list[NextThing]:
     """A sponsor's pairs that need a call first: an unread "please reach out today" (a hard day
-    the sponsee chose to share), then a pair whose missed-contact flag reached the coordinator.
-    Each pair once; only active pairs the member sponsors."""
+    the sponsee chose to share), then a pair whose missed-contact flag reached the coordinator,
+    then a pair with no talk logged yet or one due within a day. Each pair once; only active
+    pairs the member sponsors."""
     if _endpoint("pairs.pair") is None:
         return []
     from api.models import MissedContactFlag, Notification
@@ -403,6 +433,11 @@ def _pairs_needing_you(member) -> list[NextThing]:
         found.setdefault(
             pair.uuid, _("It has been a long while since you talked with %(name)s", name=name)
         )
+    now = utcnow()
+    for pair in sponsorships.mine(member, "active"):
+        if pair.sponsor_id == member.id and _time_to_talk(pair, now):
+            name = pair.sponsee.display_name
+            found.setdefault(pair.uuid, _("Time to talk with %(name)s", name=name))
     return [NextThing(text, "pairs.pair", {"pair_id": key}) for key, text in found.items()]
 
 
@@ -423,8 +458,9 @@ def _own_sponsor_things(member) -> list[NextThing]:
     if not has_own_sponsor(member):
         return []
     things = []
-    if _endpoint("newcomer.my_sponsor"):
-        things.append(NextThing(_("My sponsor"), "newcomer.my_sponsor", {}))
+    mine = _my_sponsor_thing(member) if _endpoint("newcomer.my_sponsor") else None
+    if mine is not None:
+        things.append(mine)
     if _endpoint("checkins.today"):
         things.append(NextThing(_("Your daily check-in"), "checkins.today", {}))
     return things

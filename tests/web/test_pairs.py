@@ -335,7 +335,7 @@ def test_a_sponsor_who_is_not_a_newcomer_reaches_their_own_sponsor_and_check_in(
     nav = home.split("</nav>")[0]
     assert 'href="/sponsor/mine">My sponsor' in nav and 'href="/checkin">Check-in' in nav
     main = home.split("</nav>")[1]
-    assert 'href="/sponsor/mine">My sponsor</a>' in main
+    assert 'href="/sponsor/mine">Time to talk with Olga V.</a>' in main  # no talk yet
     assert 'href="/checkin">Your daily check-in</a>' in main
     mine = client.get("/sponsor/mine")
     assert mine.status_code == 200 and "Your sponsor is Olga V." in _text(mine)
@@ -550,7 +550,7 @@ def test_the_sponsors_home_names_an_escalated_pair_and_a_hard_day(client, pair, 
     db.session.commit()
     _login(client, pair.sponsor)
     home = _text(client.get("/"))
-    assert f'href="/pairs/{pair.uuid}"' not in home
+    assert f'href="/pairs/{pair.uuid}">Time to talk with Ana P.</a>' in home  # no talk yet
     db.session.add(
         MissedContactFlag(
             sponsorship_id=pair.id, program_id=pair.program_id, level=3, due_at=utcnow()
@@ -576,6 +576,29 @@ def test_the_sponsors_home_names_an_escalated_pair_and_a_hard_day(client, pair, 
     # the sponsee's side never shows it, and an ended pair drops off
     sponsorships.end(pair.sponsee, pair.uuid, "moved_on")
     assert f'href="/pairs/{pair.uuid}"' not in _text(client.get("/"))
+
+
+def test_both_homes_say_when_it_is_time_to_talk(client, pair):
+    """Before the first talk and from a day before the next is due: "Time to talk with …" on
+    each side's home page, leading to the pair; otherwise the plain way there."""
+    sponsor_line = f'href="/pairs/{pair.uuid}">Time to talk with Ana P.</a>'
+    _login(client, pair.sponsor)
+    assert sponsor_line in _text(client.get("/"))
+    _login(client, pair.sponsee)
+    assert 'href="/sponsor/mine">Time to talk with Rita S.</a>' in _text(client.get("/"))
+
+    contacts.log_contact(pair.sponsee, pair, kind="call", occurred_at=utcnow())  # due in 3 days
+    db.session.commit()
+    home = _text(client.get("/"))
+    assert "Time to talk" not in home and 'href="/sponsor/mine">My sponsor</a>' in home
+    _login(client, pair.sponsor)
+    assert f'href="/pairs/{pair.uuid}"' not in _text(client.get("/"))
+
+    pair.contact_due_at = utcnow() + timedelta(hours=20)
+    db.session.commit()
+    assert sponsor_line in _text(client.get("/"))
+    _login(client, pair.sponsee)
+    assert "Time to talk with Rita S." in _text(client.get("/"))
 
 
 @pytest.mark.parametrize(
