@@ -261,6 +261,66 @@ def _shortlist_empty(r: _Reader) -> Letter | None:
     )
 
 
+LISTED_WAITS = 10  # names in one note about long waits; the page lists everyone
+
+
+def _waiting_long(r: _Reader) -> Letter | None:
+    """Newcomers who have waited a week or more with nobody asked (jobs/waiting.py): their
+    coordinators are told, each week, one note for everyone due at once."""
+    items = [i for i in r.data.get("waiting") or () if isinstance(i, dict)]
+    found = [(_find(SponsorRequest, i.get("request_id")), i.get("weeks")) for i in items]
+    found = [(request, weeks) for request, weeks in found if request is not None]
+    if not found:
+        return None
+    program = found[0][0].program
+    names = _coordinator_names(program, [request.newcomer for request, _ in found])
+
+    def days(weeks) -> int:
+        return 7 * max(1, int(weeks or 1))
+
+    if len(found) == 1:
+        request, weeks = found[0]
+        newcomer = request.newcomer
+        name = names.get(newcomer.id) or newcomer.display_name
+        return _letter(
+            r,
+            _("Someone has waited a while"),
+            _("%(name)s is still waiting for a sponsor", name=name),
+            sentences(
+                _(
+                    "%(name)s asked for a sponsor %(num)d days ago or more, and nobody is being "
+                    "asked for them right now.",
+                    name=name,
+                    num=days(weeks),
+                ),
+                _("A matching round can ask the sponsor who fits them best, or you can reach out."),
+            ),
+            _("See their page:"),
+            r.page("console.member", program_id=program.uuid, member_id=newcomer.uuid),
+        )
+    waits = "; ".join(
+        _(
+            "%(name)s, %(num)d days or more",
+            name=names.get(request.newcomer.id) or request.newcomer.display_name,
+            num=days(weeks),
+        )
+        for request, weeks in found[:LISTED_WAITS]
+    )
+    if len(found) > LISTED_WAITS:
+        waits = _("%(waits)s and %(num)d more", waits=waits, num=len(found) - LISTED_WAITS)
+    return _letter(
+        r,
+        _("Someone has waited a while"),
+        _("%(num)d newcomers are still waiting for a sponsor", num=len(found)),
+        sentences(
+            _("Nobody is being asked for them right now: %(waits)s.", waits=waits),
+            _("A matching round can ask the sponsor who fits each of them best."),
+        ),
+        _("See who is waiting:"),
+        r.page("console.members", program_id=program.uuid),
+    )
+
+
 # ---- pairs ---------------------------------------------------------------------------------
 
 
@@ -661,6 +721,7 @@ _COMPOSERS: dict[str, Callable[[_Reader], Letter | None]] = {
     "match.withdrawn": _withdrawn,
     "round.published": _round_published,
     "match.shortlist_empty": _shortlist_empty,
+    "match.waiting_long": _waiting_long,
     "pair.started": _pair_started,
     "pair.ended": _pair_ended,
     "pair.converted": _pair_converted,

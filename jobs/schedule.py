@@ -43,6 +43,7 @@ JOBS: tuple[JobSpec, ...] = (
     JobSpec("missed-contact", "jobs.missed_contact:flag_missed_contacts", 900, 1800),
     JobSpec("temporary-endings", "jobs.temporary_endings:prompt_term_endings", 3600, 3600),
     JobSpec("availability-checks", "jobs.availability:check_availability", 3600, 3600),
+    JobSpec("long-waits", "jobs.waiting:alert_long_waits", 3600, 3600),
     JobSpec("milestones", "jobs.milestones:record_milestones", every_s=900, misfire_grace_s=1800),
     # hourly look for programmes a week past their last training (so a missed week catches up)
     JobSpec("learn-weights", "jobs.learn:retrain_models", 3600, misfire_grace_s=3600),

@@ -19,6 +19,7 @@ from api.models import Member, Notification, OutboxMessage, Program, Webhook, ut
 EVENTS = frozenset(
     {
         "match.shortlist_empty",
+        "match.waiting_long",
         "match.proposed",
         "match.accepted",
         "match.declined",
