@@ -14,6 +14,7 @@ from flask import (
     json,
     redirect,
     render_template,
+    request,
     session,
     url_for,
 )
@@ -272,9 +273,18 @@ def _endpoint(*candidates: str) -> str | None:
     return next((name for name in candidates if name in views), None)
 
 
+COORDINATOR_PAGES = ("/coordinator/", "/programs/")  # the console and the dashboard
+
+
 def notification_link(member, note) -> str | None:
-    """The page a notification is about, when its data names one the reader may open."""
+    """The page a notification is about, when its data names one the reader may open.
+
+    A coordinator's note (a newcomer without a match or waiting long, a pair gone quiet, a
+    sponsor paused) opens the console page its email links: the composer chose it for them."""
     data = note.data or {}
+    composed = notification_text(note, member)[2] or ""
+    if composed.removeprefix(request.script_root).startswith(COORDINATOR_PAGES):
+        return composed
     if data.get("resource") and _endpoint("resources.mine"):  # a resource a sponsor shared
         return url_for("resources.mine")
     proposal_id = _uuid(data.get("proposal_id"))
@@ -357,10 +367,10 @@ def _newcomer_thing(member) -> NextThing | None:
     mine = _my_sponsor_thing(member)
     if mine is not None:
         return mine
-    for request in sponsor_requests.my_requests(member):
-        if request.status != "open":
+    for ask in sponsor_requests.my_requests(member):
+        if ask.status != "open":
             continue
-        asked = proposals.for_request(member, request.uuid)
+        asked = proposals.for_request(member, ask.uuid)
         if any(p.status == "pending" for p in asked):
             return NextThing(_("See who you asked"), "newcomer.home", {})
     return NextThing(_("Ask for a sponsor"), "newcomer.home", {})

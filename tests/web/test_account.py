@@ -205,6 +205,33 @@ def test_a_notification_links_to_the_page_it_is_about(client, db, program, make_
     assert "/asks" in opened.values()
 
 
+def test_a_coordinators_notes_open_the_console_pages_their_emails_link(
+    client, db, program, make_member, newcomer
+):
+    """A newcomer with no match or waiting long opens the members pages, not the newcomer's
+    own "ask for a sponsor" page (which is where a request used to lead)."""
+    from jobs.waiting import alert_long_waits
+
+    coordinator = make_member(program, "coordinator", time_zone="UTC")
+    request = sponsor_requests.open_request(newcomer, program, {})
+    request.created_at = utcnow() - timedelta(days=8)
+    db.session.commit()
+    alert_long_waits(utcnow().replace(hour=12))
+    _login(client, coordinator)
+    (note,) = db.session.scalars(
+        select(Notification).where(Notification.member_id == coordinator.id)
+    )
+    res = client.post(f"/notifications/{note.uuid}/open")
+    member_page = f"/coordinator/{program.uuid}/members/{newcomer.uuid}"
+    assert res.status_code == 302 and res.headers["Location"] == member_page
+    assert client.get(member_page).status_code == 200
+    # the newcomer's own note about the same request still opens their own page
+    client.post("/logout")
+    _login(client, newcomer)
+    mine = _note(db, newcomer, "About my request", data={"request_id": str(request.uuid)})
+    assert client.post(f"/notifications/{mine.uuid}/open").headers["Location"] == "/sponsor"
+
+
 def test_a_pair_notification_opens_the_pair_page_for_its_two_members_only(
     client, db, program, make_member, newcomer
 ):
