@@ -257,7 +257,7 @@ def _shortlist_empty(r: _Reader) -> Letter | None:
             _("The members page shows who is waiting and the sponsors who could take them."),
         ),
         _("See who is waiting:"),
-        r.page("console.members", program_id=program.uuid),
+        r.page("console.members", program_id=program.uuid, waiting="true"),
     )
 
 
@@ -317,7 +317,7 @@ def _waiting_long(r: _Reader) -> Letter | None:
             _("A matching round can ask the sponsor who fits each of them best."),
         ),
         _("See who is waiting:"),
-        r.page("console.members", program_id=program.uuid),
+        r.page("console.members", program_id=program.uuid, waiting="true"),
     )
 
 

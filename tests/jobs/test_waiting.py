@@ -101,4 +101,4 @@ def test_the_email_names_each_newcomer_in_the_coordinators_language(
     assert "Ana P. sigue esperando padrino o madrina" in one and "hace 14 días o más" in one
     assert f"/members/{first.newcomer.uuid}" in one
     assert "2 recién llegados siguen esperando padrino o madrina" in two
-    assert "Kai F., 21 días o más; Max L., 7 días o más" in two and "/members\n" in two
+    assert "Kai F., 21 días o más; Max L., 7 días o más" in two and "/members?waiting=true\n" in two
