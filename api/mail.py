@@ -156,6 +156,29 @@ def _proposed(r: _Reader) -> Letter | None:
     )
 
 
+def _ask_reminder(r: _Reader) -> Letter | None:
+    """The one reminder before an unanswered ask runs out (jobs/ask_reminders.py)."""
+    proposal = _find(Proposal, r.data.get("proposal_id"))
+    if proposal is None:
+        return None
+    name = proposal.newcomer.display_name
+    return _letter(
+        r,
+        _("A reminder: someone is waiting for your answer"),
+        _("%(name)s is still waiting for your answer", name=name),
+        sentences(
+            _("Please answer by %(deadline)s.", deadline=r.at(proposal.deadline_at)),
+            _("If you say nothing by then, they are offered someone else."),
+            _("Saying no is fine too: they see their next option straight away."),
+        ),
+        _("See the ask and answer it (no password needed):")
+        if r.email
+        else _("See the ask and answer it"),
+        r.page("sponsor.inbox"),
+        r.signed("ask", proposal.uuid),
+    )
+
+
 def _accepted(r: _Reader) -> Letter | None:
     pair = _find(Sponsorship, r.data.get("sponsorship_id"))
     if pair is None:
@@ -722,6 +745,7 @@ _COMPOSERS: dict[str, Callable[[_Reader], Letter | None]] = {
     "round.published": _round_published,
     "match.shortlist_empty": _shortlist_empty,
     "match.waiting_long": _waiting_long,
+    "match.ask_reminder": _ask_reminder,
     "pair.started": _pair_started,
     "pair.ended": _pair_ended,
     "pair.converted": _pair_converted,

@@ -37,6 +37,7 @@ class JobSpec:
 JOBS: tuple[JobSpec, ...] = (
     JobSpec("deliver-outbox", "jobs.deliver:deliver_due", every_s=10, misfire_grace_s=60),
     JobSpec("expire-proposals", "jobs.expiry:expire_proposals", every_s=60, misfire_grace_s=300),
+    JobSpec("ask-reminders", "jobs.ask_reminders:remind_pending_asks", 300, misfire_grace_s=600),
     JobSpec(
         "checkin-prompts", "jobs.checkin_prompts:send_checkin_prompts", 300, misfire_grace_s=600
     ),

@@ -21,6 +21,7 @@ EVENTS = frozenset(
         "match.shortlist_empty",
         "match.waiting_long",
         "match.proposed",
+        "match.ask_reminder",
         "match.accepted",
         "match.declined",
         "match.expired",

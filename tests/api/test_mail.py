@@ -109,6 +109,7 @@ def _cases(s):
     request_data = {"request_id": str(s["request"].uuid), "next_option": option}
     return [
         ("match.proposed", "sponsor", p_data, "/l/", proposal.deadline_at),
+        ("match.ask_reminder", "sponsor", p_data, "/l/", proposal.deadline_at),
         ("match.accepted", "partner", pairing, pair_page, None),
         ("match.declined", "newcomer", request_data, "/sponsor", None),
         ("match.expired", "newcomer", {**request_data, "next_option": None}, "/sponsor", None),
@@ -219,6 +220,7 @@ def test_every_email_links_its_page_with_the_deadline_in_local_time(scene, smtp,
     # Different kinds of note get different subjects (so clients do not thread them together).
     kinds = {
         ("match.proposed", "sponsor", None),
+        ("match.ask_reminder", "sponsor", None),
         ("match.accepted", "partner", None),
         ("match.declined", "newcomer", None),
         ("match.withdrawn", "sponsor", None),
