@@ -135,41 +135,37 @@ def _letter(r: _Reader, subject, title, body, action=None, page=None, signed=Non
 
 
 def _proposed(r: _Reader) -> Letter | None:
-    proposal = _find(Proposal, r.data.get("proposal_id"))
-    if proposal is None:
-        return None
-    name = proposal.newcomer.display_name
-    return _letter(
-        r,
-        _("Someone is waiting for your answer"),
-        _("%(name)s would like you to be their sponsor", name=name),
-        sentences(
-            _("%(name)s asked you.", name=name),
-            _("Please answer by %(deadline)s.", deadline=r.at(proposal.deadline_at)),
-            _("If you say nothing by then, they are offered someone else."),
-        ),
-        _("See the ask and answer it (no password needed):")
-        if r.email
-        else _("See the ask and answer it"),
-        r.page("sponsor.inbox"),
-        r.signed("ask", proposal.uuid),
-    )
+    return _ask_letter(r, reminder=False)
 
 
 def _ask_reminder(r: _Reader) -> Letter | None:
     """The one reminder before an unanswered ask runs out (jobs/ask_reminders.py)."""
+    return _ask_letter(r, reminder=True)
+
+
+def _ask_letter(r: _Reader, *, reminder: bool) -> Letter | None:
+    """An ask to a sponsor, or its reminder: the deadline and the no-password answer link."""
     proposal = _find(Proposal, r.data.get("proposal_id"))
     if proposal is None:
         return None
     name = proposal.newcomer.display_name
+    if reminder:
+        subject = _("A reminder: someone is waiting for your answer")
+        title = _("%(name)s is still waiting for your answer", name=name)
+        first, last = "", _("Saying no is fine too: they see their next option straight away.")
+    else:
+        subject = _("Someone is waiting for your answer")
+        title = _("%(name)s would like you to be their sponsor", name=name)
+        first, last = _("%(name)s asked you.", name=name), ""
     return _letter(
         r,
-        _("A reminder: someone is waiting for your answer"),
-        _("%(name)s is still waiting for your answer", name=name),
+        subject,
+        title,
         sentences(
+            first,
             _("Please answer by %(deadline)s.", deadline=r.at(proposal.deadline_at)),
             _("If you say nothing by then, they are offered someone else."),
-            _("Saying no is fine too: they see their next option straight away."),
+            last,
         ),
         _("See the ask and answer it (no password needed):")
         if r.email
