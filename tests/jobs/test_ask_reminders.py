@@ -65,16 +65,26 @@ def test_one_reminder_in_the_last_twelve_hours_when_the_sponsor_is_awake(
 
 
 def test_the_reminder_email_answers_in_one_step_in_the_sponsors_language(
-    db, make_program, make_member, smtp
+    db, make_program, make_member, smtp, client
 ):
-    program = make_program()
+    import re
+
+    from api.models import Sponsorship, utcnow
+
+    # No quiet hours, and the real clock: the link is answered now, before its deadline.
+    program = make_program(settings={"quiet_hours_start": "00:00", "quiet_hours_end": "00:00"})
+    now = utcnow()
     due = _ask(db, program, make_member, zone="America/New_York", asked=40 * HOUR, left=8 * HOUR)
+    due.created_at, due.deadline_at = now - 40 * HOUR, now + 8 * HOUR
     due.sponsor.locale = "es"
     db.session.commit()
-    remind_pending_asks(NOW)
-    deliver_due(NOW + timedelta(minutes=1))
-    (mail,) = [m for m in smtp.messages if m["To"] == due.sponsor.email]
-    body = mail.get_content().replace("\r\n", "\n")
-    assert "Ana P. sigue esperando tu respuesta" in body
+    assert remind_pending_asks(now) == 1
+    deliver_due(now + timedelta(minutes=1))
+    bodies = [m.get_content().replace("\r\n", "\n") for m in smtp.messages]
+    # the reminder, beside the ask's own email
+    (body,) = [b for b in bodies if "Ana P. sigue esperando tu respuesta" in b]
     assert "Decir que no también está bien" in body
-    assert "/l/" in body  # the same no-password link as the ask
+    (link,) = re.findall(r"^https?://[^/\s]+(/l/\S+)$", body, re.MULTILINE)
+    assert client.post(link, data={"answer": "accept"}).status_code == 200
+    pair = db.session.scalars(select(Sponsorship)).one()
+    assert pair.sponsor_id == due.sponsor_id
