@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 
 from api.extensions import db
 from api.models import Sponsorship
 from api.services.accountability import Message, queue, queue_webhooks
+from api.services.sponsorships import TERM_NOTICE
 
-NOTICE = timedelta(days=7)
+NOTICE = TERM_NOTICE
 
 
 def prompt_term_endings(now: datetime) -> int:

@@ -147,6 +147,8 @@ def sponsorship_for(member: Member, sponsorship_uuid: uuid.UUID) -> Sponsorship:
 
 # Reasons only a temporary pair may end with: a permanent pair has no temporary time to end.
 TEMPORARY_ONLY_REASONS = ("temporary_period_over",)
+# A temporary pair's last week: both are prompted to choose, and their home pages say so.
+TERM_NOTICE = timedelta(days=7)
 PERMANENT_PAIR = N_("This sponsorship is permanent, so it has no temporary time to end.")
 
 

@@ -387,27 +387,37 @@ def _time_to_talk(pair, now) -> bool:
     return pair.last_contact_at is None or (due is not None and due <= now + TALK_SOON)
 
 
+def _pair_line(pair, member, name: str, now) -> str | None:
+    """A pair's home page line when it needs something: a temporary pair's last week (or its
+    time over) asks for a choice; else a talk due. None when it needs nothing now."""
+    from api.web.pairs import term_ending
+
+    if term_ending(pair, member, now):
+        return _("Choose what comes next with %(name)s", name=name)
+    if _time_to_talk(pair, now):
+        return _("Time to talk with %(name)s", name=name)
+    return None
+
+
 def _my_sponsor_thing(member) -> NextThing | None:
-    """The way to the member's own sponsor: "Time to talk with Rita S." when a talk is due,
-    else "My sponsor". None without an active sponsor."""
+    """The way to the member's own sponsor: what the pair needs now ("Time to talk with
+    Rita S.") or "My sponsor". None without an active sponsor."""
     endpoint = _endpoint("newcomer.my_sponsor", "newcomer.home")
     if endpoint is None:
         return None
     for pair in sponsorships.mine(member, "active"):
         if pair.sponsee_id != member.id:
             continue
-        if _time_to_talk(pair, utcnow()):
-            name = pair.sponsor.display_name
-            return NextThing(_("Time to talk with %(name)s", name=name), endpoint, {})
-        return NextThing(_("My sponsor"), endpoint, {})
+        text = _pair_line(pair, member, pair.sponsor.display_name, utcnow())
+        return NextThing(text or _("My sponsor"), endpoint, {})
     return None
 
 
 def _pairs_needing_you(member) -> list[NextThing]:
     """A sponsor's pairs that need a call first: an unread "please reach out today" (a hard day
     the sponsee chose to share), then a pair whose missed-contact flag reached the coordinator,
-    then a pair with no talk logged yet or one due within a day. Each pair once; only active
-    pairs the member sponsors."""
+    then a temporary pair's time to choose, then a pair with no talk logged yet or one due
+    within a day. Each pair once; only active pairs the member sponsors."""
     if _endpoint("pairs.pair") is None:
         return []
     from api.models import MissedContactFlag, Notification
@@ -445,9 +455,11 @@ def _pairs_needing_you(member) -> list[NextThing]:
         )
     now = utcnow()
     for pair in sponsorships.mine(member, "active"):
-        if pair.sponsor_id == member.id and _time_to_talk(pair, now):
-            name = pair.sponsee.display_name
-            found.setdefault(pair.uuid, _("Time to talk with %(name)s", name=name))
+        if pair.sponsor_id != member.id:
+            continue
+        text = _pair_line(pair, member, pair.sponsee.display_name, now)
+        if text:
+            found.setdefault(pair.uuid, text)
     return [NextThing(text, "pairs.pair", {"pair_id": key}) for key, text in found.items()]
 
 

@@ -19,11 +19,13 @@ from sqlalchemy import select
 
 from api.errors import AppError, Conflict, Invalid, NotFound
 from api.extensions import db
+from api.milestone_dates import local_today
 from api.models import END_REASONS, Member, MissedContactFlag, Sponsorship, utcnow
 from api.schemas.contacts import CadenceSchema, _note_for_viewer
 from api.schemas.workflow import EndSchema, sponsorship_view
 from api.services import blocks, checkins, contacts, sponsorships
 from api.services.cadence import cadence_days
+from api.services.sponsorships import TERM_NOTICE
 from api.web import wording
 from api.web.contact_form import ContactForm, local_days
 from api.web.context import dial, member_roles
@@ -149,6 +151,7 @@ def render_pair(
         group_cadence=_group_cadence(pair),
         rhythm_form=rhythm or rhythm_form(pair),
         days=local_days(pair),
+        term_over=term_over(pair, member, utcnow()),
         history=history,
         first_steps=pair.status == "active" and not history,
         blocked=_blocked(member, other.id),
@@ -167,6 +170,19 @@ def render_pair(
     )
     posted = [f for f in (share, rhythm) if f is not None]
     return body, 422 if any(f.errors for f in posted) else status
+
+
+def term_over(pair: Sponsorship, member: Member, now) -> bool:
+    """A temporary pair whose end date has passed in ``member``'s own calendar. Nothing ends
+    it by itself: it goes on until one of them converts it or closes it."""
+    ends_on = pair.ends_on if pair.kind == "temporary" else None
+    return ends_on is not None and ends_on < local_today(now, member.time_zone)
+
+
+def term_ending(pair: Sponsorship, member: Member, now) -> bool:
+    """A temporary pair in its last week, or past its end date (the time to choose)."""
+    ends_on = pair.ends_on if pair.kind == "temporary" else None
+    return ends_on is not None and ends_on <= local_today(now, member.time_zone) + TERM_NOTICE
 
 
 def rhythm_form(pair: Sponsorship) -> Form:

@@ -647,6 +647,45 @@ def test_a_permanent_pair_is_not_offered_the_end_of_a_temporary_time(client, pai
     )
 
 
+def test_a_temporary_pairs_last_week_and_after_ask_both_homes_to_choose(
+    client, make_program, make_member
+):
+    """From a week before its end date, and after it (nothing ends the pair by itself), each
+    home leads to the choice; the pair page says the time is over once it is."""
+    row = make_pair(
+        make_member,
+        make_program(),
+        started_at=utcnow() - timedelta(days=85),
+        kind="temporary",
+        ends_on=date.today() + timedelta(days=10),
+        tz="UTC",
+    )
+    contacts.log_contact(row.sponsee, row, kind="call", occurred_at=utcnow())  # no talk due
+    db.session.commit()
+    sponsee, sponsor = row.sponsee.display_name, row.sponsor.display_name
+    _login(client, row.sponsor)
+    assert "Choose what comes next" not in _text(client.get("/"))
+    row.ends_on = date.today() + timedelta(days=6)
+    db.session.commit()
+    line = f'href="/pairs/{row.uuid}">Choose what comes next with {sponsee}</a>'
+    assert line in _text(client.get("/"))
+    _login(client, row.sponsee)
+    assert f'href="/sponsor/mine">Choose what comes next with {sponsor}</a>' in _text(
+        client.get("/")
+    )
+    page = _text(client.get(f"/pairs/{row.uuid}"))
+    assert "A temporary sponsorship until" in page and "The temporary time is over" not in page
+    row.ends_on = date.today() - timedelta(days=3)
+    db.session.commit()
+    page = _text(client.get(f"/pairs/{row.uuid}"))
+    assert "Its time ended on" in page and "The temporary time is over" in page
+    assert "Go on as a permanent pair" in page
+    assert "Choose what comes next with" in _text(client.get("/"))
+    client.post(f"/pairs/{row.uuid}/convert")
+    home = _text(client.get("/"))
+    assert "Choose what comes next" not in home and "My sponsor</a>" in home
+
+
 def _temporary_pair_ending_today(make_program, make_member):
     return make_pair(
         make_member,
