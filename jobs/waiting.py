@@ -3,8 +3,8 @@
 A request open for a whole week with nobody asked right now (no pending ask) is how a newcomer
 slips through: they stopped asking after a no, or every sponsor who fits is full. Each
 coordinator of the programme is told of each such newcomer once per week waited (7, 14, 21, …
-days), in their own waking hours. Everyone due at one run goes in one message, so a programme
-with many people waiting sends one note, not a pile.
+days), in their own waking hours, in at most one note a day that names everyone due, so a
+programme with many people waiting sends one note, not a pile.
 
 What was told is read back from the coordinator's own ``match.waiting_long`` notifications,
 written in the same transaction as the email, and each message's key is the set it reports: a
@@ -27,6 +27,9 @@ from api.services.accountability import Message, coordinators, queue
 from jobs.waking import is_waking
 
 WEEK = timedelta(days=7)
+# At most one note a day to a coordinator: whoever crosses a week mark meanwhile waits for the
+# next one (a week mark lasts seven days, so nobody is skipped).
+ONE_A_DAY = timedelta(hours=20)
 EVENT = "match.waiting_long"
 
 
@@ -50,21 +53,24 @@ def _long_waits(now: datetime) -> list:
     return [(str(r), pid, str(m), (now - created) // WEEK) for r, pid, m, created in rows]
 
 
-def _already_told(member_ids: set[int], now: datetime) -> set[tuple[int, str, int]]:
-    """(coordinator, request, weeks) already in a coordinator's notifications. A week mark
-    lasts seven days, so only the last eight days' notifications can hold the current one."""
-    told = set()
+def _already_told(member_ids: set[int], now: datetime) -> tuple[set, set[int]]:
+    """(coordinator, request, weeks) already in a coordinator's notifications, and the
+    coordinators told anything within ONE_A_DAY. A week mark lasts seven days, so only the
+    last eight days' notifications can hold the current one."""
+    told, recently = set(), set()
     rows = db.session.execute(
-        select(Notification.member_id, Notification.data).where(
+        select(Notification.member_id, Notification.data, Notification.created_at).where(
             Notification.kind == EVENT,
             Notification.member_id.in_(member_ids),
             Notification.created_at >= now - WEEK - timedelta(days=1),
         )
     )
-    for member_id, data in rows:
+    for member_id, data, created_at in rows:
         for item in (data or {}).get("waiting", ()):
             told.add((member_id, item.get("request_id"), item.get("weeks")))
-    return told
+        if created_at > now - ONE_A_DAY:
+            recently.add(member_id)
+    return told, recently
 
 
 def alert_long_waits(now: datetime) -> int:
@@ -80,12 +86,12 @@ def alert_long_waits(now: datetime) -> int:
     zones = {member_id: zone for member_id, zone in zone_rows}
     stored = select(Program.id, Program.settings).where(Program.id.in_(program_ids))
     settings = {pid: merged(values) for pid, values in db.session.execute(stored)}
-    told = _already_told(ids, now)
+    told, recently = _already_told(ids, now)
     news: dict[tuple[int, int], list[dict]] = defaultdict(list)
     for request_id, pid, member_id, weeks in waits:
         quiet = settings[pid]
         for coordinator_id in coords.get(pid, ()):
-            if (coordinator_id, request_id, weeks) in told:
+            if (coordinator_id, request_id, weeks) in told or coordinator_id in recently:
                 continue
             zone = zones.get(coordinator_id, "UTC")
             if not is_waking(now, zone, quiet["quiet_hours_start"], quiet["quiet_hours_end"]):

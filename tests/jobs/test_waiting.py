@@ -1,6 +1,6 @@
 """A newcomer waiting a week or more with nobody asked: each coordinator hears of it once per
-week waited, in their own waking hours, everyone due at once in one note; an ask out, a match
-or another programme keeps quiet."""
+week waited, in their own waking hours, in at most one note a day naming everyone due; an ask
+out, a match or another programme keeps quiet."""
 
 from __future__ import annotations
 
@@ -95,8 +95,12 @@ def test_the_email_names_each_newcomer_in_the_coordinators_language(
     alert_long_waits(now)
     _request(db, program, make_member, 8 * DAY, now, display_name="Max L.")
     _request(db, program, make_member, 22 * DAY, now, display_name="Kai F.")
-    alert_long_waits(now + timedelta(minutes=5))
+    assert alert_long_waits(now + timedelta(minutes=5)) == 3
     deliver_due(now + timedelta(minutes=10))
+    assert len(smtp.messages) == 1  # one note a day: the other two wait for the next
+    next_morning = now + timedelta(hours=21)  # 09:00 UTC
+    alert_long_waits(next_morning)
+    deliver_due(next_morning + timedelta(minutes=1))
     one, two = (m.get_content().replace("\r\n", "\n") for m in smtp.messages)
     assert "Ana P. sigue esperando padrino o madrina" in one and "hace 14 días o más" in one
     assert f"/members/{first.newcomer.uuid}" in one
