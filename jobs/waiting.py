@@ -74,8 +74,9 @@ def _already_told(member_ids: set[int], now: datetime) -> tuple[set, set[int]]:
 
 
 def alert_long_waits(now: datetime) -> int:
-    """Tell each awake coordinator, in one message, of the long waits in their programme they
-    have not heard of for this week yet. Returns how many long waits there are."""
+    """Tell each awake coordinator not told in the last ONE_A_DAY, in one message per
+    programme, of the long waits they have not heard of for this week mark yet. Returns how
+    many long waits there are."""
     waits = _long_waits(now)
     if not waits:
         return 0
