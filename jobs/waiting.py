@@ -24,9 +24,10 @@ from api.extensions import db
 from api.models import Member, Notification, Program, Proposal, SponsorRequest
 from api.program_settings import merged
 from api.services.accountability import Message, coordinators, queue
+from api.services.sponsor_requests import LONG_WAIT
 from jobs.waking import is_waking
 
-WEEK = timedelta(days=7)
+WEEK = LONG_WAIT
 # At most one note a day to a coordinator: whoever crosses a week mark meanwhile waits for the
 # next one (a week mark lasts seven days, so nobody is skipped).
 ONE_A_DAY = timedelta(hours=20)

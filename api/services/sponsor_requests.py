@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -26,6 +27,9 @@ from api.schemas.profiles import unique
 from api.services.notify import notify
 
 OPEN_CONFLICT = "You already have an open request: withdraw it before opening another."
+# An open request this old with nobody being asked is a long wait: coordinators are told of it
+# (jobs/waiting.py) and the console counts it.
+LONG_WAIT = timedelta(days=7)
 
 
 def open_request(member: Member, program: Program, data: dict) -> SponsorRequest:

@@ -46,6 +46,20 @@ def base(w) -> str:
     return f"/coordinator/{w.program.uuid}"
 
 
+def test_the_console_counts_the_long_waits_it_emails_about(client, w):
+    from datetime import timedelta
+
+    from api.models import SponsorRequest, utcnow
+
+    first = db.session.scalars(select(SponsorRequest).order_by(SponsorRequest.id)).first()
+    first.created_at = utcnow() - timedelta(days=8)
+    db.session.commit()
+    login(client, w.coordinator)
+    page = text(client.get(base(w)))
+    tile = '<div class="value">1</div><div class="label">of them has waited a week or more'
+    assert tile in page
+
+
 def test_the_menu_leads_a_coordinator_straight_to_their_only_programme(client, w):
     login(client, w.coordinator)
     assert 'href="/coordinator"' in text(client.get(base(w)))

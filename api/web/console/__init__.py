@@ -7,8 +7,10 @@ from flask import abort, current_app, redirect, render_template, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from api.models import utcnow
 from api.services.escalations import escalation_queue
 from api.services.rounds import open_requests
+from api.services.sponsor_requests import LONG_WAIT
 from api.web.console import imports as _imports  # noqa: F401  (registers routes)
 from api.web.console import invitations as _invitations  # noqa: F401
 from api.web.console import learning as _learning  # noqa: F401
@@ -78,10 +80,13 @@ def home():
 def program_home(program_id):
     access = coordinator_access(program_id)
     tools = [t for t in TOOLS if t[0] in current_app.view_functions]
+    waiting = open_requests(access.program)
+    week_ago = utcnow() - LONG_WAIT  # the long waits coordinators are told of
     return render_template(
         "console/program.html",
         program=access.program,
-        waiting=len(open_requests(access.program)),
+        waiting=len(waiting),
+        long_waits=sum(1 for r in waiting if r.created_at <= week_ago),
         escalated=len(escalation_queue(access.program)),
         extra_tools=tools,
     )
