@@ -276,14 +276,14 @@ def _endpoint(*candidates: str) -> str | None:
 COORDINATOR_PAGES = ("/coordinator/", "/programs/")  # the console and the dashboard
 
 
-def notification_link(member, note) -> str | None:
+def notification_link(member, note, composed: str | None) -> str | None:
     """The page a notification is about, when its data names one the reader may open.
 
-    A coordinator's note (a newcomer without a match or waiting long, a pair gone quiet, a
-    sponsor paused) opens the console page its email links: the composer chose it for them."""
+    ``composed`` is the page its composer links (``notification_text``'s third part): a
+    coordinator's note (a newcomer without a match or waiting long, a pair gone quiet, a
+    sponsor paused) opens that console page, chosen for them."""
     data = note.data or {}
-    composed = notification_text(note, member)[2] or ""
-    if composed.removeprefix(request.script_root).startswith(COORDINATOR_PAGES):
+    if (composed or "").removeprefix(request.script_root).startswith(COORDINATOR_PAGES):
         return composed
     if data.get("resource") and _endpoint("resources.mine"):  # a resource a sponsor shared
         return url_for("resources.mine")
@@ -320,9 +320,10 @@ def notifications():
     member = current_user
     notes = accountability.list_notifications(member)
     # Each in the reader's language, from the same composers as the emails (api.mail).
+    composed = [(note, *notification_text(note, member)) for note in notes]
     items = [
-        (note, *notification_text(note, member)[:2], notification_link(member, note))
-        for note in notes
+        (note, title, body, notification_link(member, note, page))
+        for note, title, body, page in composed
     ]
     unread = sum(1 for note in notes if note.read_at is None)
     return render_template("account/notifications.html", items=items, unread=unread)
@@ -333,7 +334,8 @@ def notifications():
 def open_notification(note_id: uuid.UUID):
     """Mark one notification read and go to the page it is about (another member's: 404)."""
     note = accountability.mark_read(current_user, note_id)  # NotFound: the 404 page
-    return redirect(notification_link(current_user, note) or url_for("account.notifications"))
+    page = notification_link(current_user, note, notification_text(note, current_user)[2])
+    return redirect(page or url_for("account.notifications"))
 
 
 @bp.post("/notifications/read")

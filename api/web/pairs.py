@@ -172,17 +172,25 @@ def render_pair(
     return body, 422 if any(f.errors for f in posted) else status
 
 
+def _days_left(pair: Sponsorship, member: Member, now) -> int | None:
+    """Days from today, in ``member``'s own calendar, to a temporary pair's end date (negative
+    once it has passed); None for a permanent pair."""
+    if pair.kind != "temporary" or pair.ends_on is None:
+        return None
+    return (pair.ends_on - local_today(now, member.time_zone)).days
+
+
 def term_over(pair: Sponsorship, member: Member, now) -> bool:
-    """A temporary pair whose end date has passed in ``member``'s own calendar. Nothing ends
-    it by itself: it goes on until one of them converts it or closes it."""
-    ends_on = pair.ends_on if pair.kind == "temporary" else None
-    return ends_on is not None and ends_on < local_today(now, member.time_zone)
+    """A temporary pair whose end date has passed. Nothing ends it by itself: it goes on
+    until one of them converts it or closes it."""
+    left = _days_left(pair, member, now)
+    return left is not None and left < 0
 
 
 def term_ending(pair: Sponsorship, member: Member, now) -> bool:
     """A temporary pair in its last week, or past its end date (the time to choose)."""
-    ends_on = pair.ends_on if pair.kind == "temporary" else None
-    return ends_on is not None and ends_on <= local_today(now, member.time_zone) + TERM_NOTICE
+    left = _days_left(pair, member, now)
+    return left is not None and left <= TERM_NOTICE.days
 
 
 def rhythm_form(pair: Sponsorship) -> Form:

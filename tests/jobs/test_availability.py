@@ -4,6 +4,7 @@ paused everywhere (issue 14, findings 2-4)."""
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from datetime import timedelta
 
@@ -14,7 +15,7 @@ from api.models import AuditLog, AvailabilityCheck, Notification, SponsorProfile
 from api.reports import pool
 from api.reports.common import ReportParams
 from api.services import coordinator
-from jobs.availability import check_availability, first_round_day
+from jobs.availability import SPREAD_DAYS, check_availability, first_round_day
 from tests.factories import PASSWORD
 
 DAY = timedelta(days=1)
@@ -107,12 +108,28 @@ def test_a_yes_moves_the_next_check_a_month_on(db, make_program, make_member, cl
     assert check_availability(now + 30 * DAY + timedelta(hours=1))["asked"] == 1
 
 
+def _evenly_spread_ids(n: int) -> list[uuid.UUID]:
+    """``n`` public ids whose first-round days cover the cycle evenly, so what the test below
+    measures is the job's spreading, not the luck of random ids (about 1 run in 180 used to
+    put 13 of 60 in the first day's three-day window)."""
+    found, per_day = [], Counter()
+    for k in range(1, 100_000):
+        candidate = uuid.UUID(int=k)
+        day = first_round_day(candidate)
+        if per_day[day] < -(-n // SPREAD_DAYS):
+            per_day[day] += 1
+            found.append(candidate)
+            if len(found) == n:
+                return found
+    raise AssertionError("no even spread found")
+
+
 def test_a_first_round_is_spread_over_the_month(db, make_program, make_member):
     now = _now()
     program = make_program()
     sponsors = [
-        make_member(program, "sponsor", sponsor={"availability_confirmed_at": None})
-        for _ in range(60)
+        make_member(program, "sponsor", uuid=public, sponsor={"availability_confirmed_at": None})
+        for public in _evenly_spread_ids(60)
     ]
     per_day = []
     for day in range(30):
